@@ -1,0 +1,99 @@
+"""The map of Haiti the model runs on: land cells with population, administrative tags, roads, places.
+
+The shipped file `sim/data/geography.npz` is built from the OCHA / CNIGS boundaries and the
+IHSI / UNFPA population by `scripts/build_geography.py` (see sim/data/SOURCES.md). Cells are ~1 km2
+in the Port-au-Prince metro, where the UN measures gang control as a share of the capital, and
+~25 km2 blocks cut by communal section elsewhere, which keeps a two-year run cheap.
+
+The model only reads this object; it holds no state that changes during a run.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+ROAD_NAMES = ("RN1", "RN2", "RN3", "RN8")
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    lon: np.ndarray
+    lat: np.ndarray
+    area_km2: np.ndarray
+    population: np.ndarray
+    section: np.ndarray
+    commune: np.ndarray
+    department: np.ndarray
+    is_metro: np.ndarray
+    is_capital: np.ndarray
+    road_mask: np.ndarray
+    bounds: np.ndarray  # (n, 4): lon_min, lon_max, lat_min, lat_max, to draw cells as rectangles
+    edge_src: np.ndarray  # directed adjacency, both directions present
+    edge_dst: np.ndarray
+    commune_pcode: np.ndarray
+    commune_name: np.ndarray
+    commune_department: np.ndarray
+    department_pcode: np.ndarray
+    department_name: np.ndarray
+    roads: dict[str, np.ndarray]  # ordered cells from the capital outward
+    place_name: np.ndarray
+    place_kind: np.ndarray
+    place_cell: np.ndarray
+    national_population: float
+    attribution: str
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.lon)
+
+    def place(self, name: str) -> int:
+        """The cell of a named place (raises KeyError for an unknown name)."""
+        hits = np.flatnonzero(self.place_name == name)
+        if not len(hits):
+            raise KeyError(name)
+        return int(self.place_cell[hits[0]])
+
+    def cells_of_kind(self, kind: str) -> np.ndarray:
+        return self.place_cell[self.place_kind == kind]
+
+    def nearest_cell(self, lon: float, lat: float, among: np.ndarray | None = None) -> int:
+        """The cell whose centre is nearest a point (optionally among a subset of cells)."""
+        idx = np.arange(self.n_cells) if among is None else np.flatnonzero(among)
+        d2 = ((self.lon[idx] - lon) * np.cos(np.radians(lat))) ** 2 + (self.lat[idx] - lat) ** 2
+        return int(idx[np.argmin(d2)])
+
+    def department_index(self, name: str) -> int:
+        return int(np.flatnonzero(self.department_name == name)[0])
+
+    def commune_index(self, pcode: str) -> int:
+        return int(np.flatnonzero(self.commune_pcode == pcode)[0])
+
+
+@functools.cache
+def load() -> Geography:
+    """Load the shipped geography once per process (it is read-only)."""
+    with resources.files("sim.data").joinpath("geography.npz").open("rb") as fh:
+        z = dict(np.load(fh, allow_pickle=False))
+    ptr, idx = z["nbr_ptr"], z["nbr_idx"]
+    src = np.repeat(np.arange(len(ptr) - 1, dtype=np.int32), np.diff(ptr))
+    rptr, ridx = z["road_cells_ptr"], z["road_cells_idx"]
+    roads = {str(name): ridx[rptr[i]:rptr[i + 1]] for i, name in enumerate(z["road_names"])}
+    for array in z.values():
+        array.setflags(write=False)
+    return Geography(
+        lon=z["lon"], lat=z["lat"], area_km2=z["area_km2"], population=z["population"],
+        section=z["section"], commune=z["commune"], department=z["department"],
+        is_metro=z["is_metro"], is_capital=z["is_capital"], road_mask=z["road"],
+        bounds=np.stack([z["lon_min"], z["lon_max"], z["lat_min"], z["lat_max"]], axis=1),
+        edge_src=src, edge_dst=idx.astype(np.int32),
+        commune_pcode=z["commune_pcode"], commune_name=z["commune_name"],
+        commune_department=z["commune_department"],
+        department_pcode=z["department_pcode"], department_name=z["department_name"],
+        roads=roads, place_name=z["place_name"], place_kind=z["place_kind"],
+        place_cell=z["place_cell"], national_population=float(z["national_population"]),
+        attribution=str(z["attribution"]),
+    )

@@ -1,0 +1,333 @@
+"""Every model parameter, declared once: name, unit, range, default and where the default comes from.
+
+This table is the single source of truth. The scenario schema (validation of YAML files), the
+command line (`haiti-sim params`, `--set NAME=VALUE`) and the app's sliders are all derived from it,
+so a parameter added here appears everywhere and a range changed here is enforced everywhere.
+
+A default either cites a source (the row of ../shared/data/haiti/observed it was read from, copied to
+sim/data/observed/) or begins with "assumption:" and says why that value was chosen; docs/odd.md
+renders the same table (see `sim.parameters.markdown_table`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+# Mandates of the international mission, in the order the `mission_mandate` parameter indexes them.
+MANDATES = ("support", "suppression", "un_peacekeeping")
+
+DONORS = ("us", "canada", "haiti", "un_assessed", "others")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter. `choices` names the values of a categorical parameter (an index)."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    group: str
+    doc: str
+    source: str
+    lever: bool = False
+    integer: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.source.startswith("assumption")
+
+
+def _p(*args, **kwargs) -> Param:
+    return Param(*args, **kwargs)
+
+
+_DECLARED: tuple[Param, ...] = (
+    # ---------------------------------------------------------------- gangs
+    _p("gang_count", 150, 14, 400, "armed groups", "gangs",
+       "Armed groups simulated: the named gangs of gangs.csv plus generic groups up to this count.",
+       "UN Geneva Sep 2025 (>150); AP Jan 2023 and UN PoE S/2023/674 count ~200 including "
+       "groups too small to hold ground", integer=True),
+    _p("gang_members_total", 8000, 500, 30000, "armed members", "gangs",
+       "Armed gang members nationwide at the start of the run.",
+       "assumption: GI-TOC Feb 2024 counts >=23 major gangs in the capital, some with thousands "
+       "and the largest 1,500-2,500, besides ~150 small ones of 10-80 (CNDDR 2019); estimates of "
+       "the total range from ~5,500 (late 2024) to ~12,000 (2026), both of low reliability",
+       lever=True),
+    _p("gang_firearms_per_member", 0.9, 0.1, 3.0, "firearms per member", "gangs",
+       "Firearms held per gang member at the start.",
+       "assumption: nearly every member armed; 270,000-500,000 illicit firearms in the country "
+       "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs"),
+    _p("gang_residents_per_member", 650, 50, 5000, "residents per member", "gangs",
+       "Residents one gang member can keep under control; beyond it a gang is overstretched.",
+       "derived: ~2.2 M people in the 80% of the capital held by Viv Ansanm (UN PoE S/2023/674) "
+       "over ~4,500 members in the capital"),
+    _p("gang_rural_residents_per_member", 150, 10, 5000, "residents per member", "gangs",
+       "Residents one member can keep under control outside the metro, where people are spread "
+       "over more ground.",
+       "assumption: BINUH counts >=20 armed groups controlling RN1 and the settlements along ~80 km "
+       "of Lower Artibonite (Nov 2023), a few hundred thousand people, with ~1,000-1,500 members"),
+    _p("extortion_usd_per_resident_per_year", 25, 0, 200, "USD/resident/year", "gangs",
+       "Extortion revenue per resident under a gang's control.",
+       "derived: Viv Ansanm extortion $60-75 M/yr (Crisis Group Dec 2025) over ~2.5-3 M residents"),
+    _p("checkpoint_usd_per_day", 300, 0, 8000, "USD/day per road cell", "gangs",
+       "Toll revenue per gang-held cell on a national road.",
+       "assumption: a quarter of GI-TOC's 'up to $8,000 per day per checkpoint' (Feb 2024), since "
+       "most checkpoints take less than the maximum"),
+    _p("cargo_extortion_usd_per_year", 60e6, 0, 200e6, "USD/year", "gangs",
+       "Extortion of cargo at the sea port and on RN8 to Malpasse, shared by the gangs holding them.",
+       "Finance Minister Metellus, May 2025: $60-100 M/yr cross-border cargo extortion (low end)"),
+    _p("kidnappings_per_member_per_year", 0.3, 0, 5, "kidnappings/member/year", "gangs",
+       "Kidnappings carried out per gang member.",
+       "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~8,000 members"),
+    _p("ransom_usd_per_kidnapping", 10000, 0, 100000, "USD", "gangs",
+       "Average ransom collected per kidnapping.",
+       "derived: ~$25 M/yr kidnapping revenue (GI-TOC Feb 2024) over ~2,500 victims a year"),
+    _p("gang_upkeep_usd_per_member_per_year", 3000, 0, 20000, "USD/member/year", "gangs",
+       "What a gang pays per member (wages, food, ammunition).",
+       "assumption: ~$250 a month, several times the minimum wage, which is what lets gangs "
+       "recruit among the poor and displaced"),
+    _p("gang_recruitment_per_year", 0.25, 0, 5, "recruits/member/year", "gangs",
+       "Recruits a gang can take in per member per year when it can pay them.",
+       "assumption: net growth of ~15%/yr after attrition and deaths, from ~8,000 in 2023 towards "
+       "the ~12,000 reported for 2026 (AyitiIntel, low reliability); UNICEF reports child "
+       "recruitment +70% Q2 2023 to Q2 2024"),
+    _p("recruitment_displacement_boost", 2.0, 0, 10, "multiplier per displaced share", "gangs",
+       "How much faster gangs recruit where the population is displaced (x(1 + boost*share)).",
+       "assumption: displaced youths without income are the main recruitment pool (UNICEF)"),
+    _p("gang_attrition_per_year", 0.05, 0, 0.5, "share/year", "gangs",
+       "Members leaving a gang each year other than by death (desertion, arrest).",
+       "assumption: low; DDR and arrests were marginal in 2023-25"),
+    _p("gang_attack_rate", 1.0, 0, 20, "attacks/day per 1,000 members", "gangs",
+       "Offensive tempo: attacks a gang launches per day per 1,000 members at full posture.",
+       "assumption: tuned so control of the capital moves from 60% to ~80% during 2023 "
+       "(UN via AP Jan 2023; UN PoE S/2023/674)"),
+    _p("gang_concentration", 0.15, 0.005, 0.5, "share of members", "gangs",
+       "Share of a gang's members it can bring to one engagement, attacking or defending.",
+       "assumption: gangs mass a few dozen to a few hundred fighters for an assault (OHCHR accounts "
+       "of the 2024 Viv Ansanm offensive)"),
+    _p("ally_support_share", 0.2, 0, 1, "share", "gangs",
+       "Share of its allies' engaged fighters that join a group's attack.",
+       "assumption: coalitions coordinate offensives (joint Viv Ansanm offensive from 29 Feb 2024, "
+       "GI-TOC; AP)"),
+    _p("viv_ansanm_alliance", 0, 0, 1, "0 = rivals, 1 = allied", "gangs",
+       "Whether the G9 and G-Pep coalitions are allied (Viv Ansanm) and stop fighting each other.",
+       "Viv Ansanm announced 22 Sep 2023 (GI-TOC; AP)", integer=True),
+    # ------------------------------------------------------------ arms
+    _p("arms_trafficked_per_year", 8000, 0, 50000, "firearms/year", "arms",
+       "Firearms trafficked towards Haiti's gangs each year before interdiction.",
+       "assumption: UNODC (Oct 2023) documents four major routes mainly from Florida but no "
+       "volume; chosen so gangs can arm the recruits they pay for"),
+    _p("arms_interdiction", 0.1, 0, 0.95, "share seized", "arms",
+       "Share of trafficked firearms seized before they reach gangs.",
+       "assumption: seizures reported in 2023-24 are a small fraction of the flow (UNODC)",
+       lever=True),
+    _p("firearm_price_usd", 4000, 100, 20000, "USD", "arms",
+       "Price a gang pays per firearm in Haiti.",
+       "UNODC Mar 2023: a $400-500 US handgun sells for up to $10,000 in Haiti (mid-range)"),
+    _p("arms_embargo_relaxed", 0, 0, 1, "0 = embargo, 1 = relaxed", "arms",
+       "Whether the arms embargo is relaxed for the Haitian state (police and army firepower).",
+       "Defense Minister Moise's request (seed article)", lever=True, integer=True),
+    _p("embargo_relaxation_firepower", 1.3, 1, 3, "multiplier", "arms",
+       "Firepower multiplier for police and army when the embargo on the state is relaxed.",
+       "assumption: better rifles and armoured vehicles; effect size unknown, hence a lever"),
+    # ------------------------------------------------------------ police
+    _p("police_officers", 14861, 1000, 60000, "officers", "police",
+       "PNH headcount at the start of the run.",
+       "BINUH, end 2022: 14,861 total (security_forces.csv)", lever=True),
+    _p("police_operational_share", 0.30, 0.05, 1, "share", "police",
+       "Share of police available for public-security operations (the rest guard officials, "
+       "administration, leave).",
+       "UN Panel of Experts, late 2023: ~4,000 available for public security of 13,196"),
+    _p("police_share_capital", 0.6, 0, 1, "share", "police",
+       "Share of operational police deployed in the Port-au-Prince metro.",
+       "assumption: the specialised units and most operations are in the capital"),
+    _p("police_intake_per_year", 750, 0, 10000, "graduates/year", "police",
+       "New officers graduating from the police academy each year.",
+       "34th class 739 (Jan 2025), 35th class 877 (Jan 2026) (security_forces.csv)", lever=True),
+    _p("police_attrition_per_year", 0.03, 0, 0.5, "share/year", "police",
+       "Baseline attrition of police in calm times.",
+       "SG report Aug 2023: ~400 a year left historically (~3% of 14,000)"),
+    _p("police_stress_attrition_per_year", 0.09, 0, 0.5, "share/year at full gang control", "police",
+       "Extra attrition (desertion, emigration) in proportion to gang control of the capital.",
+       "derived: 1,663 left in 2023 (BINUH/SG Jan 2024), ~11%, when gangs held ~80%"),
+    _p("police_pay_attrition_per_year", 0.2, 0, 1, "share/year at zero funding", "police",
+       "Extra attrition in proportion to the shortfall of police funding against its cost.",
+       "assumption: unpaid officers leave; strength of the effect unknown"),
+    _p("police_cost_usd_per_officer_year", 9600, 1000, 100000, "USD/officer/year", "police",
+       "What one officer costs a year (pay and benefits).",
+       "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD"),
+    _p("police_firepower", 1.0, 0.1, 5, "relative to an armed gang member", "police",
+       "Combat power of one police officer relative to one armed gang member.",
+       "assumption: parity; the PNH is outgunned in rifles but better organised"),
+    # ------------------------------------------------------------ army
+    _p("army_soldiers", 865, 0, 20000, "soldiers", "army",
+       "FAd'H headcount.", "Budget 2024-25: 865 (security_forces.csv)", lever=True),
+    _p("army_intake_per_year", 150, 0, 5000, "soldiers/year", "army",
+       "Soldiers recruited and trained each year.",
+       "assumption: a tenth of the 1,500 sought in the Aug 2024 drive reaching units a year"),
+    _p("army_attrition_per_year", 0.04, 0, 0.5, "share/year", "army",
+       "Attrition of soldiers.", "assumption: close to police baseline"),
+    _p("army_firepower", 1.0, 0.1, 5, "relative to an armed gang member", "army",
+       "Combat power of one soldier relative to one armed gang member.", "assumption: parity"),
+    # ------------------------------------------------------------ mission
+    _p("mission_troops_target", 0, 0, 20000, "troops", "mission",
+       "Troops the contributing countries are ready to deploy now (the pledged schedule; events "
+       "move it).", "mission_deployment.csv (the historical scenario replays it)", lever=True),
+    _p("mission_troop_ceiling", 2500, 0, 20000, "troops", "mission",
+       "Authorised ceiling of the mission.",
+       "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)"),
+    _p("mission_deploy_troops_per_month", 250, 0, 5000, "troops/month", "mission",
+       "How fast troops arrive once pledged and funded.",
+       "mission_deployment.csv: contingents of 150-400 a month in 2024-25"),
+    _p("mission_cost_usd_per_troop_year", 96000, 10000, 500000, "USD/troop/year", "mission",
+       "Cost of keeping one troop deployed for a year.",
+       "derived: UN estimate $240 M/yr for 2,500 (EFE, Apr 2024); the $600 M/yr estimate "
+       "(Security Council Report) would give $240,000"),
+    _p("mission_mandate", 0, 0, 2, "mandate", "mission",
+       "Mandate: support of the police (MSS), offensive gang suppression (GSF) or a UN "
+       "peacekeeping operation.", "Res 2699 (2023), Res 2793 (2025)", lever=True, integer=True,
+       choices=MANDATES),
+    _p("mandate_tempo_support", 0.3, 0, 2, "multiplier", "mission",
+       "Offensive tempo of the mission under a police-support mandate (the MSS).",
+       "assumption: the MSS mostly escorted and guarded sites in 2024-25 (SRSG Salvador, Apr 2025)"),
+    _p("mandate_tempo_suppression", 1.0, 0, 2, "multiplier", "mission",
+       "Offensive tempo under an offensive gang-suppression mandate (the GSF).",
+       "reference value: Res 2793 authorises offensive operations"),
+    _p("mandate_tempo_peacekeeping", 0.6, 0, 2, "multiplier", "mission",
+       "Offensive tempo of a UN peacekeeping operation.",
+       "assumption: MINUSTAH's 2005-07 operations in Cite Soleil were offensive but episodic"),
+    _p("mission_firepower", 1.5, 0.1, 5, "relative to an armed gang member", "mission",
+       "Combat power of one mission troop.",
+       "assumption: trained formed units with armoured vehicles"),
+    _p("mission_capital_share", 0.9, 0, 1, "share", "mission",
+       "Share of mission troops operating in the capital; the rest go to Artibonite.",
+       "assumption: the MSS operated almost only in Port-au-Prince in 2024-25"),
+    _p("mission_runway_months", 3, 0, 24, "months", "mission",
+       "Months of costs the mission must hold in hand to keep deploying; below it, troops leave.",
+       "assumption: contributors withdraw when reimbursements stop (Kenya's complaints, 2025)"),
+    _p("pko_deploy_factor", 0.5, 0.05, 1, "multiplier", "mission",
+       "Force generation pace of a UN peacekeeping operation relative to a coalition.",
+       "assumption: UN force generation takes months longer (MINUSTAH 2004 precedent)"),
+    # ------------------------------------------------------------ funding (USD per year by donor)
+    *(
+        _p(f"funding_mission_{donor}", 0, 0, 2e9, "USD/year", "funding",
+           f"Funding of the mission from {label}.",
+           "mission_funding.csv (the historical scenario replays it)", lever=True)
+        for donor, label in (
+            ("us", "the United States"), ("canada", "Canada"), ("haiti", "the Haitian state"),
+            ("un_assessed", "UN assessed contributions (peacekeeping only)"),
+            ("others", "other donors and the UN trust fund"),
+        )
+    ),
+    _p("funding_police_haiti", 137e6, 0, 2e9, "USD/year", "funding",
+       "Haitian state budget for police personnel.",
+       "Budget rectificatif 2024-25: 18 bn HTG personnel at 131 HTG/USD", lever=True),
+    _p("funding_police_donors", 0, 0, 2e9, "USD/year", "funding",
+       "Donor support to police pay (basket funds, bilateral).",
+       "assumption: none recorded in the observed files", lever=True),
+    # ------------------------------------------------------------ combat
+    _p("combat_steepness", 2.0, 0.5, 6, "exponent", "combat",
+       "k in P(attacker wins) = 1 / (1 + (defender_advantage * D / A)^k).",
+       "assumption: k=2 makes a 3:1 local superiority win ~80% of the time"),
+    _p("defender_advantage", 1.5, 1, 5, "multiplier", "combat",
+       "Advantage of the defender (cover, knowledge of the ground).",
+       "Mearsheimer (1989) '3:1 rule': an attacker needs ~3:1 to win reliably"),
+    _p("community_defence_per_1000_residents", 0.5, 0, 10, "fighters/1,000 residents", "combat",
+       "Self-defence brigades resisting gang incursion where the state is absent.",
+       "assumption: brigades and 'bwa kale' killed 141 in Q1 2024 (BINUH): real but weak"),
+    _p("state_reaction_share", 0.05, 0, 1, "share", "combat",
+       "Share of a region's state forces that can reinforce any one engagement.",
+       "assumption: a few armoured teams per region"),
+    _p("state_operation_rate", 1.0, 0, 20, "operations/day per 1,000 personnel", "combat",
+       "Offensive operations launched per day per 1,000 personnel of the offensive reserve.",
+       "assumption: tuned with gang_attack_rate on the 2023-24 record"),
+    _p("police_offensive_share", 0.15, 0, 1, "share", "combat",
+       "Share of operational police in offensive units (SWAT, UDMO, BOID).",
+       "assumption"),
+    _p("loss_rate_loser", 0.03, 0, 1, "share of engaged", "combat",
+       "Share of the losing side's engaged fighters killed.",
+       "assumption: tuned to 2023-24 deaths (violence_annual.csv)"),
+    _p("loss_rate_winner", 0.01, 0, 1, "share of engaged", "combat",
+       "Share of the winning side's engaged fighters killed.", "assumption"),
+    _p("state_casualty_ratio", 0.05, 0, 1, "ratio", "combat",
+       "State forces' loss rates relative to gangs' in the same engagement (armour, training).",
+       "derived: 48 police killed in 2023 (BINUH/SG Jan 2024) against >460 gang members killed in "
+       "Q2 2023 alone (BINUH)"),
+    _p("civilians_killed_per_engagement", 1.5, 0, 50, "killed per engagement per 10,000 residents^0.5",
+       "combat", "Civilians killed in an engagement, growing with the square root of the density.",
+       "assumption: tuned to 4,789 killed in 2023 and 5,601 in 2024 (S/2024/62; OHCHR)"),
+    _p("gang_killings_per_member_per_year", 0.4, 0, 10, "killed/member/year", "combat",
+       "Civilians killed by gangs outside engagements (massacres, executions) per member.",
+       "assumption: 83% of 2023 killings were by gangs (BINUH); tuned to the 2023 total"),
+    _p("injured_per_killed", 0.39, 0, 5, "injured per killed", "combat",
+       "Injured people per person killed.", "OHCHR 2024: 2,212 injured / 5,601 killed"),
+    _p("hold_personnel_per_1000_residents", 5, 0.5, 40, "personnel/1,000 residents", "combat",
+       "State personnel needed per 1,000 residents to hold cleared ground.",
+       "force_ratio_benchmarks.csv: 2.2 (UN norm, peaceful) to >=20 (RAND stabilisation)"),
+    _p("overstretch_release_per_day", 0.05, 0, 1, "probability/day", "combat",
+       "Daily chance an overstretched gang gives up a border cell (scaled by its overstretch).",
+       "assumption"),
+    _p("reversion_per_day", 0.02, 0, 1, "probability/day", "combat",
+       "Daily chance that cleared but unheld ground falls back to gangs (at zero holding force).",
+       "assumption: gangs return within weeks of police withdrawing (Martissant, 2021-24)"),
+    # ------------------------------------------------------------ population
+    _p("flee_share_per_engagement", 0.01, 0, 1, "share of residents", "population",
+       "Share of a cell's residents who flee after an engagement in it.",
+       "assumption: tuned to IOM DTM displacement 2023-24"),
+    _p("flee_rate_gang_control_per_year", 0.02, 0, 2, "share/year", "population",
+       "Residents leaving gang-held cells each year outside fighting.", "assumption"),
+    _p("flee_to_provinces_share", 0.7, 0, 1, "share", "population",
+       "Share of people fleeing the capital who go to the provinces.",
+       "IOM DTM R7-R8 2024: 68-75% of IDPs in the provinces"),
+    _p("return_after_days_secure", 120, 7, 1000, "days", "population",
+       "Days of security in a cell before its displaced start to return.", "assumption"),
+    _p("return_rate_per_year", 1.0, 0, 12, "share/year", "population",
+       "Rate at which displaced people return to a secure home cell.", "assumption"),
+    _p("initial_displaced", 155000, 0, 3e6, "people", "population",
+       "Displaced people at the start of the run.", "UN Deputy SG, Dec 2022: 155,000"),
+    _p("initial_capital_gang_share", 0.6, 0, 1, "share of capital area", "gangs",
+       "Share of the capital under gang control at the start of the run.",
+       "UN estimate, AP 21 Jan 2023: 60%"),
+)
+
+PARAMS: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in _DECLARED})
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _DECLARED))
+
+
+def defaults() -> dict[str, float]:
+    """The default value of every parameter."""
+    return {name: p.default for name, p in PARAMS.items()}
+
+
+def check_value(name: str, value: object) -> float:
+    """Return `value` as a number if it is allowed for parameter `name`, else raise ValueError.
+
+    The message says what is allowed, so callers can put it in front of users unchanged.
+    """
+    p = PARAMS[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number ({p.unit}), got {value!r}")
+    if p.integer and float(value) != int(value):
+        raise ValueError(f"must be a whole number ({p.unit}), got {value!r}")
+    if not p.low <= value <= p.high:
+        allowed = (
+            " or ".join(f"{i} ({c})" for i, c in enumerate(p.choices))
+            if p.choices
+            else f"{p.low:g} to {p.high:g} {p.unit}"
+        )
+        raise ValueError(f"{value!r} is out of range: allowed {allowed}")
+    return float(value)
+
+
+def markdown_table() -> str:
+    """The parameter table of the model documentation, generated so it cannot drift."""
+    rows = ["| name | default | range | unit | source or assumption |", "|---|---|---|---|---|"]
+    for p in _DECLARED:
+        rows.append(
+            f"| `{p.name}` | {p.default:g} | {p.low:g} to {p.high:g} | {p.unit} | {p.source} |"
+        )
+    return "\n".join(rows)

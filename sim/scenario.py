@@ -1,0 +1,292 @@
+"""Scenario files: loading them safely, validating them against the parameter table, resolving `base:`.
+
+A scenario file is data written by users, so it is treated as untrusted input: it is size-checked
+and nesting-checked from the token stream before anything is built in memory, parsed with the safe
+loader (no tags that construct objects), and every mistake is reported as one `ScenarioError` that
+names the file, the field and what is allowed.
+
+A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (default
+2026-01-01): it inherits the base's start, parameters and the base's events before the branch date,
+and its own `parameters` take effect at the branch date, as an event. Runs of the same seed therefore
+share the base's history exactly up to the branch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from sim.parameters import PARAMS, check_value, defaults
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 12
+MAX_BASE_CHAIN = 8
+DEFAULT_BRANCH = dt.date(2026, 1, 1)
+DEFAULT_POLICY_HORIZON_DAYS = 2 * 365
+
+
+class ScenarioError(ValueError):
+    """A user's mistake in a scenario file; `str()` is the message to show them, as is."""
+
+    def __init__(self, source: str, field_path: str, message: str):
+        self.source, self.field_path, self.message = source, field_path, message
+        where = f"{source}: {field_path}: " if field_path else f"{source}: "
+        super().__init__(where + message)
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
+def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
+    checked = {}
+    for name, value in values.items():
+        if name not in PARAMS:
+            raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
+        try:
+            checked[name] = check_value(name, value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return checked
+
+
+class EventSpec(BaseModel):
+    """A timed change: at `date`, `set` parameters to values and/or `scale` them by factors."""
+
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+    set: dict[str, float | int] = {}
+    scale: dict[str, float | int] = {}
+    note: str = ""
+
+    @field_validator("set")
+    @classmethod
+    def _set_known(cls, values: dict[str, Any]) -> dict[str, float]:
+        return _check_param_names(values)
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_known(cls, values: dict[str, Any]) -> dict[str, float]:
+        for name, factor in values.items():
+            if name not in PARAMS:
+                raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
+            if isinstance(factor, bool) or not 0 <= factor <= 100:
+                raise ValueError(f"{name}: a scale factor must be a number from 0 to 100")
+        return {k: float(v) for k, v in values.items()}
+
+
+class ScenarioSpec(BaseModel):
+    """The fields of one scenario file, as written (before `base:` is resolved)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    base: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    branch: dt.date | None = None
+    seed: int = 1
+    parameters: dict[str, float | int] = {}
+    events: list[EventSpec] = []
+
+    @field_validator("parameters")
+    @classmethod
+    def _params_known(cls, values: dict[str, Any]) -> dict[str, float]:
+        return _check_param_names(values)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A resolved timed change of one parameter."""
+
+    date: dt.date
+    name: str
+    op: str  # "set" or "scale"
+    value: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: everything a run needs, with `base:` chains flattened."""
+
+    name: str
+    description: str
+    start: dt.date
+    end: dt.date
+    seed: int
+    parameters: dict[str, float]
+    events: tuple[Event, ...] = ()
+    branch: dt.date | None = None
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def with_overrides(self, overrides: dict[str, float], seed: int | None = None) -> Scenario:
+        """A copy with parameters overridden at the start (the CLI's --set and the app's sliders)."""
+        params = dict(self.parameters)
+        params.update(_check_param_names(overrides))
+        return Scenario(
+            self.name, self.description, self.start, self.end,
+            self.seed if seed is None else seed, params, self.events, self.branch, self.sources,
+        )
+
+
+_FIELDS = list(ScenarioSpec.model_fields) + list(EventSpec.model_fields)
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse deep nesting and aliases from the token stream, before any object is built."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
+                raise ScenarioError(source, "", "YAML anchors and aliases are not allowed")
+            if isinstance(token, yaml.TagToken):
+                raise ScenarioError(source, "", "YAML tags (!...) are not allowed in scenario files")
+            if isinstance(token, yaml.BlockMappingStartToken | yaml.BlockSequenceStartToken
+                          | yaml.FlowMappingStartToken | yaml.FlowSequenceStartToken):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ScenarioError(source, "", f"nested deeper than {MAX_DEPTH} levels")
+            elif isinstance(token, yaml.BlockEndToken | yaml.FlowMappingEndToken
+                            | yaml.FlowSequenceEndToken):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
+
+
+def parse_text(text: str, source: str) -> ScenarioSpec:
+    """Parse and validate the text of one scenario file (`base:` is not followed here)."""
+    if len(text.encode()) > MAX_FILE_BYTES:
+        raise ScenarioError(source, "", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
+    _check_depth(text, source)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, "", "a scenario file must be a mapping with at least 'name'")
+    try:
+        return ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise _user_error(exc, source) from None
+
+
+def _user_error(exc: ValidationError, source: str) -> ScenarioError:
+    """Turn pydantic's first error into one message a user can act on."""
+    err = exc.errors()[0]
+    loc = err["loc"]
+    path = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+                   for i, p in enumerate(loc))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        return ScenarioError(source, path, f"unknown field '{key}'{_suggest(key, _FIELDS)}; "
+                             f"allowed: {', '.join(ScenarioSpec.model_fields)}")
+    if kind == "missing":
+        return ScenarioError(source, path, "is required")
+    if kind.startswith("date"):
+        return ScenarioError(source, path, f"must be a date like 2026-01-01, got {err['input']!r}")
+    msg = err["msg"].removeprefix("Value error, ")
+    return ScenarioError(source, path, msg)
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot read file: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(str(path), "", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"cannot read file as UTF-8 text: {exc}") from None
+
+
+def load(path: str | Path) -> Scenario:
+    """Load, validate and resolve a scenario file, following its `base:` chain."""
+    return _resolve(Path(path), chain=())
+
+
+def from_text(text: str, source: str, directory: Path) -> Scenario:
+    """Resolve a scenario given as text (an upload), with `base:` looked up in `directory`."""
+    return _resolve_spec(parse_text(text, source), source, directory, chain=())
+
+
+def _resolve(path: Path, chain: tuple[str, ...]) -> Scenario:
+    source = str(path)
+    if source in chain:
+        raise ScenarioError(source, "base", "circular 'base:' chain: " + " -> ".join(chain))
+    if len(chain) >= MAX_BASE_CHAIN:
+        raise ScenarioError(source, "base", f"'base:' chain longer than {MAX_BASE_CHAIN}")
+    return _resolve_spec(parse_text(_read(path), source), source, path.parent, chain + (source,))
+
+
+def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
+                  chain: tuple[str, ...]) -> Scenario:
+    events = [Event(e.date, name, "set", v, e.note) for e in spec.events for name, v in e.set.items()]
+    events += [Event(e.date, n, "scale", v, e.note) for e in spec.events for n, v in e.scale.items()]
+    if spec.base is None:
+        if spec.start is None or spec.end is None:
+            missing = "start" if spec.start is None else "end"
+            raise ScenarioError(source, missing, "is required when the scenario has no 'base:'")
+        params = defaults()
+        params.update(spec.parameters)
+        start, end, branch, sources = spec.start, spec.end, spec.branch, (source,)
+    else:
+        base = _resolve(directory / spec.base, chain)
+        if spec.start is not None:
+            raise ScenarioError(source, "start", "comes from the base scenario; remove it")
+        start = base.start
+        branch = spec.branch or base.branch or DEFAULT_BRANCH
+        end = spec.end or branch + dt.timedelta(days=DEFAULT_POLICY_HORIZON_DAYS - 1)
+        params = dict(base.parameters)
+        inherited = [e for e in base.events if e.date < branch]
+        at_branch = [Event(branch, n, "set", v, "policy from branch date")
+                     for n, v in spec.parameters.items()]
+        for e in events:
+            if e.date < branch:
+                raise ScenarioError(source, "events", f"event on {e.date} is before the branch "
+                                    f"date {branch}; a policy can only change the future")
+        events = inherited + at_branch + events
+        sources = base.sources + (source,)
+        if not start < branch <= end:
+            raise ScenarioError(source, "branch", f"{branch} must fall after the start {start} "
+                                f"and not after the end {end}")
+    if end <= start:
+        raise ScenarioError(source, "end", f"{end} must be after the start {start}")
+    for e in events:
+        if not start <= e.date <= end:
+            raise ScenarioError(source, "events", f"event on {e.date} ({e.name}) is outside the "
+                                f"horizon {start} to {end}")
+    events.sort(key=lambda e: e.date)
+    _check_event_results(params, events, source)
+    return Scenario(spec.name, spec.description, start, end, spec.seed, params, tuple(events),
+                    branch, sources)
+
+
+def apply_event(values: dict[str, float], event: Event) -> float:
+    """The new value of `event.name` after `event`; whole-number parameters are rounded."""
+    value = event.value if event.op == "set" else values[event.name] * event.value
+    return float(round(value)) if PARAMS[event.name].integer else value
+
+
+def _check_event_results(params: dict[str, float], events: list[Event], source: str) -> None:
+    """Replay the events on the parameters so a `scale` cannot push a value out of its range."""
+    values = dict(params)
+    for e in events:
+        try:
+            values[e.name] = check_value(e.name, apply_event(values, e))
+        except ValueError as exc:
+            raise ScenarioError(source, "events", f"on {e.date}, {e.name}: {exc}") from None
