@@ -28,7 +28,7 @@ MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 12
 MAX_BASE_CHAIN = 8
 DEFAULT_BRANCH = dt.date(2026, 1, 1)
-DEFAULT_POLICY_HORIZON_DAYS = 2 * 365
+DEFAULT_POLICY_HORIZON_YEARS = 2
 
 
 class ScenarioError(ValueError):
@@ -62,8 +62,8 @@ class EventSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     date: dt.date
-    set: dict[str, float | int] = {}
-    scale: dict[str, float | int] = {}
+    set: dict[str, Any] = {}
+    scale: dict[str, Any] = {}
     note: str = ""
 
     @field_validator("set")
@@ -77,7 +77,7 @@ class EventSpec(BaseModel):
         for name, factor in values.items():
             if name not in PARAMS:
                 raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
-            if isinstance(factor, bool) or not 0 <= factor <= 100:
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 <= factor <= 100:
                 raise ValueError(f"{name}: a scale factor must be a number from 0 to 100")
         return {k: float(v) for k, v in values.items()}
 
@@ -93,7 +93,7 @@ class ScenarioSpec(BaseModel):
     end: dt.date | None = None
     branch: dt.date | None = None
     seed: int = 1
-    parameters: dict[str, float | int] = {}
+    parameters: dict[str, Any] = {}
     events: list[EventSpec] = []
 
     @field_validator("parameters")
@@ -144,11 +144,22 @@ class Scenario:
 _FIELDS = list(ScenarioSpec.model_fields) + list(EventSpec.model_fields)
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, minus implicit timestamps: dates stay strings for the schema to check, so a
+    date like 2023-02-30 is reported on its field instead of failing inside the YAML parser."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _check_depth(text: str, source: str) -> None:
     """Refuse deep nesting and aliases from the token stream, before any object is built."""
     depth = 0
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=_Loader):
             if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
                 raise ScenarioError(source, "", "YAML anchors and aliases are not allowed")
             if isinstance(token, yaml.TagToken):
@@ -171,7 +182,7 @@ def parse_text(text: str, source: str) -> ScenarioSpec:
         raise ScenarioError(source, "", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
     _check_depth(text, source)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -184,7 +195,8 @@ def parse_text(text: str, source: str) -> ScenarioSpec:
 
 def _user_error(exc: ValidationError, source: str) -> ScenarioError:
     """Turn pydantic's first error into one message a user can act on."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = err["loc"]
     path = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
                    for i, p in enumerate(loc))
@@ -195,10 +207,21 @@ def _user_error(exc: ValidationError, source: str) -> ScenarioError:
                              f"allowed: {', '.join(ScenarioSpec.model_fields)}")
     if kind == "missing":
         return ScenarioError(source, path, "is required")
-    if kind.startswith("date"):
-        return ScenarioError(source, path, f"must be a date like 2026-01-01, got {err['input']!r}")
+    if kind.startswith("date") or (loc and loc[-1] in ("date", "start", "end", "branch")):
+        return ScenarioError(source, path, f"must be a date like 2026-01-01 (a real calendar "
+                             f"date), got {err['input']!r}")
     msg = err["msg"].removeprefix("Value error, ")
+    name, _, rest = msg.partition(": ")
+    if name in PARAMS and rest:  # a parameter's own complaint: name it in the field path
+        path, msg = f"{path}.{name}", rest
     return ScenarioError(source, path, msg)
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
 
 
 def _read(path: Path) -> str:
@@ -220,17 +243,29 @@ def load(path: str | Path) -> Scenario:
 
 
 def from_text(text: str, source: str, directory: Path) -> Scenario:
-    """Resolve a scenario given as text (an upload), with `base:` looked up in `directory`."""
-    return _resolve_spec(parse_text(text, source), source, directory, chain=())
+    """Resolve a scenario given as text (an upload), with `base:` looked up in `directory`.
+
+    An upload may only build on a file of `directory` named plainly (no path), so it cannot make
+    the server read, or echo parts of, any other file.
+    """
+    spec = parse_text(text, source)
+    if spec.base is not None:
+        known = sorted(p.name for p in Path(directory).glob("*.yaml"))
+        if spec.base not in known:
+            raise ScenarioError(source, "base", f"'{spec.base}' is not a scenario of the library; "
+                                f"allowed: {', '.join(known)}")
+    return _resolve_spec(spec, source, directory, chain=())
 
 
 def _resolve(path: Path, chain: tuple[str, ...]) -> Scenario:
     source = str(path)
-    if source in chain:
-        raise ScenarioError(source, "base", "circular 'base:' chain: " + " -> ".join(chain))
+    key = str(path.resolve())
+    if key in chain:
+        names = " -> ".join(Path(k).name for k in chain[chain.index(key):] + (key,))
+        raise ScenarioError(source, "base", f"circular 'base:' chain: {names}")
     if len(chain) >= MAX_BASE_CHAIN:
         raise ScenarioError(source, "base", f"'base:' chain longer than {MAX_BASE_CHAIN}")
-    return _resolve_spec(parse_text(_read(path), source), source, path.parent, chain + (source,))
+    return _resolve_spec(parse_text(_read(path), source), source, path.parent, chain + (key,))
 
 
 def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
@@ -245,12 +280,15 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         params.update(spec.parameters)
         start, end, branch, sources = spec.start, spec.end, spec.branch, (source,)
     else:
-        base = _resolve(directory / spec.base, chain)
+        base_path = Path(directory) / spec.base
+        if not base_path.is_file():
+            raise ScenarioError(source, "base", f"file not found: {base_path}")
+        base = _resolve(base_path, chain)
         if spec.start is not None:
             raise ScenarioError(source, "start", "comes from the base scenario; remove it")
         start = base.start
         branch = spec.branch or base.branch or DEFAULT_BRANCH
-        end = spec.end or branch + dt.timedelta(days=DEFAULT_POLICY_HORIZON_DAYS - 1)
+        end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
         params = dict(base.parameters)
         inherited = [e for e in base.events if e.date < branch]
         at_branch = [Event(branch, n, "set", v, "policy from branch date")
