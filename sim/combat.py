@@ -114,6 +114,7 @@ class Engagements:
     attacker_won: np.ndarray
     attack_personnel: np.ndarray
     defence_personnel: np.ndarray
+    captured: np.ndarray | None = None  # set by `resolve`: won and kept (not a raid)
 
 
 def _pick(candidates: np.ndarray, group: np.ndarray, score: np.ndarray, expected: np.ndarray,
@@ -130,18 +131,42 @@ def _pick(candidates: np.ndarray, group: np.ndarray, score: np.ndarray, expected
     return chosen
 
 
-def frontier(geo, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Directed edges between cells of different owners: the only places where ground changes."""
-    src, dst = geo.edge_src, geo.edge_dst
-    e = np.flatnonzero(owner[src] != owner[dst])
-    return src[e], dst[e]
+class Frontier:
+    """Directed edges between cells of different owners: the only places where ground changes.
+
+    Recomputing it from all ~19,000 edges would cost more than the rest of a day's combat, while
+    only a handful of cells change hands a day; so every change of owner goes through `set_owner`,
+    which refreshes just the edges touching the changed cells.
+    """
+
+    def __init__(self, geo, owner: np.ndarray):
+        self.geo = geo
+        self.owner = owner
+        self.differs = owner[geo.edge_src] != owner[geo.edge_dst]
+        self._edges: tuple[np.ndarray, np.ndarray] | None = None
+
+    def set_owner(self, cells: np.ndarray, owners) -> None:
+        if not len(cells):
+            return
+        geo = self.geo
+        self.owner[cells] = owners
+        touched = geo.edges_of(np.unique(cells))
+        touched = np.concatenate([touched, geo.edge_reverse[touched]])
+        self.differs[touched] = self.owner[geo.edge_src[touched]] != self.owner[geo.edge_dst[touched]]
+        self._edges = None
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._edges is None:
+            e = np.flatnonzero(self.differs)
+            self._edges = (self.geo.edge_src[e], self.geo.edge_dst[e])
+        return self._edges
 
 
 def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
     """Gang attacks on neighbouring cells and state operations against gang-held cells."""
     p, cells, gs = model.p, model.cells, model.gang_state
     owner = cells.owner
-    src, dst = frontier(model.geo, owner)
+    src, dst = model.frontier.edges()
     o_src, o_dst = owner[src], owner[dst]
     alliance = gs.effective_alliance(bool(p["viv_ansanm_alliance"]))
     gang_power = gs.members * p["gang_concentration"] * gs.power_per_member()
@@ -197,11 +222,19 @@ def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
 
 
 def resolve(model, eng: Engagements, rng: np.random.Generator) -> dict[str, float]:
-    """Apply outcomes: control changes, combatant and civilian deaths. Returns today's deaths."""
+    """Apply outcomes: control changes, combatant and civilian deaths. Returns today's deaths.
+
+    A gang whose coalition is at its holding capacity raids: it can win the fight, with the deaths
+    and flight that brings, but it does not take the cell.
+    """
     p, cells, gs = model.p, model.cells, model.gang_state
     won = eng.attacker_won
-    new_owner = np.where(won, eng.attacker, eng.defender)
-    cells.owner[eng.cells] = new_owner
+    # A gang whose coalition cannot hold more raids: it wins the fight but does not stay.
+    gang_attack = eng.attacker >= 0
+    raid = np.zeros_like(won)
+    raid[gang_attack] = gs.overstretch[eng.attacker[gang_attack]] >= 1
+    eng.captured = won & ~raid
+    model.frontier.set_owner(eng.cells[eng.captured], eng.attacker[eng.captured])
     cleared = won & (eng.attacker == STATE)
     cells.cleared_age[eng.cells[cleared]] = 0
 
@@ -267,7 +300,7 @@ def consolidate(model, dep: Deployment, rng: np.random.Generator) -> None:
     """
     p, cells, gs = model.p, model.cells, model.gang_state
     owner = cells.owner
-    src, dst = frontier(model.geo, owner)
+    src, dst = model.frontier.edges()
     e = np.flatnonzero((owner[src] >= 0) & (owner[dst] == STATE)
                        & (cells.cleared_age[dst] < RECENTLY_CLEARED_DAYS))
     if len(e):
@@ -277,14 +310,14 @@ def consolidate(model, dep: Deployment, rng: np.random.Generator) -> None:
         revert = rng.random(len(e)) < p["reversion_per_day"] * shortfall
         e, target = e[revert], target[revert]
         _, first = np.unique(target, return_index=True)
-        owner[target[first]] = owner[src[e[first]]]
+        model.frontier.set_owner(target[first], owner[src[e[first]]])
 
     over = gs.coalition_overstretch(owner, model.control_load(), p)
     release = p["overstretch_release_per_day"] * np.clip(1 - 1 / np.maximum(over, 1), 0, 1)
-    src, dst = frontier(model.geo, owner)
+    src, dst = model.frontier.edges()
     e = np.flatnonzero(owner[src] >= 0)
     if len(e):
         cell = src[e]
         let_go = rng.random(len(e)) < release[owner[cell]]
         cell = np.unique(cell[let_go])
-        owner[cell[gs.home[owner[cell]] != cell]] = STATE
+        model.frontier.set_owner(cell[gs.home[owner[cell]] != cell], STATE)

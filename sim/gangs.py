@@ -57,9 +57,10 @@ NAMED_MAX_SHARE = 0.67
 
 # Where generic groups are based (assumption: c.2020 half the gangs were in Port-au-Prince, SNDDR,
 # and most of the rest around it; BINUH counts >=20 armed groups in Lower Artibonite in 2023, i.e.
-# ~15% of 137), and which coalition metro groups join.
+# ~15% of 137), and which coalition metro groups join (by 2022 the capital's gangs were aligned
+# with G9 or G-Pep, GI-TOC).
 GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ouest": 0.07}
-GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.4, GPEP: 0.4}
+GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}
 
 UNARMED_MEMBER_POWER = 0.2  # a member without a firearm counts for a fifth (machetes, lookouts)
 MAX_POSTURE = 1.5
@@ -207,8 +208,8 @@ def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
     return labels, bases, alliance
 
 
-# Gangs start at this share of their holding capacity: room to push, as they did in 2023.
-INITIAL_FILL = 0.9
+# Gangs start at this share of their holding capacity: they grow by recruiting and as residents flee.
+INITIAL_FILL = 1.0
 
 
 def control_load(residents: np.ndarray, is_metro: np.ndarray, p: dict[str, float]) -> np.ndarray:

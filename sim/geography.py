@@ -32,8 +32,10 @@ class Geography:
     is_capital: np.ndarray
     road_mask: np.ndarray
     bounds: np.ndarray  # (n, 4): lon_min, lon_max, lat_min, lat_max, to draw cells as rectangles
-    edge_src: np.ndarray  # directed adjacency, both directions present
+    edge_src: np.ndarray  # directed adjacency, both directions present, sorted by source
     edge_dst: np.ndarray
+    edge_ptr: np.ndarray  # edges of cell c are edge_ptr[c]:edge_ptr[c + 1]
+    edge_reverse: np.ndarray  # index of the edge (b -> a) for each edge (a -> b)
     commune_pcode: np.ndarray
     commune_name: np.ndarray
     commune_department: np.ndarray
@@ -49,6 +51,13 @@ class Geography:
     @property
     def n_cells(self) -> int:
         return len(self.lon)
+
+    def edges_of(self, cells: np.ndarray) -> np.ndarray:
+        """Indices of the edges leaving `cells` (vectorised concatenation of their CSR ranges)."""
+        starts = self.edge_ptr[cells]
+        counts = self.edge_ptr[cells + 1] - starts
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+        return offsets + np.arange(counts.sum())
 
     def place(self, name: str) -> int:
         """The cell of a named place (raises KeyError for an unknown name)."""
@@ -79,7 +88,11 @@ def load() -> Geography:
     with resources.files("sim.data").joinpath("geography.npz").open("rb") as fh:
         z = dict(np.load(fh, allow_pickle=False))
     ptr, idx = z["nbr_ptr"], z["nbr_idx"]
-    src = np.repeat(np.arange(len(ptr) - 1, dtype=np.int32), np.diff(ptr))
+    n = len(ptr) - 1
+    src = np.repeat(np.arange(n, dtype=np.int32), np.diff(ptr))
+    key = src.astype(np.int64) * n + idx
+    order = np.argsort(key)
+    reverse = order[np.searchsorted(key, idx.astype(np.int64) * n + src, sorter=order)]
     rptr, ridx = z["road_cells_ptr"], z["road_cells_idx"]
     roads = {str(name): ridx[rptr[i]:rptr[i + 1]] for i, name in enumerate(z["road_names"])}
     for array in z.values():
@@ -89,7 +102,8 @@ def load() -> Geography:
         section=z["section"], commune=z["commune"], department=z["department"],
         is_metro=z["is_metro"], is_capital=z["is_capital"], road_mask=z["road"],
         bounds=np.stack([z["lon_min"], z["lon_max"], z["lat_min"], z["lat_max"]], axis=1),
-        edge_src=src, edge_dst=idx.astype(np.int32),
+        edge_src=src, edge_dst=idx.astype(np.int32), edge_ptr=ptr.astype(np.int64),
+        edge_reverse=reverse,
         commune_pcode=z["commune_pcode"], commune_name=z["commune_name"],
         commune_department=z["commune_department"],
         department_pcode=z["department_pcode"], department_name=z["department_name"],

@@ -20,6 +20,9 @@ The model does no I/O and knows nothing of files or user interfaces.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+
 import mesa
 import numpy as np
 
@@ -83,6 +86,7 @@ class HaitiModel(mesa.Model):
                                displaced_from=np.zeros(n), hosted=np.zeros(n),
                                days_secure=np.zeros(n, np.int32),
                                cleared_age=np.full(n, 10**6, np.int64))
+        self.frontier = combat.Frontier(geo, self.cells.owner)
         population.place_initial_displaced(self.cells, geo, self.p["initial_displaced"],
                                            self.p["flee_to_provinces_share"])
         self.initial_population = float(geo.population.sum())
@@ -94,11 +98,40 @@ class HaitiModel(mesa.Model):
         self.capital_gang_share = self._capital_share()
         self.deployment: combat.Deployment | None = None
 
-        self._changes = [ParameterChange(self, e) for e in scenario.events]
-        for change in self._changes:
-            day = (change.event.date - scenario.start).days
-            self.schedule_event(change, at=day + 0.5)  # before that day's step at day + 1
+        self._scheduled = []
+        self._schedule(scenario.events)
         self.recorder = Recorder(scenario.days, geo.department_name)
+
+    def _schedule(self, events) -> None:
+        for event in events:
+            change = ParameterChange(self, event)
+            day = (event.date - self.config.start).days
+            # at day + 0.5: before that day's step, which Mesa runs at time day + 1
+            self._scheduled.append((change, self.schedule_event(change, at=day + 0.5)))
+
+    def fork(self, scenario: Scenario) -> HaitiModel:
+        """A copy of this model that continues from today under `scenario`.
+
+        Policy scenarios that branch from the same history share it: simulate the history once,
+        then fork one model per policy at the branch date. The fork is exact: it continues with the
+        same random streams as a run of `scenario` from the start would (tests check it).
+        """
+        today = self.config.start + dt.timedelta(days=self.steps)
+        past = [e for e in self.config.events if e.date < today]
+        if scenario.start != self.config.start or [
+                e for e in scenario.events if e.date < today] != past:
+            raise ValueError(f"'{scenario.name}' does not share this run's history before {today}")
+        clone = copy.deepcopy(self)
+        for change, event in clone._scheduled:
+            if change.event.date >= today:
+                event.cancel()
+        clone._scheduled = [(c, e) for c, e in clone._scheduled if c.event.date < today]
+        clone.config = scenario
+        clone._schedule([e for e in scenario.events if e.date >= today])
+        old = clone.recorder
+        clone.recorder = Recorder(scenario.days, self.geo.department_name)
+        clone.recorder.values[:self.steps] = old.values[:self.steps]
+        return clone
 
     # ------------------------------------------------------------------ helpers
     def police_region_share(self) -> np.ndarray:
@@ -138,7 +171,9 @@ class HaitiModel(mesa.Model):
         deaths = combat.resolve(self, eng, s["combat"])
         deaths["killed_civilians"] += combat.gang_violence(self, s["violence"])
         combat.consolidate(self, dep, s["consolidation"])
-        population.step(cells, self.geo, eng.cells, p)
+        captured = eng.cells[eng.captured & (eng.attacker != combat.STATE)
+                             & (eng.defender == combat.STATE)]
+        population.step(cells, self.geo, eng.cells, captured, p)
 
         self.civilians_killed += deaths["killed_civilians"]
         self.capital_gang_share = self._capital_share()
@@ -156,6 +191,8 @@ class HaitiModel(mesa.Model):
                                where=dept_people > 0)
         road_cut = {f"road_cut.{name}": float(held[road].any())
                     for name, road in geo.roads.items()}
+        road_share = {f"road_gang_share.{name}": float(held[road].mean())
+                      for name, road in geo.roads.items()}
         killed = sum(deaths.values())
         row = {
             "capital_gang_share_area": self.capital_gang_share,
@@ -179,17 +216,22 @@ class HaitiModel(mesa.Model):
             "engagements": engagements,
             **deaths,
             **road_cut,
+            **road_share,
             **{f"gang_population_share.{d}": v for d, v in zip(
                 geo.department_name, dept_share, strict=True)},
         }
         self.recorder.record(self.day, row)
 
-    def run(self, progress=None) -> Recorder:
-        """Run to the scenario's end; `progress(days_done)` is called every 30 days if given."""
-        for day in range(self.config.days):
+    def run(self, until: dt.date | None = None, progress=None) -> Recorder:
+        """Run up to (not including) `until`, or to the scenario's end.
+
+        `progress(days_done)` is called every 30 simulated days if given.
+        """
+        last = self.config.days if until is None else (until - self.config.start).days
+        while self.steps < last:
             self.step()
-            if progress is not None and (day + 1) % 30 == 0:
-                progress(day + 1)
+            if progress is not None and self.steps % 30 == 0:
+                progress(self.steps)
         return self.recorder
 
     def people_total(self) -> float:

@@ -26,7 +26,8 @@ FLOWS = (
 
 def metric_names(department_names) -> tuple[str, ...]:
     return (STOCKS + FLOWS + tuple(f"gang_population_share.{d}" for d in department_names)
-            + tuple(f"road_cut.{r}" for r in ROAD_NAMES))
+            + tuple(f"road_cut.{r}" for r in ROAD_NAMES)
+            + tuple(f"road_gang_share.{r}" for r in ROAD_NAMES))
 
 
 class Recorder:
