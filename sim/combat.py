@@ -37,19 +37,17 @@ class Deployment:
     """The state's forces on the map today.
 
     garrison: personnel holding each cell; garrison_power: the same times firepower.
-    reaction_power/reaction_personnel: per region, the force that reinforces an engagement.
-    operations: per region, expected state offensive operations today; op_power/op_personnel: the
-    force one operation brings. shares: (police, army, mission) shares of state personnel per
-    region, to book state casualties to the right force.
+    reserve_power/reserve_personnel: per region, the mobile force (police units and mission) that
+    one engagement can draw on, whether it reinforces a defence or mounts an operation.
+    operations: per region, expected state offensive operations today. shares: (police, army,
+    mission) shares of state personnel per region, to book state casualties to the right force.
     """
 
     garrison: np.ndarray
     garrison_power: np.ndarray
-    reaction_power: np.ndarray
-    reaction_personnel: np.ndarray
+    reserve_power: np.ndarray
+    reserve_personnel: np.ndarray
     operations: np.ndarray
-    op_power: np.ndarray
-    op_personnel: np.ndarray
     shares: np.ndarray
 
 
@@ -58,11 +56,11 @@ def deploy(model) -> Deployment:
 
     Police not in offensive units garrison state-held cells in proportion to their residents (the
     metro gets `police_share_capital`, other regions the rest by population); the army guards
-    the airport, port and downtown (its role in 2023-25); the mission operates in the metro and (its remaining share) in
-    Artibonite. Offensive operations come from police units and the mission, the mission's scaled
+    the airport, port and downtown (its role in 2023-25); the mission operates in the metro and
+    (its remaining share) in Artibonite. Offensive operations come from police units and the mission, the mission's scaled
     by its mandate's tempo.
     """
-    p, geo, cells = model.p, model.geo, model.cells
+    p, cells = model.p, model.cells
     police, army, mission = model.police, model.army, model.mission
     n_regions = len(model.region_population)
     state_held = cells.owner == STATE
@@ -100,8 +98,7 @@ def deploy(model) -> Deployment:
     shares = np.stack([police_region, army_region, troops], axis=1)
     shares = np.divide(shares, total[:, None], out=np.zeros_like(shares), where=total[:, None] > 0)
     return Deployment(garrison, garrison_power, reserve_power * concentration,
-                      reserve * concentration, operations, reserve_power * concentration,
-                      reserve * concentration, shares)
+                      reserve * concentration, operations, shares)
 
 
 @dataclass
@@ -188,11 +185,11 @@ def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
     community = p["community_defence_per_1000_residents"] * cells.residents[target] / 1000
     defence_power = np.where(
         is_state,
-        dep.garrison_power[target] + dep.reaction_power[model.region[target]] + community,
+        dep.garrison_power[target] + dep.reserve_power[model.region[target]] + community,
         gang_power[safe_def])
     defence_personnel = np.where(
         is_state,
-        dep.garrison[target] + dep.reaction_personnel[model.region[target]] + community,
+        dep.garrison[target] + dep.reserve_personnel[model.region[target]] + community,
         gang_personnel[safe_def])
     value = model.cell_value[target] * (cells.residents[target] + model.value_floor)
     expected = p["gang_attack_rate"] / 1000 * gs.members * gs.posture
@@ -208,7 +205,7 @@ def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
     value = model.cell_value[target] * (cells.residents[target] + model.value_floor)
     pick = _pick(target, region, value / (1.0 + gang_power[defender]), dep.operations, rng)
     s_cells, s_def, s_region = target[pick], defender[pick], region[pick]
-    s_won = rng.random(len(pick)) < win_probability(dep.op_power[s_region],
+    s_won = rng.random(len(pick)) < win_probability(dep.reserve_power[s_region],
                                                     gang_power[s_def], p)
 
     return Engagements(
@@ -216,7 +213,7 @@ def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
         attacker=np.concatenate([g_att, np.full(len(s_cells), STATE)]),
         defender=np.concatenate([g_def, s_def]),
         attacker_won=np.concatenate([g_won, s_won]),
-        attack_personnel=np.concatenate([g_att_pers, dep.op_personnel[s_region]]),
+        attack_personnel=np.concatenate([g_att_pers, dep.reserve_personnel[s_region]]),
         defence_personnel=np.concatenate([g_def_pers, gang_personnel[s_def]]),
     )
 

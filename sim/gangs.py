@@ -61,9 +61,11 @@ NAMED_MAX_SHARE = 0.67
 # with G9 or G-Pep, GI-TOC).
 GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ouest": 0.07}
 GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}
+ROAD_BASE_WEIGHT = 4.0  # assumption: a road cell is five times as likely a base as another
 
 UNARMED_MEMBER_POWER = 0.2  # a member without a firearm counts for a fifth (machetes, lookouts)
 MAX_POSTURE = 1.5
+MIN_ARMED_SHARE = 0.8  # a group recruits only while it can arm this share of its members
 RAID_POSTURE = 0.25  # share of its tempo a group keeps when it has no room to hold more (raids)
 
 
@@ -192,9 +194,13 @@ def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
             mask = geo.is_metro
         else:
             mask = (geo.department == geo.department_index(region)) & ~geo.is_metro
-        w = np.where(mask & ~used, geo.population, 0.0)
+        # Outside the metro, groups settle along the national roads they tax (GI-TOC: checkpoints
+        # on RN1 and RN2 are a main income), so road cells weigh more.
+        weight = geo.population * (1.0 if region == "metro" else 1.0 + ROAD_BASE_WEIGHT * (
+            geo.road_mask > 0))
+        w = np.where(mask & ~used, weight, 0.0)
         if w.sum() <= 0:  # every populated cell already has a base: allow sharing
-            w = np.where(mask, geo.population, 0.0)
+            w = np.where(mask, weight, 0.0)
         cell = int(rng.choice(geo.n_cells, p=w / w.sum()))
         used[cell] = True
         bases.append(cell)
@@ -263,7 +269,7 @@ def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, load: np
     the cargo corridor) and from kidnapping; upkeep is paid per member; groups that run out of cash
     lose members; firearms are bought from the day's trafficked supply after interdiction, shared in
     proportion to what each group wants and can pay for; recruitment is faster where people are
-    displaced and stops when a group cannot pay its recruits.
+    displaced and stops when a group cannot pay or arm its recruits (so interdiction slows growth).
     """
     n = len(state.members)
     held = owner >= 0
@@ -301,6 +307,8 @@ def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, load: np
     recruits = (state.members * p["gang_recruitment_per_year"] / 365
                 * (1 + p["recruitment_displacement_boost"] * displaced_share))
     affordable = state.cash_usd > 90 * upkeep_day * (state.members + recruits)
-    state.members += np.where(affordable, recruits, 0.0)
+    # A recruit needs a gun: a group grows only while it can arm all but a few of its members.
+    armable = np.maximum(state.firearms / MIN_ARMED_SHARE - state.members, 0.0)
+    state.members += np.where(affordable, np.minimum(recruits, armable), 0.0)
     state.members *= 1 - p["gang_attrition_per_year"] / 365
     return kidnappings

@@ -35,6 +35,14 @@ from sim.scenario import Event, Scenario, apply_event
 from sim.security_forces import Army, Police
 
 STREAMS = ("setup", "economy", "combat", "violence", "consolidation")
+# The recorder columns written from `_record`'s tuple, in its order.
+ROW_METRICS = (
+    "capital_gang_share_area", "capital_gang_share_population", "gang_controlled_population",
+    "gang_controlled_share_national", "displaced", "troops", "police_officers", "army_soldiers",
+    "gang_members", "gang_firearms", "mission_cash_usd", "roads_cut", "killed", "injured",
+    "kidnappings", "spent_mission_usd", "spent_police_usd", "engagements",
+)
+DEATHS = ("killed_gang", "killed_police", "killed_army", "killed_troops", "killed_civilians")
 # Cell value seen by attackers: residents plus a floor, so empty land on the way still counts, and
 # multipliers for national roads (checkpoint revenue, cutting the capital off) and key sites.
 VALUE_FLOOR_RESIDENTS = 500.0
@@ -101,6 +109,20 @@ class HaitiModel(mesa.Model):
         self._scheduled = []
         self._schedule(scenario.events)
         self.recorder = Recorder(scenario.days, geo.department_name)
+        self._recorder_layout()
+
+    def _recorder_layout(self) -> None:
+        """Where each outcome goes in the recorder's row: looked up once, written every day."""
+        geo, index = self.geo, self.recorder.index
+        self._row_index = [index[name] for name in ROW_METRICS + DEATHS]
+        self._dept_index = [index[f"gang_population_share.{d}"] for d in geo.department_name]
+        self._road_cut_index = [index[f"road_cut.{r}"] for r in geo.roads]
+        self._road_share_index = [index[f"road_gang_share.{r}"] for r in geo.roads]
+        roads = list(geo.roads.values())
+        self._road_cells = np.concatenate(roads)
+        self._road_lengths = np.array([len(r) for r in roads], dtype=float)
+        self._road_starts = np.concatenate([[0], np.cumsum(self._road_lengths)[:-1]]).astype(int)
+        self._capital_cells = np.flatnonzero(geo.is_capital)
 
     def _schedule(self, events) -> None:
         for event in events:
@@ -182,45 +204,42 @@ class HaitiModel(mesa.Model):
     def _record(self, deaths: dict[str, float], kidnappings: float, engagements: int) -> None:
         geo, cells, gs = self.geo, self.cells, self.gang_state
         held = cells.owner >= 0
-        residents_held = np.where(held, cells.residents, 0.0)
-        capital = geo.is_capital
-        by_dept = np.bincount(geo.department, residents_held, minlength=len(geo.department_name))
-        dept_people = np.bincount(geo.department, cells.residents,
-                                  minlength=len(geo.department_name))
-        dept_share = np.divide(by_dept, dept_people, out=np.zeros_like(by_dept),
-                               where=dept_people > 0)
-        road_cut = {f"road_cut.{name}": float(held[road].any())
-                    for name, road in geo.roads.items()}
-        road_share = {f"road_gang_share.{name}": float(held[road].mean())
-                      for name, road in geo.roads.items()}
+        residents_held = cells.residents * held
+        n_dept = len(geo.department_name)
+        dept_share = (np.bincount(geo.department, residents_held, minlength=n_dept)
+                      / np.maximum(np.bincount(geo.department, cells.residents, minlength=n_dept),
+                                   1e-9))
+        on_road = held[self._road_cells]
+        road_held = np.add.reduceat(on_road, self._road_starts)
+        road_cut = road_held > 0
+        capital = self._capital_cells
+        total_held = residents_held.sum()
         killed = sum(deaths.values())
-        row = {
-            "capital_gang_share_area": self.capital_gang_share,
-            "capital_gang_share_population":
-                residents_held[capital].sum() / max(cells.residents[capital].sum(), 1.0),
-            "gang_controlled_population": residents_held.sum(),
-            "gang_controlled_share_national": residents_held.sum() / cells.residents.sum(),
-            "displaced": cells.displaced_from.sum(),
-            "troops": self.mission.troops,
-            "police_officers": self.police.officers,
-            "army_soldiers": self.army.soldiers,
-            "gang_members": gs.members.sum(),
-            "gang_firearms": gs.firearms.sum(),
-            "mission_cash_usd": self.mission.cash_usd,
-            "roads_cut": sum(road_cut.values()),
-            "killed": killed,
-            "injured": killed * self.p["injured_per_killed"],
-            "kidnappings": kidnappings,
-            "spent_mission_usd": self.mission.spent_usd,
-            "spent_police_usd": self.police.spent_usd,
-            "engagements": engagements,
-            **deaths,
-            **road_cut,
-            **road_share,
-            **{f"gang_population_share.{d}": v for d, v in zip(
-                geo.department_name, dept_share, strict=True)},
-        }
-        self.recorder.record(self.day, row)
+        row = self.recorder.values[self.day]
+        row[self._row_index] = (
+            self.capital_gang_share,
+            residents_held[capital].sum() / max(cells.residents[capital].sum(), 1.0),
+            total_held,
+            total_held / cells.residents.sum(),
+            cells.displaced_from.sum(),
+            self.mission.troops,
+            self.police.officers,
+            self.army.soldiers,
+            gs.members.sum(),
+            gs.firearms.sum(),
+            self.mission.cash_usd,
+            road_cut.sum(),
+            killed,
+            killed * self.p["injured_per_killed"],
+            kidnappings,
+            self.mission.spent_usd,
+            self.police.spent_usd,
+            engagements,
+            *(deaths[k] for k in DEATHS),
+        )
+        row[self._dept_index] = dept_share
+        row[self._road_cut_index] = road_cut
+        row[self._road_share_index] = road_held / self._road_lengths
 
     def run(self, until: dt.date | None = None, progress=None) -> Recorder:
         """Run up to (not including) `until`, or to the scenario's end.

@@ -51,20 +51,19 @@ _DECLARED: tuple[Param, ...] = (
        "Armed groups simulated: the named gangs of gangs.csv plus generic groups up to this count.",
        "UN Geneva Sep 2025 (>150); AP Jan 2023 and UN PoE S/2023/674 count ~200 including "
        "groups too small to hold ground", integer=True),
-    _p("gang_members_total", 8000, 500, 30000, "armed members", "gangs",
+    _p("gang_members_total", 5500, 500, 30000, "armed members", "gangs",
        "Armed gang members nationwide at the start of the run.",
-       "assumption: GI-TOC Feb 2024 counts >=23 major gangs in the capital, some with thousands "
-       "and the largest 1,500-2,500, besides ~150 small ones of 10-80 (CNDDR 2019); estimates of "
-       "the total range from ~5,500 (late 2024) to ~12,000 (2026), both of low reliability",
+       "assumption: tuned within the reported range: ~3,000 armed men c.2020 (SNDDR), ~5,500 "
+       "late 2024 (Sitadel), ~12,000 in 2026 (AyitiIntel), the last two of low reliability",
        lever=True),
     _p("gang_firearms_per_member", 0.9, 0.1, 3.0, "firearms per member", "gangs",
        "Firearms held per gang member at the start.",
        "assumption: nearly every member armed; 270,000-500,000 illicit firearms in the country "
        "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs"),
-    _p("gang_residents_per_member", 650, 50, 5000, "residents per member", "gangs",
+    _p("gang_residents_per_member", 1300, 50, 5000, "residents per member", "gangs",
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
-       "derived: ~2.2 M people in the 80% of the capital held by Viv Ansanm (UN PoE S/2023/674) "
-       "over ~4,500 members in the capital"),
+       "assumption: tuned to the 2023-24 record; ~2.7 M people in the 80% of the capital held by "
+       "gangs (UN PoE S/2023/674) over ~2,000-4,000 members there gives the same order"),
     _p("gang_rural_residents_per_member", 150, 10, 5000, "residents per member", "gangs",
        "Residents one member can keep under control outside the metro, where people are spread "
        "over more ground.",
@@ -80,9 +79,9 @@ _DECLARED: tuple[Param, ...] = (
     _p("cargo_extortion_usd_per_year", 60e6, 0, 200e6, "USD/year", "gangs",
        "Extortion of cargo at the sea port and on RN8 to Malpasse, shared by the gangs holding them.",
        "Finance Minister Metellus, May 2025: $60-100 M/yr cross-border cargo extortion (low end)"),
-    _p("kidnappings_per_member_per_year", 0.3, 0, 5, "kidnappings/member/year", "gangs",
+    _p("kidnappings_per_member_per_year", 0.4, 0, 5, "kidnappings/member/year", "gangs",
        "Kidnappings carried out per gang member.",
-       "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~8,000 members"),
+       "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~6,000 members"),
     _p("ransom_usd_per_kidnapping", 10000, 0, 100000, "USD", "gangs",
        "Average ransom collected per kidnapping.",
        "derived: ~$25 M/yr kidnapping revenue (GI-TOC Feb 2024) over ~2,500 victims a year"),
@@ -90,32 +89,33 @@ _DECLARED: tuple[Param, ...] = (
        "What a gang pays per member (wages, food, ammunition).",
        "assumption: ~$250 a month, several times the minimum wage, which is what lets gangs "
        "recruit among the poor and displaced"),
-    _p("gang_recruitment_per_year", 0.25, 0, 5, "recruits/member/year", "gangs",
-       "Recruits a gang can take in per member per year when it can pay them.",
-       "assumption: net growth of ~15%/yr after attrition and deaths, from ~8,000 in 2023 towards "
-       "the ~12,000 reported for 2026 (AyitiIntel, low reliability); UNICEF reports child "
-       "recruitment +70% Q2 2023 to Q2 2024"),
+    _p("gang_recruitment_per_year", 0.8, 0, 5, "recruits/member/year", "gangs",
+       "Recruits a gang can take in per member per year when it can pay and arm them.",
+       "assumption: tuned; with deaths, desertion and the need to arm recruits it grows gangs "
+       "from ~5,500 (2023) towards the ~12,000 reported for 2026 (AyitiIntel, low reliability); "
+       "UNICEF reports child recruitment +70% Q2 2023 to Q2 2024"),
     _p("recruitment_displacement_boost", 2.0, 0, 10, "multiplier per displaced share", "gangs",
        "How much faster gangs recruit where the population is displaced (x(1 + boost*share)).",
        "assumption: displaced youths without income are the main recruitment pool (UNICEF)"),
     _p("gang_attrition_per_year", 0.05, 0, 0.5, "share/year", "gangs",
        "Members leaving a gang each year other than by death (desertion, arrest).",
        "assumption: low; DDR and arrests were marginal in 2023-25"),
-    _p("gang_attack_rate", 1.0, 0, 20, "attacks/day per 1,000 members", "gangs",
+    _p("gang_attack_rate", 2.2, 0, 20, "attacks/day per 1,000 members", "gangs",
        "Offensive tempo: attacks a gang launches per day per 1,000 members at full posture.",
        "assumption: tuned so control of the capital moves from 60% to ~80% during 2023 "
        "(UN via AP Jan 2023; UN PoE S/2023/674)"),
     _p("gang_concentration", 0.15, 0.005, 0.5, "share of members", "gangs",
        "Share of a gang's members it can bring to one engagement, attacking or defending.",
-       "assumption: gangs mass a few dozen to a few hundred fighters for an assault (OHCHR accounts "
-       "of the 2024 Viv Ansanm offensive)"),
-    _p("ally_support_share", 0.2, 0, 1, "share", "gangs",
+       "assumption: tuned; gangs mass a few dozen to a few hundred fighters for an assault "
+       "(OHCHR accounts of the 2024 Viv Ansanm offensive)"),
+    _p("ally_support_share", 0.35, 0, 1, "share", "gangs",
        "Share of its allies' engaged fighters that join a group's attack.",
-       "assumption: coalitions coordinate offensives (joint Viv Ansanm offensive from 29 Feb 2024, "
-       "GI-TOC; AP)"),
+       "assumption: tuned; coalitions coordinate offensives (joint Viv Ansanm offensive from "
+       "29 Feb 2024, GI-TOC; AP)"),
     _p("viv_ansanm_alliance", 0, 0, 1, "0 = rivals, 1 = allied", "gangs",
        "Whether the G9 and G-Pep coalitions are allied (Viv Ansanm) and stop fighting each other.",
-       "Viv Ansanm announced 22 Sep 2023 (GI-TOC; AP)", integer=True),
+       "Viv Ansanm announced 22 Sep 2023, joint offensive from 29 Feb 2024 (GI-TOC; AP)",
+       integer=True),
     # ------------------------------------------------------------ arms
     _p("arms_trafficked_per_year", 8000, 0, 50000, "firearms/year", "arms",
        "Firearms trafficked towards Haiti's gangs each year before interdiction.",
@@ -242,7 +242,7 @@ _DECLARED: tuple[Param, ...] = (
     _p("state_reaction_share", 0.05, 0, 1, "share", "combat",
        "Share of a region's state forces that can reinforce any one engagement.",
        "assumption: a few armoured teams per region"),
-    _p("state_operation_rate", 1.0, 0, 20, "operations/day per 1,000 personnel", "combat",
+    _p("state_operation_rate", 0.7, 0, 20, "operations/day per 1,000 personnel", "combat",
        "Offensive operations launched per day per 1,000 personnel of the offensive reserve.",
        "assumption: tuned with gang_attack_rate on the 2023-24 record"),
     _p("police_offensive_share", 0.15, 0, 1, "share", "combat",
@@ -258,32 +258,32 @@ _DECLARED: tuple[Param, ...] = (
        "State forces' loss rates relative to gangs' in the same engagement (armour, training).",
        "derived: 48 police killed in 2023 (BINUH/SG Jan 2024) against >460 gang members killed in "
        "Q2 2023 alone (BINUH)"),
-    _p("civilians_killed_per_engagement", 1.5, 0, 50, "killed per engagement per 10,000 residents^0.5",
+    _p("civilians_killed_per_engagement", 1.0, 0, 50, "killed per engagement per 10,000 residents^0.5",
        "combat", "Civilians killed in an engagement, growing with the square root of the density.",
        "assumption: tuned to 4,789 killed in 2023 and 5,601 in 2024 (S/2024/62; OHCHR)"),
-    _p("gang_killings_per_member_per_year", 0.4, 0, 10, "killed/member/year", "combat",
+    _p("gang_killings_per_member_per_year", 0.3, 0, 10, "killed/member/year", "combat",
        "Civilians killed by gangs outside engagements (massacres, executions) per member.",
-       "assumption: 83% of 2023 killings were by gangs (BINUH); tuned to the 2023 total"),
+       "assumption: tuned to the 2023-24 totals; 83% of 2023 killings were by gangs (BINUH)"),
     _p("injured_per_killed", 0.39, 0, 5, "injured per killed", "combat",
        "Injured people per person killed.", "OHCHR 2024: 2,212 injured / 5,601 killed"),
     _p("hold_personnel_per_1000_residents", 5, 0.5, 40, "personnel/1,000 residents", "combat",
        "State personnel needed per 1,000 residents to hold cleared ground.",
        "force_ratio_benchmarks.csv: 2.2 (UN norm, peaceful) to >=20 (RAND stabilisation)"),
-    _p("overstretch_release_per_day", 0.05, 0, 1, "probability/day", "combat",
+    _p("overstretch_release_per_day", 0.03, 0, 1, "probability/day", "combat",
        "Daily chance an overstretched gang gives up a border cell (scaled by its overstretch).",
        "assumption: a few weeks for an overstretched coalition to pull back; tuned to 2023-24"),
     _p("reversion_per_day", 0.02, 0, 1, "probability/day", "combat",
        "Daily chance that cleared but unheld ground falls back to gangs (at zero holding force).",
        "assumption: gangs return within weeks of police withdrawing (Martissant, 2021-24)"),
     # ------------------------------------------------------------ population
-    _p("flee_share_per_engagement", 0.01, 0, 1, "share of residents", "population",
+    _p("flee_share_per_engagement", 0.001, 0, 1, "share of residents", "population",
        "Share of a cell's residents who flee after an engagement in it.",
        "assumption: tuned to IOM DTM displacement 2023-24"),
-    _p("flee_share_on_capture", 0.2, 0, 1, "share of residents", "population",
+    _p("flee_share_on_capture", 0.06, 0, 1, "share of residents", "population",
        "Share of a cell's residents who flee when a gang takes it.",
        "assumption: tuned to IOM DTM displacement 2023-24; IOM reports most IDPs fled gang "
        "attacks on their neighbourhood"),
-    _p("flee_rate_gang_control_per_year", 0.02, 0, 2, "share/year", "population",
+    _p("flee_rate_gang_control_per_year", 0.04, 0, 2, "share/year", "population",
        "Residents leaving gang-held cells each year outside fighting.",
        "assumption: extortion, rape and recruitment of children push families out over time "
        "(OHCHR); tuned to IOM DTM 2023-24"),

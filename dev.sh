@@ -1,0 +1,49 @@
+#!/bin/sh
+# haiti-sim set-up: `./dev.sh app` installs and starts the app; `./dev.sh test` installs and runs
+# every test. Both create .venv with Python >= 3.12 (python3.13, python3.12, or the version in
+# .python-version through pyenv) and install the project into it, so a fresh clone needs nothing else.
+set -eu
+cd "$(dirname "$0")"
+
+find_python() {
+    for candidate in "${PYTHON:-}" python3.13 python3.12 python3; do
+        [ -n "$candidate" ] || continue
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            echo "$candidate"; return 0
+        fi
+    done
+    if command -v pyenv >/dev/null 2>&1; then
+        version=$(cat .python-version)
+        if PYENV_VERSION="$version" pyenv exec python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            echo "$(PYENV_VERSION="$version" pyenv which python)"; return 0
+        fi
+    fi
+    echo "haiti-sim needs Python >= 3.12: install it, or set PYTHON=/path/to/python3.12" >&2
+    return 1
+}
+
+setup() {  # $1: the extras to install
+    if [ ! -x .venv/bin/python ]; then
+        "$(find_python)" -m venv .venv
+    fi
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[$1]"
+}
+
+case "${1:-}" in
+    app)
+        setup app
+        shift
+        exec .venv/bin/python -m streamlit run ui/app.py --server.headless true \
+            --browser.gatherUsageStats false "$@"
+        ;;
+    test)
+        setup dev
+        shift
+        exec .venv/bin/python -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./dev.sh app | ./dev.sh test [pytest options]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,205 @@
+"""Behaviour of the model: invariants, determinism, exact forks, and responses that must hold.
+
+Runs are short (months, not years) and seeded; responses are checked on averages over paired
+replicates (common random numbers), because single runs are stochastic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import scenario
+from sim.model import HaitiModel
+from sim.parameters import PARAMS
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def history() -> scenario.Scenario:
+    return scenario.load(SCENARIOS / "history.yaml")
+
+
+def short(sc: scenario.Scenario, days: int, **overrides) -> scenario.Scenario:
+    """The scenario cut to its first `days` days, with parameters overridden from the start."""
+    end = sc.start + dt.timedelta(days=days - 1)
+    cut = dataclasses.replace(sc, end=end, events=tuple(e for e in sc.events if e.date <= end))
+    return cut.with_overrides(overrides)
+
+
+@pytest.fixture(scope="module")
+def year_run(history) -> HaitiModel:
+    model = HaitiModel(short(history, 365), seed=11)
+    model.run()
+    return model
+
+
+def test_people_are_conserved(year_run):
+    assert year_run.people_total() == pytest.approx(year_run.initial_population, rel=1e-9)
+    cells = year_run.cells
+    assert cells.hosted.sum() == pytest.approx(cells.displaced_from.sum(), rel=1e-9)
+
+
+def test_people_are_conserved_every_day(history):
+    model = HaitiModel(short(history, 60), seed=2)
+    for _ in range(60):
+        model.step()
+        assert model.people_total() == pytest.approx(model.initial_population, rel=1e-9)
+
+
+def test_no_negative_counts(year_run):
+    cells, gs = year_run.cells, year_run.gang_state
+    for array in (cells.residents, cells.displaced_from, cells.hosted, gs.members, gs.firearms,
+                  gs.cash_usd):
+        assert (array >= -1e-9).all()
+    assert year_run.police.officers >= 0 and year_run.mission.troops >= 0
+    values = year_run.recorder.values
+    flows = [i for i, n in enumerate(year_run.recorder.names)
+             if year_run.recorder.is_flow(n)]
+    assert (values[:, flows] >= 0).all()
+
+
+def test_shares_are_shares(year_run):
+    rec = year_run.recorder
+    for name in rec.names:
+        if "share" in name or name.startswith("road_cut."):
+            series = rec.series(name)
+            assert ((series >= 0) & (series <= 1)).all(), name
+
+
+def test_owners_are_valid(year_run):
+    owner = year_run.cells.owner
+    assert ((owner == -1) | ((owner >= 0) & (owner < len(year_run.gang_state.members)))).all()
+    # the incrementally kept frontier equals one recomputed from scratch
+    geo = year_run.geo
+    assert np.array_equal(year_run.frontier.differs, owner[geo.edge_src] != owner[geo.edge_dst])
+
+
+def test_initial_state_matches_the_observed_start(history):
+    model = HaitiModel(history, seed=1)
+    assert model.capital_gang_share == pytest.approx(0.6, abs=0.02)
+    assert model.cells.displaced_from.sum() == pytest.approx(155_000, rel=1e-6)
+    assert model.police.officers == 14_861
+    assert model.mission.troops == 0
+
+
+def test_same_seed_same_result(history):
+    sc = short(history, 120)
+    a, b = HaitiModel(sc, seed=5), HaitiModel(sc, seed=5)
+    a.run()
+    b.run()
+    assert np.array_equal(a.recorder.values, b.recorder.values)
+    assert np.array_equal(a.cells.owner, b.cells.owner)
+
+
+def test_different_seed_different_result(history):
+    sc = short(history, 120)
+    a, b = HaitiModel(sc, seed=5), HaitiModel(sc, seed=6)
+    a.run()
+    b.run()
+    assert not np.array_equal(a.recorder.values, b.recorder.values)
+
+
+def test_fork_continues_exactly_like_a_run_from_the_start():
+    policy = scenario.load(SCENARIOS / "status_quo.yaml")
+    history = scenario.load(SCENARIOS / "history.yaml")
+    stop = policy.branch + dt.timedelta(days=60)
+    cut = dataclasses.replace(policy, end=stop - dt.timedelta(days=1))
+    whole = HaitiModel(cut, seed=4)
+    whole.run()
+    shared = HaitiModel(history, seed=4)
+    shared.run(until=policy.branch)
+    forked = shared.fork(cut)
+    forked.run()
+    assert np.array_equal(whole.recorder.values, forked.recorder.values)
+
+
+def test_fork_refuses_a_different_history(history):
+    model = HaitiModel(short(history, 30), seed=1)
+    model.run()
+    other = short(history, 60).with_overrides({"gang_count": 100})
+    other = dataclasses.replace(other, events=other.events + (
+        scenario.Event(history.start, "arms_interdiction", "set", 0.5),))
+    with pytest.raises(ValueError, match="history"):
+        model.fork(other)
+
+
+def test_events_take_effect_on_their_date(history):
+    day = 40
+    when = history.start + dt.timedelta(days=day)
+    sc = dataclasses.replace(
+        short(history, 90, funding_mission_others=1e9, mission_troop_ceiling=5000),
+        events=(scenario.Event(when, "mission_troops_target", "set", 3000),))
+    model = HaitiModel(sc, seed=1)
+    model.run()
+    troops = model.recorder.series("troops")
+    assert (troops[:day] == 0).all() and troops[day] > 0
+    pace = PARAMS["mission_deploy_troops_per_month"].default * 12 / 365
+    assert troops[day + 10] <= 11 * pace + 1e-9  # arrives at the deployment pace
+
+
+def test_troops_never_exceed_target_ceiling_or_money(history):
+    sc = short(history, 200, mission_troops_target=5000, mission_troop_ceiling=1200,
+               funding_mission_others=50e6)
+    model = HaitiModel(sc, seed=3)
+    model.run()
+    troops = model.recorder.series("troops")
+    assert troops.max() <= 1200
+    cost = PARAMS["mission_cost_usd_per_troop_year"].default
+    assert troops[-1] <= 50e6 / cost * 1.5  # income plus a runway of cash, no more
+
+
+def _runs(history, days, replicates, **overrides) -> list[dict[str, float]]:
+    """Outcomes averaged over the last 60 days of each replicate; replicate i uses seed 100 + i
+    whatever the overrides, so two calls are paired (common random numbers)."""
+    out = []
+    for i in range(replicates):
+        model = HaitiModel(short(history, days, **overrides), seed=100 + i)
+        model.run()
+        out.append({name: model.recorder.series(name)[-60:].mean() for name in (
+            "gang_controlled_population", "troops", "gang_firearms")})
+    return out
+
+
+def mean(runs, name):
+    return float(np.mean([r[name] for r in runs]))
+
+
+FUNDED = {"funding_mission_others": 2e9, "mission_troop_ceiling": 20000,
+          "mission_deploy_troops_per_month": 2000, "mission_mandate": 1}
+
+
+@pytest.fixture(scope="module")
+def baseline(history):
+    return _runs(history, 240, 4)
+
+
+@pytest.mark.parametrize("troops", [2000, 6000])
+def test_more_troops_never_help_gangs(history, baseline, troops):
+    more = _runs(history, 240, 4, mission_troops_target=troops, **FUNDED)
+    assert mean(more, "troops") > 0.9 * troops
+    assert mean(more, "gang_controlled_population") < mean(baseline, "gang_controlled_population")
+
+
+def test_more_interdiction_never_helps_gangs(history, baseline):
+    interdicted = _runs(history, 240, 4, arms_interdiction=0.9)
+    assert mean(interdicted, "gang_firearms") < mean(baseline, "gang_firearms")
+    assert mean(interdicted, "gang_controlled_population") <= 1.02 * mean(
+        baseline, "gang_controlled_population")
+
+
+def test_a_funding_cut_never_helps_the_state(history):
+    funded = _runs(history, 240, 4, mission_troops_target=3000, **FUNDED)
+    cut = _runs(history, 240, 4, mission_troops_target=3000,
+                **dict(FUNDED, funding_mission_others=0.0))
+    assert mean(cut, "troops") < mean(funded, "troops")
+    assert mean(cut, "gang_controlled_population") >= mean(funded, "gang_controlled_population")
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__, "-q"]))
