@@ -57,8 +57,8 @@ def deploy(model) -> Deployment:
     Police not in offensive units garrison state-held cells in proportion to their residents (the
     metro gets `police_share_capital`, other regions the rest by population); the army guards
     the airport, port and downtown (its role in 2023-25); the mission operates in the metro and
-    (its remaining share) in Artibonite. Offensive operations come from police units and the mission, the mission's scaled
-    by its mandate's tempo.
+    (its remaining share) in Artibonite. Offensive operations come from police units and the
+    mission, the mission's scaled by its mandate's tempo.
     """
     p, cells = model.p, model.cells
     police, army, mission = model.police, model.army, model.mission
@@ -149,7 +149,8 @@ class Frontier:
         self.owner[cells] = owners
         touched = geo.edges_of(np.unique(cells))
         touched = np.concatenate([touched, geo.edge_reverse[touched]])
-        self.differs[touched] = self.owner[geo.edge_src[touched]] != self.owner[geo.edge_dst[touched]]
+        owner = self.owner
+        self.differs[touched] = owner[geo.edge_src[touched]] != owner[geo.edge_dst[touched]]
         self._edges = None
 
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -251,8 +252,9 @@ def resolve(model, eng: Engagements, rng: np.random.Generator) -> dict[str, floa
 
     state_dead_cells = np.where(eng.attacker == STATE, att_dead, 0) + np.where(
         eng.defender == STATE, def_dead, 0)
-    by_force = np.bincount(model.region[eng.cells], state_dead_cells,
-                           minlength=len(model.region_population))[:, None] * model.deployment.shares
+    by_region = np.bincount(model.region[eng.cells], state_dead_cells,
+                            minlength=len(model.region_population))
+    by_force = by_region[:, None] * model.deployment.shares
     police_dead, army_dead, troops_dead = by_force.sum(axis=0)
     model.police.killed += police_dead
     model.army.killed += army_dead
@@ -288,7 +290,7 @@ def gang_violence(model, rng: np.random.Generator) -> float:
 
 
 def consolidate(model, dep: Deployment, rng: np.random.Generator) -> None:
-    """Ground changes hands without a fight: unheld cleared cells revert, overstretched gangs let go.
+    """Ground changes hands without a fight: unheld cleared cells revert, overstretched gangs leave.
 
     Holding cleared ground takes `hold_personnel_per_1000_residents`: a recently cleared cell next
     to a gang whose garrison is below it falls back with a daily chance that grows with the

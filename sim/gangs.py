@@ -154,7 +154,7 @@ class Gang(mesa.Agent):
 
 
 def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator) -> GangState:
-    """Create the armed groups at their bases with members, firearms and cash; return their state."""
+    """Create the armed groups at their bases with members, firearms and cash; return the state."""
     n = int(p["gang_count"])
     total = p["gang_members_total"]
     named = np.array([g.members for g in NAMED_GANGS])
@@ -214,7 +214,7 @@ def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
     return labels, bases, alliance
 
 
-# Gangs start at this share of their holding capacity: they grow by recruiting and as residents flee.
+# Gangs start at this share of their holding capacity: they grow by recruiting and as people flee.
 INITIAL_FILL = 1.0
 
 
@@ -229,7 +229,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
                       p: dict[str, float]) -> np.ndarray:
     """Grow each group's territory from its base until the capital is held at the observed share.
 
-    A weighted Voronoi growth over the cell graph: a group's claims cost 1/sqrt(members) per step, so
+    A weighted Voronoi growth over the cell graph: a group's claims cost 1/sqrt(members) a step, so
     larger groups reach further; each holds its stronghold and then claims no cell that would take
     it past its capacity (members x residents per member); growth into the capital stops once
     `initial_capital_gang_share` of its cells are held.

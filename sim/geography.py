@@ -1,4 +1,4 @@
-"""The map of Haiti the model runs on: land cells with population, administrative tags, roads, places.
+"""The map of Haiti the model runs on: land cells with population, administrative tags, roads.
 
 The shipped file `sim/data/geography.npz` is built from the OCHA / CNIGS boundaries and the
 IHSI / UNFPA population by `scripts/build_geography.py` (see sim/data/SOURCES.md). Cells are ~1 km2

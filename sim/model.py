@@ -183,8 +183,8 @@ class HaitiModel(mesa.Model):
         self.mission.step()
 
         kidnappings = gangs.economy(self.gang_state, cells.owner, cells.residents,
-                                    self.control_load(), cells.displaced_from, self.road_cells, self.cargo_cells, p,
-                                    s["economy"])
+                                    self.control_load(), cells.displaced_from, self.road_cells,
+                                    self.cargo_cells, p, s["economy"])
         if self.day % 7 == 0:
             self.gangs.do("plan")
 

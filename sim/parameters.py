@@ -1,10 +1,10 @@
-"""Every model parameter, declared once: name, unit, range, default and where the default comes from.
+"""Every model parameter, declared once: name, unit, range, default and where its default is from.
 
 This table is the single source of truth. The scenario schema (validation of YAML files), the
 command line (`haiti-sim params`, `--set NAME=VALUE`) and the app's sliders are all derived from it,
 so a parameter added here appears everywhere and a range changed here is enforced everywhere.
 
-A default either cites a source (the row of ../shared/data/haiti/observed it was read from, copied to
+A default either cites a source (the row of the observed data it was read from, in
 sim/data/observed/) or begins with "assumption:" and says why that value was chosen; docs/odd.md
 renders the same table (see `sim.parameters.markdown_table`).
 """
@@ -67,7 +67,8 @@ _DECLARED: tuple[Param, ...] = (
     _p("gang_rural_residents_per_member", 150, 10, 5000, "residents per member", "gangs",
        "Residents one member can keep under control outside the metro, where people are spread "
        "over more ground.",
-       "assumption: BINUH counts >=20 armed groups controlling RN1 and the settlements along ~80 km "
+       "assumption: BINUH counts >=20 armed groups controlling RN1 and the settlements along "
+       "~80 km "
        "of Lower Artibonite (Nov 2023), a few hundred thousand people, with ~1,000-1,500 members"),
     _p("extortion_usd_per_resident_per_year", 25, 0, 200, "USD/resident/year", "gangs",
        "Extortion revenue per resident under a gang's control.",
@@ -77,7 +78,8 @@ _DECLARED: tuple[Param, ...] = (
        "assumption: a quarter of GI-TOC's 'up to $8,000 per day per checkpoint' (Feb 2024), since "
        "most checkpoints take less than the maximum"),
     _p("cargo_extortion_usd_per_year", 60e6, 0, 200e6, "USD/year", "gangs",
-       "Extortion of cargo at the sea port and on RN8 to Malpasse, shared by the gangs holding them.",
+       "Extortion of cargo at the sea port and on RN8 to Malpasse, shared by the gangs holding "
+       "them.",
        "Finance Minister Metellus, May 2025: $60-100 M/yr cross-border cargo extortion (low end)"),
     _p("kidnappings_per_member_per_year", 0.4, 0, 5, "kidnappings/member/year", "gangs",
        "Kidnappings carried out per gang member.",
@@ -151,7 +153,8 @@ _DECLARED: tuple[Param, ...] = (
     _p("police_attrition_per_year", 0.03, 0, 0.5, "share/year", "police",
        "Baseline attrition of police in calm times.",
        "SG report Aug 2023: ~400 a year left historically (~3% of 14,000)"),
-    _p("police_stress_attrition_per_year", 0.12, 0, 0.5, "share/year at full gang control", "police",
+    _p("police_stress_attrition_per_year", 0.12, 0, 0.5, "share/year at full gang control",
+       "police",
        "Extra attrition (desertion, emigration) in proportion to gang control of the capital.",
        "derived: 1,663 left in 2023 (BINUH/SG Jan 2024), ~12%, when gangs held ~75%"),
     _p("police_pay_attrition_per_year", 0.2, 0, 1, "share/year at zero funding", "police",
@@ -193,7 +196,8 @@ _DECLARED: tuple[Param, ...] = (
        choices=MANDATES),
     _p("mandate_tempo_support", 0.3, 0, 2, "multiplier", "mission",
        "Offensive tempo of the mission under a police-support mandate (the MSS).",
-       "assumption: the MSS mostly escorted and guarded sites in 2024-25 (SRSG Salvador, Apr 2025)"),
+       "assumption: the MSS mostly escorted and guarded sites in 2024-25 (SRSG Salvador, "
+       "Apr 2025)"),
     _p("mandate_tempo_suppression", 1.0, 0, 2, "multiplier", "mission",
        "Offensive tempo under an offensive gang-suppression mandate (the GSF).",
        "reference value: Res 2793 authorises offensive operations"),
@@ -258,8 +262,9 @@ _DECLARED: tuple[Param, ...] = (
        "State forces' loss rates relative to gangs' in the same engagement (armour, training).",
        "derived: 48 police killed in 2023 (BINUH/SG Jan 2024) against >460 gang members killed in "
        "Q2 2023 alone (BINUH)"),
-    _p("civilians_killed_per_engagement", 1.0, 0, 50, "killed per engagement per 10,000 residents^0.5",
-       "combat", "Civilians killed in an engagement, growing with the square root of the density.",
+    _p("civilians_killed_per_engagement", 1.0, 0, 50,
+       "killed per engagement per (residents / 10,000)^0.5", "combat",
+       "Civilians killed in an engagement, growing with the square root of the density.",
        "assumption: tuned to 4,789 killed in 2023 and 5,601 in 2024 (S/2024/62; OHCHR)"),
     _p("gang_killings_per_member_per_year", 0.3, 0, 10, "killed/member/year", "combat",
        "Civilians killed by gangs outside engagements (massacres, executions) per member.",

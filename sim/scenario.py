@@ -1,4 +1,4 @@
-"""Scenario files: loading them safely, validating them against the parameter table, resolving `base:`.
+"""Scenario files: loading them safely, validating them against the parameter table, `base:`.
 
 A scenario file is data written by users, so it is treated as untrusted input: it is size-checked
 and nesting-checked from the token stream before anything is built in memory, parsed with the safe
@@ -7,8 +7,8 @@ names the file, the field and what is allowed.
 
 A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (default
 2026-01-01): it inherits the base's start, parameters and the base's events before the branch date,
-and its own `parameters` take effect at the branch date, as an event. Runs of the same seed therefore
-share the base's history exactly up to the branch.
+and its own `parameters` take effect at the branch date, as an event. Runs of the same seed
+therefore share the base's history exactly up to the branch.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ class EventSpec(BaseModel):
         for name, factor in values.items():
             if name not in PARAMS:
                 raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
-            if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 <= factor <= 100:
+            number = isinstance(factor, int | float) and not isinstance(factor, bool)
+            if not number or not 0 <= factor <= 100:
                 raise ValueError(f"{name}: a scale factor must be a number from 0 to 100")
         return {k: float(v) for k, v in values.items()}
 
@@ -132,7 +133,7 @@ class Scenario:
         return (self.end - self.start).days + 1
 
     def with_overrides(self, overrides: dict[str, float], seed: int | None = None) -> Scenario:
-        """A copy with parameters overridden at the start (the CLI's --set and the app's sliders)."""
+        """A copy with parameters overridden at the start (the CLI's --set, the app's sliders)."""
         params = dict(self.parameters)
         params.update(_check_param_names(overrides))
         return Scenario(
@@ -163,7 +164,7 @@ def _check_depth(text: str, source: str) -> None:
             if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
                 raise ScenarioError(source, "", "YAML anchors and aliases are not allowed")
             if isinstance(token, yaml.TagToken):
-                raise ScenarioError(source, "", "YAML tags (!...) are not allowed in scenario files")
+                raise ScenarioError(source, "", "YAML tags (!...) are not allowed in scenarios")
             if isinstance(token, yaml.BlockMappingStartToken | yaml.BlockSequenceStartToken
                           | yaml.FlowMappingStartToken | yaml.FlowSequenceStartToken):
                 depth += 1
@@ -270,8 +271,9 @@ def _resolve(path: Path, chain: tuple[str, ...]) -> Scenario:
 
 def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                   chain: tuple[str, ...]) -> Scenario:
-    events = [Event(e.date, name, "set", v, e.note) for e in spec.events for name, v in e.set.items()]
-    events += [Event(e.date, n, "scale", v, e.note) for e in spec.events for n, v in e.scale.items()]
+    events = [Event(e.date, name, op, value, e.note) for e in spec.events
+              for op, changes in (("set", e.set), ("scale", e.scale))
+              for name, value in changes.items()]
     if spec.base is None:
         if spec.start is None or spec.end is None:
             missing = "start" if spec.start is None else "end"
