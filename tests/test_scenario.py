@@ -18,7 +18,6 @@ from sim.scenario import (
     DEFAULT_BRANCH,
     MAX_DEPTH,
     MAX_FILE_BYTES,
-    Event,
     ScenarioError,
     from_text,
     load,
