@@ -6,8 +6,8 @@ loader (no tags that construct objects), and every mistake is reported as one `S
 names the file, the field and what is allowed.
 
 A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (default
-2026-01-01): it inherits the base's start, parameters and the base's events before the branch date,
-and its own `parameters` take effect at the branch date, as an event. Runs of the same seed
+2026-01-01, or the base's own branch): it inherits the base's start, parameters and events, and its
+own `parameters` take effect at the branch date, as an event. Runs of the same seed
 therefore share the base's history exactly up to the branch.
 """
 
@@ -292,7 +292,9 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         branch = spec.branch or base.branch or DEFAULT_BRANCH
         end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
         params = dict(base.parameters)
-        inherited = [e for e in base.events if e.date < branch]
+        # A child keeps everything its base does (a policy built on a policy keeps the first one's
+        # changes) and layers its own on top; same-day changes apply base first.
+        inherited = [e for e in base.events if e.date <= end]
         at_branch = [Event(branch, n, "set", v, "policy from branch date")
                      for n, v in spec.parameters.items()]
         for e in events:

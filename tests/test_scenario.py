@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.parameters import PARAMS
 from sim.scenario import (
@@ -92,8 +93,8 @@ def test_status_quo_keeps_history_before_branch_and_adds_its_policy_on_branch():
     assert before == [e for e in history.events if e.date < s.branch]
     assert len(before) == len(history.events) > 10
     on_branch = {(e.name, e.op, e.value) for e in s.events if e.date == s.branch}
-    assert on_branch == {("mission_troops_target", "set", 1000.0),
-                         ("funding_mission_us", "set", 0.0)}
+    spec = yaml.safe_load(STATUS_QUO.read_text())
+    assert on_branch == {(name, "set", float(v)) for name, v in spec["parameters"].items()}
     assert all(e.date <= s.branch for e in s.events)
 
 
@@ -143,15 +144,17 @@ def test_base_chain_of_three(tmp_path):
     ]
 
 
-def test_later_base_events_after_branch_are_dropped(tmp_path):
+def test_a_policy_on_a_policy_keeps_the_base_policy(tmp_path):
     write(tmp_path, "a.yaml", BASE)
     write(tmp_path, "b.yaml", "name: b\nbase: a.yaml\nend: 2027-12-31\n"
           "events: [{date: 2026-06-01, set: {gang_count: 110}},"
           " {date: 2027-01-01, set: {gang_count: 120}}]\n")
     c = load(write(tmp_path, "c.yaml", "name: c\nbase: b.yaml\nbranch: 2026-06-01\n"))
-    # Only the base's events strictly before the branch are inherited: one on the branch date
-    # belongs to the base's own future, which the policy replaces.
-    assert [e.name for e in c.events] == ["mission_troop_ceiling"]
+    # A policy built on a policy keeps all of its base's changes within its horizon and layers
+    # its own on top.
+    assert [(e.name, e.date) for e in c.events] == [
+        ("mission_troop_ceiling", D(2024, 6, 1)), ("gang_count", D(2026, 6, 1)),
+        ("gang_count", D(2027, 1, 1))]
 
 
 def test_end_defaults_to_two_years_after_branch(tmp_path):
