@@ -247,8 +247,10 @@ def resolve(model, eng: Engagements, rng: np.random.Generator) -> dict[str, floa
                              minlength=len(gs.members))
                  + np.bincount(eng.defender[eng.defender >= 0], def_dead[eng.defender >= 0],
                                minlength=len(gs.members)))
+    # The dead's guns are lost to the group (picked up by the winner, seized by the police).
+    armed = np.minimum(1.0, gs.firearms / np.maximum(gs.members, 1e-9))
+    gs.firearms = np.maximum(gs.firearms - gang_dead * armed, 0.0)
     gs.members = np.maximum(gs.members - gang_dead, 0.0)
-    gs.firearms = np.minimum(gs.firearms, gs.members * 3)
 
     state_dead_cells = np.where(eng.attacker == STATE, att_dead, 0) + np.where(
         eng.defender == STATE, def_dead, 0)

@@ -294,6 +294,7 @@ def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, load: np
     state.members[broke] *= 0.99
     state.cash_usd[broke] = 0.0
 
+    state.firearms *= 1 - p["firearm_loss_per_year"] / 365
     supply = p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"])
     price = p["firearm_price_usd"]
     want = np.minimum(np.maximum(state.members - state.firearms, 0), 0.5 * state.cash_usd / price)
@@ -304,7 +305,9 @@ def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, load: np
 
     people = residents_held + displaced_held
     displaced_share = np.divide(displaced_held, people, out=np.zeros(n), where=people > 0)
-    recruits = (state.members * p["gang_recruitment_per_year"] / 365
+    # Recruits come from the people a group controls (not from its members: growth is bounded by
+    # territory, not exponential), faster where many of them are displaced.
+    recruits = (residents_held / 1000 * p["gang_recruits_per_1000_residents_per_year"] / 365
                 * (1 + p["recruitment_displacement_boost"] * displaced_share))
     affordable = state.cash_usd > 90 * upkeep_day * (state.members + recruits)
     # A recruit needs a gun: a group grows only while it can arm all but a few of its members.

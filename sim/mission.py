@@ -42,11 +42,17 @@ class Mission(mesa.Agent):
                "un_peacekeeping": "peacekeeping"}[self.mandate]
         return self.model.p[f"mandate_tempo_{key}"]
 
+    def cost_usd_per_troop_year(self) -> float:
+        """A UN peacekeeping operation costs less per head (UN rates, shared UN logistics)."""
+        p = self.model.p
+        factor = p["pko_cost_factor"] if self.mandate == "un_peacekeeping" else 1.0
+        return p["mission_cost_usd_per_troop_year"] * factor
+
     def sustainable_troops(self) -> float:
         p = self.model.p
         runway_years = max(p["mission_runway_months"], 0.5) / 12
         per_year = self.income_usd_per_year() + max(self.cash_usd, 0.0) / runway_years
-        return per_year / p["mission_cost_usd_per_troop_year"]
+        return per_year / self.cost_usd_per_troop_year()
 
     def step(self) -> None:
         p = self.model.p
@@ -61,5 +67,5 @@ class Mission(mesa.Agent):
             self.troops = max(goal, self.troops - p["mission_deploy_troops_per_month"] * 12 / 365)
         self.troops = max(self.troops - self.killed, 0.0)
         self.killed = 0.0
-        self.spent_usd = self.troops * p["mission_cost_usd_per_troop_year"] / 365
+        self.spent_usd = self.troops * self.cost_usd_per_troop_year() / 365
         self.cash_usd += self.income_usd_per_year() / 365 - self.spent_usd

@@ -60,7 +60,7 @@ _DECLARED: tuple[Param, ...] = (
        "Firearms held per gang member at the start.",
        "assumption: nearly every member armed; 270,000-500,000 illicit firearms in the country "
        "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs"),
-    _p("gang_residents_per_member", 1300, 50, 5000, "residents per member", "gangs",
+    _p("gang_residents_per_member", 1100, 50, 5000, "residents per member", "gangs",
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
        "assumption: tuned to the 2023-24 record; ~2.7 M people in the 80% of the capital held by "
        "gangs (UN PoE S/2023/674) over ~2,000-4,000 members there gives the same order"),
@@ -91,26 +91,28 @@ _DECLARED: tuple[Param, ...] = (
        "What a gang pays per member (wages, food, ammunition).",
        "assumption: ~$250 a month, several times the minimum wage, which is what lets gangs "
        "recruit among the poor and displaced"),
-    _p("gang_recruitment_per_year", 0.8, 0, 5, "recruits/member/year", "gangs",
-       "Recruits a gang can take in per member per year when it can pay and arm them.",
-       "assumption: tuned; with deaths, desertion and the need to arm recruits it grows gangs "
-       "from ~5,500 (2023) towards the ~12,000 reported for 2026 (AyitiIntel, low reliability); "
-       "UNICEF reports child recruitment +70% Q2 2023 to Q2 2024"),
+    _p("gang_recruits_per_1000_residents_per_year", 0.9, 0, 20, "recruits/1,000 residents/year",
+       "gangs",
+       "Recruits a gang takes in each year per 1,000 residents it controls, when it can pay and "
+       "arm them.",
+       "assumption: tuned; it grows gangs from ~5,500 (2023) towards the ~12,000 reported for "
+       "2026 (AyitiIntel, low reliability) while ~2,000-3,000 members are killed a year; UNICEF "
+       "reports child recruitment +70% Q2 2023 to Q2 2024"),
     _p("recruitment_displacement_boost", 2.0, 0, 10, "multiplier per displaced share", "gangs",
        "How much faster gangs recruit where the population is displaced (x(1 + boost*share)).",
        "assumption: displaced youths without income are the main recruitment pool (UNICEF)"),
     _p("gang_attrition_per_year", 0.05, 0, 0.5, "share/year", "gangs",
        "Members leaving a gang each year other than by death (desertion, arrest).",
        "assumption: low; DDR and arrests were marginal in 2023-25"),
-    _p("gang_attack_rate", 2.2, 0, 20, "attacks/day per 1,000 members", "gangs",
+    _p("gang_attack_rate", 1.8, 0, 20, "attacks/day per 1,000 members", "gangs",
        "Offensive tempo: attacks a gang launches per day per 1,000 members at full posture.",
        "assumption: tuned so control of the capital moves from 60% to ~80% during 2023 "
        "(UN via AP Jan 2023; UN PoE S/2023/674)"),
-    _p("gang_concentration", 0.15, 0.005, 0.5, "share of members", "gangs",
+    _p("gang_concentration", 0.17, 0.005, 0.5, "share of members", "gangs",
        "Share of a gang's members it can bring to one engagement, attacking or defending.",
        "assumption: tuned; gangs mass a few dozen to a few hundred fighters for an assault "
        "(OHCHR accounts of the 2024 Viv Ansanm offensive)"),
-    _p("ally_support_share", 0.35, 0, 1, "share", "gangs",
+    _p("ally_support_share", 0.22, 0, 1, "share", "gangs",
        "Share of its allies' engaged fighters that join a group's attack.",
        "assumption: tuned; coalitions coordinate offensives (joint Viv Ansanm offensive from "
        "29 Feb 2024, GI-TOC; AP)"),
@@ -119,10 +121,16 @@ _DECLARED: tuple[Param, ...] = (
        "Viv Ansanm announced 22 Sep 2023, joint offensive from 29 Feb 2024 (GI-TOC; AP)",
        integer=True),
     # ------------------------------------------------------------ arms
-    _p("arms_trafficked_per_year", 8000, 0, 50000, "firearms/year", "arms",
-       "Firearms trafficked towards Haiti's gangs each year before interdiction.",
+    _p("arms_trafficked_per_year", 4000, 0, 50000, "firearms/year", "arms",
+       "Firearms (and the ammunition that goes with them) trafficked towards Haiti's gangs each "
+       "year before interdiction.",
        "assumption: UNODC (Oct 2023) documents four major routes mainly from Florida but no "
-       "volume; chosen so gangs can arm the recruits they pay for"),
+       "volume; chosen so that supply roughly meets gangs' demand (losses plus growth), which "
+       "makes interdiction bite"),
+    _p("firearm_loss_per_year", 0.17, 0, 1, "share of arsenal/year", "arms",
+       "Share of a gang's firearms lost each year to seizures, breakage and spent ammunition.",
+       "assumption: weapons seizures by the PNH and customs are reported every month (UNODC "
+       "para-9 reports); a gun without ammunition is lost to a gang"),
     _p("arms_interdiction", 0.1, 0, 0.95, "share seized", "arms",
        "Share of trafficked firearms seized before they reach gangs.",
        "assumption: seizures reported in 2023-24 are a small fraction of the flow (UNODC)",
@@ -186,10 +194,11 @@ _DECLARED: tuple[Param, ...] = (
     _p("mission_deploy_troops_per_month", 250, 0, 5000, "troops/month", "mission",
        "How fast troops arrive once pledged and funded.",
        "mission_deployment.csv: contingents of 150-400 a month in 2024-25"),
-    _p("mission_cost_usd_per_troop_year", 96000, 10000, 500000, "USD/troop/year", "mission",
-       "Cost of keeping one troop deployed for a year.",
-       "derived: UN estimate $240 M/yr for 2,500 (EFE, Apr 2024); the $600 M/yr estimate "
-       "(Security Council Report) would give $240,000"),
+    _p("mission_cost_usd_per_troop_year", 240000, 10000, 500000, "USD/troop/year", "mission",
+       "Cost of keeping one troop deployed for a year, equipment and logistics included.",
+       "derived: ~$600 M/yr for up to 2,500 (Security Council Report, mid 2024); the lower UN "
+       "estimate of $240 M/yr (EFE, Apr 2024) leaves out the equipment the US gave in kind, "
+       "which is in the historical funding ($300 M, 2024)"),
     _p("mission_mandate", 0, 0, 2, "mandate", "mission",
        "Mandate: support of the police (MSS), offensive gang suppression (GSF) or a UN "
        "peacekeeping operation.", "Res 2699 (2023), Res 2793 (2025)", lever=True, integer=True,
@@ -210,6 +219,10 @@ _DECLARED: tuple[Param, ...] = (
     _p("mission_capital_share", 0.9, 0, 1, "share", "mission",
        "Share of mission troops operating in the capital; the rest go to Artibonite.",
        "assumption: the MSS operated almost only in Port-au-Prince in 2024-25"),
+    _p("pko_cost_factor", 0.25, 0.05, 2, "multiplier", "mission",
+       "Cost per troop-year of a UN peacekeeping operation relative to the coalition mission.",
+       "derived: MINUSTAH cost $490.6 M in 2006-07 for ~9,000 uniformed (~$55,000 each; UN GA "
+       "Fifth Committee, UNSC Res 1908) against ~$240,000 for the MSS"),
     _p("mission_runway_months", 3, 0, 24, "months", "mission",
        "Months of costs the mission must hold in hand to keep deploying; below it, troops leave.",
        "assumption: contributors withdraw when reimbursements stop (Kenya's complaints, 2025)"),
@@ -262,11 +275,11 @@ _DECLARED: tuple[Param, ...] = (
        "State forces' loss rates relative to gangs' in the same engagement (armour, training).",
        "derived: 48 police killed in 2023 (BINUH/SG Jan 2024) against >460 gang members killed in "
        "Q2 2023 alone (BINUH)"),
-    _p("civilians_killed_per_engagement", 1.0, 0, 50,
+    _p("civilians_killed_per_engagement", 0.5, 0, 50,
        "killed per engagement per (residents / 10,000)^0.5", "combat",
        "Civilians killed in an engagement, growing with the square root of the density.",
        "assumption: tuned to 4,789 killed in 2023 and 5,601 in 2024 (S/2024/62; OHCHR)"),
-    _p("gang_killings_per_member_per_year", 0.3, 0, 10, "killed/member/year", "combat",
+    _p("gang_killings_per_member_per_year", 0.28, 0, 10, "killed/member/year", "combat",
        "Civilians killed by gangs outside engagements (massacres, executions) per member.",
        "assumption: tuned to the 2023-24 totals; 83% of 2023 killings were by gangs (BINUH)"),
     _p("injured_per_killed", 0.39, 0, 5, "injured per killed", "combat",
@@ -284,11 +297,11 @@ _DECLARED: tuple[Param, ...] = (
     _p("flee_share_per_engagement", 0.001, 0, 1, "share of residents", "population",
        "Share of a cell's residents who flee after an engagement in it.",
        "assumption: tuned to IOM DTM displacement 2023-24"),
-    _p("flee_share_on_capture", 0.06, 0, 1, "share of residents", "population",
+    _p("flee_share_on_capture", 0.05, 0, 1, "share of residents", "population",
        "Share of a cell's residents who flee when a gang takes it.",
        "assumption: tuned to IOM DTM displacement 2023-24; IOM reports most IDPs fled gang "
        "attacks on their neighbourhood"),
-    _p("flee_rate_gang_control_per_year", 0.04, 0, 2, "share/year", "population",
+    _p("flee_rate_gang_control_per_year", 0.03, 0, 2, "share/year", "population",
        "Residents leaving gang-held cells each year outside fighting.",
        "assumption: extortion, rape and recruitment of children push families out over time "
        "(OHCHR); tuned to IOM DTM 2023-24"),

@@ -13,6 +13,7 @@ therefore share the base's history exactly up to the branch.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 from dataclasses import dataclass, field
@@ -133,13 +134,25 @@ class Scenario:
         return (self.end - self.start).days + 1
 
     def with_overrides(self, overrides: dict[str, float], seed: int | None = None) -> Scenario:
-        """A copy with parameters overridden at the start (the CLI's --set, the app's sliders)."""
-        params = dict(self.parameters)
-        params.update(_check_param_names(overrides))
-        return Scenario(
-            self.name, self.description, self.start, self.end,
-            self.seed if seed is None else seed, params, self.events, self.branch, self.sources,
-        )
+        """A copy with levers changed (the CLI's --set, the app's controls).
+
+        In a policy scenario the change takes effect on the branch date, after the scenario's own
+        changes of that day, so the shared history stays untouched; otherwise it applies from the
+        start. Raises ScenarioError (source "overrides") for an unknown or out-of-range value.
+        """
+        try:
+            checked = _check_param_names(overrides)
+        except ValueError as exc:
+            raise ScenarioError("overrides", "", str(exc)) from None
+        params, events = dict(self.parameters), list(self.events)
+        if self.branch is None:
+            params.update(checked)
+        else:
+            events += [Event(self.branch, n, "set", v, "override") for n, v in checked.items()]
+            events.sort(key=lambda e: e.date)
+        _check_event_results(params, events, "overrides")
+        return dataclasses.replace(self, seed=self.seed if seed is None else seed,
+                                   parameters=params, events=tuple(events))
 
 
 _FIELDS = list(ScenarioSpec.model_fields) + list(EventSpec.model_fields)

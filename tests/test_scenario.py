@@ -173,7 +173,7 @@ def test_end_defaults_to_two_calendar_years_across_a_leap_day(tmp_path):
 # ------------------------------------------------------------------------ with_overrides
 
 def test_with_overrides_returns_changed_copy_and_leaves_original():
-    s = load(STATUS_QUO)
+    s = load(HISTORY)
     before = dict(s.parameters)
     t = s.with_overrides({"gang_members_total": 12000, "mission_mandate": 2}, seed=7)
     assert t.parameters["gang_members_total"] == 12000.0
@@ -183,6 +183,16 @@ def test_with_overrides_returns_changed_copy_and_leaves_original():
     assert (t.start, t.end, t.branch, t.events, t.sources) == (
         s.start, s.end, s.branch, s.events, s.sources)
     assert s.with_overrides({}).seed == s.seed
+
+
+def test_overrides_of_a_policy_apply_on_its_branch_and_keep_the_history():
+    s = load(STATUS_QUO)
+    t = s.with_overrides({"arms_interdiction": 0.7, "mission_troops_target": 4000})
+    assert t.parameters == s.parameters  # the history's starting values are untouched
+    assert [e for e in t.events if e.date < s.branch] == [
+        e for e in s.events if e.date < s.branch]
+    last = [(e.name, e.value) for e in t.events if e.date == s.branch][-2:]
+    assert last == [("arms_interdiction", 0.7), ("mission_troops_target", 4000.0)]
 
 
 @pytest.mark.parametrize(("overrides", "needle"), [
