@@ -184,20 +184,20 @@ def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
     is_state = defender == STATE
     safe_def = np.where(is_state, 0, defender)
     community = p["community_defence_per_1000_residents"] * cells.residents[target] / 1000
+    region = model.region[target]
     defence_power = np.where(
-        is_state,
-        dep.garrison_power[target] + dep.reserve_power[model.region[target]] + community,
+        is_state, dep.garrison_power[target] + dep.reserve_power[region] + community,
         gang_power[safe_def])
-    defence_personnel = np.where(
-        is_state,
-        dep.garrison[target] + dep.reserve_personnel[model.region[target]] + community,
-        gang_personnel[safe_def])
     value = model.cell_value[target] * (cells.residents[target] + model.value_floor)
     expected = p["gang_attack_rate"] / 1000 * gs.members * gs.posture
     pick = _pick(target, attacker, value / (1.0 + defence_power), expected, rng)
     g_cells, g_att, g_def = target[pick], attacker[pick], defender[pick]
     g_won = rng.random(len(pick)) < win_probability(attack_power[g_att], defence_power[pick], p)
-    g_att_pers, g_def_pers = attack_personnel[g_att], defence_personnel[pick]
+    g_att_pers = attack_personnel[g_att]
+    g_def_pers = np.where(
+        is_state[pick],
+        dep.garrison[g_cells] + dep.reserve_personnel[region[pick]] + community[pick],
+        gang_personnel[safe_def[pick]])
 
     # State operations: from a state cell into a gang-held neighbour, in the target's region.
     e = np.flatnonzero((o_src == STATE) & (o_dst >= 0))
@@ -313,8 +313,9 @@ def consolidate(model, dep: Deployment, rng: np.random.Generator) -> None:
         _, first = np.unique(target, return_index=True)
         model.frontier.set_owner(target[first], owner[src[e[first]]])
 
-    over = gs.coalition_overstretch(owner, model.control_load(), p)
-    release = p["overstretch_release_per_day"] * np.clip(1 - 1 / np.maximum(over, 1), 0, 1)
+    # Overstretch as assessed this morning by the economy step: a coalition pulls back over days.
+    over = np.maximum(gs.overstretch, 1)
+    release = p["overstretch_release_per_day"] * np.clip(1 - 1 / over, 0, 1)
     src, dst = model.frontier.edges()
     e = np.flatnonzero(owner[src] >= 0)
     if len(e):
