@@ -94,7 +94,7 @@ class ScenarioSpec(BaseModel):
     start: dt.date | None = None
     end: dt.date | None = None
     branch: dt.date | None = None
-    seed: int = 1
+    seed: int | None = None  # default: the base's seed, else 1
     parameters: dict[str, Any] = {}
     events: list[EventSpec] = []
 
@@ -294,6 +294,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         params = defaults()
         params.update(spec.parameters)
         start, end, branch, sources = spec.start, spec.end, spec.branch, (source,)
+        seed = 1 if spec.seed is None else spec.seed
     else:
         base_path = Path(directory) / spec.base
         if not base_path.is_file():
@@ -302,6 +303,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         if spec.start is not None:
             raise ScenarioError(source, "start", "comes from the base scenario; remove it")
         start = base.start
+        seed = base.seed if spec.seed is None else spec.seed
         branch = spec.branch or base.branch or DEFAULT_BRANCH
         end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
         params = dict(base.parameters)
@@ -327,7 +329,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                                 f"horizon {start} to {end}")
     events.sort(key=lambda e: e.date)
     _check_event_results(params, events, source)
-    return Scenario(spec.name, spec.description, start, end, spec.seed, params, tuple(events),
+    return Scenario(spec.name, spec.description, start, end, seed, params, tuple(events),
                     branch, sources)
 
 

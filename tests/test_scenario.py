@@ -540,3 +540,9 @@ def test_non_utf8_bytes(tmp_path):
 
 if __name__ == "__main__":
     raise SystemExit(pytest.main([__file__, "-q"]))
+
+
+def test_seed_is_inherited_from_the_base_unless_set(tmp_path):
+    write(tmp_path, "a.yaml", BASE.replace("name: base\n", "name: base\nseed: 42\n", 1))
+    assert load(write(tmp_path, "p.yaml", "name: p\nbase: a.yaml\n")).seed == 42
+    assert load(write(tmp_path, "q.yaml", "name: q\nbase: a.yaml\nseed: 7\n")).seed == 7

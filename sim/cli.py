@@ -1,0 +1,317 @@
+"""The `haiti-sim` command line: run, batch, compare, validate scenario files, list parameters.
+
+A thin layer: it parses arguments, calls `sim.batch`, `sim.compare` and `sim.report`, and prints.
+Mistakes by users (a bad scenario file, an unknown or out-of-range `--set`, a missing directory)
+print one message to stderr and exit with status 2, never a traceback; a run that fails inside
+the model is a bug, and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from sim import batch, compare, report, scenario
+from sim.parameters import GROUPS, PARAMS
+from sim.progress import DaysBar
+from sim.results import ResultsDir, package_version
+from sim.scenario import ScenarioError
+
+USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError)
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot be used; the message is for the user."""
+
+
+def _overrides(items: list[str]) -> dict[str, float]:
+    """Parse `--set NAME=VALUE` (VALUE a number, or a choice's name for a categorical parameter);
+    ranges are checked with the scenario, by `Scenario.with_overrides`."""
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name or not text:
+            raise UsageError(f"--set {item!r}: write NAME=VALUE, e.g. --set arms_interdiction=0.3")
+        choices = PARAMS[name].choices if name in PARAMS else ()
+        if text in choices:
+            out[name] = float(choices.index(text))
+            continue
+        try:
+            out[name] = float(text)
+        except ValueError:
+            allowed = f" or one of {', '.join(choices)}" if choices else ""
+            raise UsageError(f"--set {name}: '{text}' is not a number{allowed}") from None
+    return out
+
+
+def _plan(files: list[str], replicates: int, seed: int | None, sets: list[str]) -> batch.Plan:
+    # Unknown or out-of-range overrides are reported by `Scenario.with_overrides`, as a
+    # ScenarioError that `main` prints like any other mistake in a scenario.
+    return batch.Plan.from_files(files, replicates, seed, _overrides(sets))
+
+
+# ---------------------------------------------------------------------------- run
+def cmd_run(args) -> int:
+    plan = _plan([args.scenario], 1, args.seed, args.set)
+    label, resolved = plan.scenarios[0]
+    out = Path(args.out or Path("runs") / label)
+    recording = batch.Recording(ResultsDir(out), plan, "run")
+    bar = DaysBar(resolved.days, label)
+    try:
+        [output] = batch.run_replicate(plan.scenarios, 0, plan.seed(0), progress=bar)
+    finally:
+        bar.close()
+    recording.add([output])
+    recording.close()
+    if not output.ok:
+        print(f"the run failed inside the model (a bug, please report it):\n{output.traceback}",
+              file=sys.stderr)
+        return 1
+    branch = f", branch {resolved.branch}" if resolved.branch else ""
+    title = (f"{resolved.name} ({args.scenario}), seed {plan.seed(0)}, "
+             f"{resolved.start} to {resolved.end}{branch}")
+    print(compare.yearly_table(output, title).render())
+    print(f"\nResults: {out}/ (compare with: haiti-sim compare {out})")
+    return 0
+
+
+# ---------------------------------------------------------------------------- batch
+def cmd_batch(args) -> int:
+    results = ResultsDir(args.out)
+    files, replicates, seed, sets = args.scenarios, args.replicates, args.seed, args.set
+    if args.resume:
+        # Anything not given again comes from the batch's manifest; anything given must agree.
+        try:
+            plan = results.read_manifest()["plan"]
+        except FileNotFoundError:
+            raise UsageError(f"{args.out} holds no batch to resume (no manifest.json)") from None
+        files = files or [s["files"][-1]["path"] for s in plan["scenarios"]]
+        replicates = replicates or plan["replicates"]
+        seed = plan["base_seed"] if seed is None else seed
+        if not sets:
+            sets = [f"{k}={v!r}" for k, v in plan["overrides"].items()]
+    elif not files or replicates is None:
+        raise UsageError("give the scenario files and --replicates N (or --resume)")
+    started = time.perf_counter()
+    manifest = batch.run_batch(_plan(files, replicates, seed, sets), args.out,
+                               workers=args.workers, scheduler=args.scheduler,
+                               resume=args.resume)
+    runs = manifest["runs"]
+    failed = [r for r in runs if r["status"] == "failed"]
+    print(f"{len(runs) - len(failed)} of {len(runs)} runs done in "
+          f"{time.perf_counter() - started:.0f} s; results in {args.out}/")
+    for run in failed[:5]:
+        print(f"failed: {run['scenario']} replicate {run['replicate']}: {run['error']}",
+              file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} runs failed; their errors and tracebacks are in "
+              f"{results.manifest_path}; --resume retries them", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------------- compare
+def _dates(text: str | None) -> list[dt.date] | None:
+    if not text:
+        return None
+    try:
+        return [dt.date.fromisoformat(d.strip()) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise UsageError(f"--dates: '{text}' is not a comma-separated list of dates like "
+                         "2026-12-31,2027-12-31") from None
+
+
+def cmd_compare(args) -> int:
+    result = compare.compare(args.directories, args.reference, _dates(args.dates),
+                             args.threshold)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(compare.header(result))
+    for table in compare.tables(result):
+        print()
+        print(table.render())
+    if args.csv:
+        compare.write_csv(result, args.csv)
+        print(f"\nCSV: {args.csv}")
+    if args.html:
+        report.write_html(result, args.html)
+        print(f"HTML report: {args.html}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- validate, params
+def cmd_validate(args) -> int:
+    bad = 0
+    for path in args.files:
+        try:
+            s = scenario.load(path)
+        except ScenarioError as exc:
+            bad += 1
+            print(f"BAD {exc}")
+            continue
+        branch = f", branch {s.branch}" if s.branch else ""
+        print(f"OK  {path}: {s.name} ({s.start} to {s.end}{branch}, {len(s.events)} events)")
+    return 1 if bad else 0
+
+
+def _range(p) -> str:
+    if p.choices:
+        return ", ".join(f"{i}={c}" for i, c in enumerate(p.choices))
+    return f"{p.low:g} to {p.high:g}"
+
+
+def cmd_params(args) -> int:
+    rows = [[p.name, f"{p.default:g}", _range(p), p.unit, p.source] for p in PARAMS.values()
+            if (args.group is None or p.group == args.group) and (p.lever or not args.levers)]
+    table = compare.TextTable("", ["name", "default", "range", "unit", "source"], rows,
+                              align="lrlll")
+    print(table.render().lstrip("\n"))
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+EPILOG = """examples:
+  haiti-sim validate scenarios/*.yaml
+  haiti-sim run scenarios/status_quo.yaml --set arms_interdiction=0.3
+  haiti-sim batch scenarios/status_quo.yaml scenarios/surge.yaml --replicates 100 --out runs/b1
+  haiti-sim compare runs/b1 --reference status_quo --html report.html --csv summary.csv
+"""
+
+SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; 'haiti-sim "
+            "params' lists names and ranges): in a policy scenario from its branch date, so "
+            "the shared history is untouched; in a scenario without a branch, from the start")
+
+
+def _wrap(text: str) -> str:
+    """Paragraphs filled to the terminal's usual width (the raw formatter keeps the examples)."""
+    return "\n\n".join(textwrap.fill(p, 79) for p in text.split("\n\n"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="haiti-sim", formatter_class=fmt, epilog=EPILOG,
+        description=_wrap(
+            "Agent-based simulator of Haiti's gang crisis: run policy scenarios, many "
+            "times, and compare them."))
+    parser.add_argument("--version", action="version", version=f"haiti-sim {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, title="commands",
+                                metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run", formatter_class=fmt, help="run one scenario once and print a yearly summary",
+        description=_wrap(
+            "Run one replicate of a scenario, print its key outcomes per year, and "
+            "write its daily outcomes (long-form Parquet) and end-of-run control map "
+            "to a results directory that 'haiti-sim compare' reads."))
+    run.add_argument("scenario", metavar="SCENARIO.yaml")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's seed); "
+                     "replicate i of a batch with base seed S used seed S + i")
+    run.add_argument("--out", metavar="DIR",
+                     help="results directory (default: runs/<scenario file name>); replaced "
+                          "if it holds an earlier run")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
+    run.set_defaults(func=cmd_run)
+
+    bat = sub.add_parser(
+        "batch", formatter_class=fmt, help="run scenarios many times, in parallel",
+        description=_wrap(
+            "Run every scenario N times, in parallel on the local cores (or on a Dask "
+            "cluster), writing each run as it finishes.\n\n"
+            "Replicate i of every scenario runs with seed BASE + i (common random "
+            "numbers), so paired differences between scenarios come from the policy, "
+            "not from noise. Scenarios that branch from the same history simulate it "
+            "once per replicate. Every scenario is checked before anything runs; a run "
+            "that fails is recorded in manifest.json and the others go on; an "
+            "interrupted batch keeps what finished and --resume completes it."))
+    bat.add_argument("scenarios", nargs="*", metavar="SCENARIO.yaml",
+                     help="scenario files (labelled by file name; with --resume, default: the "
+                          "batch's own)")
+    bat.add_argument("--replicates", "-n", type=int, metavar="N",
+                     help="runs of each scenario (required unless --resume)")
+    bat.add_argument("--out", required=True, metavar="DIR", help="results directory")
+    bat.add_argument("--workers", type=int, metavar="K",
+                     help=f"local worker processes (default: all {batch.default_workers()} "
+                          "cores; 1 runs in this process)")
+    bat.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                     help="run on this Dask scheduler instead of local processes (needs "
+                          "'pip install haiti-sim[dask]' here and on the workers); same results")
+    bat.add_argument("--seed", type=int, metavar="BASE",
+                     help="base seed (default: the first scenario's seed)")
+    bat.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
+    bat.add_argument("--resume", action="store_true",
+                     help="complete an interrupted batch in --out: run only what is missing "
+                          "or failed; refuses if the scenario files or the model changed")
+    bat.set_defaults(func=cmd_batch)
+
+    cmp_ = sub.add_parser(
+        "compare", formatter_class=fmt, help="compare scenarios across replicates",
+        description=_wrap(
+            "For every scenario and key outcome (gang-held share of Port-au-Prince and "
+            "nationally, displaced, killed and money spent since the branch, troops), "
+            "at the chosen dates and at the end: the median and 90% interval over "
+            "replicates, and the difference to the reference scenario paired by "
+            "replicate, with its interval; the chance that gangs hold less than the "
+            "threshold of the capital by each date, and that each national road is "
+            "open at the end."))
+    cmp_.add_argument("directories", nargs="+", metavar="DIR",
+                      help="results directories from 'haiti-sim run' or 'haiti-sim batch'")
+    cmp_.add_argument("--reference", metavar="NAME",
+                      help="scenario label to compare with (default: the first)")
+    cmp_.add_argument("--dates", metavar="D1,D2",
+                      help="dates to report besides the end, e.g. 2026-12-31,2027-12-31 "
+                           "(default: every 31 December from the branch)")
+    cmp_.add_argument("--threshold", type=float, default=0.5, metavar="SHARE",
+                      help="gang-held share of the capital for the probability (default 0.5)")
+    cmp_.add_argument("--html", metavar="FILE",
+                      help="write a self-contained HTML report (charts and maps, no network)")
+    cmp_.add_argument("--csv", metavar="FILE", help="write the summary as CSV")
+    cmp_.set_defaults(func=cmd_compare)
+
+    val = sub.add_parser(
+        "validate", help="check scenario files",
+        description=_wrap(
+            "Check scenario files (and their base: chains) without running them. "
+            "Prints OK or what is wrong for each; exits 1 if any is bad."))
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.set_defaults(func=cmd_validate)
+
+    par = sub.add_parser(
+        "params", help="list the model's parameters",
+        description=_wrap(
+            "List every parameter: name, default, allowed range, unit, and the source "
+            "or assumption behind the default. These are the names scenario files and "
+            "--set use."))
+    par.add_argument("--group", choices=GROUPS, help="only this group")
+    par.add_argument("--levers", action="store_true", help="only policy levers")
+    par.set_defaults(func=cmd_params)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, *USER_ERRORS) as exc:
+        print(f"haiti-sim: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:  # output piped into `head` and the like, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        resume = (f"; finished runs are kept: complete them with haiti-sim batch --resume "
+                  f"--out {args.out}" if args.command == "batch" else "")
+        print(f"\ninterrupted{resume}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""A comparison as one self-contained HTML file: tables, time series, paired differences, maps.
+
+Everything is drawn here as inline SVG, with no script, stylesheet, font or image fetched from
+anywhere: the file opens offline in any browser, can be mailed or archived as is, and shows the
+same numbers as the command line because it renders the same `sim.compare` tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from pathlib import Path
+
+import numpy as np
+
+from sim import geography
+from sim.compare import COMPARED, INTERVAL, Comparison, Outcome, TextTable, fmt, header, tables
+from sim.results import package_version
+
+# Tableau 10: distinct for up to ten scenarios, readable by most colour-blind people.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+           "#ff9da7", "#9c755f", "#bab0ac")
+# Share of replicates in which a cell is gang-held: grey where no replicate has it, then ten
+# classes from pale yellow to dark red.
+NEVER = "#e8e8e8"
+RAMP = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026",
+        "#a00026", "#800026")
+WEEK_DAYS = 7  # time series are drawn weekly: the eye cannot see daily points at this width
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}
+caption{text-align:left;font-weight:600;padding:.3em 0;white-space:nowrap}
+td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:right;white-space:nowrap}
+td:first-child,th:first-child{text-align:left}
+tr.diff td{color:#555;font-style:italic}
+svg{font-size:11px;font-family:system-ui,sans-serif}
+.legend span{display:inline-block;margin-right:1.2em}
+.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}
+.maps{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.note{color:#555;font-size:.9em}
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+def _table(t: TextTable) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in t.headers)
+    body = "".join(
+        f"<tr{' class=diff' if row[0].startswith('  ') else ''}>"
+        + "".join(f"<td>{_e(c.strip() if i == 0 else c)}</td>" for i, c in enumerate(row))
+        + "</tr>" for row in t.rows)
+    note = f"<p class=note>{_e(t.note)}</p>" if t.note else ""
+    return f"<table><caption>{_e(t.title)}</caption><tr>{head}</tr>{body}</table>{note}"
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round numbers spanning [low, high] (1, 2 or 5 times a power of ten apart)."""
+    if not high > low:
+        high = low + 1
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [v * step for v in range(math.floor(low / step), math.ceil(high / step) + 1)]
+
+
+def _tick_label(value: float, unit: str) -> str:
+    if unit == "share":
+        return f"{value * 100:g}%"
+    return fmt(value, unit)
+
+
+def _band_stats(values: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Median and 90% interval over replicates (rows) at the given day columns (NaN where the
+    outcome is undefined, as a cumulative before the origin)."""
+    picked = values[:, columns]
+    out = np.full((3, len(columns)), np.nan)
+    ok = np.isfinite(picked).all(axis=0)
+    if ok.any():
+        out[:, ok] = np.percentile(picked[:, ok], (50, INTERVAL[0], INTERVAL[1]), axis=0)
+    return out[0], out[1], out[2]
+
+
+def _weekly(days: int) -> np.ndarray:
+    return np.unique(np.append(np.arange(0, days, WEEK_DAYS), days - 1))
+
+
+def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], unit: str,
+           marker: dt.date | None, zero_line: bool = False) -> str:
+    """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high)."""
+    width, height, left, right, top, bottom = 760, 260, 72, 12, 12, 28
+    finite = [np.isfinite(m) for _, _, m, _, _ in lines]
+    if not any(f.any() for f in finite):
+        return "<p class=note>No data for these dates.</p>"
+    x0 = min(d[f].min() for (_, d, _, _, _), f in zip(lines, finite, strict=True) if f.any())
+    x1 = max(d[f].max() for (_, d, _, _, _), f in zip(lines, finite, strict=True) if f.any())
+    lows = [np.nanmin(lo) for _, _, _, lo, _ in lines if np.isfinite(lo).any()]
+    highs = [np.nanmax(hi) for _, _, _, _, hi in lines if np.isfinite(hi).any()]
+    y_ticks = _ticks(min(min(lows), 0.0) if unit != "share" or zero_line else min(lows),
+                     max(highs))
+    y0, y1 = y_ticks[0], y_ticks[-1]
+    span_days = max(int((x1 - x0).astype(int)), 1)
+
+    def x(d):
+        return left + (width - left - right) * ((d - x0).astype(int) / span_days)
+
+    def y(v):
+        return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for v in y_ticks:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                     f'stroke="{"#999" if v == 0 and zero_line else "#eee"}"/>'
+                     f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
+                     f'{_e(_tick_label(v, unit))}</text>')
+    first_year = int(str(x0)[:4]) + 1
+    for year in range(first_year, int(str(x1)[:4]) + 1):
+        xv = x(np.datetime64(f"{year}-01-01"))
+        parts.append(f'<line x1="{xv:.1f}" x2="{xv:.1f}" y1="{top}" y2="{height - bottom}" '
+                     f'stroke="#eee"/><text x="{xv:.1f}" y="{height - 10}" '
+                     f'text-anchor="middle">{year}</text>')
+    if marker is not None and x0 <= np.datetime64(marker) <= x1:
+        xm = x(np.datetime64(marker))
+        parts.append(f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="{top}" y2="{height - bottom}" '
+                     f'stroke="#666" stroke-dasharray="4 3"/><text x="{xm + 3:.1f}" '
+                     f'y="{top + 10}">branch</text>')
+    for (colour, dates, median, low, high), keep in zip(lines, finite, strict=True):
+        xs, md, lo, hi = x(dates[keep]), median[keep], low[keep], high[keep]
+        band = " ".join(f"{a:.1f},{y(b):.1f}" for a, b in zip(xs, hi, strict=True))
+        band += " " + " ".join(f"{a:.1f},{y(b):.1f}" for a, b in zip(xs[::-1], lo[::-1],
+                                                                      strict=True))
+        line = " ".join(f"{a:.1f},{y(b):.1f}" for a, b in zip(xs, md, strict=True))
+        parts.append(f'<polygon points="{band}" fill="{colour}" fill-opacity="0.18"/>'
+                     f'<polyline points="{line}" fill="none" stroke="{colour}" '
+                     f'stroke-width="1.6"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend(c: Comparison, colours: dict[str, str], skip_reference: bool = False) -> str:
+    return "<p class=legend>" + "".join(
+        f'<span><span class=swatch style="background:{colours[s.label]}"></span>{_e(s.label)}'
+        f"{' (reference)' if s is c.reference else ''}</span>"
+        for s in c.scenarios if not (skip_reference and s is c.reference)) + "</p>"
+
+
+def _levels(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
+    lines = []
+    for s in c.scenarios:
+        values = s.outcome(outcome, c.origin)
+        columns = _weekly(values.shape[1])
+        lines.append((colours[s.label], s.dates[columns], *_band_stats(values, columns)))
+    return _chart(lines, outcome.unit, c.origin)
+
+
+def _differences(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
+    """Paired difference to the reference over the days both simulated, from the origin on."""
+    ref = c.reference
+    ref_values = ref.outcome(outcome, c.origin)
+    lines = []
+    for s in c.scenarios:
+        if s is ref:
+            continue
+        first = max(s.dates[0], ref.dates[0], np.datetime64(c.origin, "D"))
+        last = min(s.dates[-1], ref.dates[-1])
+        if last < first:
+            continue
+        dates = first + _weekly(int((last - first).astype(int)) + 1)
+        mine, theirs = c.paired(s)
+        own = (dates - s.dates[0]).astype(int)
+        other = (dates - ref.dates[0]).astype(int)
+        diff = s.outcome(outcome, c.origin)[mine][:, own] - ref_values[theirs][:, other]
+        lines.append((colours[s.label], dates, *_band_stats(diff, np.arange(len(dates)))))
+    return _chart(lines, outcome.unit, None, zero_line=True) if lines else ""
+
+
+def _cells_svg(geo, share: np.ndarray, cells: np.ndarray, width: int,
+               frame: tuple[float, float, float, float] | None = None) -> str:
+    """Cells drawn as their bounding rectangles, one path per colour class (keeps files small).
+    `frame` outlines a (lon_min, lon_max, lat_min, lat_max) box, the zoomed area."""
+    b = geo.bounds[cells]
+    lon0, lon1, lat0, lat1 = b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max()
+    aspect = math.cos(math.radians((lat0 + lat1) / 2))
+    scale = width / ((lon1 - lon0) * aspect)
+    height = int(math.ceil((lat1 - lat0) * scale))
+
+    def px(lon, lat):
+        return (lon - lon0) * aspect * scale, (lat1 - lat) * scale
+
+    x, y = px(b[:, 0], b[:, 3])
+    w = (b[:, 1] - b[:, 0]) * aspect * scale
+    h = (b[:, 3] - b[:, 2]) * scale
+    level = np.where(share[cells] > 0, np.minimum((share[cells] * len(RAMP)).astype(int),
+                                                  len(RAMP) - 1) + 1, 0)
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for k, colour in enumerate((NEVER, *RAMP)):
+        sel = np.flatnonzero(level == k)
+        if len(sel):
+            d = "".join(f"M{x[i]:.1f} {y[i]:.1f}h{w[i]:.1f}v{h[i]:.1f}h{-w[i]:.1f}z"
+                        for i in sel)
+            parts.append(f'<path d="{d}" fill="{colour}"/>')
+    if frame is not None:
+        fx0, fy0 = px(frame[0], frame[3])
+        fx1, fy1 = px(frame[1], frame[2])
+        parts.append(f'<rect x="{fx0:.1f}" y="{fy0:.1f}" width="{fx1 - fx0:.1f}" '
+                     f'height="{fy1 - fy0:.1f}" fill="none" stroke="#222"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _map_legend() -> str:
+    labels = ["never", *(f"{k * 10}-{(k + 1) * 10}%" for k in range(len(RAMP)))]
+    return "<p class=legend>" + "".join(
+        f'<span><span class=swatch style="background:{c}"></span>{lab}</span>'
+        for c, lab in zip((NEVER, *RAMP), labels, strict=True)) + "</p>"
+
+
+def _maps(c: Comparison) -> str:
+    geo = geography.load()
+    everywhere = np.arange(geo.n_cells)
+    b = geo.bounds[geo.is_metro]
+    frame = (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max())
+    # the zoom shows every cell in the metro's box, the coarse rural cells around it too
+    inset = np.flatnonzero((geo.bounds[:, 1] > frame[0]) & (geo.bounds[:, 0] < frame[1])
+                           & (geo.bounds[:, 3] > frame[2]) & (geo.bounds[:, 2] < frame[3]))
+    out = [_map_legend()]
+    for s in c.scenarios:
+        if len(s.gang_held_share) != geo.n_cells:
+            out.append(f"<p class=note>{_e(s.label)}: its maps have {len(s.gang_held_share)} "
+                       f"cells, the current geography {geo.n_cells}; not drawn.</p>")
+            continue
+        out.append(f"<h3>{_e(s.label)}: gang-held at the end ({s.end})</h3><div class=maps>"
+                   + _cells_svg(geo, s.gang_held_share, everywhere, 560, frame)
+                   + _cells_svg(geo, s.gang_held_share, inset, 360) + "</div>")
+    return "".join(out)
+
+
+def render(c: Comparison) -> str:
+    colours = {s.label: PALETTE[i % len(PALETTE)] for i, s in enumerate(c.scenarios)}
+    scenarios = "".join(
+        f"<tr><td>{_e(s.label)}</td><td>{_e(s.name)}</td><td>{len(s.replicates)}</td>"
+        f"<td>{s.branch or '-'}</td><td>{s.end}</td><td>{_e(s.directory)}</td></tr>"
+        for s in c.scenarios)
+    notes = "".join(f"<p class=note>{_e(n)}</p>" for n in c.notes)
+    series = "".join(
+        f"<h3>{_e(o.label)}{' since ' + str(c.origin) if o.flow else ''}</h3>"
+        + _levels(c, o, colours) for o in COMPARED)
+    diffs = "".join(
+        f"<h3>{_e(o.label)}{' since ' + str(c.origin) if o.flow else ''}: "
+        f"difference to {_e(c.reference.label)}</h3>" + _differences(c, o, colours)
+        for o in COMPARED)
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>haiti-sim comparison</title><style>{CSS}</style></head><body>"
+        "<h1>haiti-sim: comparison of scenarios</h1>"
+        f"<p class=note>{_e(header(c))} Generated {dt.datetime.now():%Y-%m-%d %H:%M} by "
+        f"haiti-sim {_e(package_version())}.</p>{notes}"
+        "<table><caption>Scenarios</caption><tr><th>label</th><th>name</th><th>replicates</th>"
+        f"<th>branch</th><th>end</th><th>results</th></tr>{scenarios}</table>"
+        "<h2>Summary</h2>" + "".join(_table(t) for t in tables(c))
+        + "<h2>Outcomes over time</h2><p class=note>Median over replicates (line) and 90% "
+        "interval (band).</p>" + _legend(c, colours) + series
+        + f"<h2>Difference to {_e(c.reference.label)}, paired by replicate</h2>"
+        + _legend(c, colours, skip_reference=True) + diffs
+        + "<h2>Where gangs hold ground at the end</h2><p class=note>Share of replicates in "
+        "which each cell is gang-held on the last day; right, the Port-au-Prince metro (the "
+        "framed area).</p>" + _maps(c) + "</body></html>")
+
+
+def write_html(c: Comparison, path: str | Path) -> None:
+    Path(path).write_text(render(c), encoding="utf-8")

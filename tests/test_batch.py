@@ -1,0 +1,238 @@
+"""Batch runs: common random numbers, shared histories, executors, faults and resume.
+
+Scenarios here branch from the real history on 2023-03-01 and end on 2023-05-31, so each run
+simulates five months; tests compare runs with each other, never with hard-coded model outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import batch, scenario
+from sim.model import HaitiModel
+from sim.results import ResultsDir
+
+HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
+
+
+def write_policy(directory: Path, label: str, **parameters) -> str:
+    lines = [f"name: Test policy {label}", f"base: {HISTORY}", "branch: 2023-03-01",
+             "end: 2023-05-31", "parameters:"]
+    lines += [f"  {name}: {value}" for name, value in parameters.items()]
+    path = directory / f"{label}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def policies(tmp_path) -> list[str]:
+    return [write_policy(tmp_path, "calm", arms_interdiction=0.1),
+            write_policy(tmp_path, "interdict", arms_interdiction=0.9, police_intake_per_year=5000)]
+
+
+def series(out) -> dict[tuple[str, int], np.ndarray]:
+    """Every finished run's values (days x metrics), by (scenario, replicate)."""
+    results = ResultsDir(out)
+    return {(r["scenario"], r["replicate"]): np.array(list(results.read_run(
+        r["scenario"], r["replicate"])[1].values())) for r in results.done_runs()}
+
+
+def assert_same_results(a, b) -> None:
+    assert ResultsDir(a).read_series().equals(ResultsDir(b).read_series())
+    for r in ResultsDir(a).done_runs():
+        key = r["scenario"], r["replicate"]
+        assert np.array_equal(ResultsDir(a).read_map(*key), ResultsDir(b).read_map(*key))
+
+
+def test_identical_scenarios_give_zero_paired_difference(tmp_path):
+    a = write_policy(tmp_path, "a", arms_interdiction=0.5)
+    twin = write_policy(tmp_path, "twin", arms_interdiction=0.5)
+    batch.run_batch(batch.Plan.from_files([a, twin], 3), tmp_path / "out", workers=1)
+    runs = series(tmp_path / "out")
+    for i in range(3):
+        assert np.array_equal(runs["a", i], runs["twin", i])
+    assert not np.array_equal(runs["a", 0], runs["a", 1])  # replicates do differ
+
+
+def test_policies_share_the_history_and_replicate_seeds_follow_the_rule(tmp_path, policies):
+    plan = batch.Plan.from_files(policies, 2, base_seed=7)
+    manifest = batch.run_batch(plan, tmp_path / "out", workers=1)
+    assert [r["seed"] for r in manifest["runs"]] == [7, 7, 8, 8]
+    runs = series(tmp_path / "out")
+    branch_day = (plan.scenarios[0][1].branch - plan.scenarios[0][1].start).days
+    for i in range(2):
+        calm, interdict = runs["calm", i], runs["interdict", i]
+        assert np.array_equal(calm[:, :branch_day], interdict[:, :branch_day])
+        assert not np.array_equal(calm, interdict)
+    # The history is simulated once and forked; a run from scratch with the seed is the same.
+    alone = HaitiModel(plan.scenarios[1][1], seed=8).run()
+    assert np.array_equal(alone.values.T, runs["interdict", 1])
+
+
+def test_local_processes_and_dask_give_the_in_process_results(tmp_path, policies):
+    distributed = pytest.importorskip("distributed")
+    plan = batch.Plan.from_files(policies, 3)
+    batch.run_batch(plan, tmp_path / "one", workers=1)
+    batch.run_batch(plan, tmp_path / "pool", workers=2)
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        batch.run_batch(plan, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert_same_results(tmp_path / "one", tmp_path / "pool")
+    assert_same_results(tmp_path / "one", tmp_path / "dask")
+
+
+def test_a_bad_scenario_stops_the_batch_before_anything_runs(tmp_path, policies, capsys):
+    from sim.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: bad\nbase: {HISTORY}\nparameters: {{arms_interdiction: 2}}\n")
+    out = tmp_path / "out"
+    code = main(["batch", policies[0], str(bad), policies[1], "--replicates", "2",
+                 "--out", str(out), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "bad.yaml" in err and "arms_interdiction" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_run_that_raises_is_recorded_and_the_others_finish(tmp_path, policies):
+    plan = batch.Plan.from_files(policies, 2)
+    good = plan.scenarios[0][1]
+    params = dict(good.parameters)
+    del params["police_officers"]  # the model cannot start without it
+    broken = dataclasses.replace(good, parameters=params)
+    plan = dataclasses.replace(plan, scenarios=plan.scenarios + (("broken", broken),))
+    manifest = batch.run_batch(plan, tmp_path / "out", workers=1)
+    status = {(r["scenario"], r["replicate"]): r for r in manifest["runs"]}
+    assert manifest["status"] == "complete with failures"
+    for i in range(2):
+        assert status["broken", i]["status"] == "failed"
+        assert "KeyError" in status["broken", i]["error"]
+        assert "police_officers" in status["broken", i]["traceback"]
+        assert status["calm", i]["status"] == status["interdict", i]["status"] == "done"
+        assert ResultsDir(tmp_path / "out").has_run("interdict", i)
+
+
+def test_resume_after_ctrl_c_completes_only_what_is_missing(tmp_path, policies, monkeypatch):
+    plan = batch.Plan.from_files(policies, 3)
+    batch.run_batch(plan, tmp_path / "whole", workers=1)
+
+    add = batch.Recording.add
+    calls = []
+
+    def interrupted_after_first_replicate(self, outputs):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(outputs)
+        add(self, outputs)
+
+    monkeypatch.setattr(batch.Recording, "add", interrupted_after_first_replicate)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch(plan, tmp_path / "cut", workers=1)
+    monkeypatch.undo()
+    manifest = ResultsDir(tmp_path / "cut").read_manifest()
+    assert manifest["status"] == "interrupted"
+    assert sum(r["status"] == "done" for r in manifest["runs"]) == 2
+
+    ran = []
+    run_replicate = batch.run_replicate
+    monkeypatch.setattr(batch, "run_replicate",
+                        lambda task, i, seed: ran.append(i) or run_replicate(task, i, seed))
+    manifest = batch.run_batch(plan, tmp_path / "cut", workers=1, resume=True)
+    assert manifest["status"] == "complete" and sorted(ran) == [1, 2]
+    assert_same_results(tmp_path / "whole", tmp_path / "cut")
+
+
+def test_resume_after_a_killed_process_equals_an_uninterrupted_batch(tmp_path, policies):
+    plan = batch.Plan.from_files(policies, 3)
+    batch.run_batch(plan, tmp_path / "whole", workers=1)
+    # What a kill leaves: the manifest still 'running' with later runs pending, a file written
+    # after the last manifest update, a temporary file cut mid-write, and (a user's doing) a
+    # finished run's file deleted.
+    killed = tmp_path / "killed"
+    shutil.copytree(tmp_path / "whole", killed)
+    results = ResultsDir(killed)
+    manifest = results.read_manifest()
+    manifest["status"], manifest["finished"] = "running", None
+    for run in manifest["runs"]:
+        if run["replicate"] == 2 or run["scenario"] == "interdict":
+            run["status"] = "pending"
+    results.write_manifest(manifest)
+    results.series_path("interdict", 2).unlink()
+    results.map_path("calm", 0).unlink()
+    (results.series_path("calm", 2).parent / ".replicate-00002.parquet.123.partial").write_text("")
+    done = batch.run_batch(plan, killed, workers=2, resume=True)
+    assert done["status"] == "complete"
+    assert not list(killed.rglob("*.partial"))
+    assert_same_results(tmp_path / "whole", killed)
+
+
+def test_resume_refuses_changed_scenario_files(tmp_path, policies):
+    plan = batch.Plan.from_files(policies, 1)
+    batch.run_batch(plan, tmp_path / "out", workers=1)
+    with pytest.raises(batch.BatchError, match="already holds a batch"):
+        batch.run_batch(plan, tmp_path / "out", workers=1)
+    Path(policies[1]).write_text(Path(policies[1]).read_text().replace("5000", "4000"))
+    changed = batch.Plan.from_files(policies, 1)
+    with pytest.raises(batch.BatchError, match="interdict.yaml changed"):
+        batch.run_batch(changed, tmp_path / "out", workers=1, resume=True)
+
+
+def test_manifest_records_what_was_run(tmp_path, policies):
+    plan = batch.Plan.from_files(policies, 1, overrides={"gang_members_total": 9000})
+    batch.run_batch(plan, tmp_path / "out", workers=1)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    described = manifest["plan"]["scenarios"][1]
+    assert described["label"] == "interdict"
+    assert [Path(f["path"]).name for f in described["files"]] == ["history.yaml",
+                                                                    "interdict.yaml"]
+    assert all(len(f["sha256"]) == 64 for f in described["files"])
+    assert ["2023-03-01", "gang_members_total", "set", 9000] in described["events"]
+    assert manifest["plan"]["package_version"] and manifest["plan"]["model_fingerprint"]
+    assert manifest["started"] and manifest["finished"] and manifest["status"] == "complete"
+
+
+def test_dask_missing_is_a_clear_message(tmp_path, policies, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(batch.BatchError, match=r"pip install 'haiti-sim\[dask\]'"):
+        batch.run_batch(batch.Plan.from_files(policies, 1), tmp_path / "out",
+                        scheduler="tcp://127.0.0.1:8786")
+
+
+def test_scenario_labels_must_be_distinct(tmp_path, policies):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    shutil.copy(policies[0], other / "calm.yaml")
+    with pytest.raises(batch.BatchError, match="two scenarios are labelled 'calm'"):
+        batch.Plan.from_files([policies[0], str(other / "calm.yaml")], 1)
+
+
+def test_history_key_separates_different_histories():
+    s = scenario.load(HISTORY.parent / "status_quo.yaml")
+    # an override of a policy applies from its branch, so the history is still shared
+    assert batch.history_key(s, 1) == batch.history_key(
+        s.with_overrides({"arms_interdiction": 0.5}), 1)
+    assert batch.history_key(s, 1) != batch.history_key(s, 2)
+    other_start = dataclasses.replace(s, parameters={**s.parameters, "gang_members_total": 9000})
+    assert batch.history_key(s, 1) != batch.history_key(other_start, 1)
+
+
+def test_a_failed_write_leaves_neither_a_file_nor_a_partial_one(tmp_path, monkeypatch):
+    from sim import results
+
+    def disk_full(table, fh, **kwargs):
+        fh.write(b"PAR1 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(results.pq, "write_table", disk_full)
+    target = tmp_path / "series" / "x" / "replicate-00000.parquet"
+    with pytest.raises(OSError, match="No space"):
+        results.write_parquet(results.SERIES_SCHEMA.empty_table(), target)
+    assert list(target.parent.iterdir()) == []

@@ -1,0 +1,150 @@
+"""Comparing scenarios: the statistics against numpy on the stored runs, the pairing, the
+probabilities, and the self-contained HTML report and CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import batch, compare, report
+from sim.results import ResultsDir
+
+HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
+BRANCH, END = dt.date(2023, 3, 1), dt.date(2023, 5, 31)
+DATE = dt.date(2023, 4, 30)
+
+
+def write_policy(directory: Path, label: str, **parameters) -> str:
+    path = directory / f"{label}.yaml"
+    path.write_text("\n".join([f"name: Test policy {label}", f"base: {HISTORY}",
+                               f"branch: {BRANCH}", f"end: {END}", "parameters:"]
+                              + [f"  {k}: {v}" for k, v in parameters.items()]) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("compare")
+    files = [write_policy(tmp, "base", arms_interdiction=0.1),
+             write_policy(tmp, "police", police_intake_per_year=8000, police_firepower=3)]
+    batch.run_batch(batch.Plan.from_files(files, 4), tmp / "out", workers=1)
+    return tmp / "out"
+
+
+@pytest.fixture(scope="module")
+def comparison(results) -> compare.Comparison:
+    return compare.compare([results], reference="base", dates=[DATE], threshold=0.7)
+
+
+def stored(results: Path, label: str, metric: str) -> np.ndarray:
+    """Replicates x days of one metric, read straight from the run files."""
+    r = ResultsDir(results)
+    return np.array([r.read_run(label, i)[1][metric] for i in range(4)])
+
+
+def record(c: compare.Comparison, outcome: str, scenario: str, at: str) -> dict:
+    [found] = [r for r in c.records
+               if (r["outcome"], r["scenario"], r["at"]) == (outcome, scenario, at)]
+    return found
+
+
+def test_levels_and_paired_differences_match_numpy(results, comparison):
+    day = (DATE - dt.date(2023, 1, 1)).days
+    base = stored(results, "base", "capital_gang_share_area")
+    police = stored(results, "police", "capital_gang_share_area")
+    r = record(comparison, "capital_gang_share", "police", DATE.isoformat())
+    assert r["replicates"] == 4
+    assert r["median"] == pytest.approx(np.median(police[:, day]))
+    assert (r["p05"], r["p95"]) == pytest.approx(tuple(np.percentile(police[:, day], [5, 95])))
+    diff = police[:, day] - base[:, day]
+    assert r["diff_median"] == pytest.approx(np.median(diff))
+    assert (r["diff_p05"], r["diff_p95"]) == pytest.approx(tuple(np.percentile(diff, [5, 95])))
+    assert record(comparison, "capital_gang_share", "base", "end")["diff_median"] is None
+
+
+def test_flows_accumulate_from_the_branch(results, comparison):
+    killed = stored(results, "police", "killed")
+    since = (BRANCH - dt.date(2023, 1, 1)).days
+    r = record(comparison, "killed", "police", "end")
+    assert comparison.origin == BRANCH
+    assert r["median"] == pytest.approx(np.median(killed[:, since:].sum(axis=1)))
+    spent = stored(results, "base", "spent_mission_usd") + stored(results, "base",
+                                                                  "spent_police_usd")
+    r = record(comparison, "spent_usd", "base", "end")
+    assert r["median"] == pytest.approx(np.median(spent[:, since:].sum(axis=1)))
+
+
+def test_probabilities(results, comparison):
+    capital = stored(results, "police", "capital_gang_share_area")
+    since, day = (BRANCH - dt.date(2023, 1, 1)).days, (DATE - dt.date(2023, 1, 1)).days
+    expected = np.mean(capital[:, since:day + 1].min(axis=1) < 0.7)
+    r = record(comparison, "capital_below_0.7", "police", DATE.isoformat())
+    assert r["probability"] == pytest.approx(expected)
+    rn1 = stored(results, "base", "road_cut.RN1")
+    assert record(comparison, "road_open.RN1", "base", "end")["probability"] == pytest.approx(
+        np.mean(rn1[:, -1] == 0))
+
+
+def test_tables_show_every_scenario_outcome_and_date(comparison):
+    tables = compare.tables(comparison)
+    text = "\n".join(t.render() for t in tables)
+    for outcome in compare.COMPARED:
+        assert outcome.label in text
+    assert DATE.isoformat() in text and "vs base" in text and "RN1" in text
+    assert "less than 70%" in text
+
+
+def test_html_report_is_self_contained(tmp_path, comparison):
+    path = tmp_path / "report.html"
+    report.write_html(comparison, path)
+    page = path.read_text()
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/|<script|<link|<img|src=|@import",
+                         page)
+    assert page.count("<svg") >= 2 * len(compare.COMPARED) + 2 * len(comparison.scenarios)
+    for s in comparison.scenarios:
+        assert s.label in page
+    assert "Gang-held share of Port-au-Prince (area)" in page
+
+
+def test_csv_holds_every_record(tmp_path, comparison):
+    path = tmp_path / "summary.csv"
+    compare.write_csv(comparison, path)
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(comparison.records)
+    assert {"scenario", "outcome", "date", "median", "p05", "p95", "diff_median",
+            "probability"} <= set(rows[0])
+
+
+def test_default_dates_and_user_errors(results):
+    c = compare.compare([results])
+    assert c.reference.label == "base" and c.dates == []  # the runs end before any 31 Dec
+    with pytest.raises(compare.CompareError, match="must name one scenario of: base, police"):
+        compare.compare([results], reference="nope")
+    with pytest.raises(compare.CompareError, match="between 0 and 1"):
+        compare.compare([results], threshold=50)
+
+
+def test_same_label_in_two_directories_is_qualified(tmp_path, results):
+    import shutil
+
+    shutil.copytree(results, tmp_path / "again")
+    c = compare.compare([results, tmp_path / "again"], reference="out/base")
+    assert [s.label for s in c.scenarios] == ["out/base", "out/police", "again/base",
+                                              "again/police"]
+    r = record(c, "displaced", "again/base", "end")
+    assert r["diff_median"] == r["diff_p05"] == r["diff_p95"] == 0
+
+
+def test_format_units():
+    assert compare.fmt(0.4567, "share") == "45.7%"
+    assert compare.fmt(-0.1, "share", signed=True) == "-10.0 pp"
+    assert compare.fmt(2_500_000, "people") == "2.50 M"
+    assert compare.fmt(-1_500_000_000, "usd", signed=True) == "-$1.50 bn"
+    assert compare.fmt(12_345, "usd", signed=True) == "+$12,345"
+    assert compare.fmt(None, "people") == "-"
