@@ -35,6 +35,7 @@ class Param:
     lever: bool = False
     integer: bool = False
     choices: tuple[str, ...] = ()
+    initial: bool = False  # read once, to build the starting state: cannot change during a run
 
     @property
     def is_assumption(self) -> bool:
@@ -50,16 +51,17 @@ _DECLARED: tuple[Param, ...] = (
     _p("gang_count", 150, 14, 400, "armed groups", "gangs",
        "Armed groups simulated: the named gangs of gangs.csv plus generic groups up to this count.",
        "UN Geneva Sep 2025 (>150); AP Jan 2023 and UN PoE S/2023/674 count ~200 including "
-       "groups too small to hold ground", integer=True),
+       "groups too small to hold ground", integer=True, initial=True, lever=True),
     _p("gang_members_total", 5500, 500, 30000, "armed members", "gangs",
        "Armed gang members nationwide at the start of the run.",
        "assumption: tuned within the reported range: ~3,000 armed men c.2020 (SNDDR), ~5,500 "
        "late 2024 (Sitadel), ~12,000 in 2026 (AyitiIntel), the last two of low reliability",
-       lever=True),
+       lever=True, initial=True),
     _p("gang_firearms_per_member", 0.9, 0.1, 3.0, "firearms per member", "gangs",
        "Firearms held per gang member at the start.",
        "assumption: nearly every member armed; 270,000-500,000 illicit firearms in the country "
-       "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs"),
+       "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs",
+       initial=True, lever=True),
     _p("gang_residents_per_member", 1100, 50, 5000, "residents per member", "gangs",
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
        "assumption: tuned to the 2023-24 record; ~2.7 M people in the 80% of the capital held by "
@@ -147,7 +149,7 @@ _DECLARED: tuple[Param, ...] = (
     # ------------------------------------------------------------ police
     _p("police_officers", 14861, 1000, 60000, "officers", "police",
        "PNH headcount at the start of the run.",
-       "BINUH, end 2022: 14,861 total (security_forces.csv)", lever=True),
+       "BINUH, end 2022: 14,861 total (security_forces.csv)", lever=True, initial=True),
     _p("police_operational_share", 0.30, 0.05, 1, "share", "police",
        "Share of police available for public-security operations (the rest guard officials, "
        "administration, leave).",
@@ -176,7 +178,7 @@ _DECLARED: tuple[Param, ...] = (
        "assumption: parity; the PNH is outgunned in rifles but better organised"),
     # ------------------------------------------------------------ army
     _p("army_soldiers", 865, 0, 20000, "soldiers", "army",
-       "FAd'H headcount.", "Budget 2024-25: 865 (security_forces.csv)", lever=True),
+       "FAd'H headcount.", "Budget 2024-25: 865 (security_forces.csv)", lever=True, initial=True),
     _p("army_intake_per_year", 150, 0, 5000, "soldiers/year", "army",
        "Soldiers recruited and trained each year.",
        "assumption: a tenth of the 1,500 sought in the Aug 2024 drive reaching units a year"),
@@ -193,7 +195,7 @@ _DECLARED: tuple[Param, ...] = (
        "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)"),
     _p("mission_deploy_troops_per_month", 250, 0, 5000, "troops/month", "mission",
        "How fast troops arrive once pledged and funded.",
-       "mission_deployment.csv: contingents of 150-400 a month in 2024-25"),
+       "mission_deployment.csv: contingents of 150-400 a month in 2024-25", lever=True),
     _p("mission_cost_usd_per_troop_year", 240000, 10000, 500000, "USD/troop/year", "mission",
        "Cost of keeping one troop deployed for a year, equipment and logistics included.",
        "derived: ~$600 M/yr for up to 2,500 (Security Council Report, mid 2024); the lower UN "
@@ -316,10 +318,11 @@ _DECLARED: tuple[Param, ...] = (
        "assumption: most return within about a year once home is secure, as after the 2010 "
        "earthquake camps closed"),
     _p("initial_displaced", 155000, 0, 3e6, "people", "population",
-       "Displaced people at the start of the run.", "UN Deputy SG, Dec 2022: 155,000"),
+       "Displaced people at the start of the run.", "UN Deputy SG, Dec 2022: 155,000",
+       initial=True),
     _p("initial_capital_gang_share", 0.6, 0, 1, "share of capital area", "gangs",
        "Share of the capital under gang control at the start of the run.",
-       "UN estimate, AP 21 Jan 2023: 60%"),
+       "UN estimate, AP 21 Jan 2023: 60%", initial=True),
 )
 
 PARAMS: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in _DECLARED})

@@ -46,6 +46,13 @@ def _suggest(name: str, known: list[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
+def _refuse_initial(values: dict[str, float], why: str) -> None:
+    """Starting-state parameters are read once, when the world is built (`Param.initial`)."""
+    for name in values:
+        if PARAMS[name].initial:
+            raise ValueError(f"{name}: {why}")
+
+
 def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
     checked = {}
     for name, value in values.items():
@@ -70,7 +77,9 @@ class EventSpec(BaseModel):
     @field_validator("set")
     @classmethod
     def _set_known(cls, values: dict[str, Any]) -> dict[str, float]:
-        return _check_param_names(values)
+        checked = _check_param_names(values)
+        _refuse_initial(checked, "sets the starting state; it cannot change at an event")
+        return checked
 
     @field_validator("scale")
     @classmethod
@@ -78,6 +87,8 @@ class EventSpec(BaseModel):
         for name, factor in values.items():
             if name not in PARAMS:
                 raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
+            if PARAMS[name].initial:
+                raise ValueError(f"{name}: sets the starting state; it cannot change at an event")
             number = isinstance(factor, int | float) and not isinstance(factor, bool)
             if not number or not 0 <= factor <= 100:
                 raise ValueError(f"{name}: a scale factor must be a number from 0 to 100")
@@ -144,6 +155,12 @@ class Scenario:
             checked = _check_param_names(overrides)
         except ValueError as exc:
             raise ScenarioError("overrides", "", str(exc)) from None
+        if self.branch is not None:
+            try:
+                _refuse_initial(checked, f"sets the starting state of {self.start}; in a policy "
+                                f"branching on {self.branch} it cannot change")
+            except ValueError as exc:
+                raise ScenarioError("overrides", "", str(exc)) from None
         params, events = dict(self.parameters), list(self.events)
         if self.branch is None:
             params.update(checked)
@@ -306,6 +323,13 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         seed = base.seed if spec.seed is None else spec.seed
         branch = spec.branch or base.branch or DEFAULT_BRANCH
         end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
+        try:
+            _refuse_initial(spec.parameters, f"sets the starting state of {start}; a policy "
+                            f"branching on {branch} cannot change it (set it in a scenario "
+                            "without base:)")
+        except ValueError as exc:
+            name, _, message = str(exc).partition(": ")
+            raise ScenarioError(source, f"parameters.{name}", message) from None
         params = dict(base.parameters)
         # A child keeps everything its base does (a policy built on a policy keeps the first one's
         # changes) and layers its own on top; same-day changes apply base first.

@@ -186,7 +186,7 @@ def test_resume_refuses_changed_scenario_files(tmp_path, policies):
 
 
 def test_manifest_records_what_was_run(tmp_path, policies):
-    plan = batch.Plan.from_files(policies, 1, overrides={"gang_members_total": 9000})
+    plan = batch.Plan.from_files(policies, 1, overrides={"arms_interdiction": 0.5})
     batch.run_batch(plan, tmp_path / "out", workers=1)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     described = manifest["plan"]["scenarios"][1]
@@ -194,7 +194,7 @@ def test_manifest_records_what_was_run(tmp_path, policies):
     assert [Path(f["path"]).name for f in described["files"]] == ["history.yaml",
                                                                     "interdict.yaml"]
     assert all(len(f["sha256"]) == 64 for f in described["files"])
-    assert ["2023-03-01", "gang_members_total", "set", 9000] in described["events"]
+    assert ["2023-03-01", "arms_interdiction", "set", 0.5] in described["events"]
     assert manifest["plan"]["package_version"] and manifest["plan"]["model_fingerprint"]
     assert manifest["started"] and manifest["finished"] and manifest["status"] == "complete"
 

@@ -33,7 +33,7 @@ def user_error(capsys, argv: list[str]) -> str:
 def test_run_prints_a_yearly_summary_and_writes_results(tmp_path, policy, capsys):
     out = tmp_path / "out"
     assert main(["run", policy, "--seed", "3", "--out", str(out),
-                 "--set", "gang_members_total=9000", "--set", "mission_mandate=suppression"]) == 0
+                 "--set", "arms_interdiction=0.5", "--set", "mission_mandate=suppression"]) == 0
     printed = capsys.readouterr().out
     for text in ("Short policy", "seed 3", "2023", "Gang-held share of Port-au-Prince (area)",
                  "Displaced people", "People killed", "Kidnappings", "Troops",
@@ -44,7 +44,7 @@ def test_run_prints_a_yearly_summary_and_writes_results(tmp_path, policy, capsys
     assert run["seed"] == 3 and run["status"] == "done"
     # in a policy scenario, overrides take effect on its branch date
     events = manifest["plan"]["scenarios"][0]["events"]
-    assert ["2023-03-01", "gang_members_total", "set", 9000] in events
+    assert ["2023-03-01", "arms_interdiction", "set", 0.5] in events
     assert ["2023-03-01", "mission_mandate", "set", 1] in events
     table = ResultsDir(out).read_series()
     assert table.column_names == ["scenario", "replicate", "date", "metric", "value"]

@@ -107,13 +107,13 @@ def test_events_are_sorted_by_date(path):
 def test_events_written_out_of_order_are_sorted(tmp_path):
     s = load(write(tmp_path, "s.yaml", "name: s\n" + HORIZON + """\
 events:
-  - {date: 2025-03-01, set: {gang_count: 200}}
-  - {date: 2023-05-01, set: {gang_count: 180}, scale: {arms_interdiction: 2}}
-  - {date: 2024-01-01, set: {gang_count: 190}}
+  - {date: 2025-03-01, set: {mission_troops_target: 200}}
+  - {date: 2023-05-01, set: {mission_troops_target: 180}, scale: {arms_interdiction: 2}}
+  - {date: 2024-01-01, set: {mission_troops_target: 190}}
 """))
     assert [(e.date, e.name) for e in s.events] == [
-        (D(2023, 5, 1), "gang_count"), (D(2023, 5, 1), "arms_interdiction"),
-        (D(2024, 1, 1), "gang_count"), (D(2025, 3, 1), "gang_count")]
+        (D(2023, 5, 1), "mission_troops_target"), (D(2023, 5, 1), "arms_interdiction"),
+        (D(2024, 1, 1), "mission_troops_target"), (D(2025, 3, 1), "mission_troops_target")]
     assert s.events[1].op == "scale" and s.events[1].value == 2.0
 
 
@@ -128,9 +128,9 @@ def test_from_text_resolves_base_in_directory():
 def test_base_chain_of_three(tmp_path):
     write(tmp_path, "a.yaml", BASE)
     write(tmp_path, "b.yaml", "name: b\nbase: a.yaml\nparameters: {arms_interdiction: 0.5}\n"
-          "events: [{date: 2026-03-01, set: {gang_count: 120}}]\n")
+          "events: [{date: 2026-03-01, set: {mission_troops_target: 120}}]\n")
     c = load(write(tmp_path, "c.yaml", "name: c\nbase: b.yaml\nbranch: 2026-07-01\n"
-                   "end: 2027-06-30\nparameters: {police_officers: 20000}\n"))
+                   "end: 2027-06-30\nparameters: {police_intake_per_year: 2000}\n"))
     a = load(tmp_path / "a.yaml")
     assert c.name == "c"
     assert c.sources == tuple(str(tmp_path / f) for f in ("a.yaml", "b.yaml", "c.yaml"))
@@ -139,22 +139,22 @@ def test_base_chain_of_three(tmp_path):
     assert [(e.date, e.name, e.value) for e in c.events] == [
         (D(2024, 6, 1), "mission_troop_ceiling", 5000.0),   # a's history
         (D(2026, 1, 1), "arms_interdiction", 0.5),          # b's policy at b's branch
-        (D(2026, 3, 1), "gang_count", 120.0),               # b's event, before c's branch
-        (D(2026, 7, 1), "police_officers", 20000.0),        # c's policy at c's branch
+        (D(2026, 3, 1), "mission_troops_target", 120.0),    # b's event, before c's branch
+        (D(2026, 7, 1), "police_intake_per_year", 2000.0),  # c's policy at c's branch
     ]
 
 
 def test_a_policy_on_a_policy_keeps_the_base_policy(tmp_path):
     write(tmp_path, "a.yaml", BASE)
     write(tmp_path, "b.yaml", "name: b\nbase: a.yaml\nend: 2027-12-31\n"
-          "events: [{date: 2026-06-01, set: {gang_count: 110}},"
-          " {date: 2027-01-01, set: {gang_count: 120}}]\n")
+          "events: [{date: 2026-06-01, set: {mission_troops_target: 110}},"
+          " {date: 2027-01-01, set: {mission_troops_target: 120}}]\n")
     c = load(write(tmp_path, "c.yaml", "name: c\nbase: b.yaml\nbranch: 2026-06-01\n"))
     # A policy built on a policy keeps all of its base's changes within its horizon and layers
     # its own on top.
     assert [(e.name, e.date) for e in c.events] == [
-        ("mission_troop_ceiling", D(2024, 6, 1)), ("gang_count", D(2026, 6, 1)),
-        ("gang_count", D(2027, 1, 1))]
+        ("mission_troop_ceiling", D(2024, 6, 1)), ("mission_troops_target", D(2026, 6, 1)),
+        ("mission_troops_target", D(2027, 1, 1))]
 
 
 def test_end_defaults_to_two_years_after_branch(tmp_path):
@@ -296,7 +296,7 @@ def test_bad_date(tmp_path, field, text):
 
 
 def test_bad_event_date(tmp_path):
-    err = bad(tmp_path, X + "events: [{date: next year, set: {gang_count: 50}}]\n")
+    err = bad(tmp_path, X + "events: [{date: next year, set: {mission_troops_target: 50}}]\n")
     assert err.field_path == "events[0].date" and "must be a date" in err.message
 
 
@@ -307,28 +307,28 @@ def test_impossible_calendar_date(tmp_path, date):
 
 
 def test_missing_event_date(tmp_path):
-    err = bad(tmp_path, X + "events: [{set: {gang_count: 50}}]\n")
+    err = bad(tmp_path, X + "events: [{set: {mission_troops_target: 50}}]\n")
     assert err.field_path == "events[0].date" and "required" in err.message
 
 
 # --------------------------------------------------------------- bad input: the time line
 
 def test_event_outside_horizon(tmp_path):
-    err = bad(tmp_path, X + "events: [{date: 2026-06-01, set: {gang_count: 50}}]\n")
+    err = bad(tmp_path, X + "events: [{date: 2026-06-01, set: {mission_troops_target: 50}}]\n")
     assert err.field_path == "events"
-    assert "2026-06-01" in err.message and "gang_count" in err.message
+    assert "2026-06-01" in err.message and "mission_troops_target" in err.message
     assert "outside the horizon 2023-01-01 to 2025-12-31" in err.message
 
 
 def test_event_before_start(tmp_path):
-    err = bad(tmp_path, X + "events: [{date: 2022-12-31, set: {gang_count: 50}}]\n")
+    err = bad(tmp_path, X + "events: [{date: 2022-12-31, set: {mission_troops_target: 50}}]\n")
     assert err.field_path == "events" and "outside the horizon" in err.message
 
 
 def test_policy_event_before_branch(tmp_path):
     write(tmp_path, "a.yaml", BASE)
     err = bad(tmp_path, "name: p\nbase: a.yaml\n"
-              "events: [{date: 2025-06-01, set: {gang_count: 50}}]\n")
+              "events: [{date: 2025-06-01, set: {mission_troops_target: 50}}]\n")
     assert err.field_path == "events"
     assert "2025-06-01 is before the branch date 2026-01-01" in err.message
 
@@ -383,7 +383,7 @@ def test_scale_of_inherited_value_is_checked(tmp_path):
 
 def test_scale_factor_out_of_range(tmp_path):
     err = bad(tmp_path, X
-              + "events: [{date: 2024-01-01, scale: {gang_count: 101}}]\n")
+              + "events: [{date: 2024-01-01, scale: {mission_troop_ceiling: 101}}]\n")
     assert "scale factor must be a number from 0 to 100" in err.message
 
 
@@ -546,3 +546,15 @@ def test_seed_is_inherited_from_the_base_unless_set(tmp_path):
     write(tmp_path, "a.yaml", BASE.replace("name: base\n", "name: base\nseed: 42\n", 1))
     assert load(write(tmp_path, "p.yaml", "name: p\nbase: a.yaml\n")).seed == 42
     assert load(write(tmp_path, "q.yaml", "name: q\nbase: a.yaml\nseed: 7\n")).seed == 7
+
+
+@pytest.mark.parametrize("name", ["police_officers", "gang_members_total", "initial_displaced"])
+def test_starting_state_cannot_change_in_a_policy_or_at_an_event(tmp_path, name):
+    write(tmp_path, "a.yaml", BASE)
+    err = bad(tmp_path, f"name: p\nbase: a.yaml\nparameters: {{{name}: 20000}}\n", name="p.yaml")
+    assert err.field_path == f"parameters.{name}" and "starting state" in err.message
+    err = bad(tmp_path, "name: e\n" + HORIZON
+              + f"events: [{{date: 2024-01-01, set: {{{name}: 2000}}}}]\n")
+    assert "starting state" in err.message
+    with pytest.raises(ScenarioError, match="starting state"):
+        load(STATUS_QUO).with_overrides({name: 20000})

@@ -1,0 +1,470 @@
+"""The app's logic through Streamlit's AppTest: the controls come from the parameter table, nothing
+runs until Run, runs fill in as replicates finish, uploads and their errors, the saved file runs
+unchanged on the command line, the link carries the settings, and the comparison and pages work.
+
+Runs here use a short uploaded policy (branch 2023-03-01, end 2023-05-31: five simulated months)
+and two replicates, so each run takes well under a second once the workers are up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ["HAITI_SIM_APP_PREWARM"] = "0"  # the server's background warm-up would only slow tests
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from sim import scenario as scenario_file  # noqa: E402
+from sim.cli import main as cli  # noqa: E402
+from sim.parameters import PARAMS  # noqa: E402
+from sim.scenario import ScenarioError  # noqa: E402
+from ui import analysis, library, maps, runner, state  # noqa: E402
+from ui.controls import KEY  # noqa: E402
+
+APP = str(ROOT / "ui" / "app.py")
+SHORT = """name: Short test policy
+base: history.yaml
+branch: 2023-03-01
+end: 2023-05-31
+seed: 3
+parameters:
+  arms_interdiction: 0.4
+events:
+  - date: 2023-04-15
+    set: {police_intake_per_year: 2000}
+    note: a class graduates
+"""
+TIMEOUT = 60
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    return at.run()
+
+
+def no_exception(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def widget(at: AppTest, key: str):
+    for kind in (at.slider, at.selectbox, at.select_slider, at.number_input, at.text_input,
+                 at.multiselect):
+        for w in kind:
+            if w.key == key:
+                return w
+    raise KeyError(key)
+
+
+def walk(node):
+    """Every element under `node`, in the order drawn."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from walk(child)
+
+
+def upload(at: AppTest, name: str, data: bytes, key: str = "uploader") -> AppTest:
+    next(u for u in at.get("file_uploader") if u.key == key).upload(name, data)
+    return no_exception(at.run())
+
+
+def wait_for_run(at: AppTest, key: str = "explore_run", timeout: float = 90) -> AppTest:
+    """Rerun the page until its job is done, as the browser's polling does."""
+    deadline = time.monotonic() + timeout
+    while at.session_state[key].job.running:
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.2)
+        at.run()
+    return no_exception(at.run())
+
+
+@pytest.fixture
+def short_app() -> AppTest:
+    at = app(replicates="2")
+    return upload(at, "short.yaml", SHORT.encode())
+
+
+# ------------------------------------------------------------------------------ controls
+def test_every_parameter_has_a_control_with_its_unit_and_range():
+    at = no_exception(app())
+    keys = {w.key for w in [*at.slider, *at.selectbox]}
+    assert {KEY + name for name in PARAMS} <= keys
+    levers = [w for w in at.slider if w.key.startswith(KEY)]
+    for w in levers:
+        p = PARAMS[w.key.removeprefix(KEY)]
+        assert p.unit.split()[0] in w.label or "USD" in w.label
+        assert p.source in w.help
+    # the levers come first, in the order of the parameter table's groups
+    drawn = [w.key.removeprefix(KEY) for w in walk(at.sidebar)
+             if (getattr(w, "key", None) or "").startswith(KEY)]
+    assert all(PARAMS[name].lever for name in drawn[:sum(p.lever for p in PARAMS.values())])
+
+
+def test_moving_a_lever_changes_the_link_and_the_file_but_runs_nothing():
+    at = no_exception(app())
+    widget(at, KEY + "arms_interdiction").set_value(0.5)
+    no_exception(at.run())
+    assert "explore_run" not in at.session_state
+    assert at.query_params["arms_interdiction"] == "0.5"
+    text = at.session_state["scenario_text"]
+    saved = scenario_file.parse_text(text, "saved.yaml")
+    assert saved.base == "history.yaml" and saved.parameters["arms_interdiction"] == 0.5
+
+
+def test_seed_shown_is_the_scenarios_own_or_inherited():
+    at = no_exception(app(scenario="donor_cut.yaml"))  # no seed of its own: its base's
+    assert widget(at, "seed").value == library.load_library("donor_cut.yaml").resolved.seed
+    assert "seed:" not in at.session_state["scenario_text"]
+    widget(at, "seed").set_value(42)
+    no_exception(at.run())
+    assert scenario_file.parse_text(at.session_state["scenario_text"], "x.yaml").seed == 42
+
+
+def test_initial_state_levers_are_disabled_for_a_policy_but_not_for_the_history():
+    at = no_exception(app())
+    assert widget(at, KEY + "police_officers").disabled
+    at = no_exception(app(scenario="history.yaml"))
+    assert not widget(at, KEY + "police_officers").disabled
+
+
+# ------------------------------------------------------------------------------ saving
+def test_saved_file_round_trips_and_is_what_runs(short_app):
+    at = short_app
+    widget(at, KEY + "mission_troops_target").set_value(3000)
+    widget(at, KEY + "funding_mission_us").set_value(120.0)  # shown in million USD
+    no_exception(at.run())
+    text = at.session_state["scenario_text"]
+    again = scenario_file.from_text(text, "saved.yaml", library.SCENARIOS)
+    spec = scenario_file.parse_text(text, "saved.yaml")
+    assert spec.parameters["mission_troops_target"] == 3000
+    assert spec.parameters["funding_mission_us"] == 120e6
+    assert spec.parameters["arms_interdiction"] == 0.4  # the file's own, kept
+    assert [(e.date.isoformat(), e.set) for e in spec.events] == [
+        ("2023-04-15", {"police_intake_per_year": 2000.0})]
+    # the levers of a policy take effect at its branch, as its `parameters:` do in a file
+    assert any(e.name == "mission_troops_target" and e.value == 3000 and e.date == again.branch
+               for e in again.events)
+    at.button(key="run").click()
+    no_exception(at.run())
+    job = at.session_state["explore_run"].job
+    assert runner.run_key(job.scenarios["current"], 3) == runner.run_key(again, 3)
+
+
+def test_saved_file_runs_on_the_command_line(short_app, tmp_path, capsys):
+    history = library.SCENARIOS / "history.yaml"
+    text = short_app.session_state["scenario_text"].replace("base: history.yaml",
+                                                            f"base: {history}")
+    path = tmp_path / "saved.yaml"
+    path.write_text(text)
+    assert cli(["validate", str(path)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------ running
+def test_run_shows_results_as_replicates_finish_and_offers_downloads(short_app):
+    at = short_app
+    at.button(key="run").click()
+    no_exception(at.run())
+    run = at.session_state["explore_run"]
+    # a lever moved during the run neither stops it nor starts another
+    widget(at, KEY + "arms_interdiction").set_value(0.6)
+    no_exception(at.run())
+    assert at.session_state["explore_run"] is run and not run.job.stopped
+    wait_for_run(at)
+    assert run.job.runs_done == 2 and not run.job.errors
+    labels = [m.label for m in at.metric]
+    assert "Gang-held share of Port-au-Prince (area)" in labels
+    assert at.get("plotly_chart"), "no map or chart drawn"
+    assert any("settings changed since this run" in i.value for i in at.info)
+    # the downloads: their buttons (in their tab), and what each one's data function gives
+    at.session_state["results_tab"] = "Downloads"
+    no_exception(at.run())
+    buttons = {b.key for b in at.get("download_button")}
+    assert {"save", "dl.ran_yaml", "dl.series", "dl.compare", "dl.report"} <= buttons
+    names = {label: run.names[label] for label in run.job.labels}
+    series = analysis.series_csv(run.job, names).decode().splitlines()
+    assert series[0].startswith("scenario,replicate,seed,date,capital_gang_share_area")
+    assert len(series) == 1 + 2 * run.job.scenarios["current"].days
+    comparison = analysis.comparison(run.job, names)
+    summary = analysis.comparison_csv(comparison).decode()
+    assert summary.startswith("kind,outcome,scenario") and "capital_below_0.5" in summary
+    html = analysis.report_html(comparison).decode()
+    assert "<svg" in html and "haiti-sim app" in html and "/tmp/" not in html
+
+
+def test_cached_runs_come_back_at_once(short_app):
+    at = short_app
+    at.button(key="run").click()
+    wait_for_run(no_exception(at.run()))
+    at.button(key="run").click()
+    no_exception(at.run())
+    assert not at.session_state["explore_run"].job.running  # every run was in the cache
+
+
+def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
+    at = short_app
+    widget(at, "reference").set_value("history.yaml")
+    widget(at, KEY + "arms_interdiction").set_value(0.9)
+    no_exception(at.run())
+    at.button(key="run").click()
+    wait_for_run(no_exception(at.run()))
+    job = at.session_state["explore_run"].job
+    assert job.labels == ["current", "reference"]
+    assert job.scenarios["reference"].end == job.scenarios["current"].end
+    assert any(m.proto.delta for m in at.metric)
+
+
+# ------------------------------------------------------------------------------ uploads
+BAD = {
+    "not_yaml.yaml": b"name: [unclosed\n",
+    "wrong_field.yaml": b"name: x\nstart: 2023-01-01\nend: 2023-12-31\nparamters: {}\n",
+    "out_of_range.yaml": b"name: x\nstart: 2023-01-01\nend: 2023-12-31\n"
+                         b"parameters: {arms_interdiction: 2}\n",
+    "not_a_mapping.yaml": b"- just\n- a list\n",
+}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_upload_gets_the_command_line_message_and_the_app_keeps_working(name, tmp_path,
+                                                                            capsys):
+    path = tmp_path / name
+    path.write_bytes(BAD[name])
+    assert cli(["validate", str(path)]) == 1
+    cli_message = capsys.readouterr().out.removeprefix("BAD ").strip().replace(str(path), name)
+    at = upload(no_exception(app()), name, BAD[name])
+    assert at.session_state["upload_error"] == cli_message
+    first_line = cli_message.split("\n")[0].replace("_", "\\_")
+    assert len(at.error) == 1 and first_line in at.error[0].value
+    assert at.session_state["source"] == "status_quo.yaml"  # unchanged
+    assert not at.button(key="run").disabled
+
+
+def test_too_large_and_binary_uploads(tmp_path, capsys):
+    big = b"name: x\n" + b"#" * (300 * 1024) + b"\n"
+    at = upload(no_exception(app()), "big.yaml", big)
+    (tmp_path / "big.yaml").write_bytes(big)
+    cli(["validate", str(tmp_path / "big.yaml")])
+    expected = capsys.readouterr().out.removeprefix("BAD ").strip().replace(
+        str(tmp_path / "big.yaml"), "big.yaml")
+    assert at.session_state["upload_error"] == expected == "big.yaml: file is larger than 256 KiB"
+    at = upload(at, "binary.yaml", b"\xff\xfe\x00name")
+    assert at.session_state["upload_error"].startswith("binary.yaml: cannot read file as UTF-8")
+
+
+def test_upload_may_build_only_on_the_library():
+    at = upload(no_exception(app()), "sneaky.yaml", b"name: x\nbase: ../../etc/passwd\n")
+    assert "is not a scenario of the library" in at.session_state["upload_error"]
+
+
+# ------------------------------------------------------------------------------ events
+def test_events_are_added_and_removed(short_app):
+    at = short_app
+    widget(at, "event.kind").set_value("Donor cut")
+    no_exception(at.run())
+    widget(at, "event.donor").set_value("funding_mission_canada")
+    no_exception(at.run())
+    at.button(key="event.add").click()
+    no_exception(at.run())
+    spec = scenario_file.parse_text(at.session_state["scenario_text"], "x.yaml")
+    assert [list(e.set) + list(e.scale) for e in spec.events] == [
+        ["police_intake_per_year"], ["funding_mission_canada"]]
+    assert at.query_params["event"][-1].split("|")[1:3] == ["scale", "funding_mission_canada"]
+    remove = [b for b in at.button if b.key and b.key.startswith("event.remove.0.")]
+    remove[0].click()
+    no_exception(at.run())
+    spec = scenario_file.parse_text(at.session_state["scenario_text"], "x.yaml")
+    assert [list(e.scale) for e in spec.events] == [["funding_mission_canada"]]
+
+
+def test_a_horizon_before_the_files_events_is_refused_with_the_files_message():
+    at = no_exception(app(scenario="history.yaml"))
+    widget(at, "end").set_value(dt.date(2023, 12, 31))
+    no_exception(at.run())
+    assert "is outside the horizon" in at.error[0].value
+    assert at.button(key="run").disabled
+
+
+# ------------------------------------------------------------------------------ links
+def test_a_link_reproduces_the_settings():
+    at = no_exception(app(scenario="gsf_full.yaml", arms_interdiction="0.45", replicates="7",
+                          seed="11", event=["2026-07-01|set|funding_mission_us|0|cut"]))
+    assert at.session_state[KEY + "arms_interdiction"] == pytest.approx(0.45)
+    assert widget(at, "replicates").value == 7 and widget(at, "seed").value == 11
+    spec = scenario_file.parse_text(at.session_state["scenario_text"], "x.yaml")
+    assert spec.name.startswith("GSF at 5,550") and spec.seed == 11
+    assert spec.parameters["mission_troop_ceiling"] == 5550  # the file's own, kept
+    assert [(str(e.date), e.set) for e in spec.events] == [("2026-07-01",
+                                                          {"funding_mission_us": 0.0})]
+
+
+def test_a_link_with_an_upload_and_bad_values():
+    view = state.View(scenario="upload", upload_name="short.yaml", upload_text=SHORT)
+    query = state.encode(view) | {"arms_interdiction": "7", "nonsense": "1"}
+    at = no_exception(app(**query))
+    assert at.session_state["source"] == "upload: short.yaml"
+    notes = " ".join(w.value for w in at.warning)
+    assert "arms_interdiction=7" in notes and "'nonsense' is not a setting" in notes
+
+
+def test_state_encoding_round_trips():
+    settings = library.Settings({"arms_interdiction": 0.3}, [library.EventRow(
+        dt.date(2026, 5, 1), "mission_mandate", "set", 2.0, "a|b")],
+        None, 4)
+    view = state.View("gsf_full.yaml", settings=settings, replicates=9, reference="none")
+    query = {k: v if isinstance(v, list) else [v] for k, v in state.encode(view).items()}
+    back, notes = state.decode(query)
+    assert not notes
+    assert back.settings.parameters == settings.parameters and back.settings.seed == 4
+    assert back.settings.events[0].name == "mission_mandate" and back.replicates == 9
+
+
+# ------------------------------------------------------------------------------ other pages
+def test_compare_page_runs_and_shows_the_compare_tables():
+    at = no_exception(app())
+    at.switch_page("views/compare.py")
+    no_exception(at.run())
+    upload(at, "short.yaml", SHORT.encode(), key="compare_uploader")
+    upload(at, "short_b.yaml", SHORT.replace("0.4", "0.9").encode(), key="compare_uploader")
+    widget(at, "compare_choice").set_value(["upload: short.yaml", "upload: short_b.yaml"])
+    widget(at, "compare_replicates").set_value(2)
+    no_exception(at.run())
+    at.button(key="compare_go").click()
+    wait_for_run(no_exception(at.run()), "compare_run")
+    assert len(at.get("plotly_chart")) == 6  # the outcomes, overlaid
+    at.session_state["compare_tab"] = "Tables and downloads"
+    no_exception(at.run())
+    text = " ".join(m.value for m in at.markdown)
+    assert "Chance that gangs hold less than 50% of Port-au-Prince" in text
+    assert "Chance that each national road is open" in text
+    assert {"compare_csv", "compare_html"} <= {b.key for b in at.get("download_button")}
+
+
+def test_model_and_validation_pages_render():
+    at = no_exception(app())
+    at.switch_page("views/model.py")
+    no_exception(at.run())
+    assert any("ODD" in m.value for m in at.markdown)
+    assert not any("$" in m.value and r"\$" not in m.value for m in at.markdown)
+    at.switch_page("views/validation.py")
+    no_exception(at.run())
+    assert any("observed" in m.value for m in at.markdown)
+
+
+# ------------------------------------------------------------------------------ pieces
+def test_map_draws_every_commune_and_its_frames_are_valid_plotly():
+    s = scenario_file.from_text(SHORT, "short.yaml", library.SCENARIOS)
+    r = runner.Runner(workers=1)
+    try:
+        job = runner.wait(r.submit([("current", s)], [1, 2]))
+    finally:
+        runner.shutdown(r)
+    frames = analysis.map_frames(job, "current")
+    assert frames.dates[0] == s.start and frames.dates[-1] == s.end
+    fig = maps.control_map(frames)
+    figure = fig.to_dict()
+    go.Figure(figure)  # validates the frames plotly.py was spared
+    fills = [t for t in figure["data"] if t.get("fill") == "toself"]
+    assert len(fills) == len(maps.boundaries("communes")) == 140
+    assert len(figure["frames"]) == len(frames.dates)
+    assert maps.ATTRIBUTION in str(figure["layout"]["annotations"])
+    assert "geo" not in figure["layout"]  # no projection, hence no topojson from a CDN
+
+
+def test_every_library_scenario_saves_to_a_file_that_resolves_to_itself():
+    for name in library.library():
+        src = library.load_library(name)
+        text, built = library.build(src, library.Settings())
+        assert runner.run_key(built, 1) == runner.run_key(src.resolved, 1), name
+        assert built.seed == src.resolved.seed, name
+        assert scenario_file.parse_text(text, name).name == src.name
+
+
+def test_levers_shown_disabled_for_policies_are_refused_by_the_schema():
+    """What the app disables for a policy is exactly what the scenario schema refuses there."""
+    s = scenario_file.from_text(SHORT, "short.yaml", library.SCENARIOS)
+    assert library.INITIAL_STATE
+    for name in sorted(library.INITIAL_STATE):
+        p = PARAMS[name]
+        value = p.high if s.parameters[name] != p.high else p.low
+        with pytest.raises(ScenarioError, match="starting state"):
+            s.with_overrides({name: value})
+
+
+def test_two_tabs_do_not_disturb_each_other():
+    one, two = app(replicates="2"), app(replicates="2")
+    upload(one, "short.yaml", SHORT.encode())
+    upload(two, "short.yaml", SHORT.replace("0.4", "0.9").encode())
+    one.button(key="run").click()
+    two.button(key="run").click()
+    no_exception(one.run())
+    no_exception(two.run())
+    a, b = one.session_state["explore_run"].job, two.session_state["explore_run"].job
+    assert a is not b
+    wait_for_run(one)
+    wait_for_run(two)
+    assert a.scenarios["current"].parameters != b.scenarios["current"].parameters or (
+        a.scenarios["current"].events != b.scenarios["current"].events)
+    assert "upload: short.yaml" in one.session_state["sources"]
+    assert not (a.results["current"][0].values == b.results["current"][0].values).all()
+    assert one.session_state["scenario_text"] != two.session_state["scenario_text"]
+
+
+def test_a_compare_link_reproduces_the_comparison():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/compare.py")
+    at.query_params.update({"compare": ["donor_cut.yaml", "gsf_full.yaml"],
+                            "reference": "gsf_full.yaml", "replicates": "3", "seed": "9"})
+    no_exception(at.run())
+    assert widget(at, "compare_choice").value == ["donor_cut.yaml", "gsf_full.yaml"]
+    assert widget(at, "compare_reference").value == "gsf_full.yaml"
+    assert widget(at, "compare_replicates").value == 3 and widget(at, "compare_seed").value == 9
+    assert at.query_params["compare"] == ["donor_cut.yaml", "gsf_full.yaml"]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    r = runner.Runner(workers=2)
+    yield r
+    runner.shutdown(r)
+
+
+def short_scenario(**parameters):
+    lines = "".join(f"  {k}: {v}\n" for k, v in parameters.items())
+    return scenario_file.from_text(SHORT.replace("parameters:\n", "parameters:\n" + lines),
+                                   "s.yaml", library.SCENARIOS)
+
+
+def test_runner_gives_the_command_lines_numbers(pool):
+    """Same scenario and seed: the app's run equals `sim.batch.run_replicate`'s (the CLI's)."""
+    from sim.batch import run_replicate
+
+    s = short_scenario(police_intake_per_year=1500)
+    job = runner.wait(pool.submit([("s", s)], [5, 6]))
+    [cli_run] = run_replicate((("s", s),), 1, 6)
+    assert (job.done("s")[1].values == cli_run.values).all()
+    assert (job.done("s")[1].held()[-1] == cli_run.owner_is_gang).all()
+
+
+def test_runner_runs_a_shared_run_once_and_stops_on_request(pool):
+    s = short_scenario(army_intake_per_year=300)
+    first = pool.submit([("a", s)], [21, 22, 23])
+    second = pool.submit([("b", s), ("c", s)], [21, 22, 23])  # the same runs, twice over
+    runner.wait(first)
+    runner.wait(second)
+    assert all(first.done("a")[i] is second.done("b")[i] is second.done("c")[i]
+               for i in range(3))
+    many = pool.submit([("d", short_scenario(army_intake_per_year=400))], list(range(30, 50)))
+    pool.stop(many)
+    runner.wait(many)
+    assert many.stopped and many.runs_done < many.runs_total

@@ -1,0 +1,77 @@
+"""Time series charts: the median over replicates as a line and the 90% interval as a band, for one
+or several scenarios, with the branch date marked. Colours are the HTML report's (`sim.report`), so
+a scenario keeps its colour from the app to the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import plotly.graph_objects as go
+
+from sim.report import PALETTE
+
+UNIT_FORMAT = {"share": ".0%", "usd": "$,.0f", "people": ",.0f", "troops": ",.0f",
+               "roads": ",.0f"}
+AXIS_TITLE = {"usd": "million USD"}
+
+
+def colour(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def bands(lines: list[tuple[str, tuple]], title: str, unit: str,
+          branch: dt.date | None = None, zero_line: bool = False,
+          height: int = 300) -> go.Figure:
+    """`lines`: (name, (dates, median, p05, p95)), drawn in the palette's order."""
+    fig = go.Figure()
+    scale = 1e6 if unit == "usd" else 1.0  # dollars in millions: "$530" reads better than "530M"
+    for i, (name, (dates, median, low, high)) in enumerate(lines):
+        c = colour(i)
+        median, low, high = (np.asarray(v) / scale for v in (median, low, high))
+        x = np.asarray(dates).astype("datetime64[D]").astype(str)
+        fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0},
+                                 hoverinfo="skip", showlegend=False, legendgroup=name))
+        fig.add_trace(go.Scatter(x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor=_rgba(c, 0.18), hoverinfo="skip", showlegend=False,
+                                 legendgroup=name))
+        fig.add_trace(go.Scatter(x=x, y=median, mode="lines", line={"color": c, "width": 2},
+                                 name=name, legendgroup=name,
+                                 hovertemplate=f"{name}: %{{y:{UNIT_FORMAT.get(unit, ',.3g')}}}"
+                                               + (" M" if unit == "usd" else "")
+                                               + "<extra></extra>"))
+    if branch is not None:
+        fig.add_vline(x=branch.isoformat(), line={"color": "#888", "dash": "dot", "width": 1})
+        fig.add_annotation(x=branch.isoformat(), y=1, yref="paper", text="branch",
+                           showarrow=False, xanchor="left", font={"size": 10, "color": "#666"})
+    if zero_line:
+        fig.add_hline(y=0, line={"color": "#444", "width": 1})
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}, "x": 0.0}, height=height,
+        margin={"l": 60, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
+        legend={"orientation": "h", "y": -0.15}, showlegend=len(lines) > 1,
+        yaxis={"tickformat": UNIT_FORMAT.get(unit, ",.3g"), "title": AXIS_TITLE.get(unit),
+               "rangemode": "tozero" if not zero_line else "normal"},
+        plot_bgcolor="white", xaxis={"gridcolor": "#eee"},
+    )
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def observed(fig: go.Figure, dates: list[dt.date], values: list[float], name: str) -> go.Figure:
+    """Add observed figures as points (the validation page)."""
+    fig.add_trace(go.Scatter(x=[d.isoformat() for d in dates], y=values, mode="markers",
+                             marker={"color": "#111", "size": 9, "symbol": "diamond"},
+                             name=name))
+    fig.update_layout(showlegend=True)
+    return fig
+
+
+PLOT_CONFIG = {"displaylogo": False, "scrollZoom": True,
+               "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}

@@ -1,0 +1,256 @@
+"""The lever widgets, generated from the parameter table (`sim.parameters.PARAMS`), and the editor
+of timed events.
+
+Nothing here names a parameter: a parameter added to, or re-ranged in, the table shows up here with
+its unit, range, documentation and source. Levers (`lever=True`) come first; the rest sit in one
+expander per group. Amounts in US dollars of a million or more are shown in millions; categorical
+parameters (`choices`, or a unit like "0 = embargo, 1 = relaxed") as a choice of names.
+
+Widget values live in `st.session_state` under `lever.<name>`, in display units; `read_levers`
+turns them back into the model's units and keeps only what differs from the scenario file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+import streamlit as st
+
+from sim.parameters import GROUPS, PARAMS, Param
+from ui.library import INITIAL_STATE, EventRow, Source, format_value
+
+KEY = "lever."
+SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
+TOKENS = {"us": "US", "un": "UN", "usd": "USD", "pko": "PKO", "canada": "Canada",
+          "haiti": "Haiti"}
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a parameter is shown: in `unit`, `scale` model units per display unit."""
+
+    scale: float
+    unit: str
+    step: float
+    fmt: str
+    options: tuple[str, ...] = ()  # names of a categorical parameter's values
+
+    def to_display(self, value: float):
+        if self.options:
+            return int(value)
+        shown = value / self.scale
+        return int(round(shown)) if self.fmt == "%d" else float(shown)
+
+    def to_model(self, shown) -> float:
+        return float(shown) * self.scale
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 500
+    exponent = math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * 10**exponent >= raw:
+            return m * 10**exponent
+    return 10 ** (exponent + 1)
+
+
+def display(p: Param) -> Display:
+    switch = SWITCH.fullmatch(p.unit)
+    if p.choices:
+        return Display(1, "", 1, "%d", tuple(p.choices))
+    if p.integer and p.low == 0 and p.high == 1 and switch:
+        return Display(1, "", 1, "%d", (switch.group(1), switch.group(2)))
+    if p.unit.startswith("USD") and p.high >= 1e7:
+        return Display(1e6, "million " + p.unit, 0.1, "%.1f")
+    if p.integer:
+        return Display(1, p.unit, 1, "%d")
+    step = _nice_step(p.high - p.low)
+    decimals = max(0, -math.floor(math.log10(step)))
+    return Display(1, p.unit, float(step), f"%.{decimals}f")
+
+
+def label(p: Param) -> str:
+    words = [TOKENS.get(w, w) for w in p.name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def help_text(p: Param, d: Display) -> str:
+    if d.options:
+        allowed = ", ".join(f"{i} = {o}" for i, o in enumerate(d.options))
+    else:
+        allowed = f"{p.low:g} to {p.high:g} {p.unit}"
+    return (f"`{p.name}`: {p.doc}\n\nAllowed: {allowed}. Default {format_value(p, p.default)}."
+            f"\n\nSource: {p.source}")
+
+
+# ------------------------------------------------------------------------------ levers
+def set_levers(source: Source, parameters: dict[str, float]) -> None:
+    """Put the widgets at the source's values, with `parameters` changed (call before the widgets
+    are drawn, or from a callback)."""
+    values = {**source.lever_values, **parameters}
+    for name, p in PARAMS.items():
+        value = min(max(values[name], p.low), p.high)
+        st.session_state[KEY + name] = display(p).to_display(value)
+
+
+def ensure_levers(source: Source, parameters: dict[str, float]) -> None:
+    """Restore widgets Streamlit dropped (it forgets the state of widgets not drawn in a run, e.g.
+    after a visit to another page)."""
+    if any(KEY + name not in st.session_state for name in PARAMS):
+        set_levers(source, parameters)
+
+
+def read_levers(source: Source) -> dict[str, float]:
+    """The parameters whose widget differs from the source's value, in the model's units."""
+    changed = {}
+    for name, p in PARAMS.items():
+        shown = st.session_state.get(KEY + name)
+        if shown is None:
+            continue
+        value = display(p).to_model(shown)
+        if p.integer:
+            value = float(round(value))
+        before = source.lever_values[name]
+        if not math.isclose(value, before, rel_tol=1e-9, abs_tol=1e-12):
+            d = display(p)
+            if d.to_display(before) == shown:  # the file's value is off the widget's grid
+                continue
+            changed[name] = min(max(value, p.low), p.high)
+    return changed
+
+
+def _widget(p: Param, disabled: str | None) -> None:
+    d = display(p)
+    key = KEY + p.name
+    help_ = help_text(p, d) + (f"\n\n**Disabled here:** {disabled}" if disabled else "")
+    if d.options:
+        st.selectbox(label(p), range(len(d.options)), key=key, help=help_,
+                     format_func=lambda i, o=d.options: o[i], disabled=bool(disabled),
+                     persist_state="session")
+        return
+    low, high = d.to_display(p.low), d.to_display(p.high)
+    st.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
+              max_value=high, step=int(d.step) if d.fmt == "%d" else d.step,
+              format=d.fmt, key=key, help=help_, disabled=bool(disabled),
+              persist_state="session")
+
+
+def disabled_reason(p: Param, source: Source) -> str | None:
+    if source.is_policy and p.name in INITIAL_STATE:
+        return (f"it sets the state on {source.resolved.start}, where the shared history starts, "
+                f"and this policy changes only what happens from {source.policy_start}. Use "
+                "intake, funding or the historical record (history.yaml) instead.")
+    return None
+
+
+def levers(source: Source) -> None:
+    """The main levers, then the other parameters by group (in expanders)."""
+    when = (f"from the branch date, {source.policy_start}" if source.is_policy
+            else f"from the start, {source.policy_start}; the file's events still apply later")
+    st.caption(f"Values in effect {when}.")
+    for group in GROUPS:
+        main = [p for p in PARAMS.values() if p.group == group and p.lever]
+        if main:
+            st.markdown(f"**{group.capitalize()}**")
+            for p in main:
+                _widget(p, disabled_reason(p, source))
+    for group in GROUPS:
+        rest = [p for p in PARAMS.values() if p.group == group and not p.lever]
+        if rest:
+            with st.expander(f"More {group} parameters ({len(rest)})"):
+                for p in rest:
+                    _widget(p, disabled_reason(p, source))
+
+
+# ------------------------------------------------------------------------------ events
+TEMPLATES = ("Donor cut", "Deployment wave", "Conversion to UN peacekeeping", "Any parameter")
+DONORS = tuple(n for n in PARAMS if n.startswith("funding_mission_"))
+
+
+def donor_name(name: str) -> str:
+    """'the United States' from the doc "Funding of the mission from the United States."."""
+    doc = PARAMS[name].doc
+    return doc.split(" from ", 1)[-1].rstrip(".") if " from " in doc else label(PARAMS[name])
+
+
+def _template_rows(kind: str, date: dt.date, source: Source) -> list[EventRow] | None:
+    """The inputs of one kind of event and the rows it adds (None until they are complete)."""
+    values = source.lever_values
+    if kind == "Donor cut":
+        donor = st.selectbox("Donor", DONORS, key="event.donor", format_func=donor_name)
+        share = st.slider("Share of its funding kept", 0.0, 1.0, 0.0, 0.05, key="event.kept")
+        note = f"donor cut: {donor_name(donor)} keeps {share:.0%} of its funding"
+        return [EventRow(date, donor, "scale", share, note)]
+    if kind == "Deployment wave":
+        p = PARAMS["mission_troops_target"]
+        troops = st.number_input(f"Troops ready to deploy ({p.unit})", int(p.low), int(p.high),
+                                 int(max(values[p.name], 0)) + 1000, 100, key="event.troops")
+        ceiling = max(troops, values["mission_troop_ceiling"])
+        note = f"deployment wave: {troops:,} troops pledged"
+        rows = [EventRow(date, p.name, "set", float(troops), note)]
+        if ceiling > values["mission_troop_ceiling"]:
+            rows.append(EventRow(date, "mission_troop_ceiling", "set", float(ceiling), note))
+        return rows
+    if kind == "Conversion to UN peacekeeping":
+        p = PARAMS["funding_mission_un_assessed"]
+        musd = st.number_input("UN assessed funding (million USD/year)", 0.0, p.high / 1e6, 490.6,
+                               10.0, key="event.assessed")
+        note = "conversion to a UN peacekeeping operation"
+        return [EventRow(date, "mission_mandate", "set",
+                         float(PARAMS["mission_mandate"].choices.index("un_peacekeeping")), note),
+                EventRow(date, p.name, "set", musd * 1e6, note)]
+    name = st.selectbox("Parameter", list(PARAMS), key="event.param",
+                        format_func=lambda n: f"{label(PARAMS[n])} ({n})")
+    p, d = PARAMS[name], display(PARAMS[name])
+    op = st.radio("Change", ("set", "scale"), key="event.op", horizontal=True,
+                  format_func=lambda o: "set to" if o == "set" else "multiply by",
+                  disabled=bool(d.options))
+    if op == "scale" and not d.options:
+        factor = st.number_input("Factor", 0.0, 100.0, 0.5, 0.1, key="event.factor")
+        return [EventRow(date, name, "scale", factor, "")]
+    if d.options:
+        shown = st.selectbox("Value", range(len(d.options)), key=f"event.value.{name}",
+                             format_func=lambda i, o=d.options: o[i])
+    else:
+        shown = st.number_input(f"Value ({d.unit})", d.to_display(p.low), d.to_display(p.high),
+                                d.to_display(values[name]), key=f"event.value.{name}",
+                                step=int(d.step) if d.fmt == "%d" else d.step, format=d.fmt)
+    return [EventRow(date, name, "set", d.to_model(shown), "")]
+
+
+def events_editor(source: Source, rows: list[EventRow], end: dt.date) -> list[EventRow]:
+    """List the scenario's own events with a remove button each, and add new ones. Returns the
+    rows as edited (the caller stores them)."""
+    rows = list(rows)
+    if source.inherited_events:
+        with st.popover(f"{len(source.inherited_events)} events inherited from the base"):
+            st.caption("From the scenarios this one builds on (read-only).")
+            for e in source.inherited_events:
+                p = PARAMS[e.name]
+                change = (f"× {e.value:g}" if e.op == "scale" else f"= {format_value(p, e.value)}")
+                st.markdown(f"- {e.date} `{e.name}` {change} {('— ' + e.note) if e.note else ''}")
+    if not rows:
+        st.caption("No events of this scenario's own.")
+    for i, row in enumerate(rows):
+        st.markdown(f"**{row.date}** `{row.describe()}`" + (f"  \n{row.note}" if row.note else ""))
+        if st.button("Remove", key=f"event.remove.{i}.{row.date}.{row.name}", type="tertiary",
+                     icon=":material/delete:", help="Remove this event"):
+            del rows[i]
+            st.session_state["events"] = rows
+            st.rerun()
+    st.markdown("**Add an event**")
+    kind = st.selectbox("Kind", TEMPLATES, key="event.kind")
+    first = source.policy_start + dt.timedelta(days=1 if source.is_policy else 0)
+    default = min(max(first, dt.date(first.year, 7, 1)), end)
+    date = st.date_input("Date", default, min_value=source.policy_start, max_value=end,
+                         key="event.date")
+    new = _template_rows(kind, date, source)
+    if st.button("Add event", key="event.add", disabled=not new):
+        rows = sorted(rows + new, key=lambda r: r.date)
+        st.session_state["events"] = rows
+        st.rerun()
+    return rows

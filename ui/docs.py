@@ -1,0 +1,38 @@
+"""The model's documentation as the app shows it (docs/odd.md, rendered by Streamlit)."""
+
+from __future__ import annotations
+
+import re
+
+from ui.library import ROOT
+
+ODD = ROOT / "docs" / "odd.md"
+
+
+def clean(text: str) -> str:
+    """Markdown for Streamlit: no HTML comments (the generated tables' markers), no LaTeX."""
+    return escape_dollars(re.sub(r"<!--.*?-->\n?", "", text, flags=re.S))
+
+
+def escape_dollars(text: str) -> str:
+    """Streamlit reads $...$ as LaTeX; the document's dollars are money. Code is left alone."""
+    parts = re.split(r"(```.*?```|`[^`\n]*`)", text, flags=re.S)
+    return "".join(p if p.startswith("`") else p.replace("$", r"\$") for p in parts)
+
+
+def sections(text: str) -> list[tuple[str, str]]:
+    """(title, markdown) of each top-level section; the first is the introduction."""
+    out = []
+    for chunk in re.split(r"^(?=## )", text, flags=re.M):
+        title = chunk.splitlines()[0].lstrip("# ").strip() if chunk.startswith("## ") else (
+            "Introduction")
+        out.append((title, clean(chunk)))
+    return out
+
+
+def section(text: str, title: str) -> str:
+    """The body of one top-level section, without its heading ('' if absent)."""
+    for name, body in sections(text):
+        if name == title:
+            return body.split("\n", 1)[1] if "\n" in body else ""
+    return ""

@@ -1,0 +1,142 @@
+"""One browser tab's state, and what all tabs share.
+
+Shared, once per server process: the `Runner` (worker processes and the caches of runs and
+histories, keyed by content, so sharing them cannot mix two users' results). Per tab
+(`st.session_state`): the chosen scenario, the levers, the events, the uploads, the runs made, and
+the jobs. Nothing a tab does changes what another tab sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from sim.scenario import Scenario, ScenarioError
+from ui import library
+from ui.library import Source
+from ui.runner import Job, Runner, shutdown
+from ui.state import DEFAULT_REPLICATES, DEFAULT_SCENARIO, NO_REFERENCE
+
+MAX_SESSION_SOURCES = 12  # uploads and runs kept per tab (oldest dropped)
+PREWARM = os.environ.get("HAITI_SIM_APP_PREWARM", "1") != "0"
+
+
+@st.cache_resource(show_spinner=False, on_release=shutdown)
+def runner() -> Runner:
+    """The server's runner. It starts its workers at once and, unless HAITI_SIM_APP_PREWARM=0,
+    runs the page's default (the status quo, its default replicates) in the background: the
+    2023-2025 history of those seeds is then cached for every policy, so a user's first run
+    simulates only the policy years. Nothing is shown until the user presses Run."""
+    r = Runner()
+
+    def start() -> None:  # in the background: starting the workers takes seconds
+        r.warm_up()
+        if PREWARM and DEFAULT_SCENARIO in library.library():
+            s = library.load_library(DEFAULT_SCENARIO).resolved
+            r.submit([("prewarm", s)], [s.seed + i for i in range(DEFAULT_REPLICATES)])
+
+    threading.Thread(target=start, daemon=True, name="haiti-sim-warm-up").start()
+    return r
+
+
+@dataclass
+class Run:
+    """A job started from a page, with what is needed to show it."""
+
+    job: Job
+    names: dict[str, str]  # job label -> name shown (and file-safe name for downloads)
+    text: str = ""  # the scenario file the user ran (explore page)
+    reference: str | None = None  # the reference's job label
+    asked: tuple = ()  # what was asked for (scenario, seeds, reference): to tell when it is stale
+    shown_runs: int = -1  # runs the page last drew (a full redraw when it changes)
+    shown_at: float = 0.0  # when the page last drew them (time.monotonic)
+    cache: dict = field(default_factory=dict)  # figures and tables, by (what, runs done)
+
+    def cached(self, what: str, make, version=None):
+        """`make()`, kept until more runs are done (or `version` changes)."""
+        key = (what, self.job.runs_done if version is None else version)
+        if key not in self.cache:
+            self.cache = {k: v for k, v in self.cache.items() if k[0] != what}
+            self.cache[key] = make()
+        return self.cache[key]
+
+
+def sources() -> dict[str, Source]:
+    """Scenarios this tab uploaded or ran, by label (newest last)."""
+    return st.session_state.setdefault("sources", {})
+
+
+def add_source(source: Source) -> None:
+    own = sources()
+    own.pop(source.label, None)
+    own[source.label] = source
+    while len(own) > MAX_SESSION_SOURCES:
+        own.pop(next(iter(own)))
+
+
+def all_labels() -> list[str]:
+    return library.library() + list(sources())
+
+
+def get_source(label: str) -> Source:
+    """A source by label: a library file, or an upload or run of this tab."""
+    if label in sources():
+        return sources()[label]
+    return library.load_library(label)
+
+
+def show_error(message: str) -> None:
+    """A message for the user, verbatim (a YAML parser's message points at a column with '^',
+    which Markdown would reflow)."""
+    first, _, rest = message.partition("\n")
+    first = first.replace("*", "\\*").replace("_", "\\_")
+    st.error(f"{first}\n```\n{rest}\n```" if rest else first)
+
+
+def describe(label: str) -> str:
+    try:
+        return f"{label} · {get_source(label).name}" if label.endswith(".yaml") else label
+    except ScenarioError:
+        return label
+
+
+def describer(labels: list[str], none: str | None = None):
+    """A format function for widgets listing `labels`: computed now, so it does not need the
+    session when Streamlit (or a test) calls it later."""
+    names = {label: describe(label) for label in labels}
+    if none is not None:
+        names[none] = "no reference"
+    return lambda label: names.get(label, label)
+
+
+def default_reference(source: Source) -> str:
+    """The status quo for library policies other than itself; no reference otherwise."""
+    if (source.kind == "library" and source.is_policy and source.label != library.REFERENCE
+            and library.REFERENCE in library.library()):
+        return library.REFERENCE
+    return NO_REFERENCE
+
+
+def reference_scenario(label: str, end: dt.date) -> Scenario | None:
+    """The reference, run to the same end as the scenario it is compared with."""
+    if label == NO_REFERENCE:
+        return None
+    s = get_source(label).resolved
+    if end <= s.start or (s.branch is not None and end < s.branch):
+        return None
+    return library.with_end(s, end)
+
+
+def next_run_label(name: str) -> str:
+    n = st.session_state.get("run_count", 0) + 1
+    st.session_state["run_count"] = n
+    return f"run {n}: {name}"
+
+
+def settings_source(text: str, label: str) -> Source:
+    return library.from_text(text, label, "run")
+

@@ -1,0 +1,205 @@
+"""Compare several scenarios: library files, uploads and this session's runs, overlaid, with paired
+differences to a reference and the tables of `haiti-sim compare` (made by `sim.compare` itself).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sim.compare import COMPARED, tables
+from sim.scenario import ScenarioError
+from ui import analysis, charts, library, session
+from ui.library import slug
+from ui.session import Run
+from ui.state import DEFAULT_REPLICATES, MAX_REPLICATES
+
+SS = st.session_state
+KEEP = "session"
+DEFAULT = ("status_quo.yaml", "gsf_full.yaml")
+
+
+def on_upload() -> None:
+    uploaded = SS.get("compare_uploader")
+    if uploaded is None:
+        return
+    try:
+        src = library.from_upload(uploaded.name, uploaded.getvalue())
+    except ScenarioError as exc:
+        SS["compare_upload_error"] = str(exc)
+        return
+    SS["compare_upload_error"] = None
+    session.add_source(src)
+    SS["compare_choice"] = [*SS.get("compare_choice", []), src.label]
+
+
+def job_labels(chosen: list[str]) -> dict[str, str]:
+    """A file-safe, unique label per chosen source (they name the columns and the files)."""
+    out: dict[str, str] = {}
+    for label in chosen:
+        base = slug(label.removesuffix(".yaml").removeprefix("upload: ").replace(": ", "_"))
+        name, n = base, 2
+        while name in out.values():
+            name, n = f"{base}_{n}", n + 1
+        out[label] = name
+    return out
+
+
+def start(chosen: list[str], reference: str) -> None:
+    names = job_labels(chosen)
+    seeds = [int(SS["compare_seed"]) + i for i in range(int(SS["compare_replicates"]))]
+    items = [(names[label], session.get_source(label).resolved) for label in chosen]
+    job = session.runner().submit(items, seeds)
+    SS["compare_run"] = Run(job, {names[label]: names[label] for label in chosen},
+                            reference=names[reference])
+
+
+def init_from_url(labels: list[str]) -> None:
+    """A link carries the library scenarios compared (`compare=`, repeated), the reference,
+    replicates and seed."""
+    if SS.get("compare_ready"):
+        return
+    SS["compare_ready"] = True
+    chosen = [label for label in st.query_params.get_all("compare") if label in labels]
+    SS["compare_choice"] = chosen or [label for label in DEFAULT if label in labels]
+    if st.query_params.get("reference") in SS["compare_choice"]:
+        SS["compare_reference"] = st.query_params["reference"]
+    for key, low, high in (("replicates", 1, MAX_REPLICATES), ("seed", 0, 2**31 - 1)):
+        text = st.query_params.get(key, "")
+        if text.isdigit():  # anything else in the link is ignored
+            SS[f"compare_{key}"] = min(max(int(text), low), high)
+
+
+def write_url(chosen: list[str], reference: str) -> None:
+    """Library scenarios travel in the link; uploads and runs of the session cannot."""
+    library_files = set(library.library())
+    wanted = {"compare": [label for label in chosen if label in library_files],
+              "replicates": str(SS["compare_replicates"]), "seed": str(SS["compare_seed"])}
+    if reference in library_files:
+        wanted["reference"] = reference
+    current = {k: st.query_params.get_all(k) for k in st.query_params}
+    if current != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
+        st.query_params.from_dict(wanted)
+
+
+labels = session.all_labels()
+init_from_url(labels)
+SS["compare_choice"] = [label for label in SS["compare_choice"] if label in labels]
+SS.setdefault("compare_replicates", DEFAULT_REPLICATES)
+SS.setdefault("compare_seed", 1)
+
+st.title("Compare scenarios")
+st.caption("Every scenario runs with the same seeds (replicate i of each uses seed + i), so the "
+           "paired difference to the reference shows the policy's effect, not noise.")
+with st.sidebar:
+    st.multiselect("Scenarios", labels, key="compare_choice", format_func=session.describer(labels),
+                   max_selections=8, persist_state=KEEP,
+                   help="From the library, your uploads, and the runs of this session.")
+    st.file_uploader("Add a scenario file", type=["yaml", "yml"], key="compare_uploader",
+                     on_change=on_upload, max_upload_size=16)
+    if SS.get("compare_upload_error"):
+        session.show_error(SS["compare_upload_error"])
+    chosen = SS["compare_choice"]
+    reference = st.selectbox("Reference", chosen or ["-"], key="compare_reference",
+                             format_func=session.describer(chosen), persist_state=KEEP)
+    st.slider("Replicates", 1, MAX_REPLICATES, key="compare_replicates", persist_state=KEEP)
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key="compare_seed", persist_state=KEEP,
+                    help="Replicate i of every scenario runs with seed + i.")
+    run: Run | None = SS.get("compare_run")
+    if run is not None and run.job.running:
+        if st.button("Stop", key="compare_stop", use_container_width=True):
+            session.runner().stop(run.job)
+            st.rerun()
+    elif st.button("Run the comparison", type="primary", key="compare_go",
+                   disabled=len(chosen) < 1, use_container_width=True):
+        start(chosen, reference)
+        st.rerun()
+
+write_url(chosen, reference)
+run = SS.get("compare_run")
+if run is None:
+    st.info("Choose scenarios on the left and press **Run the comparison**.")
+    st.stop()
+
+job = run.job
+run.shown_runs = job.runs_done
+shown_running = job.running
+
+
+@st.fragment(run_every=0.5 if job.running else None)
+def progress() -> None:
+    if job.runs_done != run.shown_runs or job.running != shown_running:
+        st.rerun(scope="app")
+    if job.running:
+        st.progress(job.progress(), text=f"{job.runs_done} of {job.runs_total} runs done, "
+                                         f"{job.elapsed():.0f} s")
+    else:
+        st.caption(f"{job.runs_done} of {job.runs_total} runs in {job.elapsed():.1f} s; seeds "
+                   f"{job.seeds[0]} to {job.seeds[-1]}.")
+    for error in job.errors[:3]:
+        session.show_error(f"A run failed inside the model (a bug; please report it): {error}")
+
+
+progress()
+runs = [r for r in (analysis.runs_of(job, label) for label in job.labels) if r is not None]
+if not runs:
+    st.info("The first replicates are running; results appear as each one finishes.")
+    st.stop()
+ref = next((r for r in runs if r.label == run.reference), runs[0])
+origin = analysis.origin_of(runs)
+st.markdown(f"Reference: **{ref.label}** ({ref.name}). Totals since {origin}. Lines: median "
+            "over replicates; bands: 90% interval.")
+
+tab_levels, tab_diff, tab_tables = st.tabs(
+    ["Outcomes", f"Difference to {ref.label}", "Tables and downloads"], key="compare_tab",
+    on_change="rerun")  # only the open tab is drawn
+
+
+def levels() -> None:
+    cols = st.columns(2)
+    for k, o in enumerate(COMPARED):
+        fig = run.cached(f"levels.{o.key}", lambda o=o: charts.bands(
+            [(r.label, analysis.band(r, o, origin)) for r in runs],
+            o.label + (f" since {origin}" if o.flow else ""), o.unit, origin))
+        cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"lv.{o.key}")
+
+
+def differences() -> None:
+    others = [r for r in runs if r is not ref]
+    if not others:
+        st.info("Add a second scenario to see paired differences.")
+        return
+    cols = st.columns(2)
+    for k, o in enumerate(COMPARED):
+        lines = [(r.label, band) for r in others
+                 if (band := analysis.paired_band(r, ref, o, origin)) is not None]
+        if not lines:
+            continue
+        fig = run.cached(f"diff.{o.key}", lambda o=o, lines=lines: charts.bands(
+            lines, f"{o.label}: difference to {ref.label}", o.unit, origin, zero_line=True))
+        cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"df.{o.key}")
+
+
+def comparison_tables() -> None:
+    names = {label: label for label in job.labels if job.done(label)}
+    comparison = run.cached("comparison", lambda: analysis.comparison(job, names, ref.label))
+    for note in comparison.notes:
+        st.caption(note)
+    for table in tables(comparison):
+        st.markdown(f"**{table.title}**")
+        st.dataframe([dict(zip(table.headers, row, strict=True)) for row in table.rows],
+                     hide_index=True)
+        if table.note:
+            st.caption(table.note)
+    left, right = st.columns(2)
+    left.download_button("Comparison (CSV)", lambda: analysis.comparison_csv(comparison),
+                         file_name="comparison.csv", mime="text/csv", on_click="ignore",
+                         key="compare_csv")
+    right.download_button("Report (HTML)", lambda: analysis.report_html(comparison),
+                          file_name="comparison.html", mime="text/html", on_click="ignore",
+                          key="compare_html")
+
+
+for tab, draw in ((tab_levels, levels), (tab_diff, differences), (tab_tables, comparison_tables)):
+    with tab:
+        if tab.open:
+            draw()
