@@ -68,8 +68,8 @@ def step(cells: CellState, geo, engaged: np.ndarray, captured: np.ndarray,
     flee += 0.5 * share * np.bincount(geo.edge_dst[geo.edges_of(engaged)], minlength=n)
     flee += p["flee_share_on_capture"] * np.bincount(captured, minlength=n)
     flee = np.minimum(flee, 1.0)
-    gang_held = cells.owner >= 0
-    flee[gang_held] += (1 - flee[gang_held]) * p["flee_rate_gang_control_per_year"] / 365
+    gang_held = cells.owner >= 0  # as a 0/1 factor: cheaper than masked assignment, same values
+    flee += gang_held * (1 - flee) * (p["flee_rate_gang_control_per_year"] / 365)
     out = cells.residents * flee
     cells.residents -= out
     cells.displaced_from += out
