@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 # Alliance ids. G9 and G-Pep fought each other until they joined as Viv Ansanm (22 Sep 2023);
 # groups "linked to Viv Ansanm" join it then too. Every independent group gets an id of its own.
 G9, GPEP, VA_AFFILIATE, FIRST_INDEPENDENT = 0, 1, 2, 3
-COALITIONS = {G9: "G9", GPEP: "G-Pep", VA_AFFILIATE: "Viv Ansanm affiliate"}
 
 
 @dataclass(frozen=True)
@@ -117,18 +116,6 @@ class Gang(mesa.Agent):
         self.index = index
         self.name = name
         self.home_cell = home_cell
-
-    @property
-    def members(self) -> float:
-        return float(self.model.gang_state.members[self.index])
-
-    @property
-    def firearms(self) -> float:
-        return float(self.model.gang_state.firearms[self.index])
-
-    @property
-    def cash_usd(self) -> float:
-        return float(self.model.gang_state.cash_usd[self.index])
 
     def plan(self) -> None:
         """Decide this week's posture: push when armed, paid and able to hold more ground.

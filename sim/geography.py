@@ -59,13 +59,6 @@ class Geography:
         offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
         return offsets + np.arange(counts.sum())
 
-    def place(self, name: str) -> int:
-        """The cell of a named place (raises KeyError for an unknown name)."""
-        hits = np.flatnonzero(self.place_name == name)
-        if not len(hits):
-            raise KeyError(name)
-        return int(self.place_cell[hits[0]])
-
     def cells_of_kind(self, kind: str) -> np.ndarray:
         return self.place_cell[self.place_kind == kind]
 
@@ -77,9 +70,6 @@ class Geography:
 
     def department_index(self, name: str) -> int:
         return int(np.flatnonzero(self.department_name == name)[0])
-
-    def commune_index(self, pcode: str) -> int:
-        return int(np.flatnonzero(self.commune_pcode == pcode)[0])
 
 
 @functools.cache

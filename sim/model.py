@@ -29,20 +29,13 @@ import numpy as np
 from sim import combat, gangs, geography, population
 from sim.gangs import Gang
 from sim.mission import Mission
-from sim.outcomes import Recorder
+from sim.outcomes import FLOWS, STOCKS, Recorder
 from sim.population import CellState
 from sim.scenario import Event, Scenario, apply_event
 from sim.security_forces import Army, Police
 
 STREAMS = ("setup", "economy", "combat", "violence", "consolidation")
-# The recorder columns written from `_record`'s tuple, in its order.
-ROW_METRICS = (
-    "capital_gang_share_area", "capital_gang_share_population", "gang_controlled_population",
-    "gang_controlled_share_national", "displaced", "troops", "police_officers", "army_soldiers",
-    "gang_members", "gang_firearms", "mission_cash_usd", "roads_cut", "killed", "injured",
-    "kidnappings", "spent_mission_usd", "spent_police_usd", "engagements",
-)
-DEATHS = ("killed_gang", "killed_police", "killed_army", "killed_troops", "killed_civilians")
+
 # Cell value seen by attackers: residents plus a floor, so empty land on the way still counts, and
 # multipliers for national roads (checkpoint revenue, cutting the capital off) and key sites.
 VALUE_FLOOR_RESIDENTS = 500.0
@@ -114,7 +107,7 @@ class HaitiModel(mesa.Model):
     def _recorder_layout(self) -> None:
         """Where each outcome goes in the recorder's row: looked up once, written every day."""
         geo, index = self.geo, self.recorder.index
-        self._row_index = [index[name] for name in ROW_METRICS + DEATHS]
+        self._row_index = [index[name] for name in STOCKS + FLOWS]
         self._dept_index = [index[f"gang_population_share.{d}"] for d in geo.department_name]
         self._road_cut_index = [index[f"road_cut.{r}"] for r in geo.roads]
         self._road_share_index = [index[f"road_gang_share.{r}"] for r in geo.roads]
@@ -216,7 +209,7 @@ class HaitiModel(mesa.Model):
         total_held = residents_held.sum()
         killed = sum(deaths.values())
         row = self.recorder.values[self.day]
-        row[self._row_index] = (
+        row[self._row_index] = (  # in the order of outcomes.STOCKS + outcomes.FLOWS
             self.capital_gang_share,
             residents_held[capital].sum() / max(cells.residents[capital].sum(), 1.0),
             total_held,
@@ -230,12 +223,16 @@ class HaitiModel(mesa.Model):
             self.mission.cash_usd,
             road_cut.sum(),
             killed,
+            deaths["killed_civilians"],
+            deaths["killed_gang"],
+            deaths["killed_police"],
+            deaths["killed_army"],
+            deaths["killed_troops"],
             killed * self.p["injured_per_killed"],
             kidnappings,
             self.mission.spent_usd,
             self.police.spent_usd,
             engagements,
-            *(deaths[k] for k in DEATHS),
         )
         row[self._dept_index] = dept_share
         row[self._road_cut_index] = road_cut

@@ -39,11 +39,6 @@ class Recorder:
         self.values = np.zeros((days, len(self.names)))
         self.departments = tuple(department_names)
 
-    def record(self, day: int, row: dict[str, float]) -> None:
-        out = self.values[day]
-        for name, value in row.items():
-            out[self.index[name]] = value
-
     def series(self, name: str) -> np.ndarray:
         return self.values[:, self.index[name]]
 

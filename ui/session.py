@@ -78,6 +78,23 @@ def add_source(source: Source) -> None:
         own.pop(next(iter(own)))
 
 
+def take_upload(uploader_key: str, error_key: str) -> Source | None:
+    """Read the file in uploader `uploader_key` as a scenario and add it to this tab's sources.
+
+    A bad file leaves the command line's message in `error_key` and returns None."""
+    uploaded = st.session_state.get(uploader_key)
+    if uploaded is None:
+        return None
+    try:
+        src = library.from_upload(uploaded.name, uploaded.getvalue())
+    except ScenarioError as exc:
+        st.session_state[error_key] = str(exc)
+        return None
+    st.session_state[error_key] = None
+    add_source(src)
+    return src
+
+
 def all_labels() -> list[str]:
     return library.library() + list(sources())
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import streamlit as st
 
 from sim.compare import COMPARED, tables
-from sim.scenario import ScenarioError
 from ui import analysis, charts, library, session
 from ui.library import slug
 from ui.session import Run
@@ -19,17 +18,9 @@ DEFAULT = ("status_quo.yaml", "gsf_full.yaml")
 
 
 def on_upload() -> None:
-    uploaded = SS.get("compare_uploader")
-    if uploaded is None:
-        return
-    try:
-        src = library.from_upload(uploaded.name, uploaded.getvalue())
-    except ScenarioError as exc:
-        SS["compare_upload_error"] = str(exc)
-        return
-    SS["compare_upload_error"] = None
-    session.add_source(src)
-    SS["compare_choice"] = [*SS.get("compare_choice", []), src.label]
+    src = session.take_upload("compare_uploader", "compare_upload_error")
+    if src is not None:
+        SS["compare_choice"] = [*SS.get("compare_choice", []), src.label]
 
 
 def job_labels(chosen: list[str]) -> dict[str, str]:

@@ -90,17 +90,9 @@ def on_source_change() -> None:
 
 
 def on_upload() -> None:
-    uploaded = SS.get("uploader")
-    if uploaded is None:
-        return
-    try:
-        src = library.from_upload(uploaded.name, uploaded.getvalue())
-    except ScenarioError as exc:
-        SS["upload_error"] = str(exc)
-        return
-    SS["upload_error"] = None
-    session.add_source(src)
-    apply_source(src.label)
+    src = session.take_upload("uploader", "upload_error")
+    if src is not None:
+        apply_source(src.label)
 
 
 def reset() -> None:
