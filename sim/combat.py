@@ -11,8 +11,9 @@ withdrawal, not fights to annihilation; the logistic in the log ratio is the for
 '3:1 rule' literature (Mearsheimer 1989) and of contest success functions (Tullock; Hirshleifer
 1989), and it is bounded and monotone: more force never lowers one's chance.
 
-Every engagement here is vectorised over the frontier edges of the cell graph: one array operation
-per rule, not one Python call per engagement.
+Ground changes hands only across the frontier: the directed edges of the cell graph between cells
+of different owners. Each rule below is one compiled pass over those edges or over the day's
+engagements (see `sim.jit`); the Python functions gather the day's scalars and name the results.
 """
 
 from __future__ import annotations
@@ -21,15 +22,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.gangs import UNARMED_MEMBER_POWER
+from sim.jit import below, kernel, poisson, uniform
+
 STATE = -1  # owner value of cells not held by a gang (the state's, or nobody's)
 KEY_SITE_KINDS = ("airport", "seaport", "downtown")
 RECENTLY_CLEARED_DAYS = 180
+# Regions of the map for the state's forces (`model.region`): the Port-au-Prince metro, the rest of
+# Artibonite, and the rest of the country.
+METRO, ARTIBONITE, REST = 0, 1, 2
 
 
-def win_probability(attack: np.ndarray, defence: np.ndarray, p: dict[str, float]) -> np.ndarray:
+@kernel
+def win_probability(attack: float, defence: float, advantage: float, steepness: float) -> float:
     """P(attacker wins), logistic in the log force ratio (see module docstring)."""
-    ratio = p["defender_advantage"] * defence / np.maximum(attack, 1e-9)
-    return 1.0 / (1.0 + ratio ** p["combat_steepness"])
+    ratio = advantage * defence / max(attack, 1e-9)
+    return 1.0 / (1.0 + ratio ** steepness)
+
+
+def border_counts(geo, owner: np.ndarray) -> np.ndarray:
+    """Per cell, how many of its neighbours another owner holds: nonzero on the frontier."""
+    differs = owner[geo.edge_src] != owner[geo.edge_dst]
+    return np.bincount(geo.edge_src, differs, minlength=geo.n_cells).astype(np.int32)
+
+
+@kernel
+def set_owner(owner, border, edge_ptr, edge_dst, cell, new):
+    """Give `cell` to `new`, keeping `border` right: every change of owner goes through here, so
+    the daily passes visit only frontier cells instead of all 18,818 edges."""
+    old = owner[cell]
+    if old == new:
+        return
+    for e in range(edge_ptr[cell], edge_ptr[cell + 1]):
+        neighbour = owner[edge_dst[e]]
+        if neighbour == old:
+            border[cell] += 1
+            border[edge_dst[e]] += 1
+        elif neighbour == new:
+            border[cell] -= 1
+            border[edge_dst[e]] -= 1
+    owner[cell] = new
 
 
 @dataclass
@@ -60,45 +92,66 @@ def deploy(model) -> Deployment:
     (its remaining share) in Artibonite. Offensive operations come from police units and the
     mission, the mission's scaled by its mandate's tempo.
     """
-    p, cells = model.p, model.cells
-    police, army, mission = model.police, model.army, model.mission
-    n_regions = len(model.region_population)
-    state_held = cells.owner == STATE
+    p, police, army, mission = model.p, model.police, model.army, model.mission
+    return Deployment(*_deploy(
+        model.cells.owner, model.cells.residents, model.region, model.region_population,
+        model.key_sites, police.operational, p["police_share_capital"],
+        p["police_offensive_share"], police.firepower(), army.soldiers, army.firepower(),
+        mission.troops, p["mission_capital_share"], p["mission_firepower"], mission.tempo(),
+        p["state_reaction_share"], p["state_operation_rate"] / 1000))
 
-    police_ops = police.operational
-    police_region = police_ops * model.police_region_share()
-    police_offensive = police_region * p["police_offensive_share"]
-    police_garrison = police_region - police_offensive
 
-    people = np.where(state_held, cells.residents, 0.0)
-    region_people = np.bincount(model.region, people, minlength=n_regions)
-    per_resident = np.divide(police_garrison, region_people, out=np.zeros(n_regions),
-                             where=region_people > 0)
-    garrison = people * per_resident[model.region]
-    garrison_power = garrison * police.firepower()
+@kernel
+def _deploy(owner, residents, region, region_population, sites, police_operational,
+            police_share_capital, offensive_share, police_firepower, soldiers, army_firepower,
+            troops, troops_capital_share, mission_firepower, tempo, concentration,
+            operation_rate):
+    n, n_regions = len(owner), len(region_population)
+    outside = region_population.sum() - region_population[METRO]
+    police = np.empty(n_regions)
+    for r in range(n_regions):
+        police[r] = police_operational * (police_share_capital if r == METRO else (
+            1 - police_share_capital) * region_population[r] / outside)
+    offensive = police * offensive_share
+    mission, army = np.zeros(n_regions), np.zeros(n_regions)
+    mission[METRO] = troops * troops_capital_share
+    mission[ARTIBONITE] = troops * (1 - troops_capital_share)
+    army[METRO] = soldiers
 
-    sites = model.key_sites[state_held[model.key_sites]]
-    if len(sites):
-        guard = army.soldiers / len(sites)
-        garrison[sites] += guard
-        garrison_power[sites] += guard * army.firepower()
+    # Garrisons: police by residents of the state-held cells of each region, soldiers spread
+    # evenly over the key sites the state still holds.
+    region_people = np.zeros(n_regions)
+    for c in range(n):
+        if owner[c] == STATE:
+            region_people[region[c]] += residents[c]
+    per_resident = np.zeros(n_regions)
+    for r in range(n_regions):
+        if region_people[r] > 0:
+            per_resident[r] = (police[r] - offensive[r]) / region_people[r]
+    garrison, garrison_power = np.zeros(n), np.zeros(n)
+    for c in range(n):
+        if owner[c] == STATE:
+            garrison[c] = residents[c] * per_resident[region[c]]
+            garrison_power[c] = garrison[c] * police_firepower
+    held = 0
+    for c in sites:
+        held += owner[c] == STATE
+    for c in sites:
+        if owner[c] == STATE:
+            garrison[c] += soldiers / held
+            garrison_power[c] += soldiers / held * army_firepower
 
-    troops = np.zeros(n_regions)
-    troops[model.metro_region] = mission.troops * p["mission_capital_share"]
-    troops[model.artibonite_region] = mission.troops * (1 - p["mission_capital_share"])
-    army_region = np.zeros(n_regions)
-    army_region[model.metro_region] = army.soldiers
-
-    concentration = p["state_reaction_share"]
-    reserve = police_offensive + troops
-    reserve_power = police_offensive * police.firepower() + troops * p["mission_firepower"]
-    operations = p["state_operation_rate"] / 1000 * (
-        police_offensive + troops * mission.tempo())
-    total = police_region + troops + army_region
-    shares = np.stack([police_region, army_region, troops], axis=1)
-    shares = np.divide(shares, total[:, None], out=np.zeros_like(shares), where=total[:, None] > 0)
-    return Deployment(garrison, garrison_power, reserve_power * concentration,
-                      reserve * concentration, operations, shares)
+    reserve = offensive + mission
+    reserve_power = offensive * police_firepower + mission * mission_firepower
+    operations = operation_rate * (offensive + mission * tempo)
+    shares = np.zeros((n_regions, 3))
+    for r in range(n_regions):
+        total = police[r] + army[r] + mission[r]
+        if total > 0:
+            shares[r, 0], shares[r, 1], shares[r, 2] = (police[r] / total, army[r] / total,
+                                                        mission[r] / total)
+    return (garrison, garrison_power, reserve_power * concentration, reserve * concentration,
+            operations, shares)
 
 
 @dataclass
@@ -114,212 +167,296 @@ class Engagements:
     captured: np.ndarray | None = None  # set by `resolve`: won and kept (not a raid)
 
 
-def _pick(candidates: np.ndarray, group: np.ndarray, score: np.ndarray, expected: np.ndarray,
-          rng: np.random.Generator) -> np.ndarray:
-    """Choose among candidate edges: each group makes `expected[group]` choices a day on average,
-    spread over its candidates in proportion to `score`; one engagement per target cell."""
-    totals = np.bincount(group, score, minlength=len(expected))
-    prob = np.minimum(1.0, expected[group] * score / np.maximum(totals[group], 1e-12))
-    chosen = np.flatnonzero(rng.random(len(candidates)) < prob)
-    if len(chosen) > 1:
-        chosen = rng.permutation(chosen)
-        _, first = np.unique(candidates[chosen], return_index=True)
-        chosen = chosen[first]
-    return chosen
+def engage(model, dep: Deployment, stream: np.ndarray) -> Engagements:
+    """Gang attacks on neighbouring cells and state operations against gang-held cells.
 
-
-class Frontier:
-    """Directed edges between cells of different owners: the only places where ground changes.
-
-    Recomputing it from all ~19,000 edges would cost more than the rest of a day's combat, while
-    only a handful of cells change hands a day; so every change of owner goes through `set_owner`,
-    which refreshes just the edges touching the changed cells.
+    A gang attacks from a cell it holds into a neighbour held by neither it nor an ally; the state
+    operates from a cell it holds into a gang-held neighbour, in the target's region. Each group
+    (each region, for the state) makes its expected number of attacks a day, spread over its
+    candidate targets in proportion to their value over their defence; one engagement per target.
     """
-
-    def __init__(self, geo, owner: np.ndarray):
-        self.geo = geo
-        self.owner = owner
-        self.differs = owner[geo.edge_src] != owner[geo.edge_dst]
-        self._edges: tuple[np.ndarray, np.ndarray] | None = None
-
-    def set_owner(self, cells: np.ndarray, owners) -> None:
-        if not len(cells):
-            return
-        geo = self.geo
-        self.owner[cells] = owners
-        touched = geo.edges_of(np.unique(cells))
-        touched = np.concatenate([touched, geo.edge_reverse[touched]])
-        owner = self.owner
-        self.differs[touched] = owner[geo.edge_src[touched]] != owner[geo.edge_dst[touched]]
-        self._edges = None
-
-    def edges(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._edges is None:
-            e = np.flatnonzero(self.differs)
-            self._edges = (self.geo.edge_src[e], self.geo.edge_dst[e])
-        return self._edges
+    p, cells, gs, geo = model.p, model.cells, model.gang_state, model.geo
+    arrays = _engage(
+        cells.owner, cells.border, cells.residents, model.region, model.cell_value,
+        model.value_floor, geo.edge_ptr, geo.edge_dst,
+        gs.effective_alliance(bool(p["viv_ansanm_alliance"])), gs.members, gs.firearms,
+        gs.posture, p["gang_concentration"], p["ally_support_share"],
+        p["gang_attack_rate"] / 1000, dep.garrison, dep.garrison_power, dep.reserve_power,
+        dep.reserve_personnel, dep.operations, p["community_defence_per_1000_residents"] / 1000,
+        p["defender_advantage"], p["combat_steepness"], stream)
+    return Engagements(*arrays)
 
 
-def engage(model, dep: Deployment, rng: np.random.Generator) -> Engagements:
-    """Gang attacks on neighbouring cells and state operations against gang-held cells."""
-    p, cells, gs = model.p, model.cells, model.gang_state
-    owner = cells.owner
-    src, dst = model.frontier.edges()
-    o_src, o_dst = owner[src], owner[dst]
-    alliance = gs.effective_alliance(bool(p["viv_ansanm_alliance"]))
-    gang_power = gs.members * p["gang_concentration"] * gs.power_per_member()
-    gang_personnel = gs.members * p["gang_concentration"]
-    # An attacker is reinforced by a share of its allies' fighters (coordinated offensives).
-    allies_power = np.bincount(alliance, gang_power)[alliance] - gang_power
-    allies_personnel = np.bincount(alliance, gang_personnel)[alliance] - gang_personnel
-    attack_power = gang_power + p["ally_support_share"] * allies_power
-    attack_personnel = gang_personnel + p["ally_support_share"] * allies_personnel
-
-    # Gang attacks: from a held cell into a neighbour not held by the group or an ally.
-    hostile = o_src >= 0
-    rivals = hostile & (o_dst >= 0)
-    hostile[rivals] = alliance[o_src[rivals]] != alliance[o_dst[rivals]]
-    e = np.flatnonzero(hostile)
-    target, attacker, defender = dst[e], o_src[e], o_dst[e]
-    is_state = defender == STATE
-    safe_def = np.where(is_state, 0, defender)
-    community = p["community_defence_per_1000_residents"] * cells.residents[target] / 1000
-    region = model.region[target]
-    defence_power = np.where(
-        is_state, dep.garrison_power[target] + dep.reserve_power[region] + community,
-        gang_power[safe_def])
-    value = model.cell_value[target] * (cells.residents[target] + model.value_floor)
-    expected = p["gang_attack_rate"] / 1000 * gs.members * gs.posture
-    pick = _pick(target, attacker, value / (1.0 + defence_power), expected, rng)
-    g_cells, g_att, g_def = target[pick], attacker[pick], defender[pick]
-    g_won = rng.random(len(pick)) < win_probability(attack_power[g_att], defence_power[pick], p)
-    g_att_pers = attack_personnel[g_att]
-    g_def_pers = np.where(
-        is_state[pick],
-        dep.garrison[g_cells] + dep.reserve_personnel[region[pick]] + community[pick],
-        gang_personnel[safe_def[pick]])
-
-    # State operations: from a state cell into a gang-held neighbour, in the target's region.
-    e = np.flatnonzero((o_src == STATE) & (o_dst >= 0))
-    target, defender = dst[e], o_dst[e]
-    region = model.region[target]
-    value = model.cell_value[target] * (cells.residents[target] + model.value_floor)
-    pick = _pick(target, region, value / (1.0 + gang_power[defender]), dep.operations, rng)
-    s_cells, s_def, s_region = target[pick], defender[pick], region[pick]
-    s_won = rng.random(len(pick)) < win_probability(dep.reserve_power[s_region],
-                                                    gang_power[s_def], p)
-
-    return Engagements(
-        cells=np.concatenate([g_cells, s_cells]),
-        attacker=np.concatenate([g_att, np.full(len(s_cells), STATE)]),
-        defender=np.concatenate([g_def, s_def]),
-        attacker_won=np.concatenate([g_won, s_won]),
-        attack_personnel=np.concatenate([g_att_pers, dep.reserve_personnel[s_region]]),
-        defence_personnel=np.concatenate([g_def_pers, gang_personnel[s_def]]),
-    )
+@kernel
+def _choose(target, group, score, expected, n_cells, stream):
+    """Indices of the chosen candidates: each group makes `expected[group]` choices a day on
+    average, spread over its candidates in proportion to `score`; one engagement per target cell
+    (among candidates choosing the same cell, a random one)."""
+    totals = np.zeros(len(expected))
+    for i in range(len(target)):
+        totals[group[i]] += score[i]
+    chosen = np.empty(len(target), np.int64)
+    k = 0
+    for i in range(len(target)):
+        g = group[i]
+        if uniform(stream) < min(1.0, expected[g] * score[i] / max(totals[g], 1e-12)):
+            chosen[k] = i
+            k += 1
+    for i in range(k - 1, 0, -1):  # shuffle, then keep the first choice of each target
+        j = below(stream, i + 1)
+        chosen[i], chosen[j] = chosen[j], chosen[i]
+    taken = np.zeros(n_cells, np.bool_)
+    m = 0
+    for i in range(k):
+        c = target[chosen[i]]
+        if not taken[c]:
+            taken[c] = True
+            chosen[m] = chosen[i]
+            m += 1
+    return chosen[:m]
 
 
-def resolve(model, eng: Engagements, rng: np.random.Generator) -> dict[str, float]:
+@kernel
+def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr, edge_dst,
+            alliance, members, firearms, posture, concentration, ally_support, attack_rate,
+            garrison, garrison_power, reserve_power, reserve_personnel, operations,
+            community_per_resident, advantage, steepness, stream):
+    # A group fights with `concentration` of its members; a member without a firearm counts for
+    # UNARMED_MEMBER_POWER. An attacker is reinforced by a share of its allies' fighters
+    # (coordinated offensives).
+    n_gangs, n_alliances = len(members), alliance.max() + 1
+    gang_personnel = members * concentration
+    gang_power = np.empty(n_gangs)
+    coalition_power, coalition_personnel = np.zeros(n_alliances), np.zeros(n_alliances)
+    for g in range(n_gangs):
+        armed = min(1.0, firearms[g] / max(members[g], 1e-9))
+        gang_power[g] = gang_personnel[g] * (armed + UNARMED_MEMBER_POWER * (1.0 - armed))
+        coalition_power[alliance[g]] += gang_power[g]
+        coalition_personnel[alliance[g]] += gang_personnel[g]
+    attack_power = np.empty(n_gangs)
+    attack_personnel = np.empty(n_gangs)
+    for g in range(n_gangs):
+        attack_power[g] = gang_power[g] + ally_support * (coalition_power[alliance[g]]
+                                                          - gang_power[g])
+        attack_personnel[g] = gang_personnel[g] + ally_support * (
+            coalition_personnel[alliance[g]] - gang_personnel[g])
+    gang_expected = attack_rate * members * posture
+
+    n_cells = len(owner)
+    frontier = border.sum()
+    g_target = np.empty(frontier, np.int64)
+    g_attacker = np.empty(frontier, np.int64)
+    g_defender = np.empty(frontier, np.int64)
+    g_defence = np.empty(frontier)
+    g_score = np.empty(frontier)
+    s_target = np.empty(frontier, np.int64)
+    s_region = np.empty(frontier, np.int64)
+    s_score = np.empty(frontier)
+    ng = ns = 0
+    for src in range(n_cells):
+        if border[src] == 0:
+            continue
+        a = owner[src]
+        for e in range(edge_ptr[src], edge_ptr[src + 1]):
+            c = edge_dst[e]
+            d = owner[c]
+            if a == d or (a != STATE and d != STATE and alliance[a] == alliance[d]):
+                continue  # not a frontier, or between allies
+            value = cell_value[c] * (residents[c] + value_floor)
+            if a == STATE:
+                s_target[ns], s_region[ns] = c, region[c]
+                s_score[ns] = value / (1.0 + gang_power[d])
+                ns += 1
+            else:
+                if d == STATE:
+                    defence = (garrison_power[c] + reserve_power[region[c]]
+                               + community_per_resident * residents[c])
+                else:
+                    defence = gang_power[d]
+                g_target[ng], g_attacker[ng], g_defender[ng] = c, a, d
+                g_defence[ng] = defence
+                g_score[ng] = value / (1.0 + defence)
+                ng += 1
+    gp = _choose(g_target[:ng], g_attacker[:ng], g_score[:ng], gang_expected, n_cells, stream)
+    sp = _choose(s_target[:ns], s_region[:ns], s_score[:ns], operations, n_cells, stream)
+    n = len(gp) + len(sp)
+    cells = np.empty(n, np.int64)
+    attacker = np.empty(n, np.int64)
+    defender = np.empty(n, np.int64)
+    won = np.empty(n, np.bool_)
+    attack_pers, defence_pers = np.empty(n), np.empty(n)
+    for k in range(len(gp)):
+        i = gp[k]
+        c, a, d = g_target[i], g_attacker[i], g_defender[i]
+        cells[k], attacker[k], defender[k] = c, a, d
+        won[k] = uniform(stream) < win_probability(attack_power[a], g_defence[i], advantage,
+                                                 steepness)
+        attack_pers[k] = attack_personnel[a]
+        if d == STATE:
+            defence_pers[k] = (garrison[c] + reserve_personnel[region[c]]
+                               + community_per_resident * residents[c])
+        else:
+            defence_pers[k] = gang_personnel[d]
+    for k in range(len(sp)):
+        i, j = sp[k], len(gp) + k
+        c, r = s_target[i], s_region[i]
+        d = owner[c]
+        cells[j], attacker[j], defender[j] = c, STATE, d
+        won[j] = uniform(stream) < win_probability(reserve_power[r], gang_power[d], advantage,
+                                                 steepness)
+        attack_pers[j] = reserve_personnel[r]
+        defence_pers[j] = gang_personnel[d]
+    return cells, attacker, defender, won, attack_pers, defence_pers
+
+
+def resolve(model, eng: Engagements, stream: np.ndarray) -> dict[str, float]:
     """Apply outcomes: control changes, combatant and civilian deaths. Returns today's deaths.
 
     A gang whose coalition is at its holding capacity raids: it can win the fight, with the deaths
-    and flight that brings, but it does not take the cell.
+    and flight that brings, but it does not take the cell. The dead's guns are lost to their group
+    (picked up by the winner, seized by the police). State deaths are booked to police, army and
+    mission by their shares of the state's personnel in the region.
     """
     p, cells, gs = model.p, model.cells, model.gang_state
-    won = eng.attacker_won
-    # A gang whose coalition cannot hold more raids: it wins the fight but does not stay.
-    gang_attack = eng.attacker >= 0
-    raid = np.zeros_like(won)
-    raid[gang_attack] = gs.overstretch[eng.attacker[gang_attack]] >= 1
-    eng.captured = won & ~raid
-    model.frontier.set_owner(eng.cells[eng.captured], eng.attacker[eng.captured])
-    cleared = won & (eng.attacker == STATE)
-    cells.cleared_age[eng.cells[cleared]] = 0
-
-    lose, win = p["loss_rate_loser"], p["loss_rate_winner"]
-    att_rate = np.where(won, win, lose) * np.where(eng.attacker == STATE,
-                                                   p["state_casualty_ratio"], 1.0)
-    def_rate = np.where(won, lose, win) * np.where(eng.defender == STATE,
-                                                   p["state_casualty_ratio"], 1.0)
-    att_dead = rng.poisson(eng.attack_personnel * att_rate)
-    def_dead = rng.poisson(eng.defence_personnel * def_rate)
-    gang_dead = (np.bincount(eng.attacker[eng.attacker >= 0], att_dead[eng.attacker >= 0],
-                             minlength=len(gs.members))
-                 + np.bincount(eng.defender[eng.defender >= 0], def_dead[eng.defender >= 0],
-                               minlength=len(gs.members)))
-    # The dead's guns are lost to the group (picked up by the winner, seized by the police).
-    armed = np.minimum(1.0, gs.firearms / np.maximum(gs.members, 1e-9))
-    gs.firearms = np.maximum(gs.firearms - gang_dead * armed, 0.0)
-    gs.members = np.maximum(gs.members - gang_dead, 0.0)
-
-    state_dead_cells = np.where(eng.attacker == STATE, att_dead, 0) + np.where(
-        eng.defender == STATE, def_dead, 0)
-    by_region = np.bincount(model.region[eng.cells], state_dead_cells,
-                            minlength=len(model.region_population))
-    by_force = by_region[:, None] * model.deployment.shares
-    police_dead, army_dead, troops_dead = by_force.sum(axis=0)
+    eng.captured, gang_dead, state_dead, civilians = _resolve(
+        eng.cells, eng.attacker, eng.defender, eng.attacker_won, eng.attack_personnel,
+        eng.defence_personnel, cells.owner, cells.border, model.geo.edge_ptr, model.geo.edge_dst,
+        cells.cleared_age, cells.residents, gs.overstretch,
+        gs.members, gs.firearms, model.region, len(model.region_population),
+        p["loss_rate_loser"], p["loss_rate_winner"], p["state_casualty_ratio"],
+        p["civilians_killed_per_engagement"], stream)
+    police_dead, army_dead, troops_dead = (state_dead[:, None] * model.deployment.shares).sum(0)
     model.police.killed += police_dead
     model.army.killed += army_dead
     model.mission.killed += troops_dead
-
-    density = cells.residents[eng.cells] / 10000
-    civilians = rng.poisson(p["civilians_killed_per_engagement"] * np.sqrt(density))
-    civilians = np.minimum(civilians, cells.residents[eng.cells])
-    np.subtract.at(cells.residents, eng.cells, civilians)
-    return {"killed_gang": float(gang_dead.sum()), "killed_police": float(police_dead),
+    return {"killed_gang": gang_dead, "killed_police": float(police_dead),
             "killed_army": float(army_dead), "killed_troops": float(troops_dead),
-            "killed_civilians": float(civilians.sum())}
+            "killed_civilians": civilians}
 
 
-def gang_violence(model, rng: np.random.Generator) -> float:
+@kernel
+def _resolve(cell, attacker, defender, won, attack_personnel, defence_personnel, owner, border,
+             edge_ptr, edge_dst, cleared_age, residents, overstretch, members, firearms, region,
+             n_regions, loss_loser, loss_winner, state_ratio, civilians_per_engagement, stream):
+    n = len(cell)
+    captured = np.zeros(n, np.bool_)
+    dead = np.zeros(len(members))
+    state_dead = np.zeros(n_regions)
+    civilians = 0.0
+    for k in range(n):
+        a, d, c = attacker[k], defender[k], cell[k]
+        if won[k]:
+            if a == STATE:
+                cleared_age[c] = 0
+            captured[k] = a == STATE or overstretch[a] < 1
+            if captured[k]:
+                set_owner(owner, border, edge_ptr, edge_dst, c, a)
+        a_rate = (loss_winner if won[k] else loss_loser) * (state_ratio if a == STATE else 1.0)
+        d_rate = (loss_loser if won[k] else loss_winner) * (state_ratio if d == STATE else 1.0)
+        a_dead = poisson(stream, attack_personnel[k] * a_rate)
+        d_dead = poisson(stream, defence_personnel[k] * d_rate)
+        if a == STATE:
+            state_dead[region[c]] += a_dead
+        else:
+            dead[a] += a_dead
+        if d == STATE:
+            state_dead[region[c]] += d_dead
+        else:
+            dead[d] += d_dead
+        killed = min(float(poisson(stream, civilians_per_engagement
+                                       * np.sqrt(residents[c] / 10000))), residents[c])
+        residents[c] -= killed
+        civilians += killed
+    for g in range(len(members)):
+        if dead[g] > 0:
+            armed = min(1.0, firearms[g] / max(members[g], 1e-9))
+            firearms[g] = max(firearms[g] - dead[g] * armed, 0.0)
+            members[g] = max(members[g] - dead[g], 0.0)
+    return captured, dead.sum(), state_dead, civilians
+
+
+def gang_violence(model, stream: np.ndarray) -> float:
     """Civilians killed by gangs outside engagements (massacres, executions); returns the count.
 
     Each group kills at `gang_killings_per_member_per_year` per member, among the residents of the
     cells it holds in proportion to their number.
     """
-    cells, gs = model.cells, model.gang_state
-    held = np.flatnonzero(cells.owner >= 0)
-    if not len(held):
-        return 0.0
-    gang = cells.owner[held]
-    people = cells.residents[held]
-    per_gang = np.bincount(gang, people, minlength=len(gs.members))
-    rate = model.p["gang_killings_per_member_per_year"] / 365 * gs.members
-    expected = rate[gang] * people / np.maximum(per_gang[gang], 1e-9)
-    killed = np.minimum(rng.poisson(expected), people)
-    cells.residents[held] -= killed
-    return float(killed.sum())
+    rate = model.p["gang_killings_per_member_per_year"] / 365 * model.gang_state.members
+    return _gang_violence(model.cells.owner, model.cells.residents, rate, stream)
 
 
-def consolidate(model, dep: Deployment, rng: np.random.Generator) -> None:
+@kernel
+def _gang_violence(owner, residents, rate, stream):
+    people = np.zeros(len(rate))
+    for c in range(len(owner)):
+        if owner[c] >= 0:
+            people[owner[c]] += residents[c]
+    total = 0.0
+    for c in range(len(owner)):
+        g = owner[c]
+        if g >= 0 and residents[c] > 0:
+            killed = min(float(poisson(stream, rate[g] * residents[c] / max(people[g], 1e-9))),
+                         residents[c])
+            residents[c] -= killed
+            total += killed
+    return total
+
+
+def consolidate(model, dep: Deployment, stream: np.ndarray) -> None:
     """Ground changes hands without a fight: unheld cleared cells revert, overstretched gangs leave.
 
     Holding cleared ground takes `hold_personnel_per_1000_residents`: a recently cleared cell next
     to a gang whose garrison is below it falls back with a daily chance that grows with the
-    shortfall. A gang controlling more residents than its members can hold gives up border cells,
-    but never its stronghold.
+    shortfall. A coalition controlling more than its members can hold (overstretch, as assessed
+    this morning by the economy step) pulls back over days: its groups give up frontier cells,
+    but never a stronghold.
     """
-    p, cells, gs = model.p, model.cells, model.gang_state
-    owner = cells.owner
-    src, dst = model.frontier.edges()
-    e = np.flatnonzero((owner[src] >= 0) & (owner[dst] == STATE)
-                       & (cells.cleared_age[dst] < RECENTLY_CLEARED_DAYS))
-    if len(e):
-        target = dst[e]
-        need = p["hold_personnel_per_1000_residents"] * cells.residents[target] / 1000
-        shortfall = np.clip(1 - dep.garrison[target] / np.maximum(need, 1e-9), 0, 1)
-        revert = rng.random(len(e)) < p["reversion_per_day"] * shortfall
-        e, target = e[revert], target[revert]
-        _, first = np.unique(target, return_index=True)
-        model.frontier.set_owner(target[first], owner[src[e[first]]])
+    p, cells, gs, geo = model.p, model.cells, model.gang_state, model.geo
+    _consolidate(cells.owner, cells.border, cells.residents, cells.cleared_age, dep.garrison,
+                 geo.edge_ptr, geo.edge_dst, gs.home, gs.overstretch,
+                 p["overstretch_release_per_day"], p["hold_personnel_per_1000_residents"] / 1000,
+                 p["reversion_per_day"], RECENTLY_CLEARED_DAYS, stream)
 
-    # Overstretch as assessed this morning by the economy step: a coalition pulls back over days.
-    over = np.maximum(gs.overstretch, 1)
-    release = p["overstretch_release_per_day"] * np.clip(1 - 1 / over, 0, 1)
-    src, dst = model.frontier.edges()
-    e = np.flatnonzero(owner[src] >= 0)
-    if len(e):
-        cell = src[e]
-        let_go = rng.random(len(e)) < release[owner[cell]]
-        cell = np.unique(cell[let_go])
-        model.frontier.set_owner(cell[gs.home[owner[cell]] != cell], STATE)
+
+@kernel
+def _consolidate(owner, border, residents, cleared_age, garrison, edge_ptr, edge_dst, home,
+                 overstretch, release_rate, hold_per_resident, reversion, recent_days, stream):
+    n = len(owner)
+    changed, new_owner = np.empty(n, np.int64), np.empty(n, np.int64)
+    # Reversion, decided on this morning's map: each gang neighbour of an unheld cleared cell may
+    # take it back; the first that does, does.
+    k = 0
+    for c in range(n):
+        if owner[c] != STATE or border[c] == 0 or cleared_age[c] >= recent_days:
+            continue
+        need = hold_per_resident * residents[c]
+        chance = reversion * min(max(1.0 - garrison[c] / max(need, 1e-9), 0.0), 1.0)
+        if chance <= 0:
+            continue
+        for e in range(edge_ptr[c], edge_ptr[c + 1]):
+            a = owner[edge_dst[e]]
+            if a >= 0 and uniform(stream) < chance:
+                changed[k], new_owner[k] = c, a
+                k += 1
+                break
+    for i in range(k):
+        set_owner(owner, border, edge_ptr, edge_dst, changed[i], new_owner[i])
+    # Overstretch: each frontier edge of a group whose coalition holds too much may lead it to let
+    # that cell go (never its stronghold), the more likely the more it holds over its capacity.
+    release = np.empty(len(overstretch))
+    for g in range(len(overstretch)):
+        release[g] = release_rate * max(1.0 - 1.0 / max(overstretch[g], 1.0), 0.0)
+    if release.max() <= 0:
+        return
+    k = 0
+    for c in range(n):
+        a = owner[c]
+        if a < 0 or border[c] == 0 or release[a] <= 0 or home[a] == c:
+            continue
+        for e in range(edge_ptr[c], edge_ptr[c + 1]):
+            if owner[edge_dst[e]] != a and uniform(stream) < release[a]:
+                changed[k] = c
+                k += 1
+                break
+    for i in range(k):
+        set_owner(owner, border, edge_ptr, edge_dst, changed[i], STATE)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.jit import kernel, poisson
+
 if TYPE_CHECKING:
     from sim.geography import Geography
 
@@ -79,7 +81,9 @@ class GangState:
         self.cash_usd = cash_usd
         self.alliance = alliance
         self.posture = np.ones_like(members)
-        self.overstretch = np.zeros_like(members)  # of each group's coalition, set by `economy`
+        # Per group, the control load its coalition holds over what the coalition's members can hold
+        # (assessed each morning by `economy`).
+        self.overstretch = np.zeros_like(members)
 
     def effective_alliance(self, viv_ansanm: bool) -> np.ndarray:
         """Alliance ids in force: Viv Ansanm merges G9, G-Pep and its affiliates into one."""
@@ -87,29 +91,14 @@ class GangState:
             return self.alliance
         return np.where(self.alliance <= VA_AFFILIATE, G9, self.alliance)
 
-    def coalition_overstretch(self, owner: np.ndarray, load: np.ndarray,
-                              p: dict[str, float]) -> np.ndarray:
-        """Per group: the control load its coalition holds over what the coalition can hold.
-
-        Allies share the burden of holding ground, so capacity is pooled within a coalition (an
-        independent group is a coalition of one).
-        """
-        alliance = self.effective_alliance(bool(p["viv_ansanm_alliance"]))
-        held = owner >= 0
-        load_held = np.bincount(alliance[owner[held]], load[held], minlength=alliance.max() + 1)
-        capacity = (np.bincount(alliance, self.members, minlength=alliance.max() + 1)
-                    * p["gang_residents_per_member"])
-        ratio = np.divide(load_held, capacity, out=np.zeros_like(load_held), where=capacity > 0)
-        ratio[(capacity <= 0) & (load_held > 0)] = np.inf
-        return ratio[alliance]
-
-    def power_per_member(self) -> np.ndarray:
-        armed = np.minimum(1.0, self.firearms / np.maximum(self.members, 1e-9))
-        return armed + UNARMED_MEMBER_POWER * (1.0 - armed)
-
 
 class Gang(mesa.Agent):
-    """One armed group. Its state is a view on `model.gang_state` at `index`."""
+    """One armed group: who it is and where its stronghold is.
+
+    Its numbers are a view on `model.gang_state` at `index`, and its weekly decision (`plan`) is
+    the same rule for every group, taken for all of them at once: as a Python method per agent it
+    cost more than the rest of a simulated day.
+    """
 
     def __init__(self, model: mesa.Model, index: int, name: str, home_cell: int):
         super().__init__(model)
@@ -117,27 +106,24 @@ class Gang(mesa.Agent):
         self.name = name
         self.home_cell = home_cell
 
-    def plan(self) -> None:
-        """Decide this week's posture: push when armed, paid and able to hold more ground.
 
-        Posture scales the group's attack rate. It is the armed share, times a pay factor that
-        reaches full strength with six months of upkeep in hand (gangs that cannot pay fighters do
-        not attack), times the room left under its coalition's holding capacity (full with a fifth
-        of it spare): a group does not push for ground it cannot keep, though it still raids.
-        """
-        s, p = self.model.gang_state, self.model.p
-        i = self.index
-        members = s.members[i]
-        if members < 1:
-            s.posture[i] = 0.0
-            return
-        armed = min(1.0, s.firearms[i] / members)
-        upkeep_month = members * p["gang_upkeep_usd_per_member_per_year"] / 12
-        months = s.cash_usd[i] / upkeep_month if upkeep_month > 0 else 6.0
-        room = 1 - s.overstretch[i]
-        expand = min(1.0, max(room, 0.0) / 0.2)
-        s.posture[i] = min(MAX_POSTURE, armed * (0.5 + months / 12)) * (
-            RAID_POSTURE + (1 - RAID_POSTURE) * expand)
+def plan(state: GangState, p: dict[str, float]) -> None:
+    """Each group decides this week's posture: push when armed, paid and able to hold more ground.
+
+    Posture scales the group's attack rate. It is the armed share, times a pay factor that
+    reaches full strength with six months of upkeep in hand (gangs that cannot pay fighters do
+    not attack), times the room left under its coalition's holding capacity (full with a fifth
+    of it spare): a group does not push for ground it cannot keep, though it still raids.
+    """
+    members = state.members
+    armed = np.minimum(1.0, state.firearms / np.maximum(members, 1e-9))
+    upkeep_month = members * p["gang_upkeep_usd_per_member_per_year"] / 12
+    months = np.divide(state.cash_usd, upkeep_month, out=np.full_like(members, 6.0),
+                       where=upkeep_month > 0)
+    expand = np.minimum(1.0, np.maximum(1 - state.overstretch, 0.0) / 0.2)
+    posture = np.minimum(MAX_POSTURE, armed * (0.5 + months / 12)) * (
+        RAID_POSTURE + (1 - RAID_POSTURE) * expand)
+    state.posture = np.where(members >= 1, posture, 0.0)
 
 
 def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator) -> GangState:
@@ -205,11 +191,20 @@ def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
 INITIAL_FILL = 1.0
 
 
-def control_load(residents: np.ndarray, is_metro: np.ndarray, p: dict[str, float]) -> np.ndarray:
-    """What holding each cell takes, in metro-resident equivalents: rural residents weigh more,
-    since the same people are spread over more ground."""
-    rural = p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
-    return residents * np.where(is_metro, 1.0, rural)
+def rural_weight(p: dict[str, float]) -> float:
+    """A rural resident's weight in `control_load`."""
+    return p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
+
+
+@kernel
+def control_load(residents, is_metro, rural):
+    """What holding each cell takes, in metro-resident equivalents: rural residents weigh
+    `rural_weight` more, since the same people are spread over more ground."""
+    load = residents.copy()
+    for c in range(len(load)):
+        if not is_metro[c]:
+            load[c] *= rural
+    return load
 
 
 def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
@@ -223,7 +218,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
     capacity = INITIAL_FILL * members * p["gang_residents_per_member"]
-    load = control_load(geo.population, geo.is_metro, p)
+    load = control_load(geo.population, geo.is_metro, rural_weight(p))
     held = np.zeros(len(gangs))
     capital_target = int(round(p["initial_capital_gang_share"] * geo.is_capital.sum()))
     capital_held = 0
@@ -247,58 +242,90 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     return owner
 
 
-def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, load: np.ndarray,
+def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, is_metro: np.ndarray,
             displaced: np.ndarray, road_cells: np.ndarray, cargo_cells: np.ndarray,
-            p: dict[str, float], rng: np.random.Generator) -> np.ndarray:
+            p: dict[str, float], stream: np.ndarray) -> float:
     """One day of income, upkeep, arms purchases, recruitment and attrition; returns kidnappings.
 
-    Vectorised over all groups. Income comes from what a group controls (residents, road cells,
-    the cargo corridor) and from kidnapping; upkeep is paid per member; groups that run out of cash
-    lose members; firearms are bought from the day's trafficked supply after interdiction, shared in
-    proportion to what each group wants and can pay for; recruitment is faster where people are
-    displaced and stops when a group cannot pay or arm its recruits (so interdiction slows growth).
+    Income comes from what a group controls (residents, road cells, the cargo corridor) and from
+    kidnapping; upkeep is paid per member; groups that run out of cash lose members; firearms are
+    bought from the day's trafficked supply after interdiction, shared in proportion to what each
+    group wants and can pay for; recruitment is faster where people are displaced and stops when a
+    group cannot pay or arm its recruits (so interdiction slows growth). It also assesses this
+    morning's overstretch: the `control_load` a coalition holds over what its members can hold.
+    Allies share the burden of holding ground, so capacity is pooled within a coalition (an
+    independent group is a coalition of one).
     """
-    n = len(state.members)
-    held = owner >= 0
-    gang_of = owner[held]
-    residents_held = np.bincount(gang_of, residents[held], minlength=n)
-    state.overstretch = state.coalition_overstretch(owner, load, p)
-    displaced_held = np.bincount(gang_of, displaced[held], minlength=n)
-    roads_held = np.bincount(owner[road_cells][owner[road_cells] >= 0], minlength=n)
-    cargo_owner = owner[cargo_cells]
-    cargo_share = np.bincount(cargo_owner[cargo_owner >= 0], minlength=n) / len(cargo_cells)
+    alliance = state.effective_alliance(bool(p["viv_ansanm_alliance"]))
+    return _economy(
+        state.members, state.firearms, state.cash_usd, state.overstretch, alliance, owner,
+        residents, is_metro, displaced, road_cells, cargo_cells, rural_weight(p),
+        p["gang_residents_per_member"], p["kidnappings_per_member_per_year"] / 365,
+        p["extortion_usd_per_resident_per_year"] / 365, p["checkpoint_usd_per_day"],
+        p["cargo_extortion_usd_per_year"] / 365, p["ransom_usd_per_kidnapping"],
+        p["gang_upkeep_usd_per_member_per_year"] / 365, p["firearm_loss_per_year"] / 365,
+        p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"]),
+        p["firearm_price_usd"], p["gang_recruits_per_1000_residents_per_year"] / 1000 / 365,
+        p["recruitment_displacement_boost"], p["gang_attrition_per_year"] / 365, stream)
 
-    kidnappings = rng.poisson(state.members * p["kidnappings_per_member_per_year"] / 365)
-    income = (residents_held * p["extortion_usd_per_resident_per_year"] / 365
-              + roads_held * p["checkpoint_usd_per_day"]
-              + cargo_share * p["cargo_extortion_usd_per_year"] / 365
-              + kidnappings * p["ransom_usd_per_kidnapping"])
-    upkeep_day = p["gang_upkeep_usd_per_member_per_year"] / 365
-    state.cash_usd += income - state.members * upkeep_day
 
-    # Unpaid members drift away: a group in debt sheds 1% of its members a day until solvent.
-    broke = state.cash_usd < 0
-    state.members[broke] *= 0.99
-    state.cash_usd[broke] = 0.0
+@kernel
+def _economy(members, firearms, cash, overstretch, alliance, owner, residents, is_metro,
+             displaced, road_cells, cargo_cells, rural, residents_per_member, kidnap_rate,
+             extortion, checkpoint, cargo_income, ransom, upkeep, firearm_loss, supply, price,
+             recruit_rate, displacement_boost, attrition, stream):
+    n, n_alliances = len(members), alliance.max() + 1
+    load = control_load(residents, is_metro, rural)
+    residents_held, displaced_held = np.zeros(n), np.zeros(n)
+    load_held, capacity = np.zeros(n_alliances), np.zeros(n_alliances)
+    for c in range(len(owner)):
+        g = owner[c]
+        if g >= 0:
+            residents_held[g] += residents[c]
+            displaced_held[g] += displaced[c]
+            load_held[alliance[g]] += load[c]
+    for g in range(n):
+        capacity[alliance[g]] += members[g] * residents_per_member
+    for g in range(n):
+        a = alliance[g]
+        if capacity[a] > 0:
+            overstretch[g] = load_held[a] / capacity[a]
+        else:
+            overstretch[g] = np.inf if load_held[a] > 0 else 0.0
+    roads_held, cargo_share = np.zeros(n), np.zeros(n)
+    for c in road_cells:
+        if owner[c] >= 0:
+            roads_held[owner[c]] += 1
+    for c in cargo_cells:
+        if owner[c] >= 0:
+            cargo_share[owner[c]] += 1 / len(cargo_cells)
 
-    state.firearms *= 1 - p["firearm_loss_per_year"] / 365
-    supply = p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"])
-    price = p["firearm_price_usd"]
-    want = np.minimum(np.maximum(state.members - state.firearms, 0), 0.5 * state.cash_usd / price)
+    kidnappings = 0.0
+    want = np.zeros(n)
+    for g in range(n):
+        kidnapped = poisson(stream, members[g] * kidnap_rate)
+        kidnappings += kidnapped
+        cash[g] += (residents_held[g] * extortion + roads_held[g] * checkpoint
+                    + cargo_share[g] * cargo_income + kidnapped * ransom - members[g] * upkeep)
+        if cash[g] < 0:  # unpaid members drift away: 1% a day until the group is solvent
+            members[g] *= 0.99
+            cash[g] = 0.0
+        firearms[g] *= 1 - firearm_loss
+        want[g] = min(max(members[g] - firearms[g], 0.0), 0.5 * cash[g] / price)
     total_want = want.sum()
-    bought = want * min(1.0, supply / total_want) if total_want > 0 else want
-    state.firearms += bought
-    state.cash_usd -= bought * price
-
-    people = residents_held + displaced_held
-    displaced_share = np.divide(displaced_held, people, out=np.zeros(n), where=people > 0)
-    # Recruits come from the people a group controls (not from its members: growth is bounded by
-    # territory, not exponential), faster where many of them are displaced.
-    recruits = (residents_held / 1000 * p["gang_recruits_per_1000_residents_per_year"] / 365
-                * (1 + p["recruitment_displacement_boost"] * displaced_share))
-    affordable = state.cash_usd > 90 * upkeep_day * (state.members + recruits)
-    # A recruit needs a gun: a group grows only while it can arm all but a few of its members.
-    armable = np.maximum(state.firearms / MIN_ARMED_SHARE - state.members, 0.0)
-    state.members += np.where(affordable, np.minimum(recruits, armable), 0.0)
-    state.members *= 1 - p["gang_attrition_per_year"] / 365
+    bought_share = min(1.0, supply / total_want) if total_want > 0 else 1.0
+    for g in range(n):
+        bought = want[g] * bought_share
+        firearms[g] += bought
+        cash[g] -= bought * price
+        # Recruits come from the people a group controls (not from its members: growth is bounded
+        # by territory, not exponential), faster where many of them are displaced.
+        people = residents_held[g] + displaced_held[g]
+        displaced_share = displaced_held[g] / people if people > 0 else 0.0
+        recruits = residents_held[g] * recruit_rate * (1 + displacement_boost * displaced_share)
+        # A recruit must be paid (90 days of upkeep in hand) and armed: a group grows only while
+        # it can arm all but a few of its members.
+        if cash[g] > 90 * upkeep * (members[g] + recruits):
+            members[g] += min(recruits, max(firearms[g] / MIN_ARMED_SHARE - members[g], 0.0))
+        members[g] *= 1 - attrition
     return kidnappings

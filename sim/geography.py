@@ -48,6 +48,10 @@ class Geography:
     national_population: float
     attribution: str
 
+    def __deepcopy__(self, memo) -> Geography:
+        """Shared, not copied: the map is read-only, and a forked model needs no copy of it."""
+        return self
+
     @property
     def n_cells(self) -> int:
         return len(self.lon)

@@ -5,16 +5,17 @@ One step is one day. The schedule of a day, in order:
 1. scenario events due today change parameters (Mesa scheduled events, before the step);
 2. forces: police and army intake and attrition, the mission deploys or withdraws and spends;
 3. gang economy: income, upkeep, firearms, recruitment (vectorised over groups); once a week each
-   group decides its posture (`Gang.plan`);
+   group decides its posture (`gangs.plan`);
 4. deployment of the state's forces on the map, then engagements (gang attacks, state operations)
    and their outcomes; one-sided gang violence;
 5. consolidation: unheld cleared ground reverts, overstretched gangs let go;
 6. people flee engagements and gang rule, or return to cells secure long enough;
 7. outcomes are recorded.
 
-Randomness comes from independent streams spawned from the seed, one per process (setup, economy,
-combat, violence, consolidation), so a change in one process does not reshuffle the draws of the
-others; this is what keeps paired comparisons of scenarios tight (common random numbers).
+Randomness comes from independent streams spawned from the seed, one per process: a numpy
+`Generator` for the setup, and a compiled stream (`sim.jit`) for each of economy, combat,
+violence and consolidation. A change in one process does not reshuffle the draws of the others;
+this is what keeps paired comparisons of scenarios tight (common random numbers).
 The model does no I/O and knows nothing of files or user interfaces.
 """
 
@@ -26,7 +27,7 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from sim import combat, gangs, geography, population
+from sim import combat, gangs, geography, jit, population
 from sim.gangs import Gang
 from sim.mission import Mission
 from sim.outcomes import FLOWS, STOCKS, Recorder
@@ -34,7 +35,7 @@ from sim.population import CellState
 from sim.scenario import Event, Scenario, apply_event
 from sim.security_forces import Army, Police
 
-STREAMS = ("setup", "economy", "combat", "violence", "consolidation")
+STREAMS = ("economy", "combat", "violence", "consolidation")
 
 # Cell value seen by attackers: residents plus a floor, so empty land on the way still counts, and
 # multipliers for national roads (checkpoint revenue, cutting the capital off) and key sites.
@@ -61,13 +62,13 @@ class HaitiModel(mesa.Model):
         self.seed_value = seed
         self.p = dict(scenario.parameters)
         self.geo = geo = geography.load()
-        self.streams = dict(zip(STREAMS, (np.random.default_rng(s) for s in
-                                          np.random.SeedSequence(seed).spawn(len(STREAMS))),
-                                strict=True))
+        seeds = np.random.SeedSequence(seed).spawn(len(STREAMS) + 1)
+        setup_rng = np.random.default_rng(seeds[0])
+        self.streams = {name: jit.stream(s) for name, s in zip(STREAMS, seeds[1:], strict=True)}
 
-        self.metro_region, self.artibonite_region = 0, 1
         artibonite = geo.department == geo.department_index("Artibonite")
-        self.region = np.where(geo.is_metro, 0, np.where(artibonite, 1, 2)).astype(np.int32)
+        self.region = np.where(geo.is_metro, combat.METRO, np.where(
+            artibonite, combat.ARTIBONITE, combat.REST)).astype(np.int32)
         self.region_population = np.bincount(self.region, geo.population)
         self.key_sites = np.unique(np.concatenate([geo.cells_of_kind(k)
                                                    for k in combat.KEY_SITE_KINDS]))
@@ -78,16 +79,16 @@ class HaitiModel(mesa.Model):
         self.cargo_cells = np.unique(np.concatenate([geo.cells_of_kind("seaport"),
                                                      geo.roads["RN8"]]))
 
-        self.gang_state = gangs.create(self, geo, self.p, self.streams["setup"])
+        self.gang_state = gangs.create(self, geo, self.p, setup_rng)
         self.gangs = self.agents_by_type[Gang]
         owner = gangs.initial_territory(geo, sorted(self.gangs, key=lambda g: g.index),
                                         self.gang_state.members, self.p)
         n = geo.n_cells
-        self.cells = CellState(owner=owner, residents=geo.population.copy(),
+        self.cells = CellState(owner=owner, border=combat.border_counts(geo, owner),
+                               residents=geo.population.copy(),
                                displaced_from=np.zeros(n), hosted=np.zeros(n),
                                days_secure=np.zeros(n, np.int32),
                                cleared_age=np.full(n, 10**6, np.int64))
-        self.frontier = combat.Frontier(geo, self.cells.owner)
         population.place_initial_displaced(self.cells, geo, self.p["initial_displaced"],
                                            self.p["flee_to_provinces_share"])
         self.initial_population = float(geo.population.sum())
@@ -96,7 +97,7 @@ class HaitiModel(mesa.Model):
         self.police = Police(self, self.p["police_officers"])
         self.army = Army(self, self.p["army_soldiers"])
         self.mission = Mission(self)
-        self.capital_gang_share = self._capital_share()
+        self.capital_gang_share = float(np.mean(self.cells.owner[geo.is_capital] >= 0))
         self.deployment: combat.Deployment | None = None
 
         self._scheduled = []
@@ -108,13 +109,14 @@ class HaitiModel(mesa.Model):
         """Where each outcome goes in the recorder's row: looked up once, written every day."""
         geo, index = self.geo, self.recorder.index
         self._row_index = [index[name] for name in STOCKS + FLOWS]
-        self._dept_index = [index[f"gang_population_share.{d}"] for d in geo.department_name]
-        self._road_cut_index = [index[f"road_cut.{r}"] for r in geo.roads]
-        self._road_share_index = [index[f"road_gang_share.{r}"] for r in geo.roads]
+        self._dept_index = np.array([index[f"gang_population_share.{d}"]
+                                     for d in geo.department_name])
+        self._road_cut_index = np.array([index[f"road_cut.{r}"] for r in geo.roads])
+        self._road_share_index = np.array([index[f"road_gang_share.{r}"] for r in geo.roads])
         roads = list(geo.roads.values())
         self._road_cells = np.concatenate(roads)
         self._road_lengths = np.array([len(r) for r in roads], dtype=float)
-        self._road_starts = np.concatenate([[0], np.cumsum(self._road_lengths)[:-1]]).astype(int)
+        self._road_id = np.repeat(np.arange(len(roads)), self._road_lengths.astype(int))
         self._capital_cells = np.flatnonzero(geo.is_capital)
 
     def _schedule(self, events) -> None:
@@ -149,20 +151,6 @@ class HaitiModel(mesa.Model):
         return clone
 
     # ------------------------------------------------------------------ helpers
-    def police_region_share(self) -> np.ndarray:
-        """Share of operational police in each region: the metro's share, the rest by population."""
-        rest = self.region_population.copy()
-        rest[self.metro_region] = 0
-        share = (1 - self.p["police_share_capital"]) * rest / rest.sum()
-        share[self.metro_region] = self.p["police_share_capital"]
-        return share
-
-    def control_load(self) -> np.ndarray:
-        return gangs.control_load(self.cells.residents, self.geo.is_metro, self.p)
-
-    def _capital_share(self) -> float:
-        return float(np.mean(self.cells.owner[self.geo.is_capital] >= 0))
-
     @property
     def day(self) -> int:
         """Index of the day being simulated (0 on the start date)."""
@@ -176,10 +164,10 @@ class HaitiModel(mesa.Model):
         self.mission.step()
 
         kidnappings = gangs.economy(self.gang_state, cells.owner, cells.residents,
-                                    self.control_load(), cells.displaced_from, self.road_cells,
+                                    self.geo.is_metro, cells.displaced_from, self.road_cells,
                                     self.cargo_cells, p, s["economy"])
         if self.day % 7 == 0:
-            self.gangs.do("plan")
+            gangs.plan(self.gang_state, p)
 
         self.deployment = dep = combat.deploy(self)
         eng = combat.engage(self, dep, s["combat"])
@@ -191,37 +179,30 @@ class HaitiModel(mesa.Model):
         population.step(cells, self.geo, eng.cells, captured, p)
 
         self.civilians_killed += deaths["killed_civilians"]
-        self.capital_gang_share = self._capital_share()
-        self._record(deaths, float(kidnappings.sum()), len(eng.cells))
+        self._record(deaths, kidnappings, len(eng.cells))
 
     def _record(self, deaths: dict[str, float], kidnappings: float, engagements: int) -> None:
-        geo, cells, gs = self.geo, self.cells, self.gang_state
-        held = cells.owner >= 0
-        residents_held = cells.residents * held
-        n_dept = len(geo.department_name)
-        dept_share = (np.bincount(geo.department, residents_held, minlength=n_dept)
-                      / np.maximum(np.bincount(geo.department, cells.residents, minlength=n_dept),
-                                   1e-9))
-        on_road = held[self._road_cells]
-        road_held = np.add.reduceat(on_road, self._road_starts)
-        road_cut = road_held > 0
-        capital = self._capital_cells
-        total_held = residents_held.sum()
-        killed = sum(deaths.values())
+        cells, gs = self.cells, self.gang_state
         row = self.recorder.values[self.day]
+        self.capital_gang_share, capital_population, held, residents, displaced, roads_cut = (
+            _map_summaries(cells.owner, cells.residents, cells.displaced_from, self.geo.department,
+                           self._capital_cells, self._road_cells, self._road_id,
+                           self._road_lengths, row, self._dept_index, self._road_cut_index,
+                           self._road_share_index))
+        killed = sum(deaths.values())
         row[self._row_index] = (  # in the order of outcomes.STOCKS + outcomes.FLOWS
             self.capital_gang_share,
-            residents_held[capital].sum() / max(cells.residents[capital].sum(), 1.0),
-            total_held,
-            total_held / cells.residents.sum(),
-            cells.displaced_from.sum(),
+            capital_population,
+            held,
+            held / residents,
+            displaced,
             self.mission.troops,
             self.police.officers,
             self.army.soldiers,
             gs.members.sum(),
             gs.firearms.sum(),
             self.mission.cash_usd,
-            road_cut.sum(),
+            roads_cut,
             killed,
             deaths["killed_civilians"],
             deaths["killed_gang"],
@@ -234,9 +215,6 @@ class HaitiModel(mesa.Model):
             self.police.spent_usd,
             engagements,
         )
-        row[self._dept_index] = dept_share
-        row[self._road_cut_index] = road_cut
-        row[self._road_share_index] = road_held / self._road_lengths
 
     def run(self, until: dt.date | None = None, progress=None) -> Recorder:
         """Run up to (not including) `until`, or to the scenario's end.
@@ -254,3 +232,40 @@ class HaitiModel(mesa.Model):
         """Residents + displaced + civilians killed: equals the initial population (tested)."""
         c = self.cells
         return float(c.residents.sum() + c.displaced_from.sum() + self.civilians_killed)
+
+
+@jit.kernel
+def _map_summaries(owner, residents, displaced_from, department, capital_cells, road_cells,
+                   road_id, road_lengths, row, dept_index, road_cut_index, road_share_index):
+    """The day's map in numbers. Writes the gang share of each department's residents and each
+    road's cut and gang share into `row`; returns the gang share of the capital's cells and of
+    its residents, residents under gang control, all residents, the displaced, and roads cut."""
+    held = displaced = residents_total = 0.0
+    n_departments = len(dept_index)
+    dept_held, dept_residents = np.zeros(n_departments), np.zeros(n_departments)
+    for c in range(len(owner)):
+        d = department[c]
+        dept_residents[d] += residents[c]
+        residents_total += residents[c]
+        displaced += displaced_from[c]
+        if owner[c] >= 0:
+            dept_held[d] += residents[c]
+            held += residents[c]
+    for d in range(n_departments):
+        row[dept_index[d]] = dept_held[d] / max(dept_residents[d], 1e-9)
+    cells_held = capital_held = capital_residents = 0.0
+    for c in capital_cells:
+        capital_residents += residents[c]
+        if owner[c] >= 0:
+            cells_held += 1
+            capital_held += residents[c]
+    road_held = np.zeros(len(road_lengths))
+    for i in range(len(road_cells)):
+        road_held[road_id[i]] += owner[road_cells[i]] >= 0
+    roads_cut = 0
+    for r in range(len(road_lengths)):
+        row[road_cut_index[r]] = road_held[r] > 0
+        row[road_share_index[r]] = road_held[r] / road_lengths[r]
+        roads_cut += road_held[r] > 0
+    return (cells_held / len(capital_cells), capital_held / max(capital_residents, 1.0), held,
+            residents_total, displaced, roads_cut)

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.combat import STATE
+from sim.jit import kernel
 
 
 @dataclass
 class CellState:
     """Everything about a cell that changes during a run."""
 
-    owner: np.ndarray  # gang index, or STATE
+    owner: np.ndarray  # gang index, or STATE; changed only through `combat.set_owner`
+    border: np.ndarray  # neighbours held by another owner (`combat.border_counts`)
     residents: np.ndarray
     displaced_from: np.ndarray
     hosted: np.ndarray
@@ -40,17 +42,31 @@ def place_initial_displaced(cells: CellState, geo, total: float, to_provinces: f
     moved = origin * min(1.0, total / origin.sum())
     cells.residents -= moved
     cells.displaced_from += moved
-    _host(cells, geo, moved.sum(), to_provinces)
+    _host(cells.owner, cells.residents, cells.hosted, geo.is_metro, moved.sum(), to_provinces)
 
 
-def _host(cells: CellState, geo, people: float, to_provinces: float) -> None:
-    """Spread `people` over safe cells: a share to the provinces, the rest to the metro."""
-    safe = cells.owner == STATE
-    for share, region in ((to_provinces, ~geo.is_metro), (1 - to_provinces, geo.is_metro)):
-        w = np.where(safe & region, cells.residents, 0.0)
-        if w.sum() <= 0:  # nowhere safe in this region: send them to the other
-            w = np.where(safe, cells.residents, 0.0)
-        cells.hosted += people * share * w / w.sum()
+@kernel
+def _host(owner, residents, hosted, is_metro, people, to_provinces):
+    """Spread `people` over safe cells in proportion to their residents: a share to the
+    provinces, the rest to the metro (all to the other if one has no safe cell)."""
+    safe_metro = safe_provinces = 0.0
+    for c in range(len(owner)):
+        if owner[c] == STATE:
+            if is_metro[c]:
+                safe_metro += residents[c]
+            else:
+                safe_provinces += residents[c]
+    if safe_metro + safe_provinces <= 0:
+        return
+    if safe_provinces <= 0:
+        to_provinces = 0.0
+    elif safe_metro <= 0:
+        to_provinces = 1.0
+    per_metro = people * (1 - to_provinces) / safe_metro if safe_metro > 0 else 0.0
+    per_provinces = people * to_provinces / safe_provinces if safe_provinces > 0 else 0.0
+    for c in range(len(owner)):
+        if owner[c] == STATE:
+            hosted[c] += residents[c] * (per_metro if is_metro[c] else per_provinces)
 
 
 def step(cells: CellState, geo, engaged: np.ndarray, captured: np.ndarray,
@@ -61,31 +77,54 @@ def step(cells: CellState, geo, engaged: np.ndarray, captured: np.ndarray,
     share of each neighbouring cell's: fighting in a street empties the streets around it. A cell
     that a gang takes from the state (`captured`) loses `flee_share_on_capture` of its residents
     besides: most displacement in 2023-24 followed gangs taking over new neighbourhoods (IOM DTM).
+    People under gang rule leave at `flee_rate_gang_control_per_year`. The displaced go home at
+    `return_rate_per_year` once their cell has been state-held without fighting for
+    `return_after_days_secure` days, and leave their host cells in proportion.
     """
-    n = len(cells.residents)
-    share = p["flee_share_per_engagement"]
-    flee = share * np.bincount(engaged, minlength=n)
-    flee += 0.5 * share * np.bincount(geo.edge_dst[geo.edges_of(engaged)], minlength=n)
-    flee += p["flee_share_on_capture"] * np.bincount(captured, minlength=n)
-    flee = np.minimum(flee, 1.0)
-    gang_held = cells.owner >= 0  # as a 0/1 factor: cheaper than masked assignment, same values
-    flee += gang_held * (1 - flee) * (p["flee_rate_gang_control_per_year"] / 365)
-    out = cells.residents * flee
-    cells.residents -= out
-    cells.displaced_from += out
-    if out.sum() > 0:
-        # People from the metro split between the provinces and metro sites; elsewhere they go to
-        # the nearest safety, which at this resolution is the same split.
-        _host(cells, geo, out.sum(), p["flee_to_provinces_share"])
+    _step(cells.owner, cells.residents, cells.displaced_from, cells.hosted, cells.days_secure,
+          cells.cleared_age, geo.is_metro, geo.edge_ptr, geo.edge_dst, engaged, captured,
+          p["flee_share_per_engagement"], p["flee_share_on_capture"],
+          p["flee_rate_gang_control_per_year"] / 365, p["flee_to_provinces_share"],
+          p["return_after_days_secure"], p["return_rate_per_year"] / 365)
 
-    quiet = (cells.owner == STATE)
-    quiet[engaged] = False
-    cells.days_secure = np.where(quiet, cells.days_secure + 1, 0)
-    cells.cleared_age += 1
-    home = cells.days_secure >= p["return_after_days_secure"]
-    back = np.where(home, cells.displaced_from * p["return_rate_per_year"] / 365, 0.0)
-    total_back = back.sum()
-    if total_back > 0:
-        cells.displaced_from -= back
-        cells.residents += back
-        cells.hosted *= 1 - total_back / cells.hosted.sum()
+
+@kernel
+def _step(owner, residents, displaced_from, hosted, days_secure, cleared_age, is_metro,
+          edge_ptr, edge_dst, engaged, captured, share, capture_share, gang_rule_rate,
+          to_provinces, secure_days, return_rate):
+    n = len(owner)
+    flee = np.zeros(n)
+    for c in engaged:
+        flee[c] += share
+        for e in range(edge_ptr[c], edge_ptr[c + 1]):
+            flee[edge_dst[e]] += 0.5 * share
+    for c in captured:
+        flee[c] += capture_share
+    out_total = 0.0
+    for c in range(n):
+        f = min(flee[c], 1.0)
+        if owner[c] >= 0:
+            f += (1 - f) * gang_rule_rate
+        out = residents[c] * f
+        residents[c] -= out
+        displaced_from[c] += out
+        out_total += out
+    if out_total > 0:
+        # People from the metro split between the provinces and metro sites; elsewhere they go
+        # to the nearest safety, which at this resolution is the same split.
+        _host(owner, residents, hosted, is_metro, out_total, to_provinces)
+
+    quiet = owner == STATE
+    for c in engaged:
+        quiet[c] = False
+    back_total = 0.0
+    for c in range(n):
+        days_secure[c] = days_secure[c] + 1 if quiet[c] else 0
+        cleared_age[c] += 1
+        if days_secure[c] >= secure_days and displaced_from[c] > 0:
+            back = displaced_from[c] * return_rate
+            displaced_from[c] -= back
+            residents[c] += back
+            back_total += back
+    if back_total > 0:
+        hosted *= 1 - back_total / hosted.sum()

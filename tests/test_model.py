@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import scenario
+from sim import combat, scenario
 from sim.model import HaitiModel
 from sim.parameters import PARAMS
 
@@ -75,9 +75,8 @@ def test_shares_are_shares(year_run):
 def test_owners_are_valid(year_run):
     owner = year_run.cells.owner
     assert ((owner == -1) | ((owner >= 0) & (owner < len(year_run.gang_state.members)))).all()
-    # the incrementally kept frontier equals one recomputed from scratch
-    geo = year_run.geo
-    assert np.array_equal(year_run.frontier.differs, owner[geo.edge_src] != owner[geo.edge_dst])
+    # the frontier kept up to date by every change of owner equals one counted from scratch
+    assert np.array_equal(year_run.cells.border, combat.border_counts(year_run.geo, owner))
 
 
 def test_initial_state_matches_the_observed_start(history):
