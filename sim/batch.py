@@ -36,6 +36,8 @@ import multiprocessing
 import os
 import re
 import signal
+import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,10 +282,22 @@ class _InProcess(cf.Executor):
         return future
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(batch_pid: int) -> None:
     # Ctrl-C reaches the whole process group; only the parent should handle it, by stopping
     # the pool and saving the manifest, rather than every worker printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A batch killed outright (SIGTERM, SIGKILL) cannot stop its workers, which would then wait
+    # for tasks forever, holding their memory: each worker leaves once the batch is gone.
+    threading.Thread(target=_exit_after, args=(batch_pid,), daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
 
 
 @contextlib.contextmanager
@@ -292,11 +306,12 @@ def _local_pool(workers: int):
         yield _InProcess(), 1
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.model"])  # workers start with the model imported
+    context.set_forkserver_preload(["sim.worker"])  # workers start with the model loaded
     # A worker's memory creeps up by about 1 MB a replicate (allocator fragmentation, not live
     # objects); replacing each worker after a few tasks keeps a long batch's memory flat, at the
     # cost of a fork from the preloaded server.
-    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts,
+    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                  initargs=(os.getpid(),),
                                   max_tasks_per_child=TASKS_PER_WORKER)
     try:
         yield pool, 2 * workers

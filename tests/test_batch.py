@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +174,44 @@ def test_resume_after_a_killed_process_equals_an_uninterrupted_batch(tmp_path, p
     assert done["status"] == "complete"
     assert not list(killed.rglob("*.partial"))
     assert_same_results(tmp_path / "whole", killed)
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:  # ended since the listing
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_workers_of_a_killed_batch_do_not_linger(tmp_path, policies):
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "batch", *policies,
+                                "--replicates", "40", "--workers", "2", "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "series" / "calm").exists() or len(_descendants(process.pid)) < 3:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        workers = _descendants(process.pid)  # the fork server, its workers, the resource tracker
+    finally:
+        process.kill()  # SIGKILL: the batch cannot stop its workers itself
+        process.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "workers still running after their batch was killed"
+        time.sleep(0.2)
 
 
 def test_resume_refuses_changed_scenario_files(tmp_path, policies):

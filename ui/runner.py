@@ -304,7 +304,7 @@ class Runner:
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["sim.model", "ui.runner"])
+            context.set_forkserver_preload(["sim.worker", "ui.runner"])
             self.progress_queue = context.Queue()
             self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=context,
                                                initializer=_init_worker,
@@ -314,8 +314,8 @@ class Runner:
         return self.pool
 
     def warm_up(self) -> None:
-        """Start the workers now (importing the model takes a few seconds) so the first run
-        does not wait for them."""
+        """Start the workers now (loading the model takes a few seconds, and compiling it some
+        twenty more the first time after an install) so the first run does not wait for them."""
         with self.lock:
             pool = self._pool()
         for _ in range(self.workers):
