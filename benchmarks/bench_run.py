@@ -1,9 +1,11 @@
 """Benchmark of one default run: two simulated years of the historical scenario.
 
-Target on the project's 2-core machine: under 1 second per run, peak memory under 400 MB.
+Target on the project's 2-core machine: under 1 second per run, peak memory under 400 MB; a
+batch of 8 policies x 100 replicates in under 3 minutes needs about 0.4 s (see bench_batch.py).
 Run: `python benchmarks/bench_run.py [--repeat N]`. Prints wall time per run (best and median of
-N, after one warm-up run that also loads the geography), time per simulated day, and the peak
-resident memory of the process.
+N, after one warm-up run that also loads the geography and the compiled kernels), time per
+simulated day, and the peak resident memory of the process. Timings on a shared machine vary by
+up to a factor of two from one minute to the next: compare best times.
 """
 
 from __future__ import annotations

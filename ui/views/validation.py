@@ -1,35 +1,23 @@
 """The model against the observed record: the documentation's validation table, and the historical
 scenario run here, on demand, with the observed figures drawn over its median and 90% band.
 
-The observed figures are those `scripts/update_docs.py` checks when it writes the table (read
-from that script, so the two cannot drift; requested of sim/: a `sim.validation` module).
+The observed figures are those of `sim.validation`, which the documentation's table is made from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import numpy as np
 import streamlit as st
 
+from sim import validation
 from sim.compare import Outcome, fmt
 from ui import analysis, charts, docs, library, session
-from ui.library import ROOT
 from ui.session import Run
 
 SS = st.session_state
 HISTORY = "history.yaml"
-
-
-@st.cache_resource(show_spinner=False)
-def observed():
-    """(stocks, flows) of scripts/update_docs.py: what was observed, when, and where."""
-    path = ROOT / "scripts" / "update_docs.py"
-    spec = importlib.util.spec_from_file_location("haiti_sim_update_docs", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.STOCKS, module.FLOWS
 
 
 def validation_section() -> str:
@@ -66,28 +54,27 @@ if run is not None:
     progress()
     runs = analysis.runs_of(job, "history", "Historical record")
     if runs is not None and not job.running:
-        stocks, flows = observed()
         origin = runs.dates[0].astype(dt.date)
         cols = st.columns(2)
-        for k, metric in enumerate(dict.fromkeys(m for _, m, *_ in stocks)):
-            points = [(when, value) for label, m, when, _, value, _ in stocks
-                      if m == metric and value is not None]
-            label = next(label for label, m, *_ in stocks if m == metric)
-            unit = "share" if "share" in metric else "people"
+        for k, metric in enumerate(dict.fromkeys(o.metric for o in validation.STOCKS)):
+            targets = [o for o in validation.STOCKS if o.metric == metric]
+            points = [(o.when, o.value) for o in targets if o.value is not None]
+            label = targets[0].label
+            unit = "share" if targets[0].share else "people"
             o = Outcome(metric, label, (metric,), unit)
             fig = charts.bands([("simulated", analysis.band(runs, o, origin))], label, unit)
             charts.observed(fig, [d for d, _ in points], [v for _, v in points], "observed")
             cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                      key=f"validation.{metric}")
         rows = []
-        for label, metric, year, shown, _, source in flows:
-            a, b = runs.day(dt.date(year, 1, 1)), runs.day(dt.date(year, 12, 31))
+        for o in validation.FLOWS:
+            a, b = runs.day(dt.date(o.when, 1, 1)), runs.day(dt.date(o.when, 12, 31))
             if a is None or b is None:
                 continue
-            total = runs.metrics[metric][:, a:b + 1].sum(axis=1) if metric in runs.metrics else (
-                np.array([]))
+            total = runs.metrics[o.metric][:, a:b + 1].sum(axis=1) if (
+                o.metric in runs.metrics) else np.array([])
             level = analysis.interval(total)
-            rows.append({"figure": label, "observed": shown, "simulated median [90%]": (
+            rows.append({"figure": o.label, "observed": o.shown, "simulated median [90%]": (
                 f"{fmt(level[0], 'people')} [{fmt(level[1], 'people')}, "
-                f"{fmt(level[2], 'people')}]" if level else "-"), "source": source})
+                f"{fmt(level[2], 'people')}]" if level else "-"), "source": o.source})
         st.dataframe(rows, hide_index=True)

@@ -1,0 +1,29 @@
+"""The observed targets (`sim.validation`): they name real metrics and read the right days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from sim import validation
+from sim.geography import load
+from sim.outcomes import metric_names
+
+
+def test_every_target_names_a_recorded_metric():
+    names = metric_names(load().department_name)
+    for obs in validation.STOCKS + validation.FLOWS:
+        assert obs.metric in names, obs.label
+        assert obs.share == obs.metric.startswith("capital_gang_share"), obs.label
+
+
+def test_a_stock_is_read_on_its_date_and_a_flow_summed_over_its_year():
+    start = dt.date(2023, 1, 1)
+    names = ["displaced", "killed"]
+    days = np.arange(800, dtype=float)
+    values = np.stack([np.stack([days, np.ones(800)], axis=1)] * 2)  # 2 replicates
+    stock = validation.Observed("x", "displaced", dt.date(2023, 2, 1), "", None, "")
+    assert stock.simulated(values, names, start).tolist() == [31.0, 31.0]
+    flow = validation.Observed("y", "killed", 2024, "", None, "")
+    assert flow.simulated(values, names, start).tolist() == [366.0, 366.0]  # a leap year
