@@ -387,18 +387,33 @@ def gang_violence(model, stream: np.ndarray) -> float:
 
 @kernel
 def _gang_violence(owner, residents, rate, stream):
+    # A group's killings of the day are Poisson with its rate, spread over its cells in proportion
+    # to their residents by successive binomials (a multinomial): the same as one Poisson per cell
+    # with the cell's share of the rate, for one draw per group instead of one per cell.
     people = np.zeros(len(rate))
     for c in range(len(owner)):
         if owner[c] >= 0:
             people[owner[c]] += residents[c]
+    left = np.zeros(len(rate), np.int64)
+    for g in range(len(rate)):
+        if people[g] > 0:
+            left[g] = poisson(stream, rate[g])
     total = 0.0
     for c in range(len(owner)):
         g = owner[c]
-        if g >= 0 and residents[c] > 0:
-            killed = min(float(poisson(stream, rate[g] * residents[c] / max(people[g], 1e-9))),
-                         residents[c])
-            residents[c] -= killed
-            total += killed
+        if g < 0 or left[g] == 0 or residents[c] <= 0:
+            continue
+        share = residents[c] / people[g]  # of the people in the group's cells not yet visited
+        people[g] -= residents[c]
+        k = left[g]
+        if share < 1 - 1e-12:
+            k = 0
+            for _ in range(left[g]):
+                k += uniform(stream) < share
+        left[g] -= k
+        killed = min(float(k), residents[c])
+        residents[c] -= killed
+        total += killed
     return total
 
 

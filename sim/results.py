@@ -142,7 +142,11 @@ def _write_atomically(path: Path, write) -> None:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    _write_atomically(Path(path), lambda fh: pq.write_table(table, fh, compression="zstd"))
+    # Dictionary-encode only the columns that are dictionaries (scenario, metric): on dates,
+    # values and cells it costs time and makes files bigger (a run's series: 315 -> 234 KB).
+    dictionaries = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    _write_atomically(Path(path), lambda fh: pq.write_table(
+        table, fh, compression="zstd", use_dictionary=dictionaries))
 
 
 def write_json(obj, path: Path) -> None:
