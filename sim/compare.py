@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,7 +142,7 @@ class ScenarioRuns:
 
     label: str
     name: str
-    directory: Path
+    source: str  # where the runs come from: a results directory, or the app
     branch: dt.date | None
     dates: np.ndarray  # datetime64[D]
     replicates: np.ndarray
@@ -173,26 +175,35 @@ def _wanted(names: list[str]) -> set[str]:
                                                        if n.startswith(ROAD_PREFIX)}
 
 
+def scenario_runs(label: str, name: str, source: str, branch: dt.date | None, count: int,
+                  runs: Iterable[tuple[int, int, np.ndarray, dict[str, np.ndarray], np.ndarray]],
+                  keep: Collection[str] | None = None) -> ScenarioRuns:
+    """Assemble a scenario's `count` runs, given one at a time as (replicate, seed, dates,
+    {metric: values by day}, end map of gang-held cells), from disk or from memory.
+
+    Only the metrics in `keep` are kept, by default those a comparison needs, so memory grows
+    with replicates x days x a dozen metrics, not with everything the model records."""
+    metrics: dict[str, np.ndarray] = {}
+    replicates, seeds = np.empty(count, np.int64), np.empty(count, np.int64)
+    held = dates = None
+    for k, (replicate, seed, dates, values, owner) in enumerate(runs):
+        replicates[k], seeds[k] = replicate, seed
+        for metric in _wanted(list(values)) if keep is None else keep:
+            metrics.setdefault(metric, np.empty((count, len(dates))))[k] = values[metric]
+        held = owner.astype(float) if held is None else held + owner
+    order = np.argsort(replicates, kind="stable")
+    return ScenarioRuns(label, name, source, branch, dates, replicates[order], seeds[order],
+                        {m: v[order] for m, v in metrics.items()}, held / count)
+
+
 def _load_scenario(results: ResultsDir, described: dict, runs: list[dict],
                    label: str) -> ScenarioRuns:
-    runs = sorted(runs, key=lambda r: r["replicate"])
-    metrics: dict[str, np.ndarray] = {}
-    held = None
-    dates = None
-    for k, run in enumerate(runs):
-        # Keep only the needed metrics of each run, so memory grows with replicates x days x a
-        # dozen metrics, not with everything the model records.
-        dates, values = results.read_run(run["scenario"], run["replicate"])
-        for name in _wanted(list(values)):
-            metrics.setdefault(name, np.empty((len(runs), len(dates))))[k] = values[name]
-        owner = results.read_map(run["scenario"], run["replicate"])
-        held = owner.astype(float) if held is None else held + owner
     branch = described["branch"]
-    return ScenarioRuns(
-        label, described["name"], results.path,
-        dt.date.fromisoformat(branch) if branch else None, dates,
-        np.array([r["replicate"] for r in runs]), np.array([r["seed"] for r in runs]),
-        metrics, held / len(runs))
+    return scenario_runs(
+        label, described["name"], str(results.path),
+        dt.date.fromisoformat(branch) if branch else None, len(runs),
+        ((r["replicate"], r["seed"], *results.read_run(r["scenario"], r["replicate"]),
+          results.read_map(r["scenario"], r["replicate"])) for r in runs))
 
 
 def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str]]:
@@ -264,7 +275,8 @@ def _interval(values: np.ndarray) -> tuple[float | None, float | None, float | N
     return float(np.median(values)), float(low), float(high)
 
 
-def _origin(scenarios: list[ScenarioRuns]) -> dt.date:
+def origin(scenarios: list[ScenarioRuns]) -> dt.date:
+    """Where cumulative outcomes count from: the earliest branch, else the earliest start."""
     branches = [s.branch for s in scenarios if s.branch is not None]
     return min(branches) if branches else min(s.dates[0].astype(dt.date) for s in scenarios)
 
@@ -285,6 +297,14 @@ def compare(directories: list[str | Path], reference: str | None = None,
         raise CompareError(f"--threshold is a share of the capital between 0 and 1, "
                            f"got {threshold}")
     scenarios, notes = load(directories)
+    return compare_runs(scenarios, reference, dates, threshold, notes)
+
+
+def compare_runs(scenarios: list[ScenarioRuns], reference: str | None = None,
+                 dates: list[dt.date] | None = None, threshold: float = 0.5,
+                 notes: list[str] | None = None) -> Comparison:
+    """`compare` of scenarios already in memory (`scenario_runs`), as the app holds them."""
+    notes = list(notes or [])
     labels = [s.label for s in scenarios]
     if reference is None:
         ref = scenarios[0]
@@ -294,9 +314,9 @@ def compare(directories: list[str | Path], reference: str | None = None,
             raise CompareError(f"--reference '{reference}' must name one scenario of: "
                                + ", ".join(labels))
         ref = matches[0]
-    origin = _origin(scenarios)
-    comparison = Comparison(scenarios, ref, origin, sorted(dates or default_dates(scenarios,
-                                                                                 origin)),
+    start = origin(scenarios)
+    comparison = Comparison(scenarios, ref, start, sorted(dates or default_dates(scenarios,
+                                                                                start)),
                             threshold, notes)
     for s in scenarios:
         mine, theirs = comparison.paired(s)
@@ -408,8 +428,14 @@ def header(c: Comparison) -> str:
             f"replicate.\nCumulative outcomes count from {c.origin}.")
 
 
+def csv_text(c: Comparison) -> str:
+    """The comparison's records as CSV, one row per scenario, outcome and date."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(c.records[0]))
+    writer.writeheader()
+    writer.writerows(c.records)
+    return out.getvalue()
+
+
 def write_csv(c: Comparison, path: str | Path) -> None:
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(c.records[0]))
-        writer.writeheader()
-        writer.writerows(c.records)
+    Path(path).write_text(csv_text(c), newline="")

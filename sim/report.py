@@ -242,7 +242,7 @@ def render(c: Comparison) -> str:
     colours = {s.label: PALETTE[i % len(PALETTE)] for i, s in enumerate(c.scenarios)}
     scenarios = "".join(
         f"<tr><td>{_e(s.label)}</td><td>{_e(s.name)}</td><td>{len(s.replicates)}</td>"
-        f"<td>{s.branch or '-'}</td><td>{s.end}</td><td>{_e(s.directory)}</td></tr>"
+        f"<td>{s.branch or '-'}</td><td>{s.end}</td><td>{_e(s.source)}</td></tr>"
         for s in c.scenarios)
     notes = "".join(f"<p class=note>{_e(n)}</p>" for n in c.notes)
     series = "".join(

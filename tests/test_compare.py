@@ -148,3 +148,22 @@ def test_format_units():
     assert compare.fmt(-1_500_000_000, "usd", signed=True) == "-$1.50 bn"
     assert compare.fmt(12_345, "usd", signed=True) == "+$12,345"
     assert compare.fmt(None, "people") == "-"
+
+
+def test_runs_held_in_memory_compare_exactly_as_stored_ones(results, comparison):
+    """The app compares runs it holds in memory; it must agree with `haiti-sim compare`."""
+    plan = batch.Plan.from_files([str(Path(results).parent / f"{label}.yaml")
+                                  for label in ("base", "police")], 4)
+    scenarios = []
+    for label, sc in plan.scenarios:
+        outputs = [o for i in range(4) for o in batch.run_replicate(plan.scenarios, i,
+                                                                    plan.seed(i))
+                   if o.scenario == label]
+        scenarios.append(compare.scenario_runs(
+            label, sc.name, "memory", sc.branch, len(outputs),
+            ((o.replicate, o.seed, np.datetime64(o.start, "D") + np.arange(len(o.values)),
+              dict(zip(o.metrics, o.values.T, strict=True)), o.owner_is_gang)
+             for o in reversed(outputs))))  # in any order
+    in_memory = compare.compare_runs(scenarios, "base", [DATE], 0.7)
+    assert in_memory.records == comparison.records
+    assert compare.csv_text(in_memory) == compare.csv_text(comparison)

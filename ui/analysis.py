@@ -14,15 +14,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sim import compare, geography, report
 from sim.compare import COMPARED, INTERVAL, Outcome, ScenarioRuns, fmt
-from sim.results import ResultsDir, RunOutput
 from ui.runner import Job, RunResult, snapshot_dates
 
 # Lower is better for these outcomes; for troops and money, "better" is a matter of view.
@@ -32,26 +29,23 @@ WEEK = 7
 
 
 def runs_of(job: Job, label: str, name: str | None = None) -> ScenarioRuns | None:
-    """The finished replicates of `label` as `sim.compare` holds them (None if none yet)."""
-    done = job.done(label)
+    """The finished replicates of `label` as `sim.compare` holds them, with every metric (None if
+    none yet)."""
+    done = sorted(job.done(label).items())
     if not done:
         return None
-    order = sorted(done)
-    first: RunResult = done[order[0]]
     s = job.scenarios[label]
-    values = np.stack([done[i].values for i in order])  # replicates x days x metrics
-    metrics = {m: values[:, :, k] for k, m in enumerate(first.metrics)}
-    held = np.mean([done[i].held()[-1] for i in order], axis=0)
-    dates = np.datetime64(s.start, "D") + np.arange(values.shape[1])
-    return ScenarioRuns(label, name or s.name, Path("haiti-sim app"), s.branch, dates,
-                        np.array(order), np.array([job.seeds[i] for i in order]), metrics, held)
+    return compare.scenario_runs(
+        label, name or s.name, "haiti-sim app", s.branch, len(done), _as_runs(done),
+        keep=done[0][1].metrics)
 
 
-def origin_of(runs: list[ScenarioRuns]) -> dt.date:
-    """Where cumulative outcomes count from: the earliest branch, else the earliest start (as
-    `haiti-sim compare` does)."""
-    branches = [r.branch for r in runs if r.branch is not None]
-    return min(branches) if branches else min(r.dates[0].astype(dt.date) for r in runs)
+def _as_runs(done: list[tuple[int, RunResult]]):
+    """The app's results as `compare.scenario_runs` takes them."""
+    for i, run in done:
+        dates = np.datetime64(run.start, "D") + np.arange(len(run.values))
+        yield i, run.seed, dates, dict(zip(run.metrics, run.values.T, strict=True)), (
+            run.held()[-1])
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float] | None:
@@ -230,36 +224,17 @@ def series_csv(job: Job, labels: dict[str, str]) -> bytes:
 def comparison(job: Job, labels: dict[str, str], reference: str | None = None,
                dates: list[dt.date] | None = None) -> compare.Comparison:
     """`haiti-sim compare` of the job's finished runs (`labels`: job label -> file-safe name)."""
-    with tempfile.TemporaryDirectory(prefix="haiti-sim-app-") as tmp:
-        results = ResultsDir(tmp)
-        manifest_runs = []
-        for label, name in labels.items():
-            for i, run in sorted(job.done(label).items()):
-                results.write_run(RunOutput(name, i, run.seed, run.start, run.metrics,
-                                            run.values, run.held()[-1]))
-                manifest_runs.append({"scenario": name, "replicate": i, "seed": run.seed,
-                                      "status": "done", "error": None, "traceback": None})
-        plan = {"replicates": len(job.seeds), "base_seed": job.seeds[0], "overrides": {},
-                "scenarios": [{
-                    "label": name, "name": job.scenarios[label].name,
-                    "start": job.scenarios[label].start.isoformat(),
-                    "end": job.scenarios[label].end.isoformat(),
-                    "branch": (job.scenarios[label].branch.isoformat()
-                               if job.scenarios[label].branch else None),
-                } for label, name in labels.items()]}
-        results.write_manifest({"format": 1, "command": "app", "plan": plan, "runs": manifest_runs,
-                                "status": "complete"})
-        result = compare.compare([tmp], labels.get(reference) if reference else None, dates)
-    for s in result.scenarios:
-        s.directory = Path("haiti-sim app")
-    return result
+    scenarios = []
+    for label, name in labels.items():
+        done = sorted(job.done(label).items())
+        s = job.scenarios[label]
+        scenarios.append(compare.scenario_runs(name, s.name, "haiti-sim app", s.branch,
+                                               len(done), _as_runs(done)))
+    return compare.compare_runs(scenarios, labels.get(reference) if reference else None, dates)
 
 
 def comparison_csv(c: compare.Comparison) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "comparison.csv"
-        compare.write_csv(c, path)
-        return path.read_bytes()
+    return compare.csv_text(c).encode()
 
 
 def report_html(c: compare.Comparison) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sim import compare
 from sim.compare import COMPARED, tables
 from ui import analysis, charts, library, session
 from ui.library import slug
@@ -136,7 +137,7 @@ if not runs:
     st.info("The first replicates are running; results appear as each one finishes.")
     st.stop()
 ref = next((r for r in runs if r.label == run.reference), runs[0])
-origin = analysis.origin_of(runs)
+origin = compare.origin(runs)
 st.markdown(f"Reference: **{ref.label}** ({ref.name}). Totals since {origin}. Lines: median "
             "over replicates; bands: 90% interval.")
 

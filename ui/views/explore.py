@@ -13,6 +13,7 @@ import time
 
 import streamlit as st
 
+from sim import compare
 from sim.compare import (
     CAPITAL_AREA,
     CAPITAL_POPULATION,
@@ -193,7 +194,7 @@ def show_results(run: Run) -> None:
         return
     ref = analysis.runs_of(job, "reference") if run.reference else None
     both = [cur] + ([ref] if ref is not None else [])
-    origin = analysis.origin_of(both)
+    origin = compare.origin(both)
     against = f" Differences (arrows) are against **{ref.name}**, paired by seed." if ref else ""
     st.markdown(f"**{cur.name}**: median over {len(cur.replicates)} replicates at "
                 f"{cur.end}; totals since {origin}.{against}")
