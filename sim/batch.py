@@ -292,12 +292,32 @@ def _start_worker(batch_pid: int) -> None:
 
 
 def _exit_after(pid: int) -> None:
+    started = _process_stat(pid)
     while True:
         time.sleep(1)
+        if not _same_process_alive(pid, started):
+            os._exit(1)
+
+
+def _process_stat(pid: int) -> list[str] | None:
+    """A process's /proc stat fields from the state on (Linux), or None if there is none."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _same_process_alive(pid: int, started: list[str] | None) -> bool:
+    """Whether the batch still runs: on Linux, a live (not zombie) process with the batch's start
+    time, so a reused pid is not taken for it; elsewhere, any process with that pid."""
+    if started is None:
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(1)
+        except OSError:  # no such process, or one of another user's has the pid now
+            return False
+        return True
+    now = _process_stat(pid)
+    return now is not None and now[0] != "Z" and now[19] == started[19]
 
 
 @contextlib.contextmanager

@@ -403,7 +403,8 @@ def _gang_violence(owner, residents, rate, stream):
         g = owner[c]
         if g < 0 or left[g] == 0 or residents[c] <= 0:
             continue
-        share = residents[c] / people[g]  # of the people in the group's cells not yet visited
+        # of the people in the group's cells not yet visited (all of them, when rounding leaves 0)
+        share = residents[c] / people[g] if people[g] > 0 else 1.0
         people[g] -= residents[c]
         k = left[g]
         if share < 1 - 1e-12:

@@ -62,6 +62,8 @@ def below(state, n) -> int:
 @kernel
 def poisson(state, lam) -> int:
     """A Poisson draw with mean `lam` (numpy's methods: multiplication below 10, PTRS above)."""
+    if lam != lam:
+        raise ValueError("a Poisson mean is NaN")
     if lam <= 0:
         return 0
     if lam < 10:
@@ -79,6 +81,8 @@ def poisson(state, lam) -> int:
         u = uniform(state) - 0.5
         v = uniform(state)
         us = 0.5 - abs(u)
+        if us == 0:  # the one draw (u = -0.5) that the next line cannot take
+            continue
         k = math.floor((2 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
             return k

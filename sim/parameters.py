@@ -330,8 +330,9 @@ GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _DECLARED))
 
 
 def defaults() -> dict[str, float]:
-    """The default value of every parameter."""
-    return {name: p.default for name, p in PARAMS.items()}
+    """The default value of every parameter, as a float like every value `check_value` passes:
+    one type per parameter keeps the model's compiled kernels to one version each."""
+    return {name: float(p.default) for name, p in PARAMS.items()}
 
 
 def check_value(name: str, value: object) -> float:

@@ -126,5 +126,6 @@ def _step(owner, residents, displaced_from, hosted, days_secure, cleared_age, is
             displaced_from[c] -= back
             residents[c] += back
             back_total += back
-    if back_total > 0:
-        hosted *= 1 - back_total / hosted.sum()
+    hosted_total = hosted.sum()
+    if back_total > 0 and hosted_total > 0:
+        hosted *= 1 - back_total / hosted_total

@@ -64,8 +64,10 @@ def test_poisson_probabilities_match_the_distribution():
     assert np.abs(observed - pmf).max() < 0.004
 
 
-def test_a_zero_mean_draws_zero():
+def test_a_zero_mean_draws_zero_and_a_nan_mean_is_an_error():
     assert (_poissons(jit.stream(np.random.SeedSequence(4)), 0.0, 100) == 0).all()
+    with pytest.raises(ValueError, match="NaN"):  # rather than looping for ever
+        jit.poisson(jit.stream(np.random.SeedSequence(4)), float("nan"))
 
 
 def test_below_covers_its_range_evenly():
