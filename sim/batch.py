@@ -5,8 +5,8 @@ Common random numbers. Replicate i of every scenario in a batch runs with the se
 independent stream per process (setup, economy, combat...) from that seed with numpy's
 SeedSequence (see `sim.model` and `sim.jit`), so neighbouring integers give unrelated streams,
 and two scenarios of the same replicate draw the same numbers wherever their policies do not make
-them diverge: the paired difference between scenarios is the policy's effect, not noise. `haiti-sim run X --seed S`
-reproduces replicate S - base_seed of a batch exactly.
+them diverge: the paired difference between scenarios is the policy's effect, not noise.
+`haiti-sim run X --seed S` reproduces replicate S - base_seed of a batch exactly.
 
 Shared histories. Policy scenarios that branch from the same history (same start, branch date,
 events before the branch, parameters at the start, and seed) share it exactly, so each replicate
