@@ -266,7 +266,7 @@ class Comparison:
         return mine, theirs
 
 
-def _interval(values: np.ndarray) -> tuple[float | None, float | None, float | None]:
+def interval(values: np.ndarray) -> tuple[float | None, float | None, float | None]:
     """Median, 5th and 95th percentiles over replicates; None where undefined."""
     values = values[np.isfinite(values)]
     if not len(values):
@@ -338,10 +338,10 @@ def _distribution_records(c: Comparison) -> list[dict]:
                 day = s.day(date)
                 ref_day = c.reference.day(date)  # paired on the same day, even at "end"
                 level = values[:, day] if day is not None else np.array([])
-                median, low, high = _interval(level)
+                median, low, high = interval(level)
                 diff = (None, None, None)
                 if s is not c.reference and day is not None and ref_day is not None:
-                    diff = _interval(values[mine, day] - ref_values[theirs, ref_day])
+                    diff = interval(values[mine, day] - ref_values[theirs, ref_day])
                 records.append({
                     "kind": "distribution", "outcome": outcome.key, "scenario": s.label,
                     "at": at, "date": date.isoformat(), "replicates": len(level),

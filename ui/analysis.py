@@ -49,11 +49,9 @@ def _as_runs(done: list[tuple[int, RunResult]]):
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float] | None:
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return None
-    low, high = np.percentile(values, INTERVAL)
-    return float(np.median(values)), float(low), float(high)
+    """`compare.interval` (median, 5th and 95th percentiles), or None if no value is finite."""
+    level = compare.interval(values)
+    return None if level[0] is None else level
 
 
 @dataclass
