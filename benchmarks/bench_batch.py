@@ -27,9 +27,9 @@ from pathlib import Path
 
 import mesa
 
-from sim import scenario
-from sim.model import HaitiModel
-from sim.results import ResultsDir
+from sim.model import scenario
+from sim.model.world import HaitiModel
+from sim.running.results import ResultsDir
 
 ROOT = Path(__file__).resolve().parents[1]
 HISTORY = ROOT / "scenarios" / "history.yaml"

@@ -17,8 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
-from sim import scenario
-from sim.model import HaitiModel
+from sim.model import scenario
+from sim.model.world import HaitiModel
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 DAYS = 730

@@ -1,8 +1,9 @@
 """Regenerate the generated parts of docs/odd.md: the parameter table and the validation table.
 
-The parameter table comes from `sim.parameters.markdown_table()`; the validation table runs the
+The parameter table comes from `sim.model.parameters.markdown_table()`; the validation table runs
+the
 historical scenario (`scenarios/history.yaml`) for several replicates and sets the median and 90%
-interval of each simulated figure beside the observed one (`sim.validation`). Run after any
+interval of each simulated figure beside the observed one (`sim.analysis.validation`). Run after any
 change of mechanism or default, in the same commit:
 
     python scripts/update_docs.py [--replicates 20]
@@ -17,9 +18,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sim import scenario, validation
-from sim.model import HaitiModel
-from sim.parameters import markdown_table
+from sim.analysis import validation
+from sim.model import scenario
+from sim.model.parameters import markdown_table
+from sim.model.world import HaitiModel
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "odd.md"

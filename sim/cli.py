@@ -1,6 +1,7 @@
 """The `haiti-sim` command line: run, batch, compare, validate scenario files, list parameters.
 
-A thin layer: it parses arguments, calls `sim.batch`, `sim.compare` and `sim.report`, and prints.
+A thin layer: it parses arguments, calls `sim.running.batch`, `sim.analysis.compare` and
+`sim.analysis.report`, and prints.
 Mistakes by users (a bad scenario file, an unknown or out-of-range `--set`, a missing directory)
 print one message to stderr and exit with status 2, never a traceback; a run that fails inside
 the model is a bug, and keeps its traceback.
@@ -16,11 +17,13 @@ import textwrap
 import time
 from pathlib import Path
 
-from sim import batch, compare, report, scenario
-from sim.parameters import GROUPS, PARAMS
-from sim.progress import DaysBar
-from sim.results import ResultsDir, package_version
-from sim.scenario import ScenarioError
+from sim.analysis import compare, report
+from sim.model import scenario
+from sim.model.parameters import GROUPS, PARAMS
+from sim.model.scenario import ScenarioError
+from sim.running import batch
+from sim.running.progress import DaysBar
+from sim.running.results import ResultsDir, package_version
 
 USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError)
 EXIT_USER_ERROR = 2

@@ -24,10 +24,10 @@ os.environ["HAITI_SIM_APP_PREWARM"] = "0"  # the server's background warm-up wou
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from sim import scenario as scenario_file  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
-from sim.parameters import PARAMS  # noqa: E402
-from sim.scenario import ScenarioError  # noqa: E402
+from sim.model import scenario as scenario_file  # noqa: E402
+from sim.model.parameters import PARAMS  # noqa: E402
+from sim.model.scenario import ScenarioError  # noqa: E402
 from ui import analysis, library, maps, runner, state  # noqa: E402
 from ui.controls import KEY  # noqa: E402
 
@@ -446,8 +446,9 @@ def short_scenario(**parameters):
 
 
 def test_runner_gives_the_command_lines_numbers(pool):
-    """Same scenario and seed: the app's run equals `sim.batch.run_replicate`'s (the CLI's)."""
-    from sim.batch import run_replicate
+    """Same scenario and seed: the app's run equals `sim.running.batch.run_replicate`'s (the
+    CLI's)."""
+    from sim.running.batch import run_replicate
 
     s = short_scenario(police_intake_per_year=1500)
     job = runner.wait(pool.submit([("s", s)], [5, 6]))

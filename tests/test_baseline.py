@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import scenario
-from sim.model import HaitiModel
+from sim.model import scenario
+from sim.model.world import HaitiModel
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_FILE = Path(__file__).with_name("baseline.json")

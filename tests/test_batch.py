@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import batch, scenario
-from sim.model import HaitiModel
-from sim.results import ResultsDir
+from sim.model import scenario
+from sim.model.world import HaitiModel
+from sim.running import batch
+from sim.running.results import ResultsDir
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 
@@ -265,7 +266,7 @@ def test_history_key_separates_different_histories():
 
 
 def test_a_failed_write_leaves_neither_a_file_nor_a_partial_one(tmp_path, monkeypatch):
-    from sim import results
+    from sim.running import results
 
     def disk_full(table, fh, **kwargs):
         fh.write(b"PAR1 half a file")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.parameters import PARAMS
-from sim.results import ResultsDir
+from sim.model.parameters import PARAMS
+from sim.running.results import ResultsDir
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import batch, compare, report
-from sim.results import ResultsDir
+from sim.analysis import compare, report
+from sim.running import batch
+from sim.running.results import ResultsDir
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 BRANCH, END = dt.date(2023, 3, 1), dt.date(2023, 5, 31)

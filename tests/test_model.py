@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import combat, scenario
-from sim.model import HaitiModel
-from sim.parameters import PARAMS
+from sim.model import combat, scenario
+from sim.model.parameters import PARAMS
+from sim.model.world import HaitiModel
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

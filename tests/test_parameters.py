@@ -1,4 +1,5 @@
-"""The parameter table (sim.parameters): every row is well formed and `check_value` enforces it.
+"""The parameter table (sim.model.parameters): every row is well formed and `check_value` enforces
+it.
 
 The table generates YAML validation, CLI options and sliders, so a malformed row (a default outside
 its range, a missing unit, an unsourced number) would surface everywhere at once; these tests catch
@@ -11,7 +12,7 @@ import math
 
 import pytest
 
-from sim.parameters import MANDATES, PARAMS, check_value, defaults, markdown_table
+from sim.model.parameters import MANDATES, PARAMS, check_value, defaults, markdown_table
 
 ALL = list(PARAMS.values())
 IDS = [p.name for p in ALL]

@@ -1,4 +1,4 @@
-"""The compiled random streams (`sim.jit`): right distributions, reproducible, copyable.
+"""The compiled random streams (`sim.model.jit`): right distributions, reproducible, copyable.
 
 Every draw of the daily model comes from these streams, so a biased uniform or a Poisson with the
 wrong mean would bias every outcome without failing any other test.
@@ -10,7 +10,7 @@ import numba
 import numpy as np
 import pytest
 
-from sim import jit
+from sim.model import jit
 
 
 @numba.njit

@@ -1,4 +1,5 @@
-"""Scenario files (sim.scenario): the shipped files resolve as documented, and every user mistake
+"""Scenario files (sim.model.scenario): the shipped files resolve as documented, and every user
+mistake
 is one ScenarioError that names the file and the field and says what is allowed.
 
 Files are treated as untrusted input, so the refusals of YAML tags, aliases, deep nesting and
@@ -14,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.parameters import PARAMS
-from sim.scenario import (
+from sim.model.parameters import PARAMS
+from sim.model.scenario import (
     DEFAULT_BRANCH,
     MAX_DEPTH,
     MAX_FILE_BYTES,

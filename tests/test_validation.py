@@ -1,4 +1,5 @@
-"""The observed targets (`sim.validation`): they name real metrics and read the right days."""
+"""The observed targets (`sim.analysis.validation`): they name real metrics and read the right
+days."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import datetime as dt
 
 import numpy as np
 
-from sim import validation
-from sim.geography import load
-from sim.outcomes import metric_names
+from sim.analysis import validation
+from sim.model.geography import load
+from sim.model.outcomes import metric_names
 
 
 def test_every_target_names_a_recorded_metric():

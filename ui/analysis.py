@@ -2,9 +2,12 @@
 to the reference, per-department and per-road tables, the maps' monthly frames, and the comparison
 tables and HTML report of `haiti-sim compare`.
 
-The outcomes, their labels, units and formatting are `sim.compare`'s (`COMPARED`, `fmt`), and the
-comparison tables, CSV and report are made by `sim.compare` and `sim.report` themselves, so the
-app and the command line never disagree. `comparison` is an adapter: `sim.compare` reads results
+The outcomes, their labels, units and formatting are `sim.analysis.compare`'s (`COMPARED`, `fmt`),
+and the
+comparison tables, CSV and report are made by `sim.analysis.compare` and `sim.analysis.report`
+themselves, so the
+app and the command line never disagree. `comparison` is an adapter: `sim.analysis.compare` reads
+results
 directories, so the job's runs are written to a temporary one first (requested of sim/: a
 `compare` entry point taking in-memory runs would remove the round trip).
 """
@@ -18,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import compare, geography, report
-from sim.compare import COMPARED, INTERVAL, Outcome, ScenarioRuns, fmt
+from sim.analysis import compare, report
+from sim.analysis.compare import COMPARED, INTERVAL, Outcome, ScenarioRuns, fmt
+from sim.model import geography
 from ui.runner import Job, RunResult, snapshot_dates
 
 # Lower is better for these outcomes; for troops and money, "better" is a matter of view.
@@ -29,7 +33,8 @@ WEEK = 7
 
 
 def runs_of(job: Job, label: str, name: str | None = None) -> ScenarioRuns | None:
-    """The finished replicates of `label` as `sim.compare` holds them, with every metric (None if
+    """The finished replicates of `label` as `sim.analysis.compare` holds them, with every metric
+    (None if
     none yet)."""
     done = sorted(job.done(label).items())
     if not done:
@@ -205,7 +210,8 @@ def map_frames(job: Job, label: str) -> MapFrames | None:
 # ------------------------------------------------------------------------------ files
 def series_csv(job: Job, labels: dict[str, str]) -> bytes:
     """Every finished run's daily outcomes: one row per scenario, replicate and day, one column
-    per metric (stocks at the end of the day, flows over the day, as `sim.outcomes` records)."""
+    per metric (stocks at the end of the day, flows over the day, as `sim.model.outcomes`
+    records)."""
     out = io.StringIO()
     writer = None
     for label, name in labels.items():

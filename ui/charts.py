@@ -1,5 +1,6 @@
 """Time series charts: the median over replicates as a line and the 90% interval as a band, for one
-or several scenarios, with the branch date marked. Colours are the HTML report's (`sim.report`), so
+or several scenarios, with the branch date marked. Colours are the HTML report's
+(`sim.analysis.report`), so
 a scenario keeps its colour from the app to the report.
 """
 
@@ -10,7 +11,7 @@ import datetime as dt
 import numpy as np
 import plotly.graph_objects as go
 
-from sim.report import PALETTE
+from sim.analysis.report import PALETTE
 
 UNIT_FORMAT = {"share": ".0%", "usd": "$,.0f", "people": ",.0f", "troops": ",.0f",
                "roads": ",.0f"}

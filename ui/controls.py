@@ -1,4 +1,5 @@
-"""The lever widgets, generated from the parameter table (`sim.parameters.PARAMS`), and the editor
+"""The lever widgets, generated from the parameter table (`sim.model.parameters.PARAMS`), and the
+editor
 of timed events.
 
 Nothing here names a parameter: a parameter added to, or re-ranged in, the table shows up here with
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from sim.parameters import GROUPS, PARAMS, Param
+from sim.model.parameters import GROUPS, PARAMS, Param
 from ui.library import INITIAL_STATE, EventRow, Source, format_value
 
 KEY = "lever."

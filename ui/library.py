@@ -1,7 +1,7 @@
 """Scenario sources for the app (library files, uploads, runs of this session) and the settings a
 user makes on top of one, written back as a scenario file the command line runs unchanged.
 
-Everything the app runs goes through `scenario_text` and then `sim.scenario.from_text`: the
+Everything the app runs goes through `scenario_text` and then `sim.model.scenario.from_text`: the
 settings become a YAML file first, and the file is what runs. So the file a user downloads is, by
 construction, the scenario they saw (and `tests/test_app.py` round-trips it).
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from sim import scenario as scenario_file
-from sim.parameters import PARAMS
-from sim.scenario import Event, Scenario, ScenarioError, ScenarioSpec, apply_event
+from sim.model import scenario as scenario_file
+from sim.model.parameters import PARAMS
+from sim.model.scenario import Event, Scenario, ScenarioError, ScenarioSpec, apply_event
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

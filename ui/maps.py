@@ -21,7 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from sim import geography
+from sim.model import geography
 from ui.analysis import MapFrames
 
 ATTRIBUTION = "Boundaries: OCHA / CNIGS"

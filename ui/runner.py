@@ -5,7 +5,8 @@ would slow every tab the server answers. One pool of processes serves all sessio
 (round robin, one replicate at a time), so a long job in one tab does not starve another.
 
 Why one task per replicate: the scenarios of a job that share a history (policy scenarios
-branching from `history.yaml`, same seed) simulate it once and fork, as `sim.batch.run_replicate`
+branching from `history.yaml`, same seed) simulate it once and fork, as
+`sim.running.batch.run_replicate`
 does; the history at the branch is also kept (pickled) in a bounded cache, so moving a slider and
 running again only simulates the years after the branch.
 
@@ -35,8 +36,8 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from sim.batch import default_workers, history_key
-from sim.scenario import Scenario
+from sim.model.scenario import Scenario
+from sim.running.batch import default_workers, history_key
 
 RunKey = tuple
 CACHE_BYTES = int(os.environ.get("HAITI_SIM_APP_CACHE_MB", "512")) * 2**20
@@ -126,7 +127,7 @@ def simulate(task_id: int, items: list[tuple[RunKey, Scenario]], seed: int,
     `histories` holds pickled models at the branch date (with the snapshots taken before it) for
     the history keys the parent already has; the ones simulated here are returned to be cached.
     """
-    from sim.model import HaitiModel  # in the worker only: the parent never builds a model
+    from sim.model.world import HaitiModel  # in the worker only: the parent never builds a model
 
     groups: dict[Hashable, list[tuple[RunKey, Scenario]]] = {}
     for key, s in items:
@@ -304,7 +305,7 @@ class Runner:
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["sim.worker", "ui.runner"])
+            context.set_forkserver_preload(["sim.running.worker", "ui.runner"])
             self.progress_queue = context.Queue()
             self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=context,
                                                initializer=_init_worker,

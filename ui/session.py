@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from sim.scenario import Scenario, ScenarioError
+from sim.model.scenario import Scenario, ScenarioError
 from ui import library
 from ui.library import Source
 from ui.runner import Job, Runner, shutdown

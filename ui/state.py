@@ -17,8 +17,8 @@ import datetime as dt
 import zlib
 from dataclasses import dataclass, field
 
-from sim.parameters import PARAMS, check_value
-from sim.scenario import MAX_FILE_BYTES
+from sim.model.parameters import PARAMS, check_value
+from sim.model.scenario import MAX_FILE_BYTES
 from ui.library import EventRow, Settings
 
 DEFAULT_SCENARIO = "status_quo.yaml"

@@ -1,13 +1,14 @@
 """Compare several scenarios: library files, uploads and this session's runs, overlaid, with paired
-differences to a reference and the tables of `haiti-sim compare` (made by `sim.compare` itself).
+differences to a reference and the tables of `haiti-sim compare` (made by `sim.analysis.compare`
+itself).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from sim import compare
-from sim.compare import COMPARED, tables
+from sim.analysis import compare
+from sim.analysis.compare import COMPARED, tables
 from ui import analysis, charts, library, session
 from ui.library import slug
 from ui.session import Run

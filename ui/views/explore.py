@@ -13,8 +13,8 @@ import time
 
 import streamlit as st
 
-from sim import compare
-from sim.compare import (
+from sim.analysis import compare
+from sim.analysis.compare import (
     CAPITAL_AREA,
     CAPITAL_POPULATION,
     DISPLACED,
@@ -25,7 +25,7 @@ from sim.compare import (
     ROADS_CUT,
     TROOPS,
 )
-from sim.scenario import ScenarioError
+from sim.model.scenario import ScenarioError
 from ui import analysis, charts, controls, library, maps, runner, session, state
 from ui.library import Settings, slug
 from ui.session import Run

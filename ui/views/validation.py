@@ -1,7 +1,8 @@
 """The model against the observed record: the documentation's validation table, and the historical
 scenario run here, on demand, with the observed figures drawn over its median and 90% band.
 
-The observed figures are those of `sim.validation`, which the documentation's table is made from.
+The observed figures are those of `sim.analysis.validation`, which the documentation's table is
+made from.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import datetime as dt
 import numpy as np
 import streamlit as st
 
-from sim import validation
-from sim.compare import Outcome, fmt
+from sim.analysis import validation
+from sim.analysis.compare import Outcome, fmt
 from ui import analysis, charts, docs, library, session
 from ui.session import Run
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 
-from sim.model import HaitiModel
-from sim.parameters import defaults
-from sim.scenario import Scenario
+from sim.model.parameters import defaults
+from sim.model.scenario import Scenario
+from sim.model.world import HaitiModel
 
 
 def _load_kernels() -> None:

@@ -4,14 +4,14 @@ Stocks (shares, people, troops) are recorded as the state at the end of the day;
 kidnapped, money spent, engagements) as the day's amount, so yearly totals are sums. Metric names
 are flat strings; per-department and per-road metrics are `name.Department` / `road_cut.RN1`.
 The long-form table (scenario, replicate, date, metric, value) that runs and batches write is
-built from these arrays by `sim.results`.
+built from these arrays by `sim.running.results`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.geography import ROAD_NAMES
+from sim.model.geography import ROAD_NAMES
 
 STOCKS = (
     "capital_gang_share_area", "capital_gang_share_population", "gang_controlled_population",

@@ -10,7 +10,7 @@ unpaired intervals); and probabilities of events. Cumulative outcomes (killed, m
 from the comparison's origin: the earliest branch date among the scenarios.
 
 Results are returned as plain records (for the CSV) and as `TextTable`s that the command line
-prints and `sim.report` renders as HTML, so both show the same numbers.
+prints and `sim.analysis.report` renders as HTML, so both show the same numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.results import ResultsDir, RunOutput
+from sim.running.results import ResultsDir, RunOutput
 
 INTERVAL = (5.0, 95.0)  # percentiles of the 90% interval
 

@@ -2,7 +2,7 @@
 
 Everything is drawn here as inline SVG, with no script, stylesheet, font or image fetched from
 anywhere: the file opens offline in any browser, can be mailed or archived as is, and shows the
-same numbers as the command line because it renders the same `sim.compare` tables.
+same numbers as the command line because it renders the same `sim.analysis.compare` tables.
 """
 
 from __future__ import annotations
@@ -14,9 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import geography
-from sim.compare import COMPARED, INTERVAL, Comparison, Outcome, TextTable, fmt, header, tables
-from sim.results import package_version
+from sim.analysis.compare import (
+    COMPARED,
+    INTERVAL,
+    Comparison,
+    Outcome,
+    TextTable,
+    fmt,
+    header,
+    tables,
+)
+from sim.model import geography
+from sim.running.results import package_version
 
 # Tableau 10: distinct for up to ten scenarios, readable by most colour-blind people.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",

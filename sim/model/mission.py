@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import mesa
 
-from sim.parameters import DONORS, MANDATES
+from sim.model.parameters import DONORS, MANDATES
 
 UN_PEACEKEEPING = MANDATES.index("un_peacekeeping")
 

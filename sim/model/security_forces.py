@@ -3,7 +3,7 @@
 Each is one Mesa agent holding its headcount; what changes daily is strength (intake of new
 classes, attrition that grows with gang control and with unpaid salaries, combat deaths) and how
 much of it is available. Where the forces stand is decided by the model's deployment (see
-`sim.combat.deploy`), since it depends on the map.
+`sim.model.combat.deploy`), since it depends on the map.
 """
 
 from __future__ import annotations

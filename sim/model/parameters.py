@@ -6,7 +6,7 @@ so a parameter added here appears everywhere and a range changed here is enforce
 
 A default either cites a source (the row of the observed data it was read from, in
 sim/data/observed/) or begins with "assumption:" and says why that value was chosen; docs/odd.md
-renders the same table (see `sim.parameters.markdown_table`).
+renders the same table (see `sim.model.parameters.markdown_table`).
 """
 
 from __future__ import annotations

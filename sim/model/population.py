@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.combat import STATE
-from sim.jit import kernel
+from sim.model.combat import STATE
+from sim.model.jit import kernel
 
 
 @dataclass

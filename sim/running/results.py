@@ -218,7 +218,7 @@ class ResultsDir:
 
     def read_series(self) -> pa.Table:
         """Every finished run's long-form table in one Table (all in memory: for small results;
-        `sim.compare` reads run by run instead)."""
+        `sim.analysis.compare` reads run by run instead)."""
         tables = [pq.read_table(self.series_path(r["scenario"], r["replicate"]))
                   for r in self.done_runs()]
         return pa.concat_tables(tables) if tables else SERIES_SCHEMA.empty_table()

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.jit import kernel, poisson
+from sim.model.jit import kernel, poisson
 
 if TYPE_CHECKING:
-    from sim.geography import Geography
+    from sim.model.geography import Geography
 
 # Alliance ids. G9 and G-Pep fought each other until they joined as Viv Ansanm (22 Sep 2023);
 # groups "linked to Viv Ansanm" join it then too. Every independent group gets an id of its own.

@@ -3,7 +3,7 @@
 Common random numbers. Replicate i of every scenario in a batch runs with the seed
 `base_seed + i` (the base seed is `--seed`, or the first scenario's `seed:`). The model spawns one
 independent stream per process (setup, economy, combat...) from that seed with numpy's
-SeedSequence (see `sim.model` and `sim.jit`), so neighbouring integers give unrelated streams,
+SeedSequence (see `sim.model` and `sim.model.jit`), so neighbouring integers give unrelated streams,
 and two scenarios of the same replicate draw the same numbers wherever their policies do not make
 them diverge: the paired difference between scenarios is the policy's effect, not noise.
 `haiti-sim run X --seed S` reproduces replicate S - base_seed of a batch exactly.
@@ -14,7 +14,8 @@ simulates that history once and forks one model per policy at the branch (`Haiti
 Scenarios without a branch, or whose history differs, run from their start.
 
 Unit of work. One replicate (its histories and all their forks) is one task; it returns compact
-numpy arrays (`sim.results.RunOutput`) to this process, which writes them to disk and drops them,
+numpy arrays (`sim.running.results.RunOutput`) to this process, which writes them to disk and drops
+them,
 so memory stays flat however many runs a batch has. Tasks go to a local process pool by default,
 to a Dask cluster with `scheduler=`, or run in this process with one worker; the same function
 runs in each, so the results are identical.
@@ -42,19 +43,18 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim import scenario as scenario_file
-from sim.progress import RunsBar
-from sim.results import ResultsDir, RunOutput, package_version
-from sim.scenario import Scenario
+from sim.model import scenario as scenario_file
+from sim.model.scenario import Scenario
+from sim.running.progress import RunsBar
+from sim.running.results import ResultsDir, RunOutput, package_version
 
 MANIFEST_FORMAT = 1
 SEED_RULE = "replicate i of every scenario runs with seed base_seed + i (common random numbers)"
 LABEL_PATTERN = re.compile(r"[\w.-]+")
 TASKS_PER_WORKER = 10
-# Modules that run or analyse the model without changing its results: editing them does not stop
-# a batch from being resumed (any other file of the package does, see `model_fingerprint`).
-RUNNER_FILES = frozenset({"cli.py", "results.py", "batch.py", "compare.py", "report.py",
-                          "progress.py"})
+# What changes results: the model sub-package and its data. Editing how runs are scheduled,
+# stored or analysed (sim.running, sim.analysis, the CLI) does not stop a batch from resuming.
+MODEL_PARTS = ("model", "data")
 
 
 class BatchError(ValueError):
@@ -62,12 +62,15 @@ class BatchError(ValueError):
 
 
 def model_fingerprint() -> str:
-    """sha256 of the model's code and data, so a resume cannot mix two versions of the model."""
-    root = Path(__file__).parent
+    """sha256 of the model's code and data (every file of `sim.model` and `sim.data`), so a
+    resume cannot mix two versions of the model."""
+    root = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if (path.is_file() and path.name not in RUNNER_FILES and "__pycache__" not in path.parts):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for part in MODEL_PARTS:
+        for path in sorted((root / part).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0"
+                              + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -149,7 +152,7 @@ def run_replicate(scenarios: tuple[tuple[str, Scenario], ...], replicate: int, s
     """
     # Imported here, in the worker: the parent only schedules and writes, and the model's imports
     # (Mesa and what it pulls in) would double its memory.
-    from sim.model import HaitiModel
+    from sim.model.world import HaitiModel
 
     groups: dict[tuple, list[tuple[str, Scenario]]] = {}
     for label, s in scenarios:
@@ -326,7 +329,7 @@ def _local_pool(workers: int):
         yield _InProcess(), 1
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.worker"])  # workers start with the model loaded
+    context.set_forkserver_preload(["sim.running.worker"])  # workers start with the model loaded
     # A worker's memory creeps up by about 1 MB a replicate (allocator fragmentation, not live
     # objects); replacing each worker after a few tasks keeps a long batch's memory flat, at the
     # cost of a fork from the preloaded server.

@@ -13,7 +13,7 @@ One step is one day. The schedule of a day, in order:
 7. outcomes are recorded.
 
 Randomness comes from independent streams spawned from the seed, one per process: a numpy
-`Generator` for the setup, and a compiled stream (`sim.jit`) for each of economy, combat,
+`Generator` for the setup, and a compiled stream (`sim.model.jit`) for each of economy, combat,
 violence and consolidation. A change in one process does not reshuffle the draws of the others;
 this is what keeps paired comparisons of scenarios tight (common random numbers).
 The model does no I/O and knows nothing of files or user interfaces.
@@ -27,13 +27,13 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from sim import combat, gangs, geography, jit, population
-from sim.gangs import Gang
-from sim.mission import Mission
-from sim.outcomes import FLOWS, STOCKS, Recorder
-from sim.population import CellState
-from sim.scenario import Event, Scenario, apply_event
-from sim.security_forces import Army, Police
+from sim.model import combat, gangs, geography, jit, population
+from sim.model.gangs import Gang
+from sim.model.mission import Mission
+from sim.model.outcomes import FLOWS, STOCKS, Recorder
+from sim.model.population import CellState
+from sim.model.scenario import Event, Scenario, apply_event
+from sim.model.security_forces import Army, Police
 
 STREAMS = ("economy", "combat", "violence", "consolidation")
 

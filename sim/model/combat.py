@@ -13,7 +13,8 @@ withdrawal, not fights to annihilation; the logistic in the log ratio is the for
 
 Ground changes hands only across the frontier: the directed edges of the cell graph between cells
 of different owners. Each rule below is one compiled pass over those edges or over the day's
-engagements (see `sim.jit`); the Python functions gather the day's scalars and name the results.
+engagements (see `sim.model.jit`); the Python functions gather the day's scalars and name the
+results.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.gangs import UNARMED_MEMBER_POWER
-from sim.jit import below, kernel, poisson, uniform
+from sim.model.gangs import UNARMED_MEMBER_POWER
+from sim.model.jit import below, kernel, poisson, uniform
 
 STATE = -1  # owner value of cells not held by a gang (the state's, or nobody's)
 KEY_SITE_KINDS = ("airport", "seaport", "downtown")

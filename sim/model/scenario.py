@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from sim.parameters import PARAMS, check_value, defaults
+from sim.model.parameters import PARAMS, check_value, defaults
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 12
