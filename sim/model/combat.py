@@ -23,12 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.gangs import UNARMED_MEMBER_POWER
 from sim.model.jit import below, kernel, poisson, uniform
 
 STATE = -1  # owner value of cells not held by a gang (the state's, or nobody's)
 KEY_SITE_KINDS = ("airport", "seaport", "downtown")
-RECENTLY_CLEARED_DAYS = 180
 # Regions of the map for the state's forces (`model.region`): the Port-au-Prince metro, the rest of
 # Artibonite, and the rest of the country.
 METRO, ARTIBONITE, REST = 0, 1, 2
@@ -181,7 +179,8 @@ def engage(model, dep: Deployment, stream: np.ndarray) -> Engagements:
         cells.owner, cells.border, cells.residents, model.region, model.cell_value,
         model.value_floor, geo.edge_ptr, geo.edge_dst,
         gs.effective_alliance(bool(p["viv_ansanm_alliance"])), gs.members, gs.firearms,
-        gs.posture, p["gang_concentration"], p["ally_support_share"],
+        gs.posture, p["gang_concentration"], p["gang_unarmed_member_power"],
+        p["ally_support_share"],
         p["gang_attack_rate"] / 1000, dep.garrison, dep.garrison_power, dep.reserve_power,
         dep.reserve_personnel, dep.operations, p["community_defence_per_1000_residents"] / 1000,
         p["defender_advantage"], p["combat_steepness"], stream)
@@ -219,11 +218,12 @@ def _choose(target, group, score, expected, n_cells, stream):
 
 @kernel
 def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr, edge_dst,
-            alliance, members, firearms, posture, concentration, ally_support, attack_rate,
+            alliance, members, firearms, posture, concentration, unarmed_power, ally_support,
+            attack_rate,
             garrison, garrison_power, reserve_power, reserve_personnel, operations,
             community_per_resident, advantage, steepness, stream):
     # A group fights with `concentration` of its members; a member without a firearm counts for
-    # UNARMED_MEMBER_POWER. An attacker is reinforced by a share of its allies' fighters
+    # `unarmed_power`. An attacker is reinforced by a share of its allies' fighters
     # (coordinated offensives).
     n_gangs, n_alliances = len(members), alliance.max() + 1
     gang_personnel = members * concentration
@@ -231,7 +231,7 @@ def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr,
     coalition_power, coalition_personnel = np.zeros(n_alliances), np.zeros(n_alliances)
     for g in range(n_gangs):
         armed = min(1.0, firearms[g] / max(members[g], 1e-9))
-        gang_power[g] = gang_personnel[g] * (armed + UNARMED_MEMBER_POWER * (1.0 - armed))
+        gang_power[g] = gang_personnel[g] * (armed + unarmed_power * (1.0 - armed))
         coalition_power[alliance[g]] += gang_power[g]
         coalition_personnel[alliance[g]] += gang_personnel[g]
     attack_power = np.empty(n_gangs)
@@ -432,7 +432,7 @@ def consolidate(model, dep: Deployment, stream: np.ndarray) -> None:
     _consolidate(cells.owner, cells.border, cells.residents, cells.cleared_age, dep.garrison,
                  geo.edge_ptr, geo.edge_dst, gs.home, gs.overstretch,
                  p["overstretch_release_per_day"], p["hold_personnel_per_1000_residents"] / 1000,
-                 p["reversion_per_day"], RECENTLY_CLEARED_DAYS, stream)
+                 p["reversion_per_day"], p["recently_cleared_days"], stream)
 
 
 @kernel

@@ -52,9 +52,6 @@ NAMED_GANGS = (
     NamedGang("Gran Grif", VA_AFFILIATE, -72.520, 19.180, 250),
     NamedGang("Kokorat San Ras", -1, -72.650, 19.600, 100),
 )
-# Named groups take at most this share of all members, so a small `gang_members_total` still leaves
-# generic groups some members.
-NAMED_MAX_SHARE = 0.67
 
 # Where generic groups are based (assumption: c.2020 half the gangs were in Port-au-Prince, SNDDR,
 # and most of the rest around it; BINUH counts >=20 armed groups in Lower Artibonite in 2023, i.e.
@@ -62,12 +59,6 @@ NAMED_MAX_SHARE = 0.67
 # with G9 or G-Pep, GI-TOC).
 GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ouest": 0.07}
 GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}
-ROAD_BASE_WEIGHT = 4.0  # assumption: a road cell is five times as likely a base as another
-
-UNARMED_MEMBER_POWER = 0.2  # a member without a firearm counts for a fifth (machetes, lookouts)
-MAX_POSTURE = 1.5
-MIN_ARMED_SHARE = 0.8  # a group recruits only while it can arm this share of its members
-RAID_POSTURE = 0.25  # share of its tempo a group keeps when it has no room to hold more (raids)
 
 
 class GangState:
@@ -111,18 +102,21 @@ def plan(state: GangState, p: dict[str, float]) -> None:
     """Each group decides this week's posture: push when armed, paid and able to hold more ground.
 
     Posture scales the group's attack rate. It is the armed share, times a pay factor that
-    reaches full strength with six months of upkeep in hand (gangs that cannot pay fighters do
-    not attack), times the room left under its coalition's holding capacity (full with a fifth
-    of it spare): a group does not push for ground it cannot keep, though it still raids.
+    reaches full strength with `gang_full_posture_pay_months` of upkeep in hand (half strength
+    with none: gangs that cannot pay fighters attack less), up to `gang_max_posture`, times the
+    room left under its coalition's holding capacity (full with `gang_expand_margin` of it spare,
+    `gang_raid_posture` with none): a group does not push for ground it cannot keep, though it
+    still raids.
     """
     members = state.members
     armed = np.minimum(1.0, state.firearms / np.maximum(members, 1e-9))
     upkeep_month = members * p["gang_upkeep_usd_per_member_per_year"] / 12
     months = np.divide(state.cash_usd, upkeep_month, out=np.full_like(members, 6.0),
                        where=upkeep_month > 0)
-    expand = np.minimum(1.0, np.maximum(1 - state.overstretch, 0.0) / 0.2)
-    posture = np.minimum(MAX_POSTURE, armed * (0.5 + months / 12)) * (
-        RAID_POSTURE + (1 - RAID_POSTURE) * expand)
+    expand = np.minimum(1.0, np.maximum(1 - state.overstretch, 0.0) / p["gang_expand_margin"])
+    raid = p["gang_raid_posture"]
+    posture = np.minimum(p["gang_max_posture"], armed * (
+        0.5 + months / (2 * p["gang_full_posture_pay_months"]))) * (raid + (1 - raid) * expand)
     state.posture = np.where(members >= 1, posture, 0.0)
 
 
@@ -131,13 +125,13 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
     n = int(p["gang_count"])
     total = p["gang_members_total"]
     named = np.array([g.members for g in NAMED_GANGS])
-    named = named * min(1.0, NAMED_MAX_SHARE * total / named.sum())
+    named = named * min(1.0, p["named_gangs_max_share"] * total / named.sum())
     n_generic = n - len(NAMED_GANGS)
     generic_total = total - named.sum()
 
-    region_of_base, bases, alliance = _generic_bases(geo, n_generic, rng)
-    # Generic sizes vary (10-15 to 60-80 members, CNDDR 2019): a lognormal around the mean.
-    sizes = rng.lognormal(0.0, 0.6, n_generic)
+    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p["gang_road_base_weight"],
+                                                     rng)
+    sizes = rng.lognormal(0.0, p["generic_gang_size_spread"], n_generic)
     generic = generic_total * sizes / sizes.sum() if n_generic else np.zeros(0)
 
     members = np.concatenate([named, generic])
@@ -151,11 +145,12 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
     for i, (name, home) in enumerate(zip(names, homes, strict=True)):
         Gang(model, i, name, int(home))
     firearms = members * p["gang_firearms_per_member"]
-    cash = members * p["gang_upkeep_usd_per_member_per_year"] / 4  # three months in hand
+    cash = members * p["gang_upkeep_usd_per_member_per_year"] * (
+        p["gang_initial_cash_months"] / 12)
     return GangState(members, firearms, cash, alliance, np.array(homes, dtype=np.int32))
 
 
-def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
+def _generic_bases(geo: Geography, n: int, road_weight: float, rng: np.random.Generator):
     regions = list(GENERIC_REGION_WEIGHTS)
     weights = np.array(list(GENERIC_REGION_WEIGHTS.values()))
     picks = rng.choice(len(regions), size=n, p=weights / weights.sum())
@@ -169,7 +164,7 @@ def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
             mask = (geo.department == geo.department_index(region)) & ~geo.is_metro
         # Outside the metro, groups settle along the national roads they tax (GI-TOC: checkpoints
         # on RN1 and RN2 are a main income), so road cells weigh more.
-        weight = geo.population * (1.0 if region == "metro" else 1.0 + ROAD_BASE_WEIGHT * (
+        weight = geo.population * (1.0 if region == "metro" else 1.0 + road_weight * (
             geo.road_mask > 0))
         w = np.where(mask & ~used, weight, 0.0)
         if w.sum() <= 0:  # every populated cell already has a base: allow sharing
@@ -185,10 +180,6 @@ def _generic_bases(geo: Geography, n: int, rng: np.random.Generator):
         else:
             alliance.append(-1)
     return labels, bases, alliance
-
-
-# Gangs start at this share of their holding capacity: they grow by recruiting and as people flee.
-INITIAL_FILL = 1.0
 
 
 def rural_weight(p: dict[str, float]) -> float:
@@ -217,7 +208,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     `initial_capital_gang_share` of its cells are held.
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
-    capacity = INITIAL_FILL * members * p["gang_residents_per_member"]
+    capacity = p["gang_initial_fill"] * members * p["gang_residents_per_member"]
     load = control_load(geo.population, geo.is_metro, rural_weight(p))
     held = np.zeros(len(gangs))
     capital_target = int(round(p["initial_capital_gang_share"] * geo.is_capital.sum()))
@@ -266,14 +257,17 @@ def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, is_metro
         p["gang_upkeep_usd_per_member_per_year"] / 365, p["firearm_loss_per_year"] / 365,
         p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"]),
         p["firearm_price_usd"], p["gang_recruits_per_1000_residents_per_year"] / 1000 / 365,
-        p["recruitment_displacement_boost"], p["gang_attrition_per_year"] / 365, stream)
+        p["recruitment_displacement_boost"], p["gang_attrition_per_year"] / 365,
+        p["gang_unpaid_desertion_per_day"], p["gang_arms_budget_share"],
+        p["gang_recruit_cash_days"], p["gang_min_armed_share"], stream)
 
 
 @kernel
 def _economy(members, firearms, cash, overstretch, alliance, owner, residents, is_metro,
              displaced, road_cells, cargo_cells, rural, residents_per_member, kidnap_rate,
              extortion, checkpoint, cargo_income, ransom, upkeep, firearm_loss, supply, price,
-             recruit_rate, displacement_boost, attrition, stream):
+             recruit_rate, displacement_boost, attrition, desertion, arms_budget, recruit_days,
+             min_armed, stream):
     n, n_alliances = len(members), alliance.max() + 1
     load = control_load(residents, is_metro, rural)
     residents_held, displaced_held = np.zeros(n), np.zeros(n)
@@ -307,11 +301,11 @@ def _economy(members, firearms, cash, overstretch, alliance, owner, residents, i
         kidnappings += kidnapped
         cash[g] += (residents_held[g] * extortion + roads_held[g] * checkpoint
                     + cargo_share[g] * cargo_income + kidnapped * ransom - members[g] * upkeep)
-        if cash[g] < 0:  # unpaid members drift away: 1% a day until the group is solvent
-            members[g] *= 0.99
+        if cash[g] < 0:  # unpaid members drift away until the group is solvent
+            members[g] *= 1 - desertion
             cash[g] = 0.0
         firearms[g] *= 1 - firearm_loss
-        want[g] = min(max(members[g] - firearms[g], 0.0), 0.5 * cash[g] / price)
+        want[g] = min(max(members[g] - firearms[g], 0.0), arms_budget * cash[g] / price)
     total_want = want.sum()
     bought_share = min(1.0, supply / total_want) if total_want > 0 else 1.0
     for g in range(n):
@@ -323,9 +317,9 @@ def _economy(members, firearms, cash, overstretch, alliance, owner, residents, i
         people = residents_held[g] + displaced_held[g]
         displaced_share = displaced_held[g] / people if people > 0 else 0.0
         recruits = residents_held[g] * recruit_rate * (1 + displacement_boost * displaced_share)
-        # A recruit must be paid (90 days of upkeep in hand) and armed: a group grows only while
-        # it can arm all but a few of its members.
-        if cash[g] > 90 * upkeep * (members[g] + recruits):
-            members[g] += min(recruits, max(firearms[g] / MIN_ARMED_SHARE - members[g], 0.0))
+        # A recruit must be paid (`recruit_days` of upkeep in hand) and armed: a group grows
+        # only while it can arm all but a few of its members.
+        if cash[g] > recruit_days * upkeep * (members[g] + recruits):
+            members[g] += min(recruits, max(firearms[g] / min_armed - members[g], 0.0))
         members[g] *= 1 - attrition
     return kidnappings

@@ -20,9 +20,25 @@ MANDATES = ("support", "suppression", "un_peacekeeping")
 DONORS = ("us", "canada", "haiti", "un_assessed", "others")
 
 
+# What a parameter is for, which decides when an override takes effect and who may vary it:
+# a lever is a policy choice (in a policy scenario it takes effect at the branch date); an
+# uncertainty is a behavioural quantity not known precisely (it shapes the whole run, history
+# included, and samplers and calibration draw it from its plausible range); an initial value sets
+# the starting state (read once, when the world is built); a constant is a known input or a
+# reference value that only events change (the record's alliances) or nobody varies.
+LEVER, UNCERTAINTY, INITIAL, CONSTANT = ROLES = ("lever", "uncertainty", "initial", "constant")
+PRIORS = ("uniform", "log-uniform")
+
+
 @dataclass(frozen=True)
 class Param:
-    """One declared parameter. `choices` names the values of a categorical parameter (an index)."""
+    """One declared parameter.
+
+    `low`..`high` is the validity range: what the model accepts at all. `plausible` is narrower:
+    the range an uncertainty (or an uncertain starting value) is believed to lie in, with `why`
+    giving the source or reasoning; samplers and calibration draw from it with `prior`. `choices`
+    names the values of a categorical parameter (an index).
+    """
 
     name: str
     default: float
@@ -32,10 +48,39 @@ class Param:
     group: str
     doc: str
     source: str
-    lever: bool = False
+    role: str = UNCERTAINTY
     integer: bool = False
     choices: tuple[str, ...] = ()
-    initial: bool = False  # read once, to build the starting state: cannot change during a run
+    plausible: tuple[float, float] | None = None
+    why: str = ""
+    prior: str = "uniform"
+
+    def __post_init__(self):
+        if self.role not in ROLES or self.prior not in PRIORS:
+            raise ValueError(f"{self.name}: role {self.role!r} or prior {self.prior!r} unknown")
+        if self.role == UNCERTAINTY and self.plausible is None:
+            raise ValueError(f"{self.name}: an uncertainty needs a plausible range")
+        if self.plausible is not None:
+            lo, hi = self.plausible
+            if not (self.low <= lo < hi <= self.high and lo <= self.default <= hi and self.why):
+                raise ValueError(f"{self.name}: plausible range {self.plausible} must lie within "
+                                 f"{self.low:g}..{self.high:g}, hold the default, and say why")
+            if self.prior == "log-uniform" and lo <= 0:
+                raise ValueError(f"{self.name}: a log-uniform prior needs a positive range")
+
+    @property
+    def lever(self) -> bool:
+        return self.role == LEVER
+
+    @property
+    def initial(self) -> bool:
+        """Read once, to build the starting state: cannot change during a run."""
+        return self.role == INITIAL
+
+    @property
+    def uncertain(self) -> bool:
+        """Has a plausible range to sample from: uncertainties and uncertain starting values."""
+        return self.plausible is not None
 
     @property
     def is_assumption(self) -> bool:
@@ -51,191 +96,324 @@ _DECLARED: tuple[Param, ...] = (
     _p("gang_count", 150, 14, 400, "armed groups", "gangs",
        "Armed groups simulated: the named gangs of gangs.csv plus generic groups up to this count.",
        "UN Geneva Sep 2025 (>150); AP Jan 2023 and UN PoE S/2023/674 count ~200 including "
-       "groups too small to hold ground", integer=True, initial=True, lever=True),
+       "groups too small to hold ground", integer=True, role="initial"),
     _p("gang_members_total", 5500, 500, 30000, "armed members", "gangs",
        "Armed gang members nationwide at the start of the run.",
        "assumption: tuned within the reported range: ~3,000 armed men c.2020 (SNDDR), ~5,500 "
        "late 2024 (Sitadel), ~12,000 in 2026 (AyitiIntel), the last two of low reliability",
-       lever=True, initial=True),
+       role="initial", plausible=(3500, 9000),
+       why="reports for 2020-2024 span ~3,000 (SNDDR) to ~5,500 (Sitadel); early 2023 lies "
+           "between, with wide error"),
     _p("gang_firearms_per_member", 0.9, 0.1, 3.0, "firearms per member", "gangs",
        "Firearms held per gang member at the start.",
        "assumption: nearly every member armed; 270,000-500,000 illicit firearms in the country "
        "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs",
-       initial=True, lever=True),
+       role="initial", plausible=(0.6, 1),
+       why="most members armed, some with machetes only; above 1 a group would hold spare guns"),
     _p("gang_residents_per_member", 1100, 50, 5000, "residents per member", "gangs",
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
        "assumption: tuned to the 2023-24 record; ~2.7 M people in the 80% of the capital held by "
-       "gangs (UN PoE S/2023/674) over ~2,000-4,000 members there gives the same order"),
+       "gangs (UN PoE S/2023/674) over ~2,000-4,000 members there gives the same order",
+       plausible=(600, 2000),
+       why="~2.7 M people over ~2,000-4,000 members in the capital gives 675-1,350; widened for "
+           "the rest of the metro", prior="log-uniform"),
     _p("gang_rural_residents_per_member", 150, 10, 5000, "residents per member", "gangs",
        "Residents one member can keep under control outside the metro, where people are spread "
        "over more ground.",
        "assumption: BINUH counts >=20 armed groups controlling RN1 and the settlements along "
        "~80 km "
-       "of Lower Artibonite (Nov 2023), a few hundred thousand people, with ~1,000-1,500 members"),
+       "of Lower Artibonite (Nov 2023), a few hundred thousand people, with ~1,000-1,500 members",
+       plausible=(75, 300),
+       why="a few hundred thousand people along RN1 over ~1,000-1,500 members (BINUH, Nov 2023)",
+       prior="log-uniform"),
     _p("extortion_usd_per_resident_per_year", 25, 0, 200, "USD/resident/year", "gangs",
        "Extortion revenue per resident under a gang's control.",
-       "derived: Viv Ansanm extortion $60-75 M/yr (Crisis Group Dec 2025) over ~2.5-3 M residents"),
+       "derived: Viv Ansanm extortion $60-75 M/yr (Crisis Group Dec 2025) over ~2.5-3 M residents",
+       plausible=(15, 35),
+       why="$60-75 M/yr over 2.5-3 M residents gives 20-30; widened by a quarter"),
     _p("checkpoint_usd_per_day", 300, 0, 8000, "USD/day per road cell", "gangs",
        "Toll revenue per gang-held cell on a national road.",
        "assumption: a quarter of GI-TOC's 'up to $8,000 per day per checkpoint' (Feb 2024), since "
-       "most checkpoints take less than the maximum"),
+       "most checkpoints take less than the maximum",
+       plausible=(100, 2000),
+       why="up to $8,000 a day at the richest checkpoints (GI-TOC); most take far less",
+       prior="log-uniform"),
     _p("cargo_extortion_usd_per_year", 60e6, 0, 200e6, "USD/year", "gangs",
        "Extortion of cargo at the sea port and on RN8 to Malpasse, shared by the gangs holding "
        "them.",
-       "Finance Minister Metellus, May 2025: $60-100 M/yr cross-border cargo extortion (low end)"),
+       "Finance Minister Metellus, May 2025: $60-100 M/yr cross-border cargo extortion (low end)",
+       plausible=(3e+07, 1e+08),
+       why="the Finance Minister's $60-100 M (2025), lower in 2023 before RN8 was fully taken"),
     _p("kidnappings_per_member_per_year", 0.4, 0, 5, "kidnappings/member/year", "gangs",
        "Kidnappings carried out per gang member.",
-       "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~6,000 members"),
+       "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~6,000 members",
+       plausible=(0.2, 0.7), why="2,490 victims in 2023 over the 3,500-9,000 plausible members"),
     _p("ransom_usd_per_kidnapping", 10000, 0, 100000, "USD", "gangs",
        "Average ransom collected per kidnapping.",
-       "derived: ~$25 M/yr kidnapping revenue (GI-TOC Feb 2024) over ~2,500 victims a year"),
+       "derived: ~$25 M/yr kidnapping revenue (GI-TOC Feb 2024) over ~2,500 victims a year",
+       plausible=(5000, 20000),
+       why="GI-TOC's ~$25 M a year over 1,500-2,500 victims, and ransoms reported from hundreds "
+           "to $1 M", prior="log-uniform"),
     _p("gang_upkeep_usd_per_member_per_year", 3000, 0, 20000, "USD/member/year", "gangs",
        "What a gang pays per member (wages, food, ammunition).",
        "assumption: ~$250 a month, several times the minimum wage, which is what lets gangs "
-       "recruit among the poor and displaced"),
+       "recruit among the poor and displaced",
+       plausible=(1500, 6000), why="half to twice the assumed $250 a month", prior="log-uniform"),
     _p("gang_recruits_per_1000_residents_per_year", 0.9, 0, 20, "recruits/1,000 residents/year",
        "gangs",
        "Recruits a gang takes in each year per 1,000 residents it controls, when it can pay and "
        "arm them.",
        "assumption: tuned; it grows gangs from ~5,500 (2023) towards the ~12,000 reported for "
        "2026 (AyitiIntel, low reliability) while ~2,000-3,000 members are killed a year; UNICEF "
-       "reports child recruitment +70% Q2 2023 to Q2 2024"),
+       "reports child recruitment +70% Q2 2023 to Q2 2024",
+       plausible=(0.3, 2),
+       why="tuned value; a third to twice it spans no growth to the doubling reported by 2026",
+       prior="log-uniform"),
     _p("recruitment_displacement_boost", 2.0, 0, 10, "multiplier per displaced share", "gangs",
        "How much faster gangs recruit where the population is displaced (x(1 + boost*share)).",
-       "assumption: displaced youths without income are the main recruitment pool (UNICEF)"),
+       "assumption: displaced youths without income are the main recruitment pool (UNICEF)",
+       plausible=(0, 4), why="no effect to twice the assumed one"),
     _p("gang_attrition_per_year", 0.05, 0, 0.5, "share/year", "gangs",
        "Members leaving a gang each year other than by death (desertion, arrest).",
-       "assumption: low; DDR and arrests were marginal in 2023-25"),
+       "assumption: low; DDR and arrests were marginal in 2023-25",
+       plausible=(0.02, 0.15), why="DDR and arrests were marginal in 2023-25; desertion unknown"),
     _p("gang_attack_rate", 1.8, 0, 20, "attacks/day per 1,000 members", "gangs",
        "Offensive tempo: attacks a gang launches per day per 1,000 members at full posture.",
        "assumption: tuned so control of the capital moves from 60% to ~80% during 2023 "
-       "(UN via AP Jan 2023; UN PoE S/2023/674)"),
+       "(UN via AP Jan 2023; UN PoE S/2023/674)",
+       plausible=(0.9, 3.6), why="half to twice the tuned value", prior="log-uniform"),
     _p("gang_concentration", 0.17, 0.005, 0.5, "share of members", "gangs",
        "Share of a gang's members it can bring to one engagement, attacking or defending.",
        "assumption: tuned; gangs mass a few dozen to a few hundred fighters for an assault "
-       "(OHCHR accounts of the 2024 Viv Ansanm offensive)"),
+       "(OHCHR accounts of the 2024 Viv Ansanm offensive)",
+       plausible=(0.08, 0.35),
+       why="assaults of a few dozen to a few hundred fighters from groups of 100-1,000",
+       prior="log-uniform"),
     _p("ally_support_share", 0.22, 0, 1, "share", "gangs",
        "Share of its allies' engaged fighters that join a group's attack.",
        "assumption: tuned; coalitions coordinate offensives (joint Viv Ansanm offensive from "
-       "29 Feb 2024, GI-TOC; AP)"),
+       "29 Feb 2024, GI-TOC; AP)",
+       plausible=(0.1, 0.5),
+       why="coalitions coordinate offensives but most allies defend their own ground"),
     _p("viv_ansanm_alliance", 0, 0, 1, "0 = rivals, 1 = allied", "gangs",
        "Whether the G9 and G-Pep coalitions are allied (Viv Ansanm) and stop fighting each other.",
        "Viv Ansanm announced 22 Sep 2023, joint offensive from 29 Feb 2024 (GI-TOC; AP)",
-       integer=True),
+       integer=True, role="constant"),
+    _p("gang_unarmed_member_power", 0.2, 0, 1, "relative to an armed member", "gangs",
+       "Combat power of a member without a firearm.",
+       "assumption: machetes, lookouts and messengers count for little in a firefight",
+       plausible=(0.1, 0.4), why="a tenth to well under half an armed fighter"),
+    _p("gang_max_posture", 1.5, 1, 5, "multiplier", "gangs",
+       "Highest posture (multiple of the attack rate) of a well-armed group flush with cash.",
+       "assumption: a group with guns and a year of pay in hand attacks half again as often",
+       plausible=(1.2, 2.0), why="a fifth more to twice the usual tempo"),
+    _p("gang_full_posture_pay_months", 6, 0.5, 24, "months of upkeep", "gangs",
+       "Months of upkeep in hand at which a fully armed group attacks at its full rate "
+       "(with none it attacks at half the rate).",
+       "assumption: fighters expect pay; half a year of reserves makes a group confident",
+       plausible=(3, 12), why="a season to a year of reserves"),
+    _p("gang_expand_margin", 0.2, 0.01, 1, "share of holding capacity", "gangs",
+       "Spare holding capacity at which a group pushes for new ground at full posture; below it "
+       "it pushes less, down to raids when it has none.",
+       "assumption: a group keeps a fifth of its strength in reserve before taking more ground",
+       plausible=(0.1, 0.4), why="a tenth to two fifths of its capacity"),
+    _p("gang_raid_posture", 0.25, 0, 1, "share of tempo", "gangs",
+       "Share of its attack rate a group keeps when it has no room to hold more ground (raids).",
+       "assumption: overstretched groups still raid for loot and kidnapping",
+       plausible=(0.1, 0.5), why="a tenth to half the tempo"),
+    _p("gang_min_armed_share", 0.8, 0.1, 1, "share of members", "gangs",
+       "A group recruits only while it can arm this share of its members.",
+       "assumption: recruits are given a gun; groups keep few unarmed members",
+       plausible=(0.6, 0.95), why="most members armed, some lookouts unarmed"),
+    _p("gang_unpaid_desertion_per_day", 0.01, 0, 0.2, "share/day", "gangs",
+       "Share of members who leave each day a group cannot pay them.",
+       "assumption: unpaid fighters drift away over weeks, not at once",
+       plausible=(0.003, 0.03), why="a month to a year for an unpaid group to dissolve",
+       prior="log-uniform"),
+    _p("gang_arms_budget_share", 0.5, 0.05, 1, "share of cash", "gangs",
+       "Most of its cash a group spends on firearms in a day, when it needs them.",
+       "assumption: arms compete with pay, which comes first",
+       plausible=(0.25, 0.75), why="a quarter to three quarters of cash in hand"),
+    _p("gang_recruit_cash_days", 90, 0, 365, "days of upkeep", "gangs",
+       "Days of upkeep for all members and recruits a group must hold before it recruits.",
+       "assumption: a group recruits only with a season's pay in hand",
+       plausible=(30, 180), why="one to six months of pay"),
+    _p("gang_initial_cash_months", 3, 0, 24, "months of upkeep", "gangs",
+       "Cash each group holds at the start, in months of upkeep.",
+       "assumption: a season's reserves", role="initial",
+       plausible=(1, 6), why="one to six months of pay"),
+    _p("gang_initial_fill", 1.0, 0.2, 2, "share of holding capacity", "gangs",
+       "How much of its holding capacity each group holds when the run starts (before the "
+       "capital's observed share stops growth there).",
+       "assumption: gangs start at capacity and grow by recruiting and as people flee",
+       role="initial", plausible=(0.7, 1.3), why="within a third of capacity"),
+    _p("generic_gang_size_spread", 0.6, 0, 2, "lognormal sigma", "gangs",
+       "Spread of the sizes of generic groups around their mean (a lognormal).",
+       "CNDDR 2019: groups of 10-15 to 60-80 members; sigma 0.6 puts most within that spread",
+       role="initial"),
+    _p("named_gangs_max_share", 0.67, 0.1, 1, "share of members", "gangs",
+       "Largest share of all members that the named groups of gangs.csv take, so that generic "
+       "groups keep some members when the total is small.",
+       "assumption: the named coalitions are most but not all of the armed members",
+       role="initial"),
+    _p("gang_road_base_weight", 4.0, 0, 20, "extra weight", "gangs",
+       "Outside the metro, how much more likely a national-road cell is as a group's base "
+       "(weight 1 + this).",
+       "assumption: groups settle along the roads they tax (GI-TOC: checkpoints on RN1 and RN2 "
+       "are a main income)", role="initial"),
     # ------------------------------------------------------------ arms
     _p("arms_trafficked_per_year", 4000, 0, 50000, "firearms/year", "arms",
        "Firearms (and the ammunition that goes with them) trafficked towards Haiti's gangs each "
        "year before interdiction.",
        "assumption: UNODC (Oct 2023) documents four major routes mainly from Florida but no "
        "volume; chosen so that supply roughly meets gangs' demand (losses plus growth), which "
-       "makes interdiction bite"),
+       "makes interdiction bite",
+       plausible=(2000, 10000),
+       why="no volume is documented (UNODC); from what gangs' losses and growth need to several "
+           "times it", prior="log-uniform"),
     _p("firearm_loss_per_year", 0.17, 0, 1, "share of arsenal/year", "arms",
        "Share of a gang's firearms lost each year to seizures, breakage and spent ammunition.",
        "assumption: weapons seizures by the PNH and customs are reported every month (UNODC "
-       "para-9 reports); a gun without ammunition is lost to a gang"),
+       "para-9 reports); a gun without ammunition is lost to a gang",
+       plausible=(0.08, 0.3),
+       why="seizures, breakage and ammunition shortage: unknown, a tenth to a third of the "
+           "arsenal"),
     _p("arms_interdiction", 0.1, 0, 0.95, "share seized", "arms",
        "Share of trafficked firearms seized before they reach gangs.",
        "assumption: seizures reported in 2023-24 are a small fraction of the flow (UNODC)",
-       lever=True),
+       role="lever"),
     _p("firearm_price_usd", 4000, 100, 20000, "USD", "arms",
        "Price a gang pays per firearm in Haiti.",
-       "UNODC Mar 2023: a $400-500 US handgun sells for up to $10,000 in Haiti (mid-range)"),
+       "UNODC Mar 2023: a $400-500 US handgun sells for up to $10,000 in Haiti (mid-range)",
+       plausible=(2000, 10000),
+       why="UNODC: up to $10,000 for a $400-500 handgun; rifles cost more, pistols less",
+       prior="log-uniform"),
     _p("arms_embargo_relaxed", 0, 0, 1, "0 = embargo, 1 = relaxed", "arms",
        "Whether the arms embargo is relaxed for the Haitian state (police and army firepower).",
-       "Defense Minister Moise's request (seed article)", lever=True, integer=True),
+       "Defense Minister Moise's request (seed article)", integer=True, role="lever"),
     _p("embargo_relaxation_firepower", 1.3, 1, 3, "multiplier", "arms",
        "Firepower multiplier for police and army when the embargo on the state is relaxed.",
-       "assumption: better rifles and armoured vehicles; effect size unknown, hence a lever"),
+       "assumption: better rifles and armoured vehicles; effect size unknown, hence a lever",
+       plausible=(1, 1.6),
+       why="no effect to the gain of rifles and armour over the PNH's current arms"),
     # ------------------------------------------------------------ police
     _p("police_officers", 14861, 1000, 60000, "officers", "police",
        "PNH headcount at the start of the run.",
-       "BINUH, end 2022: 14,861 total (security_forces.csv)", lever=True, initial=True),
+       "BINUH, end 2022: 14,861 total (security_forces.csv)", role="initial"),
     _p("police_operational_share", 0.30, 0.05, 1, "share", "police",
        "Share of police available for public-security operations (the rest guard officials, "
        "administration, leave).",
-       "UN Panel of Experts, late 2023: ~4,000 available for public security of 13,196"),
+       "UN Panel of Experts, late 2023: ~4,000 available for public security of 13,196",
+       plausible=(0.25, 0.35),
+       why="~4,000 of 13,196 available (UN PoE late 2023), with the count's imprecision"),
     _p("police_share_capital", 0.6, 0, 1, "share", "police",
        "Share of operational police deployed in the Port-au-Prince metro.",
-       "assumption: the specialised units and most operations are in the capital"),
+       "assumption: the specialised units and most operations are in the capital",
+       plausible=(0.45, 0.75),
+       why="most units and operations are in the capital, which has a third of the population"),
     _p("police_intake_per_year", 750, 0, 10000, "graduates/year", "police",
        "New officers graduating from the police academy each year.",
-       "34th class 739 (Jan 2025), 35th class 877 (Jan 2026) (security_forces.csv)", lever=True),
+       "34th class 739 (Jan 2025), 35th class 877 (Jan 2026) (security_forces.csv)", role="lever"),
     _p("police_attrition_per_year", 0.03, 0, 0.5, "share/year", "police",
        "Baseline attrition of police in calm times.",
-       "SG report Aug 2023: ~400 a year left historically (~3% of 14,000)"),
+       "SG report Aug 2023: ~400 a year left historically (~3% of 14,000)",
+       plausible=(0.02, 0.04), why="~400 a year left historically of 13,000-15,000"),
     _p("police_stress_attrition_per_year", 0.12, 0, 0.5, "share/year at full gang control",
        "police",
        "Extra attrition (desertion, emigration) in proportion to gang control of the capital.",
-       "derived: 1,663 left in 2023 (BINUH/SG Jan 2024), ~12%, when gangs held ~75%"),
+       "derived: 1,663 left in 2023 (BINUH/SG Jan 2024), ~12%, when gangs held ~75%",
+       plausible=(0.08, 0.16),
+       why="1,663 left in 2023 (~12%), with the uncertainty of attributing it to gang control"),
     _p("police_pay_attrition_per_year", 0.2, 0, 1, "share/year at zero funding", "police",
        "Extra attrition in proportion to the shortfall of police funding against its cost.",
-       "assumption: unpaid officers leave; strength of the effect unknown"),
+       "assumption: unpaid officers leave; strength of the effect unknown",
+       plausible=(0.05, 0.5), why="unpaid officers leave, at an unknown rate"),
     _p("police_cost_usd_per_officer_year", 9600, 1000, 100000, "USD/officer/year", "police",
        "What one officer costs a year (pay and benefits).",
-       "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD"),
+       "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD",
+       role="constant"),
     _p("police_firepower", 1.0, 0.1, 5, "relative to an armed gang member", "police",
        "Combat power of one police officer relative to one armed gang member.",
-       "assumption: parity; the PNH is outgunned in rifles but better organised"),
+       "assumption: parity; the PNH is outgunned in rifles but better organised",
+       plausible=(0.6, 1.5),
+       why="outgunned in rifles, better organised: parity within a factor of about 1.5"),
     # ------------------------------------------------------------ army
     _p("army_soldiers", 865, 0, 20000, "soldiers", "army",
-       "FAd'H headcount.", "Budget 2024-25: 865 (security_forces.csv)", lever=True, initial=True),
+       "FAd'H headcount.", "Budget 2024-25: 865 (security_forces.csv)", role="initial"),
     _p("army_intake_per_year", 150, 0, 5000, "soldiers/year", "army",
        "Soldiers recruited and trained each year.",
-       "assumption: a tenth of the 1,500 sought in the Aug 2024 drive reaching units a year"),
+       "assumption: a tenth of the 1,500 sought in the Aug 2024 drive reaching units a year",
+       role="lever"),
     _p("army_attrition_per_year", 0.04, 0, 0.5, "share/year", "army",
-       "Attrition of soldiers.", "assumption: close to police baseline"),
+       "Attrition of soldiers.", "assumption: close to police baseline",
+       plausible=(0.02, 0.08), why="close to the police's calm-time to stressed rates"),
     _p("army_firepower", 1.0, 0.1, 5, "relative to an armed gang member", "army",
-       "Combat power of one soldier relative to one armed gang member.", "assumption: parity"),
+       "Combat power of one soldier relative to one armed gang member.", "assumption: parity",
+       plausible=(0.6, 1.5), why="as for the police"),
     # ------------------------------------------------------------ mission
     _p("mission_troops_target", 0, 0, 20000, "troops", "mission",
        "Troops the contributing countries are ready to deploy now (the pledged schedule; events "
-       "move it).", "mission_deployment.csv (the historical scenario replays it)", lever=True),
+       "move it).", "mission_deployment.csv (the historical scenario replays it)", role="lever"),
     _p("mission_troop_ceiling", 2500, 0, 20000, "troops", "mission",
        "Authorised ceiling of the mission.",
-       "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)"),
+       "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)", role="lever"),
     _p("mission_deploy_troops_per_month", 250, 0, 5000, "troops/month", "mission",
        "How fast troops arrive once pledged and funded.",
-       "mission_deployment.csv: contingents of 150-400 a month in 2024-25", lever=True),
+       "mission_deployment.csv: contingents of 150-400 a month in 2024-25", role="lever"),
     _p("mission_cost_usd_per_troop_year", 240000, 10000, 500000, "USD/troop/year", "mission",
        "Cost of keeping one troop deployed for a year, equipment and logistics included.",
        "derived: ~$600 M/yr for up to 2,500 (Security Council Report, mid 2024); the lower UN "
        "estimate of $240 M/yr (EFE, Apr 2024) leaves out the equipment the US gave in kind, "
-       "which is in the historical funding ($300 M, 2024)"),
+       "which is in the historical funding ($300 M, 2024)",
+       plausible=(100000, 300000),
+       why="the UN's $240 M a year for 2,500 without equipment to ~$600 M with it"),
     _p("mission_mandate", 0, 0, 2, "mandate", "mission",
        "Mandate: support of the police (MSS), offensive gang suppression (GSF) or a UN "
-       "peacekeeping operation.", "Res 2699 (2023), Res 2793 (2025)", lever=True, integer=True,
-       choices=MANDATES),
+       "peacekeeping operation.", "Res 2699 (2023), Res 2793 (2025)", integer=True,
+       choices=MANDATES, role="lever"),
     _p("mandate_tempo_support", 0.3, 0, 2, "multiplier", "mission",
        "Offensive tempo of the mission under a police-support mandate (the MSS).",
        "assumption: the MSS mostly escorted and guarded sites in 2024-25 (SRSG Salvador, "
-       "Apr 2025)"),
+       "Apr 2025)",
+       plausible=(0.1, 0.5),
+       why="the MSS mostly escorted and guarded; a tenth to half the tempo of an offensive "
+           "mandate"),
     _p("mandate_tempo_suppression", 1.0, 0, 2, "multiplier", "mission",
        "Offensive tempo under an offensive gang-suppression mandate (the GSF).",
-       "reference value: Res 2793 authorises offensive operations"),
+       "reference value: Res 2793 authorises offensive operations", role="constant"),
     _p("mandate_tempo_peacekeeping", 0.6, 0, 2, "multiplier", "mission",
        "Offensive tempo of a UN peacekeeping operation.",
-       "assumption: MINUSTAH's 2005-07 operations in Cite Soleil were offensive but episodic"),
+       "assumption: MINUSTAH's 2005-07 operations in Cite Soleil were offensive but episodic",
+       plausible=(0.3, 0.9), why="MINUSTAH's offensives were episodic"),
     _p("mission_firepower", 1.5, 0.1, 5, "relative to an armed gang member", "mission",
        "Combat power of one mission troop.",
-       "assumption: trained formed units with armoured vehicles"),
+       "assumption: trained formed units with armoured vehicles",
+       plausible=(1, 3),
+       why="formed units with armour: parity to three times an armed gang member",
+       prior="log-uniform"),
     _p("mission_capital_share", 0.9, 0, 1, "share", "mission",
        "Share of mission troops operating in the capital; the rest go to Artibonite.",
-       "assumption: the MSS operated almost only in Port-au-Prince in 2024-25"),
+       "assumption: the MSS operated almost only in Port-au-Prince in 2024-25",
+       plausible=(0.8, 1), why="the MSS operated almost only in Port-au-Prince"),
     _p("pko_cost_factor", 0.25, 0.05, 2, "multiplier", "mission",
        "Cost per troop-year of a UN peacekeeping operation relative to the coalition mission.",
        "derived: MINUSTAH cost $490.6 M in 2006-07 for ~9,000 uniformed (~$55,000 each; UN GA "
-       "Fifth Committee, UNSC Res 1908) against ~$240,000 for the MSS"),
+       "Fifth Committee, UNSC Res 1908) against ~$240,000 for the MSS",
+       plausible=(0.15, 0.4),
+       why="MINUSTAH's ~$55,000 per head to a larger share of equipment costs"),
     _p("mission_runway_months", 3, 0, 24, "months", "mission",
        "Months of costs the mission must hold in hand to keep deploying; below it, troops leave.",
-       "assumption: contributors withdraw when reimbursements stop (Kenya's complaints, 2025)"),
+       "assumption: contributors withdraw when reimbursements stop (Kenya's complaints, 2025)",
+       plausible=(1, 6), why="contributors complained within months of arrears (Kenya, 2025)"),
     _p("pko_deploy_factor", 0.5, 0.05, 1, "multiplier", "mission",
        "Force generation pace of a UN peacekeeping operation relative to a coalition.",
-       "assumption: UN force generation takes months longer (MINUSTAH 2004 precedent)"),
+       "assumption: UN force generation takes months longer (MINUSTAH 2004 precedent)",
+       plausible=(0.3, 0.8), why="UN force generation takes months longer than a coalition's"),
     # ------------------------------------------------------------ funding (USD per year by donor)
     *(
         _p(f"funding_mission_{donor}", 0, 0, 2e9, "USD/year", "funding",
            f"Funding of the mission from {label}.",
-           "mission_funding.csv (the historical scenario replays it)", lever=True)
+           "mission_funding.csv (the historical scenario replays it)", role="lever")
         for donor, label in (
             ("us", "the United States"), ("canada", "Canada"), ("haiti", "the Haitian state"),
             ("un_assessed", "UN assessed contributions (peacekeeping only)"),
@@ -244,85 +422,144 @@ _DECLARED: tuple[Param, ...] = (
     ),
     _p("funding_police_haiti", 137e6, 0, 2e9, "USD/year", "funding",
        "Haitian state budget for police personnel.",
-       "Budget rectificatif 2024-25: 18 bn HTG personnel at 131 HTG/USD", lever=True),
+       "Budget rectificatif 2024-25: 18 bn HTG personnel at 131 HTG/USD", role="lever"),
     _p("funding_police_donors", 0, 0, 2e9, "USD/year", "funding",
        "Donor support to police pay (basket funds, bilateral).",
-       "assumption: none recorded in the observed files", lever=True),
+       "assumption: none recorded in the observed files", role="lever"),
     # ------------------------------------------------------------ combat
     _p("combat_steepness", 2.0, 0.5, 6, "exponent", "combat",
        "k in P(attacker wins) = 1 / (1 + (defender_advantage * D / A)^k).",
-       "assumption: k=2 makes a 3:1 local superiority win ~80% of the time"),
+       "assumption: k=2 makes a 3:1 local superiority win ~80% of the time",
+       plausible=(1, 3), why="from a loose to a sharp '3:1 rule'"),
     _p("defender_advantage", 1.5, 1, 5, "multiplier", "combat",
        "Advantage of the defender (cover, knowledge of the ground).",
-       "Mearsheimer (1989) '3:1 rule': an attacker needs ~3:1 to win reliably"),
+       "Mearsheimer (1989) '3:1 rule': an attacker needs ~3:1 to win reliably",
+       plausible=(1.2, 3),
+       why="Mearsheimer's 3:1 for a reliable win is a ratio of 1.5-3 at even odds"),
     _p("community_defence_per_1000_residents", 0.5, 0, 10, "fighters/1,000 residents", "combat",
        "Self-defence brigades resisting gang incursion where the state is absent.",
-       "assumption: brigades and 'bwa kale' killed 141 in Q1 2024 (BINUH): real but weak"),
+       "assumption: brigades and 'bwa kale' killed 141 in Q1 2024 (BINUH): real but weak",
+       plausible=(0.1, 2), why="self-defence brigades: real but weak (BINUH)", prior="log-uniform"),
     _p("state_reaction_share", 0.05, 0, 1, "share", "combat",
        "Share of a region's state forces that can reinforce any one engagement.",
-       "assumption: a few armoured teams per region"),
+       "assumption: a few armoured teams per region",
+       plausible=(0.02, 0.15), why="a few armoured teams per region", prior="log-uniform"),
     _p("state_operation_rate", 0.7, 0, 20, "operations/day per 1,000 personnel", "combat",
        "Offensive operations launched per day per 1,000 personnel of the offensive reserve.",
-       "assumption: tuned with gang_attack_rate on the 2023-24 record"),
+       "assumption: tuned with gang_attack_rate on the 2023-24 record",
+       plausible=(0.35, 1.4), why="half to twice the tuned value", prior="log-uniform"),
     _p("police_offensive_share", 0.15, 0, 1, "share", "combat",
        "Share of operational police in offensive units (SWAT, UDMO, BOID).",
-       "assumption: the specialised units number a few hundred of ~4,000 available officers"),
+       "assumption: the specialised units number a few hundred of ~4,000 available officers",
+       plausible=(0.08, 0.25),
+       why="specialised units of a few hundred to a thousand of ~4,000 available"),
     _p("loss_rate_loser", 0.03, 0, 1, "share of engaged", "combat",
        "Share of the losing side's engaged fighters killed.",
-       "assumption: tuned to 2023-24 deaths (violence_annual.csv)"),
+       "assumption: tuned to 2023-24 deaths (violence_annual.csv)",
+       plausible=(0.015, 0.06), why="half to twice the tuned value", prior="log-uniform"),
     _p("loss_rate_winner", 0.01, 0, 1, "share of engaged", "combat",
        "Share of the winning side's engaged fighters killed.",
-       "assumption: a third of the loser's rate; tuned with it to 2023-24 deaths"),
+       "assumption: a third of the loser's rate; tuned with it to 2023-24 deaths",
+       plausible=(0.005, 0.02), why="half to twice the tuned value", prior="log-uniform"),
     _p("state_casualty_ratio", 0.05, 0, 1, "ratio", "combat",
        "State forces' loss rates relative to gangs' in the same engagement (armour, training).",
        "derived: 48 police killed in 2023 (BINUH/SG Jan 2024) against >460 gang members killed in "
-       "Q2 2023 alone (BINUH)"),
+       "Q2 2023 alone (BINUH)",
+       plausible=(0.02, 0.1),
+       why="48 police killed in 2023 against 460+ gang members in one quarter",
+       prior="log-uniform"),
     _p("civilians_killed_per_engagement", 0.5, 0, 50,
        "killed per engagement per (residents / 10,000)^0.5", "combat",
        "Civilians killed in an engagement, growing with the square root of the density.",
-       "assumption: tuned to 4,789 killed in 2023 and 5,601 in 2024 (S/2024/62; OHCHR)"),
+       "assumption: tuned to 4,789 killed in 2023 and 5,601 in 2024 (S/2024/62; OHCHR)",
+       plausible=(0.2, 1), why="half to twice the tuned value", prior="log-uniform"),
     _p("gang_killings_per_member_per_year", 0.28, 0, 10, "killed/member/year", "combat",
        "Civilians killed by gangs outside engagements (massacres, executions) per member.",
-       "assumption: tuned to the 2023-24 totals; 83% of 2023 killings were by gangs (BINUH)"),
+       "assumption: tuned to the 2023-24 totals; 83% of 2023 killings were by gangs (BINUH)",
+       plausible=(0.14, 0.56), why="half to twice the tuned value", prior="log-uniform"),
     _p("injured_per_killed", 0.39, 0, 5, "injured per killed", "combat",
-       "Injured people per person killed.", "OHCHR 2024: 2,212 injured / 5,601 killed"),
+       "Injured people per person killed.", "OHCHR 2024: 2,212 injured / 5,601 killed",
+       role="constant"),
     _p("hold_personnel_per_1000_residents", 5, 0.5, 40, "personnel/1,000 residents", "combat",
        "State personnel needed per 1,000 residents to hold cleared ground.",
-       "force_ratio_benchmarks.csv: 2.2 (UN norm, peaceful) to >=20 (RAND stabilisation)"),
+       "force_ratio_benchmarks.csv: 2.2 (UN norm, peaceful) to >=20 (RAND stabilisation)",
+       plausible=(2.2, 20),
+       why="force_ratio_benchmarks.csv: the UN's 2.2 to RAND's 20",
+       prior="log-uniform"),
     _p("overstretch_release_per_day", 0.03, 0, 1, "probability/day", "combat",
        "Daily chance an overstretched gang gives up a border cell (scaled by its overstretch).",
-       "assumption: a few weeks for an overstretched coalition to pull back; tuned to 2023-24"),
+       "assumption: a few weeks for an overstretched coalition to pull back; tuned to 2023-24",
+       plausible=(0.01, 0.1),
+       why="days to months for an overstretched coalition to pull back",
+       prior="log-uniform"),
     _p("reversion_per_day", 0.02, 0, 1, "probability/day", "combat",
        "Daily chance that cleared but unheld ground falls back to gangs (at zero holding force).",
-       "assumption: gangs return within weeks of police withdrawing (Martissant, 2021-24)"),
+       "assumption: gangs return within weeks of police withdrawing (Martissant, 2021-24)",
+       plausible=(0.005, 0.06),
+       why="gangs return within weeks to months of police withdrawing",
+       prior="log-uniform"),
+    _p("recently_cleared_days", 180, 7, 10000, "days", "combat",
+       "How long cleared ground counts as recently cleared, i.e. can revert to gangs that are "
+       "next to it when not held.",
+       "assumption: after half a year either the state holds a cell or gangs have retaken it",
+       plausible=(60, 720), why="two months to two years", prior="log-uniform"),
+    _p("target_value_floor_residents", 500, 0, 10000, "residents", "combat",
+       "Residents added to every cell's value for attackers, so empty ground on the way counts.",
+       "assumption: a few hundred people's worth, a tenth of a populated cell",
+       plausible=(100, 2000), why="from little to half a populated cell", prior="log-uniform"),
+    _p("target_road_value", 2.0, 0, 20, "extra multiple", "combat",
+       "Extra value of a national-road cell for attackers (checkpoint revenue, cutting the "
+       "capital off): value x (1 + this).",
+       "assumption: GI-TOC reports roads as gangs' main prize outside the capital",
+       plausible=(0.5, 4), why="half again to five times a cell's value"),
+    _p("target_site_value", 5.0, 0, 50, "extra multiple", "combat",
+       "Extra value of a key site (airport, sea port, downtown) for attackers.",
+       "assumption: the 2024 offensives targeted the airport, port and palace (OHCHR)",
+       plausible=(2, 10), why="a few to ten times a road cell's value"),
     # ------------------------------------------------------------ population
     _p("flee_share_per_engagement", 0.001, 0, 1, "share of residents", "population",
        "Share of a cell's residents who flee after an engagement in it.",
-       "assumption: tuned to IOM DTM displacement 2023-24"),
+       "assumption: tuned to IOM DTM displacement 2023-24",
+       plausible=(0.0003, 0.003),
+       why="a third to three times the tuned value",
+       prior="log-uniform"),
+    _p("flee_neighbour_share", 0.5, 0, 1, "share of flee_share_per_engagement", "population",
+       "Share of an engagement's flight rate that also drives residents out of each "
+       "neighbouring cell.",
+       "assumption: fighting in a street empties the streets around it, less so",
+       plausible=(0.2, 1.0), why="a fifth to the same rate as the cell itself"),
     _p("flee_share_on_capture", 0.05, 0, 1, "share of residents", "population",
        "Share of a cell's residents who flee when a gang takes it.",
        "assumption: tuned to IOM DTM displacement 2023-24; IOM reports most IDPs fled gang "
-       "attacks on their neighbourhood"),
+       "attacks on their neighbourhood",
+       plausible=(0.02, 0.12),
+       why="IOM: most IDPs fled attacks on their neighbourhood; share per capture unknown"),
     _p("flee_rate_gang_control_per_year", 0.03, 0, 2, "share/year", "population",
        "Residents leaving gang-held cells each year outside fighting.",
        "assumption: extortion, rape and recruitment of children push families out over time "
-       "(OHCHR); tuned to IOM DTM 2023-24"),
+       "(OHCHR); tuned to IOM DTM 2023-24",
+       plausible=(0.01, 0.08),
+       why="a third to about three times the tuned value",
+       prior="log-uniform"),
     _p("flee_to_provinces_share", 0.7, 0, 1, "share", "population",
        "Share of people fleeing the capital who go to the provinces.",
-       "IOM DTM R7-R8 2024: 68-75% of IDPs in the provinces"),
+       "IOM DTM R7-R8 2024: 68-75% of IDPs in the provinces",
+       plausible=(0.68, 0.75), why="IOM DTM rounds 7-8: 68-75%"),
     _p("return_after_days_secure", 120, 7, 1000, "days", "population",
        "Days of security in a cell before its displaced start to return.",
-       "assumption: IOM recorded few returns where security did not last several months"),
+       "assumption: IOM recorded few returns where security did not last several months",
+       plausible=(60, 240), why="two to eight months of security"),
     _p("return_rate_per_year", 1.0, 0, 12, "share/year", "population",
        "Rate at which displaced people return to a secure home cell.",
        "assumption: most return within about a year once home is secure, as after the 2010 "
-       "earthquake camps closed"),
+       "earthquake camps closed",
+       plausible=(0.5, 2), why="most return within six months to two years", prior="log-uniform"),
     _p("initial_displaced", 155000, 0, 3e6, "people", "population",
        "Displaced people at the start of the run.", "UN Deputy SG, Dec 2022: 155,000",
-       initial=True),
+       role="initial"),
     _p("initial_capital_gang_share", 0.6, 0, 1, "share of capital area", "gangs",
        "Share of the capital under gang control at the start of the run.",
-       "UN estimate, AP 21 Jan 2023: 60%", initial=True),
+       "UN estimate, AP 21 Jan 2023: 60%", role="initial"),
 )
 
 PARAMS: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in _DECLARED})

@@ -73,31 +73,33 @@ def step(cells: CellState, geo, engaged: np.ndarray, captured: np.ndarray,
          p: dict[str, float]) -> None:
     """One day of flight (after engagements and under gang rule) and of return to secure cells.
 
-    An engagement drives out `flee_share_per_engagement` of its cell's residents and half that
-    share of each neighbouring cell's: fighting in a street empties the streets around it. A cell
-    that a gang takes from the state (`captured`) loses `flee_share_on_capture` of its residents
-    besides: most displacement in 2023-24 followed gangs taking over new neighbourhoods (IOM DTM).
+    An engagement drives out `flee_share_per_engagement` of its cell's residents and
+    `flee_neighbour_share` of that share of each neighbouring cell's: fighting in a street empties
+    the streets around it. A cell that a gang takes from the state (`captured`) loses
+    `flee_share_on_capture` of its residents besides: most displacement in 2023-24 followed gangs
+    taking over new neighbourhoods (IOM DTM).
     People under gang rule leave at `flee_rate_gang_control_per_year`. The displaced go home at
     `return_rate_per_year` once their cell has been state-held without fighting for
     `return_after_days_secure` days, and leave their host cells in proportion.
     """
     _step(cells.owner, cells.residents, cells.displaced_from, cells.hosted, cells.days_secure,
           cells.cleared_age, geo.is_metro, geo.edge_ptr, geo.edge_dst, engaged, captured,
-          p["flee_share_per_engagement"], p["flee_share_on_capture"],
+          p["flee_share_per_engagement"], p["flee_neighbour_share"], p["flee_share_on_capture"],
           p["flee_rate_gang_control_per_year"] / 365, p["flee_to_provinces_share"],
           p["return_after_days_secure"], p["return_rate_per_year"] / 365)
 
 
 @kernel
 def _step(owner, residents, displaced_from, hosted, days_secure, cleared_age, is_metro,
-          edge_ptr, edge_dst, engaged, captured, share, capture_share, gang_rule_rate,
+          edge_ptr, edge_dst, engaged, captured, share, neighbour_share, capture_share,
+          gang_rule_rate,
           to_provinces, secure_days, return_rate):
     n = len(owner)
     flee = np.zeros(n)
     for c in engaged:
         flee[c] += share
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
-            flee[edge_dst[e]] += 0.5 * share
+            flee[edge_dst[e]] += neighbour_share * share
     for c in captured:
         flee[c] += capture_share
     out_total = 0.0

@@ -37,12 +37,6 @@ from sim.model.security_forces import Army, Police
 
 STREAMS = ("economy", "combat", "violence", "consolidation")
 
-# Cell value seen by attackers: residents plus a floor, so empty land on the way still counts, and
-# multipliers for national roads (checkpoint revenue, cutting the capital off) and key sites.
-VALUE_FLOOR_RESIDENTS = 500.0
-ROAD_VALUE = 2.0
-SITE_VALUE = 5.0
-
 
 class ParameterChange:
     """A scheduled event callback (Mesa keeps only a weak reference; the model holds these)."""
@@ -52,6 +46,7 @@ class ParameterChange:
 
     def __call__(self) -> None:
         self.model.p[self.event.name] = apply_event(self.model.p, self.event)
+        self.model.derive()
 
 
 class HaitiModel(mesa.Model):
@@ -72,12 +67,10 @@ class HaitiModel(mesa.Model):
         self.region_population = np.bincount(self.region, geo.population)
         self.key_sites = np.unique(np.concatenate([geo.cells_of_kind(k)
                                                    for k in combat.KEY_SITE_KINDS]))
-        self.cell_value = 1.0 + ROAD_VALUE * (geo.road_mask > 0)
-        self.cell_value[self.key_sites] += SITE_VALUE
-        self.value_floor = VALUE_FLOOR_RESIDENTS
         self.road_cells = np.flatnonzero(geo.road_mask > 0)
         self.cargo_cells = np.unique(np.concatenate([geo.cells_of_kind("seaport"),
                                                      geo.roads["RN8"]]))
+        self.derive()
 
         self.gang_state = gangs.create(self, geo, self.p, setup_rng)
         self.gangs = self.agents_by_type[Gang]
@@ -149,6 +142,18 @@ class HaitiModel(mesa.Model):
         clone.recorder = Recorder(scenario.days, self.geo.department_name)
         clone.recorder.values[:self.steps] = old.values[:self.steps]
         return clone
+
+    def derive(self) -> None:
+        """What follows from the parameters and the map, rebuilt when a parameter changes.
+
+        The cell value seen by attackers: residents plus a floor (empty land on the way still
+        counts), with multipliers for national roads (checkpoint revenue, cutting the capital
+        off) and key sites.
+        """
+        p, geo = self.p, self.geo
+        self.cell_value = 1.0 + p["target_road_value"] * (geo.road_mask > 0)
+        self.cell_value[self.key_sites] += p["target_site_value"]
+        self.value_floor = p["target_value_floor_residents"]
 
     # ------------------------------------------------------------------ helpers
     @property
