@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sim.analysis import compare, report
 from sim.model import scenario
-from sim.model.parameters import GROUPS, PARAMS
+from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
 from sim.running import batch
 from sim.running.progress import DaysBar
@@ -171,11 +171,24 @@ def _range(p) -> str:
     return f"{p.low:g} to {p.high:g}"
 
 
+def _plausible(p) -> str:
+    if p.plausible is None:
+        return ""
+    low, high = p.plausible
+    return f"{low:g} to {high:g}" + (" (log)" if p.prior == "log-uniform" else "")
+
+
 def cmd_params(args) -> int:
-    rows = [[p.name, f"{p.default:g}", _range(p), p.unit, p.source] for p in PARAMS.values()
-            if (args.group is None or p.group == args.group) and (p.lever or not args.levers)]
-    table = compare.TextTable("", ["name", "default", "range", "unit", "source"], rows,
-                              align="lrlll")
+    roles = set(args.role or ROLES)
+    shown = [p for p in PARAMS.values()
+             if (args.group is None or p.group == args.group) and p.role in roles]
+    rows = [[p.name, p.role, f"{p.default:g}", _range(p), _plausible(p), p.unit, p.source]
+            for p in shown]
+    if args.why:
+        rows = [[p.name, p.role, _plausible(p), p.why] for p in shown if p.plausible]
+    headers = (["name", "role", "plausible", "why plausible"] if args.why else
+               ["name", "role", "default", "valid range", "plausible", "unit", "source"])
+    table = compare.TextTable("", headers, rows, align="l" * len(headers))
     print(table.render().lstrip("\n"))
     return 0
 
@@ -294,7 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
             "or assumption behind the default. These are the names scenario files and "
             "--set use."))
     par.add_argument("--group", choices=GROUPS, help="only this group")
-    par.add_argument("--levers", action="store_true", help="only policy levers")
+    par.add_argument("--role", action="append", choices=ROLES,
+                     help="only parameters of this role (repeatable): a lever is a policy choice "
+                     "(in a policy, from its branch date); an uncertainty is sampled from its "
+                     "plausible range; initial sets the starting state; a constant is known")
+    par.add_argument("--why", action="store_true",
+                     help="show the reasoning behind each plausible range instead")
     par.set_defaults(func=cmd_params)
     return parser
 

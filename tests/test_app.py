@@ -27,7 +27,6 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
 from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
-from sim.model.scenario import ScenarioError  # noqa: E402
 from ui import analysis, library, maps, runner, state  # noqa: E402
 from ui.controls import KEY  # noqa: E402
 
@@ -131,11 +130,17 @@ def test_seed_shown_is_the_scenarios_own_or_inherited():
     assert scenario_file.parse_text(at.session_state["scenario_text"], "x.yaml").seed == 42
 
 
-def test_initial_state_levers_are_disabled_for_a_policy_but_not_for_the_history():
+def test_a_starting_value_set_for_a_policy_holds_from_the_start():
+    """Roles, as in a file: a lever changes at the branch, a starting value from the start."""
     at = no_exception(app())
-    assert widget(at, KEY + "police_officers").disabled
-    at = no_exception(app(scenario="history.yaml"))
-    assert not widget(at, KEY + "police_officers").disabled
+    widget(at, KEY + "police_officers").set_value(20000)
+    widget(at, KEY + "arms_interdiction").set_value(0.5)
+    no_exception(at.run())
+    built = scenario_file.from_text(at.session_state["scenario_text"], "x.yaml",
+                                    library.SCENARIOS)
+    assert built.parameters["police_officers"] == 20000
+    assert [e.value for e in built.events if e.name == "arms_interdiction"
+            and e.date == built.branch][-1] == 0.5
 
 
 # ------------------------------------------------------------------------------ saving
@@ -390,15 +395,13 @@ def test_every_library_scenario_saves_to_a_file_that_resolves_to_itself():
         assert scenario_file.parse_text(text, name).name == src.name
 
 
-def test_levers_shown_disabled_for_policies_are_refused_by_the_schema():
-    """What the app disables for a policy is exactly what the scenario schema refuses there."""
-    s = scenario_file.from_text(SHORT, "short.yaml", library.SCENARIOS)
-    assert library.INITIAL_STATE
-    for name in sorted(library.INITIAL_STATE):
-        p = PARAMS[name]
-        value = p.high if s.parameters[name] != p.high else p.low
-        with pytest.raises(ScenarioError, match="starting state"):
-            s.with_overrides({name: value})
+def test_the_event_editor_offers_no_starting_value():
+    """Starting values are read once, when the world is built: no event can change them."""
+    at = no_exception(app())
+    at.selectbox(key="event.kind").set_value("Any parameter")
+    no_exception(at.run())
+    offered = at.selectbox(key="event.param").options
+    assert offered and not [n for n, p in PARAMS.items() if p.initial and n in offered]
 
 
 def test_two_tabs_do_not_disturb_each_other():

@@ -90,9 +90,12 @@ def test_params_lists_every_parameter_from_the_table(capsys):
     printed = capsys.readouterr().out
     for p in PARAMS.values():
         assert p.name in printed and p.unit in printed
-    assert main(["params", "--group", "mission", "--levers"]) == 0
+    assert main(["params", "--group", "mission", "--role", "lever"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
     assert listed == [p.name for p in PARAMS.values() if p.group == "mission" and p.lever]
+    assert main(["params", "--role", "uncertainty", "--role", "initial", "--why"]) == 0
+    rows = [line.split()[:2] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [[p.name, p.role] for p in PARAMS.values() if p.uncertain]
 
 
 def test_batch_then_compare(tmp_path, policy, capsys):
@@ -121,7 +124,7 @@ def test_batch_and_compare_user_errors(tmp_path, policy, capsys):
 
 @pytest.mark.parametrize("command, text", [
     ([], "validate check scenario files"), (["run"], "--set NAME=VALUE"),
-    (["batch"], "common random"), (["compare"], "--reference"), (["params"], "--levers"),
+    (["batch"], "common random"), (["compare"], "--reference"), (["params"], "--role"),
 ])
 def test_help(capsys, command, text):
     with pytest.raises(SystemExit) as exit_:

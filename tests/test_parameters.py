@@ -12,7 +12,15 @@ import math
 
 import pytest
 
-from sim.model.parameters import MANDATES, PARAMS, check_value, defaults, markdown_table
+from sim.model.parameters import (
+    MANDATES,
+    PARAMS,
+    ROLES,
+    Param,
+    check_value,
+    defaults,
+    markdown_table,
+)
 
 ALL = list(PARAMS.values())
 IDS = [p.name for p in ALL]
@@ -156,6 +164,36 @@ def test_check_value_out_of_range_categorical_names_choices():
 def test_check_value_unknown_name_is_a_programmer_error():
     with pytest.raises(KeyError):
         check_value("no_such_parameter", 1)
+
+
+# --------------------------------------------------------------------------- roles
+
+def test_every_parameter_has_a_role_and_every_uncertainty_a_plausible_range():
+    assert {p.role for p in ALL} == set(ROLES)
+    for p in ALL:
+        if p.role == "uncertainty":
+            assert p.plausible is not None, p.name
+        if p.plausible is not None:
+            low, high = p.plausible
+            assert p.low <= low <= p.default <= high <= p.high and p.why, p.name
+            assert p.prior != "log-uniform" or low > 0, p.name
+    # levers are what policies change; a lever with a prior would be sampled as an unknown
+    assert not [p.name for p in ALL if p.lever and p.plausible]
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"role": "knob"}, "role"),
+    ({"plausible": None}, "needs a plausible range"),
+    ({"plausible": (2.0, 3.0)}, "hold the default"),
+    ({"plausible": (0.5, 20.0)}, "must lie within"),
+    ({"why": ""}, "say why"),
+    ({"plausible": (0.0, 1.5), "prior": "log-uniform"}, "positive range"),
+])
+def test_a_badly_declared_parameter_is_refused(changes, needle):
+    row = {"name": "x", "default": 1.0, "low": 0.0, "high": 10.0, "unit": "u", "group": "g",
+           "doc": "d", "source": "s", "plausible": (0.5, 1.5), "why": "w"}
+    with pytest.raises(ValueError, match=needle):
+        Param(**{**row, **changes})
 
 
 # --------------------------------------------------------------------------- markdown_table

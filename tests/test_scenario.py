@@ -539,9 +539,6 @@ def test_non_utf8_bytes(tmp_path):
     assert "UTF-8" in err.message
 
 
-if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__, "-q"]))
-
 
 def test_seed_is_inherited_from_the_base_unless_set(tmp_path):
     write(tmp_path, "a.yaml", BASE.replace("name: base\n", "name: base\nseed: 42\n", 1))
@@ -550,12 +547,29 @@ def test_seed_is_inherited_from_the_base_unless_set(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["police_officers", "gang_members_total", "initial_displaced"])
-def test_starting_state_cannot_change_in_a_policy_or_at_an_event(tmp_path, name):
+def test_starting_state_in_a_policy_holds_from_the_start_and_never_at_an_event(tmp_path, name):
     write(tmp_path, "a.yaml", BASE)
-    err = bad(tmp_path, f"name: p\nbase: a.yaml\nparameters: {{{name}: 20000}}\n", name="p.yaml")
-    assert err.field_path == f"parameters.{name}" and "starting state" in err.message
+    text = f"name: p\nbase: a.yaml\nparameters: {{{name}: 20000}}\n"
+    policy = load(write(tmp_path, "p.yaml", text))
+    assert policy.parameters[name] == 20000 and not [e for e in policy.events if e.name == name]
     err = bad(tmp_path, "name: e\n" + HORIZON
               + f"events: [{{date: 2024-01-01, set: {{{name}: 2000}}}}]\n")
     assert "starting state" in err.message
-    with pytest.raises(ScenarioError, match="starting state"):
-        load(STATUS_QUO).with_overrides({name: 20000})
+    s = load(STATUS_QUO).with_overrides({name: 20000})
+    assert s.parameters[name] == 20000 and not [e for e in s.events if e.name == name]
+
+
+def test_roles_decide_when_an_override_of_a_policy_takes_effect():
+    """A lever changes the policy at the branch; an uncertainty changes the world from the start,
+    and so the history: its runs cannot share the history of the unchanged policy."""
+    s = load(STATUS_QUO)
+    t = s.with_overrides({"gang_attack_rate": 2.5, "arms_interdiction": 0.6})
+    assert t.parameters["gang_attack_rate"] == 2.5
+    assert t.parameters["arms_interdiction"] == s.parameters["arms_interdiction"]
+    [lever] = [e for e in t.events if e.name == "arms_interdiction" and e.note == "override"]
+    assert lever.date == s.branch and lever.value == 0.6
+    assert not [e for e in t.events if e.name == "gang_attack_rate"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__, "-q"]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from sim.model.parameters import GROUPS, PARAMS, Param
-from ui.library import INITIAL_STATE, EventRow, Source, format_value
+from ui.library import EventRow, Source, format_value
 
 KEY = "lever."
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
@@ -124,47 +124,43 @@ def read_levers(source: Source) -> dict[str, float]:
     return changed
 
 
-def _widget(p: Param, disabled: str | None) -> None:
+def _widget(p: Param) -> None:
     d = display(p)
     key = KEY + p.name
-    help_ = help_text(p, d) + (f"\n\n**Disabled here:** {disabled}" if disabled else "")
+    help_ = help_text(p, d)
     if d.options:
         st.selectbox(label(p), range(len(d.options)), key=key, help=help_,
-                     format_func=lambda i, o=d.options: o[i], disabled=bool(disabled),
+                     format_func=lambda i, o=d.options: o[i],
                      persist_state="session")
         return
     low, high = d.to_display(p.low), d.to_display(p.high)
     st.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
               max_value=high, step=int(d.step) if d.fmt == "%d" else d.step,
-              format=d.fmt, key=key, help=help_, disabled=bool(disabled),
+              format=d.fmt, key=key, help=help_,
               persist_state="session")
-
-
-def disabled_reason(p: Param, source: Source) -> str | None:
-    if source.is_policy and p.name in INITIAL_STATE:
-        return (f"it sets the state on {source.resolved.start}, where the shared history starts, "
-                f"and this policy changes only what happens from {source.policy_start}. Use "
-                "intake, funding or the historical record (history.yaml) instead.")
-    return None
 
 
 def levers(source: Source) -> None:
     """The main levers, then the other parameters by group (in expanders)."""
-    when = (f"from the branch date, {source.policy_start}" if source.is_policy
-            else f"from the start, {source.policy_start}; the file's events still apply later")
-    st.caption(f"Values in effect {when}.")
+    if source.is_policy:
+        st.caption(f"Levers take effect on the branch date, {source.policy_start}. The other "
+                   "parameters describe the world: a change holds from the start, "
+                   f"{source.resolved.start}, and so simulates the history anew (slower).")
+    else:
+        st.caption(f"Values in effect from the start, {source.policy_start}; the file's events "
+                   "still apply later.")
     for group in GROUPS:
         main = [p for p in PARAMS.values() if p.group == group and p.lever]
         if main:
             st.markdown(f"**{group.capitalize()}**")
             for p in main:
-                _widget(p, disabled_reason(p, source))
+                _widget(p)
     for group in GROUPS:
         rest = [p for p in PARAMS.values() if p.group == group and not p.lever]
         if rest:
             with st.expander(f"More {group} parameters ({len(rest)})"):
                 for p in rest:
-                    _widget(p, disabled_reason(p, source))
+                    _widget(p)
 
 
 # ------------------------------------------------------------------------------ events
@@ -204,7 +200,8 @@ def _template_rows(kind: str, date: dt.date, source: Source) -> list[EventRow] |
         return [EventRow(date, "mission_mandate", "set",
                          float(PARAMS["mission_mandate"].choices.index("un_peacekeeping")), note),
                 EventRow(date, p.name, "set", musd * 1e6, note)]
-    name = st.selectbox("Parameter", list(PARAMS), key="event.param",
+    changeable = [n for n, p in PARAMS.items() if not p.initial]
+    name = st.selectbox("Parameter", changeable, key="event.param",
                         format_func=lambda n: f"{label(PARAMS[n])} ({n})")
     p, d = PARAMS[name], display(PARAMS[name])
     op = st.radio("Change", ("set", "scale"), key="event.op", horizontal=True,

@@ -5,9 +5,10 @@ Everything the app runs goes through `scenario_text` and then `sim.model.scenari
 settings become a YAML file first, and the file is what runs. So the file a user downloads is, by
 construction, the scenario they saw (and `tests/test_app.py` round-trips it).
 
-What the levers mean depends on the scenario, as in a file: for a policy scenario (`base:`) they
-are its `parameters:`, taking effect at the branch date, so the shared 2023-2025 history is not
-rewritten; for a scenario without `base:` (the historical record) they apply from its start.
+What a setting means follows the parameter's role, as in a file: in a policy scenario (`base:`) a
+lever takes effect at the branch date, so the shared 2023-2025 history is not rewritten, while an
+uncertainty or a starting value describes the world and holds from the start (a history of its
+own); in a scenario without `base:` (the historical record) everything applies from its start.
 """
 
 from __future__ import annotations
@@ -28,12 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 FIRST = ("status_quo.yaml", "history.yaml")  # shown first in the library
 REFERENCE = "status_quo.yaml"  # the natural counterfactual of the policy scenarios
-
-# Parameters that only set the state on the first day of a run (`Param.initial`): a policy
-# scenario, which forks the history at the branch, cannot change them, so the app shows them
-# disabled there.
-INITIAL_STATE = frozenset(name for name, p in PARAMS.items() if p.initial)
-
 
 @dataclass(frozen=True)
 class EventRow:
@@ -78,12 +73,15 @@ class Source:
 
     @functools.cached_property
     def lever_values(self) -> dict[str, float]:
-        """Every parameter's value when the levers take effect (what the sliders show)."""
+        """Every parameter's value when a change of it takes effect (what the sliders show): a
+        lever's at the branch of a policy, everything else's at the start."""
         values = dict(self.resolved.parameters)
         if self.is_policy:
+            at_branch = dict(values)
             for e in self.resolved.events:
                 if e.date <= self.policy_start:
-                    values[e.name] = apply_event(values, e)
+                    at_branch[e.name] = apply_event(at_branch, e)
+            values.update({n: v for n, v in at_branch.items() if PARAMS[n].lever})
         return values
 
     @functools.cached_property
@@ -99,7 +97,8 @@ class Source:
     def inherited_events(self) -> tuple[Event, ...]:
         """Events that come from the base chain (the history, a base policy), not this file."""
         own = {(r.date, r.name, r.op, r.value) for r in self.own_events}
-        at_branch = {(self.policy_start, n, "set", v) for n, v in self.spec.parameters.items()}
+        at_branch = {(self.policy_start, n, "set", v) for n, v in self.spec.parameters.items()
+                     if PARAMS[n].lever}
         return tuple(e for e in self.resolved.events
                      if (e.date, e.name, e.op, e.value) not in own | at_branch)
 

@@ -594,9 +594,13 @@ def check_value(name: str, value: object) -> float:
 
 def markdown_table() -> str:
     """The parameter table of the model documentation, generated so it cannot drift."""
-    rows = ["| name | default | range | unit | source or assumption |", "|---|---|---|---|---|"]
+    rows = ["| name | role | default | valid range | plausible range (prior): why | unit | "
+            "source or assumption |", "|---|---|---|---|---|---|---|"]
     for p in _DECLARED:
-        rows.append(
-            f"| `{p.name}` | {p.default:g} | {p.low:g} to {p.high:g} | {p.unit} | {p.source} |"
-        )
+        plausible = ""
+        if p.plausible:
+            prior = "log-uniform" if p.prior == "log-uniform" else "uniform"
+            plausible = f"{p.plausible[0]:g} to {p.plausible[1]:g} ({prior}): {p.why}"
+        rows.append(f"| `{p.name}` | {p.role} | {p.default:g} | {p.low:g} to {p.high:g} | "
+                    f"{plausible} | {p.unit} | {p.source} |")
     return "\n".join(rows)

@@ -6,9 +6,12 @@ loader (no tags that construct objects), and every mistake is reported as one `S
 names the file, the field and what is allowed.
 
 A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (default
-2026-01-01, or the base's own branch): it inherits the base's start, parameters and events, and its
-own `parameters` take effect at the branch date, as an event. Runs of the same seed
-therefore share the base's history exactly up to the branch.
+2026-01-01, or the base's own branch): it inherits the base's start, parameters and events. When
+its own `parameters` (and `--set`, the app's edits, an experiment's samples) take effect follows
+from each parameter's role (`sim.model.parameters`): a lever is a policy choice and takes effect
+at the branch date, as an event; an uncertainty, a starting value or a constant describes the
+world, so it holds from the start and defines the history. Runs of the same seed and the same
+world therefore share the history exactly up to the branch, whatever their levers.
 """
 
 from __future__ import annotations
@@ -51,6 +54,13 @@ def _refuse_initial(values: dict[str, float], why: str) -> None:
     for name in values:
         if PARAMS[name].initial:
             raise ValueError(f"{name}: {why}")
+
+
+def split_by_role(values: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """(levers, the rest): in a policy scenario levers take effect at the branch date, the rest
+    (uncertainties, starting values, constants) from the start."""
+    levers = {n: v for n, v in values.items() if PARAMS[n].lever}
+    return levers, {n: v for n, v in values.items() if n not in levers}
 
 
 def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
@@ -145,27 +155,26 @@ class Scenario:
         return (self.end - self.start).days + 1
 
     def with_overrides(self, overrides: dict[str, float], seed: int | None = None) -> Scenario:
-        """A copy with levers changed (the CLI's --set, the app's controls).
+        """A copy with parameters changed (the CLI's --set, the app's controls, an experiment's
+        sample).
 
-        In a policy scenario the change takes effect on the branch date, after the scenario's own
-        changes of that day, so the shared history stays untouched; otherwise it applies from the
-        start. Raises ScenarioError (source "overrides") for an unknown or out-of-range value.
+        In a policy scenario a lever takes effect on the branch date, after the scenario's own
+        changes of that day, so the shared history stays untouched; every other parameter holds
+        from the start (it describes the world, not the policy), so it makes a history of its
+        own. Without a branch everything applies from the start. Raises ScenarioError (source
+        "overrides") for an unknown or out-of-range value.
         """
         try:
             checked = _check_param_names(overrides)
         except ValueError as exc:
             raise ScenarioError("overrides", "", str(exc)) from None
-        if self.branch is not None:
-            try:
-                _refuse_initial(checked, f"sets the starting state of {self.start}; in a policy "
-                                f"branching on {self.branch} it cannot change")
-            except ValueError as exc:
-                raise ScenarioError("overrides", "", str(exc)) from None
         params, events = dict(self.parameters), list(self.events)
         if self.branch is None:
             params.update(checked)
         else:
-            events += [Event(self.branch, n, "set", v, "override") for n, v in checked.items()]
+            levers, world = split_by_role(checked)
+            params.update(world)
+            events += [Event(self.branch, n, "set", v, "override") for n, v in levers.items()]
             events.sort(key=lambda e: e.date)
         _check_event_results(params, events, "overrides")
         return dataclasses.replace(self, seed=self.seed if seed is None else seed,
@@ -323,19 +332,13 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         seed = base.seed if spec.seed is None else spec.seed
         branch = spec.branch or base.branch or DEFAULT_BRANCH
         end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
-        try:
-            _refuse_initial(spec.parameters, f"sets the starting state of {start}; a policy "
-                            f"branching on {branch} cannot change it (set it in a scenario "
-                            "without base:)")
-        except ValueError as exc:
-            name, _, message = str(exc).partition(": ")
-            raise ScenarioError(source, f"parameters.{name}", message) from None
-        params = dict(base.parameters)
+        levers, world = split_by_role(spec.parameters)
+        params = {**base.parameters, **world}
         # A child keeps everything its base does (a policy built on a policy keeps the first one's
         # changes) and layers its own on top; same-day changes apply base first.
         inherited = [e for e in base.events if e.date <= end]
         at_branch = [Event(branch, n, "set", v, "policy from branch date")
-                     for n, v in spec.parameters.items()]
+                     for n, v in levers.items()]
         for e in events:
             if e.date < branch:
                 raise ScenarioError(source, "events", f"event on {e.date} is before the branch "
