@@ -1,6 +1,6 @@
 #!/bin/sh
-# haiti-sim set-up: `./dev.sh app` installs and starts the app; `./dev.sh test` installs and runs
-# every test. Both create .venv with Python >= 3.12 (python3.13, python3.12, or the version in
+# haiti-sim set-up: `./dev.sh app` installs and starts the app; `./dev.sh test` installs, lints and
+# runs every test. Both create .venv with Python >= 3.12 (python3.13, python3.12, or the version in
 # .python-version through pyenv) and install the project into it, so a fresh clone needs nothing else.
 # Every package is installed at the exact version in requirements-lock.txt (one lock for the app and
 # the tests, valid on every Python >= 3.12), so a release of a dependency cannot change results or
@@ -45,7 +45,16 @@ case "${1:-}" in
     test)
         setup dev
         shift
-        exec .venv/bin/python -m pytest "$@"
+        # Lint as CI does, then test either way; the exit code is pytest's, or 1 if only lint failed.
+        lint=0
+        .venv/bin/python -m ruff check . || lint=$?
+        status=0
+        .venv/bin/python -m pytest "$@" || status=$?
+        if [ "$lint" -ne 0 ]; then
+            echo "ruff check . failed (see above); .venv/bin/ruff check --fix . fixes some" >&2
+            [ "$status" -ne 0 ] || status=1
+        fi
+        exit "$status"
         ;;
     lock)
         # Re-solve the lock from pyproject.toml, keeping the pinned versions that still fit;
