@@ -141,6 +141,8 @@ ref = next((r for r in runs if r.label == run.reference), runs[0])
 origin = compare.origin(runs)
 st.markdown(f"Reference: **{ref.label}** ({ref.name}). Totals since {origin}. Lines: median "
             "over replicates; bands: 90% interval.")
+if note := compare.precision_note(runs):
+    st.caption(note)
 
 tab_levels, tab_diff, tab_tables = st.tabs(
     ["Outcomes", f"Difference to {ref.label}", "Tables and downloads"], key="compare_tab",

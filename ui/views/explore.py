@@ -189,6 +189,8 @@ def show_results(run: Run) -> None:
     against = f" Differences (arrows) are against **{ref.name}**, paired by seed." if ref else ""
     st.markdown(f"**{cur.name}**: median over {len(cur.replicates)} replicates at "
                 f"{cur.end}; totals since {origin}.{against}")
+    if note := compare.precision_note(both):
+        st.caption(note)
     cols = [*st.columns(3), *st.columns(3)]
     for col, h in zip(cols, analysis.headline(cur, ref, origin), strict=True):
         col.metric(h.label, h.value, h.delta, help=h.help, border=True,
