@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -206,6 +207,11 @@ def test_run_shows_results_as_replicates_finish_and_offers_downloads(short_app):
     assert summary.startswith("kind,outcome,scenario") and "capital_below_0.5" in summary
     html = analysis.report_html(comparison).decode()
     assert "<svg" in html and "haiti-sim app" in html and "/tmp/" not in html
+    # a chance is shown with its interval; two replicates are flagged as too few
+    cur = analysis.runs_of(run.job, "current")
+    assert all(re.fullmatch(r"\d+% \[\d+-\d+%\]", r["open at the end"])
+               for r in analysis.road_rows(cur, None))
+    assert any("Fewer than 20 replicates" in c.value for c in at.caption)
 
 
 def test_cached_runs_come_back_at_once(short_app):
@@ -367,6 +373,15 @@ def test_model_and_validation_pages_render():
 
 
 # ------------------------------------------------------------------------------ pieces
+def test_the_app_computes_no_statistics_of_its_own():
+    """Medians, intervals and chances over replicates are `sim.analysis.stats`' alone."""
+    statistic = re.compile(r"\b(np|numpy)\.(nan)?(percentile|quantile|median|mean|average|std|"
+                           r"var)\b|\.(mean|std|var)\(|intersect1d")
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        found = statistic.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)} computes {found}"
+
+
 def test_map_draws_every_commune_and_its_frames_are_valid_plotly():
     s = scenario_file.from_text(SHORT, "short.yaml", library.SCENARIOS)
     r = runner.Runner(workers=1)

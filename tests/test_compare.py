@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis import compare, report
+from sim.analysis import compare, report, stats
 from sim.running import batch
 from sim.running.results import ResultsDir
 
@@ -58,14 +58,14 @@ def test_levels_and_paired_differences_match_numpy(results, comparison):
     day = (DATE - dt.date(2023, 1, 1)).days
     base = stored(results, "base", "capital_gang_share_area")
     police = stored(results, "police", "capital_gang_share_area")
-    r = record(comparison, "capital_gang_share", "police", DATE.isoformat())
+    r = record(comparison, "capital_gang_share_area", "police", DATE.isoformat())
     assert r["replicates"] == 4
     assert r["median"] == pytest.approx(np.median(police[:, day]))
     assert (r["p05"], r["p95"]) == pytest.approx(tuple(np.percentile(police[:, day], [5, 95])))
     diff = police[:, day] - base[:, day]
     assert r["diff_median"] == pytest.approx(np.median(diff))
     assert (r["diff_p05"], r["diff_p95"]) == pytest.approx(tuple(np.percentile(diff, [5, 95])))
-    assert record(comparison, "capital_gang_share", "base", "end")["diff_median"] is None
+    assert record(comparison, "capital_gang_share_area", "base", "end")["diff_median"] is None
 
 
 def test_flows_accumulate_from_the_branch(results, comparison):
@@ -86,6 +86,9 @@ def test_probabilities(results, comparison):
     expected = np.mean(capital[:, since:day + 1].min(axis=1) < 0.7)
     r = record(comparison, "capital_below_0.7", "police", DATE.isoformat())
     assert r["probability"] == pytest.approx(expected)
+    low, high = stats.wilson(round(expected * 4), 4)
+    assert (r["probability_low"], r["probability_high"]) == pytest.approx((low, high))
+    assert r["probability_low"] <= r["probability"] <= r["probability_high"]
     rn1 = stored(results, "base", "road_cut.RN1")
     assert record(comparison, "road_open.RN1", "base", "end")["probability"] == pytest.approx(
         np.mean(rn1[:, -1] == 0))
@@ -98,6 +101,10 @@ def test_tables_show_every_scenario_outcome_and_date(comparison):
         assert outcome.label in text
     assert DATE.isoformat() in text and "vs base" in text and "RN1" in text
     assert "less than 70%" in text
+    # every chance is shown with its interval, as "34% [22-48%]"
+    for row in tables[-1].rows + tables[-2].rows:
+        assert all(re.fullmatch(r"\d+% \[\d+-\d+%\]|-", cell) for cell in row[1:]), row
+    assert "Fewer than 20 replicates" in compare.header(comparison)  # 4 replicates each
 
 
 def test_html_report_is_self_contained(tmp_path, comparison):
@@ -119,7 +126,7 @@ def test_csv_holds_every_record(tmp_path, comparison):
         rows = list(csv.DictReader(fh))
     assert len(rows) == len(comparison.records)
     assert {"scenario", "outcome", "date", "median", "p05", "p95", "diff_median",
-            "probability"} <= set(rows[0])
+            "probability", "probability_low", "probability_high"} <= set(rows[0])
 
 
 def test_default_dates_and_user_errors(results):
@@ -140,15 +147,6 @@ def test_same_label_in_two_directories_is_qualified(tmp_path, results):
                                               "again/police"]
     r = record(c, "displaced", "again/base", "end")
     assert r["diff_median"] == r["diff_p05"] == r["diff_p95"] == 0
-
-
-def test_format_units():
-    assert compare.fmt(0.4567, "share") == "45.7%"
-    assert compare.fmt(-0.1, "share", signed=True) == "-10.0 pp"
-    assert compare.fmt(2_500_000, "people") == "2.50 M"
-    assert compare.fmt(-1_500_000_000, "usd", signed=True) == "-$1.50 bn"
-    assert compare.fmt(12_345, "usd", signed=True) == "+$12,345"
-    assert compare.fmt(None, "people") == "-"
 
 
 def test_runs_held_in_memory_compare_exactly_as_stored_ones(results, comparison):

@@ -1,15 +1,13 @@
-"""What the app shows of a job's runs: medians and 90% intervals over replicates, paired differences
-to the reference, per-department and per-road tables, the maps' monthly frames, and the comparison
-tables and HTML report of `haiti-sim compare`.
+"""What the app shows of a job's runs: the headline numbers with their paired differences, the
+per-department and per-road tables, the maps' monthly frames, and the comparison tables, CSV and
+HTML report of `haiti-sim compare`.
 
-The outcomes, their labels, units and formatting are `sim.analysis.compare`'s (`COMPARED`, `fmt`),
-and the
-comparison tables, CSV and report are made by `sim.analysis.compare` and `sim.analysis.report`
-themselves, so the
-app and the command line never disagree. `comparison` is an adapter: `sim.analysis.compare` reads
-results
-directories, so the job's runs are written to a temporary one first (requested of sim/: a
-`compare` entry point taking in-memory runs would remove the round trip).
+Nothing is computed here that the command line computes: labels, units, directions and formats
+are the outcome catalogue's (`sim.model.outcomes`), every median, interval, paired difference and
+probability is `sim.analysis.stats`' (through `sim.analysis.compare` where a scenario's runs are
+involved), and the comparison tables, CSV and report are made by `sim.analysis.compare` and
+`sim.analysis.report` themselves, so the app and the command line never disagree. This module
+only turns the runner's results into `compare.ScenarioRuns` and lays the numbers out.
 """
 
 from __future__ import annotations
@@ -21,15 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.analysis import compare, report
-from sim.analysis.compare import COMPARED, INTERVAL, Outcome, ScenarioRuns, fmt
-from sim.model import geography
+from sim.analysis import compare, report, stats
+from sim.analysis.compare import COMPARED, ScenarioRuns, show_interval, show_probability
+from sim.model import geography, outcomes
 from ui.runner import Job, RunResult, snapshot_dates
-
-# Lower is better for these outcomes; for troops and money, "better" is a matter of view.
-LOWER_IS_BETTER = {"capital_gang_share", "national_gang_share", "displaced", "killed",
-                   "kidnappings", "gang_controlled_population", "roads_cut"}
-WEEK = 7
 
 
 def runs_of(job: Job, label: str, name: str | None = None) -> ScenarioRuns | None:
@@ -53,96 +46,32 @@ def _as_runs(done: list[tuple[int, RunResult]]):
             run.held()[-1])
 
 
-def interval(values: np.ndarray) -> tuple[float, float, float] | None:
-    """`compare.interval` (median, 5th and 95th percentiles), or None if no value is finite."""
-    level = compare.interval(values)
-    return None if level[0] is None else level
-
-
 @dataclass
 class Headline:
     label: str
     value: str
     delta: str | None
     help: str
-    lower_is_better: bool
+    better: str  # the outcome's good direction: outcomes.LOWER, HIGHER or NEUTRAL
 
 
 def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> list[Headline]:
     """Each key outcome at the end (flows summed from `origin`), and its paired difference to the
     reference on the same date."""
     out = []
-    end = cur.end
     for o in COMPARED:
-        values = cur.outcome(o, origin)[:, cur.day(end)]
-        level = interval(values)
-        since = f" since {origin}" if o.flow else f" on {end}"
-        text = "-" if level is None else fmt(level[0], o.unit)
-        help_ = (f"Median over {len(values)} replicates{since}; 90% interval "
-                 f"{fmt(level[1], o.unit)} to {fmt(level[2], o.unit)}." if level else "")
-        delta = None
-        if ref is not None and ref is not cur and ref.day(end) is not None:
-            mine, theirs = np.intersect1d(cur.replicates, ref.replicates, return_indices=True)[1:]
-            if len(mine):
-                diff = (cur.outcome(o, origin)[mine, cur.day(end)]
-                        - ref.outcome(o, origin)[theirs, ref.day(end)])
-                d = interval(diff)
-                if d is not None:
-                    delta = fmt(d[0], o.unit, signed=True)
-                    help_ += (f" Against {ref.name}: {delta}, 90% interval "
-                              f"{fmt(d[1], o.unit, True)} to {fmt(d[2], o.unit, True)}, paired "
-                              f"over {len(mine)} replicates (same seeds).")
-        out.append(Headline(o.label, text, delta, help_, o.key in LOWER_IS_BETTER))
+        level, diff = compare.at_date(cur, ref, o, origin, cur.end)
+        since = f" since {origin}" if o.flow else f" on {cur.end}"
+        help_ = "" if level is None else (
+            f"Median over {level.n} replicates{since}; 90% interval {o.show(level.low)} to "
+            f"{o.show(level.high)}.")
+        delta = None if diff is None else o.show(diff.median, signed=True)
+        if diff is not None:
+            help_ += (f" Against {ref.name}: {delta}, 90% interval {o.show(diff.low, True)} to "
+                      f"{o.show(diff.high, True)}, paired over {diff.n} replicates (same seeds).")
+        out.append(Headline(o.label, "-" if level is None else o.show(level.median), delta,
+                            help_, o.better))
     return out
-
-
-def metric_outcome(metric: str, flow: bool, unit: str, label: str) -> Outcome:
-    return Outcome(metric, label, (metric,), unit, flow)
-
-
-def band(runs: ScenarioRuns, outcome: Outcome, origin: dt.date, step: int = WEEK):
-    """(dates, median, p05, p95) of an outcome over replicates, every `step` days and the last."""
-    values = runs.outcome(outcome, origin)
-    days = np.unique(np.r_[np.arange(0, values.shape[1], step), values.shape[1] - 1])
-    return runs.dates[days], *_stats(values[:, days])
-
-
-def _stats(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median, 5th and 95th percentiles over replicates (rows), NaN where a value is missing
-    (cumulative outcomes before their origin)."""
-    out = np.full((3, v.shape[1]), np.nan)
-    ok = np.isfinite(v).all(axis=0)
-    if ok.any():
-        out[0, ok] = np.median(v[:, ok], axis=0)
-        out[1:, ok] = np.percentile(v[:, ok], INTERVAL, axis=0)
-    return out[0], out[1], out[2]
-
-
-def paired_band(cur: ScenarioRuns, ref: ScenarioRuns, outcome: Outcome, origin: dt.date,
-                step: int = WEEK):
-    """(dates, median, p05, p95) of the paired difference to the reference, on common dates."""
-    mine, theirs = np.intersect1d(cur.replicates, ref.replicates, return_indices=True)[1:]
-    first = max(cur.dates[0], ref.dates[0])
-    last = min(cur.dates[-1], ref.dates[-1])
-    if not len(mine) or last < first:
-        return None
-    dates = first + np.unique(np.r_[np.arange(0, int((last - first).astype(int)) + 1, step),
-                                    int((last - first).astype(int))])
-    a = cur.outcome(outcome, origin)[mine][:, (dates - cur.dates[0]).astype(int)]
-    b = ref.outcome(outcome, origin)[theirs][:, (dates - ref.dates[0]).astype(int)]
-    return dates, *_stats(a - b)
-
-
-def _at(runs: ScenarioRuns, metric: str, date: dt.date) -> np.ndarray:
-    day = runs.day(date)
-    return runs.metrics[metric][:, day] if day is not None else np.array([])
-
-
-def _fmt_interval(values: np.ndarray, unit: str) -> str:
-    level = interval(values)
-    if level is None:
-        return "-"
-    return f"{fmt(level[0], unit)} [{fmt(level[1], unit)}, {fmt(level[2], unit)}]"
 
 
 def department_rows(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> list[dict]:
@@ -151,37 +80,37 @@ def department_rows(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date
     geo = geography.load()
     rows = []
     for k, dept in enumerate(geo.department_name):
-        metric = f"gang_population_share.{dept}"
+        o = outcomes.DEPARTMENT_SHARE.member(dept)
+        level, diff = compare.at_date(cur, ref, o, origin, cur.end)
         row = {"department": str(dept),
                "population": f"{geo.population[geo.department == k].sum():,.0f}",
-               f"at {origin}": _fmt_interval(_at(cur, metric, origin), "share"),
-               f"at {cur.end}": _fmt_interval(_at(cur, metric, cur.end), "share")}
+               f"at {origin}": show_interval(compare.at_date(cur, None, o, origin, origin)[0], o),
+               f"at {cur.end}": show_interval(level, o)}
         if ref is not None and ref is not cur:
-            mine, theirs = np.intersect1d(cur.replicates, ref.replicates, return_indices=True)[1:]
-            row[f"{ref.label} at {cur.end}"] = _fmt_interval(_at(ref, metric, cur.end), "share")
-            if ref.day(cur.end) is not None and len(mine):
-                diff = _at(cur, metric, cur.end)[mine] - _at(ref, metric, cur.end)[theirs]
-                d = interval(diff)
-                row["difference"] = (f"{fmt(d[0], 'share', True)} [{fmt(d[1], 'share', True)}, "
-                                     f"{fmt(d[2], 'share', True)}]")
+            row[f"{ref.label} at {cur.end}"] = show_interval(
+                compare.at_date(ref, None, o, origin, cur.end)[0], o)
+            if diff is not None:
+                row["difference"] = show_interval(diff, o, signed=True)
         rows.append(row)
     return rows
 
 
 def road_rows(cur: ScenarioRuns, ref: ScenarioRuns | None) -> list[dict]:
-    """Per national road: the chance it is open at the end (no cell gang-held) and the share of
-    its cells gang-held, median over replicates."""
+    """Per national road: the chance it is open at the end (no cell gang-held), with its 90%
+    interval, and the share of its cells gang-held, median [90% interval] over replicates."""
     rows = []
     for road in geography.ROAD_NAMES:
+        cut = outcomes.ROAD_CUT.member(road).name
+        share = outcomes.ROAD_GANG_SHARE.member(road)
         row = {"road": road,
-               "open at the end": f"{np.mean(cur.metrics[f'road_cut.{road}'][:, -1] == 0):.0%}",
-               "gang-held share of its cells": _fmt_interval(
-                   cur.metrics[f"road_gang_share.{road}"][:, -1], "share")}
+               "open at the end": show_probability(stats.probability(cur.metrics[cut][:, -1] == 0)),
+               "gang-held share of its cells": show_interval(
+                   stats.interval(cur.metrics[share.name][:, -1]), share)}
         if ref is not None and ref is not cur:
             day = ref.day(cur.end)
             if day is not None:
-                row[f"open at the end: {ref.name}"] = (
-                    f"{np.mean(ref.metrics[f'road_cut.{road}'][:, day] == 0):.0%}")
+                row[f"open at the end: {ref.name}"] = show_probability(
+                    stats.probability(ref.metrics[cut][:, day] == 0))
         rows.append(row)
     return rows
 
@@ -202,8 +131,8 @@ def map_frames(job: Job, label: str) -> MapFrames | None:
     runs = job.replicates(label)
     if not runs:
         return None
-    commune = np.median(np.stack([r.commune_share for r in runs]), axis=0)
-    cells = np.mean(np.stack([r.held() for r in runs]), axis=0)
+    commune = stats.median(np.stack([r.commune_share for r in runs]))
+    cells = stats.share_of_replicates(np.stack([r.held() for r in runs]))
     return MapFrames(snapshot_dates(job.scenarios[label]), commune, cells, len(runs))
 
 

@@ -1,7 +1,7 @@
 """Time series charts: the median over replicates as a line and the 90% interval as a band, for one
-or several scenarios, with the branch date marked. Colours are the HTML report's
-(`sim.analysis.report`), so
-a scenario keeps its colour from the app to the report.
+or several scenarios, with the branch date marked. The bands are `sim.analysis.compare`'s and the
+colours the HTML report's (`sim.analysis.report`), so a scenario keeps its colour and its numbers
+from the app to the report.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.analysis.report import PALETTE
+from sim.model.outcomes import COUNT, PERCENT, USD
 
-UNIT_FORMAT = {"share": ".0%", "usd": "$,.0f", "people": ",.0f", "troops": ",.0f",
-               "roads": ",.0f"}
-AXIS_TITLE = {"usd": "million USD"}
+# plotly's (d3's) number format for each display format of the outcome catalogue
+TICK_FORMAT = {PERCENT: ".0%", USD: "$,.0f", COUNT: ",.0f"}
+AXIS_TITLE = {USD: "million USD"}
 
 
 def colour(i: int) -> str:
@@ -27,12 +28,13 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def bands(lines: list[tuple[str, tuple]], title: str, unit: str,
+def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
           height: int = 300) -> go.Figure:
-    """`lines`: (name, (dates, median, p05, p95)), drawn in the palette's order."""
+    """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in the
+    palette's order; `display` is the outcome's display format."""
     fig = go.Figure()
-    scale = 1e6 if unit == "usd" else 1.0  # dollars in millions: "$530" reads better than "530M"
+    scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
     for i, (name, (dates, median, low, high)) in enumerate(lines):
         c = colour(i)
         median, low, high = (np.asarray(v) / scale for v in (median, low, high))
@@ -44,8 +46,8 @@ def bands(lines: list[tuple[str, tuple]], title: str, unit: str,
                                  legendgroup=name))
         fig.add_trace(go.Scatter(x=x, y=median, mode="lines", line={"color": c, "width": 2},
                                  name=name, legendgroup=name,
-                                 hovertemplate=f"{name}: %{{y:{UNIT_FORMAT.get(unit, ',.3g')}}}"
-                                               + (" M" if unit == "usd" else "")
+                                 hovertemplate=f"{name}: %{{y:{TICK_FORMAT[display]}}}"
+                                               + (" M" if display == USD else "")
                                                + "<extra></extra>"))
     if branch is not None:
         fig.add_vline(x=branch.isoformat(), line={"color": "#888", "dash": "dot", "width": 1})
@@ -57,7 +59,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, unit: str,
         title={"text": title, "font": {"size": 14}, "x": 0.0}, height=height,
         margin={"l": 60, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
         legend={"orientation": "h", "y": -0.15}, showlegend=len(lines) > 1,
-        yaxis={"tickformat": UNIT_FORMAT.get(unit, ",.3g"), "title": AXIS_TITLE.get(unit),
+        yaxis={"tickformat": TICK_FORMAT[display], "title": AXIS_TITLE.get(display),
                "rangemode": "tozero" if not zero_line else "normal"},
         plot_bgcolor="white", xaxis={"gridcolor": "#eee"},
     )

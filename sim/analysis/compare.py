@@ -1,16 +1,17 @@
 """The key outcomes of runs and how scenarios compare on them across replicates.
 
-Outcomes are declared once (`Outcome`) and serve the per-year summary of `haiti-sim run` and the
-comparison of `haiti-sim compare`. A comparison reads results directories run by run (keeping only
-the metrics it needs), then gives for every scenario and outcome, at chosen dates and at the end:
-the median and 90% interval over replicates; the difference to a reference scenario paired by
-replicate (replicate i of every scenario of a batch shares its random numbers, so the paired
-difference isolates the policy's effect and its interval is far narrower than the gap between two
-unpaired intervals); and probabilities of events. Cumulative outcomes (killed, money spent) count
-from the comparison's origin: the earliest branch date among the scenarios.
+Which outcomes are key is chosen here (`COMPARED` for `haiti-sim compare`, `YEARLY` for the
+per-year summary of `haiti-sim run`); their labels, units and formats are the catalogue's
+(`sim.model.outcomes`) and every statistic is `sim.analysis.stats`'. A comparison reads results
+directories run by run (keeping only the metrics it needs), then gives for every scenario and
+outcome, at chosen dates and at the end: the median and 90% interval over replicates; the
+difference to a reference scenario paired by replicate; and probabilities of events with their
+Wilson intervals. Cumulative outcomes (killed, money spent) count from the comparison's origin:
+the earliest branch date among the scenarios.
 
 Results are returned as plain records (for the CSV) and as `TextTable`s that the command line
-prints and `sim.analysis.report` renders as HTML, so both show the same numbers.
+prints and `sim.analysis.report` renders as HTML, so both show the same numbers; the app draws
+the same `band`s and `paired_band`s as the report.
 """
 
 from __future__ import annotations
@@ -24,44 +25,21 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import stats
+from sim.analysis.stats import Interval, Probability
+from sim.model import outcomes
+from sim.model.outcomes import Outcome
 from sim.running.results import ResultsDir, RunOutput
 
-INTERVAL = (5.0, 95.0)  # percentiles of the 90% interval
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A key outcome: the sum of one or more recorded metrics. A flow (daily amounts) is reported
-    as a sum over a period; a stock (end-of-day state) as its value on a date."""
-
-    key: str
-    label: str
-    metrics: tuple[str, ...]
-    unit: str  # share, people, troops, usd, roads
-    flow: bool = False
-
-
-CAPITAL_AREA = Outcome("capital_gang_share", "Gang-held share of Port-au-Prince (area)",
-                       ("capital_gang_share_area",), "share")
-CAPITAL_POPULATION = Outcome("capital_gang_share_population",
-                             "Gang-held share of Port-au-Prince (residents)",
-                             ("capital_gang_share_population",), "share")
-NATIONAL = Outcome("national_gang_share", "Share of Haitians living under gang control",
-                   ("gang_controlled_share_national",), "share")
-PEOPLE_UNDER_GANGS = Outcome("gang_controlled_population", "People living under gang control",
-                             ("gang_controlled_population",), "people")
-DISPLACED = Outcome("displaced", "Displaced people", ("displaced",), "people")
-KILLED = Outcome("killed", "People killed", ("killed",), "people", flow=True)
-KIDNAPPINGS = Outcome("kidnappings", "Kidnappings", ("kidnappings",), "people", flow=True)
-TROOPS = Outcome("troops", "Troops of the international mission", ("troops",), "troops")
-SPENT = Outcome("spent_usd", "Money spent on the mission and police pay",
-                ("spent_mission_usd", "spent_police_usd"), "usd", flow=True)
-ROADS_CUT = Outcome("roads_cut", "National roads cut by gangs", ("roads_cut",), "roads")
-
-COMPARED = (CAPITAL_AREA, NATIONAL, DISPLACED, KILLED, TROOPS, SPENT)
-YEARLY = (CAPITAL_AREA, CAPITAL_POPULATION, PEOPLE_UNDER_GANGS, DISPLACED, KILLED, KIDNAPPINGS,
-          TROOPS, SPENT, ROADS_CUT)
-ROAD_PREFIX = "road_cut."
+CAPITAL = outcomes.get("capital_gang_share_area")  # whose fall below a threshold has a chance
+COMPARED = tuple(map(outcomes.get, (
+    "capital_gang_share_area", "gang_controlled_share_national", "displaced", "killed", "troops",
+    "spent_usd")))
+YEARLY = tuple(map(outcomes.get, (
+    "capital_gang_share_area", "capital_gang_share_population", "gang_controlled_population",
+    "displaced", "killed", "kidnappings", "troops", "spent_usd", "roads_cut")))
+ROAD_PREFIX = outcomes.ROAD_CUT.prefix + "."
+WEEK_DAYS = 7  # time series are drawn weekly: the eye cannot see daily points in a chart
 
 
 class CompareError(ValueError):
@@ -88,23 +66,17 @@ class TextTable:
         return "\n".join(lines + ([self.note] if self.note else []))
 
 
-def _human(value: float) -> str:
-    size = abs(value)
-    if size >= 1e9:
-        return f"{value / 1e9:.2f} bn"
-    if size >= 1e6:
-        return f"{value / 1e6:.2f} M"
-    return f"{value:,.0f}"
-
-
-def fmt(value: float | None, unit: str, signed: bool = False) -> str:
-    """A value in its unit for people to read; a difference (`signed`) of shares is in points."""
-    if value is None or not np.isfinite(value):
+def show_interval(level: Interval | None, outcome: Outcome, signed: bool = False) -> str:
+    """"median [low, high]" in the outcome's format; a difference (`signed`) with its sign."""
+    if level is None:
         return "-"
-    if unit == "share":
-        return f"{value * 100:+.1f} pp" if signed else f"{value * 100:.1f}%"
-    sign = "-" if value < 0 else ("+" if signed else "")
-    return f"{sign}{'$' if unit == 'usd' else ''}{_human(abs(value))}"
+    return (f"{outcome.show(level.median, signed)} [{outcome.show(level.low, signed)}, "
+            f"{outcome.show(level.high, signed)}]")
+
+
+def show_probability(p: Probability | None) -> str:
+    """"34% [22-48%]": the chance and its 90% interval."""
+    return "-" if p is None else f"{p.p:.0%} [{p.low * 100:.0f}-{p.high * 100:.0f}%]"
 
 
 def _sum_metrics(metrics: dict[str, np.ndarray], outcome: Outcome) -> np.ndarray:
@@ -126,7 +98,7 @@ def yearly_table(run: RunOutput, title: str) -> TextTable:
                  for y in columns]
         cells.append(series.sum() if outcome.flow else series[-1])
         rows.append([outcome.label + (" (in the year)" if outcome.flow else "")]
-                    + [fmt(v, outcome.unit) for v in cells])
+                    + [outcome.show(v) for v in cells])
     last = dates[-1].astype(dt.date)
     headers = ["", *(str(y) for y in columns), "end / total"]
     if last != dt.date(last.year, 12, 31):
@@ -259,20 +231,48 @@ class Comparison:
         """The (column label, date) pairs reported for scenario `s`: chosen dates, then its end."""
         return [(d.isoformat(), d) for d in self.dates] + [("end", s.end)]
 
-    def paired(self, s: ScenarioRuns) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the replicates that `s` and the reference both have, in each."""
-        _, mine, theirs = np.intersect1d(s.replicates, self.reference.replicates,
-                                         return_indices=True)
-        return mine, theirs
+
+def at_date(s: ScenarioRuns, ref: ScenarioRuns | None, outcome: Outcome, origin: dt.date,
+            date: dt.date) -> tuple[Interval | None, Interval | None]:
+    """An outcome of `s` on `date` over replicates, and its difference to `ref` on the same date
+    paired by replicate (None where a scenario did not simulate the date, or `ref` is `s`)."""
+    day = s.day(date)
+    if day is None:
+        return None, None
+    values = s.outcome(outcome, origin)[:, day]
+    ref_day = None if ref is None or ref is s else ref.day(date)
+    if ref_day is None:
+        return stats.interval(values), None
+    return stats.interval(values), stats.interval(stats.paired_differences(
+        values, s.replicates, ref.outcome(outcome, origin)[:, ref_day], ref.replicates))
 
 
-def interval(values: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """Median, 5th and 95th percentiles over replicates; None where undefined."""
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return None, None, None
-    low, high = np.percentile(values, INTERVAL)
-    return float(np.median(values)), float(low), float(high)
+def _weekly(first: np.datetime64, last: np.datetime64) -> np.ndarray:
+    """Every WEEK_DAYS-th date from `first`, and `last`."""
+    days = int((last - first).astype(int))
+    return first + np.unique(np.append(np.arange(0, days + 1, WEEK_DAYS), days))
+
+
+def band(s: ScenarioRuns, outcome: Outcome, origin: dt.date):
+    """(dates, median, low, high) of an outcome over replicates, weekly and on the last day."""
+    dates = _weekly(s.dates[0], s.dates[-1])
+    values = s.outcome(outcome, origin)[:, (dates - s.dates[0]).astype(int)]
+    return dates, *stats.bands(values)
+
+
+def paired_band(s: ScenarioRuns, ref: ScenarioRuns, outcome: Outcome, origin: dt.date):
+    """(dates, median, low, high) of the paired difference to `ref`, weekly over the days both
+    simulated from the origin on (before it, a branch's history is the reference's); None if
+    there are no such days or no common replicate."""
+    first = max(s.dates[0], ref.dates[0], np.datetime64(origin, "D"))
+    last = min(s.dates[-1], ref.dates[-1])
+    if last < first or not len(stats.pair(s.replicates, ref.replicates)[0]):
+        return None
+    dates = _weekly(first, last)
+    diff = stats.paired_differences(
+        s.outcome(outcome, origin)[:, (dates - s.dates[0]).astype(int)], s.replicates,
+        ref.outcome(outcome, origin)[:, (dates - ref.dates[0]).astype(int)], ref.replicates)
+    return dates, *stats.bands(diff)
 
 
 def origin(scenarios: list[ScenarioRuns]) -> dt.date:
@@ -319,7 +319,7 @@ def compare_runs(scenarios: list[ScenarioRuns], reference: str | None = None,
                                                                                 start)),
                             threshold, notes)
     for s in scenarios:
-        mine, theirs = comparison.paired(s)
+        mine, theirs = stats.pair(s.replicates, ref.replicates)
         if s is not ref and not np.array_equal(s.seeds[mine], ref.seeds[theirs]):
             notes.append(f"{s.label}: its replicates ran with other seeds than {ref.label}'s, "
                          "so differences are not paired by common random numbers")
@@ -327,53 +327,52 @@ def compare_runs(scenarios: list[ScenarioRuns], reference: str | None = None,
     return comparison
 
 
+def _record(kind: str, key: str, s: ScenarioRuns, at: str, date: dt.date, replicates: int,
+            level: Interval | None = None, diff: Interval | None = None,
+            p: Probability | None = None) -> dict:
+    """One row of the CSV; every kind has every column, empty where it does not apply."""
+    def ends(x):
+        return (None, None, None) if x is None else (x.median, x.low, x.high)
+
+    return dict(zip(
+        ("kind", "outcome", "scenario", "at", "date", "replicates", "median", "p05", "p95",
+         "diff_median", "diff_p05", "diff_p95", "probability", "probability_low",
+         "probability_high"),
+        (kind, key, s.label, at, date.isoformat(), replicates, *ends(level), *ends(diff),
+         *((None, None, None) if p is None else (p.p, p.low, p.high))), strict=True))
+
+
 def _distribution_records(c: Comparison) -> list[dict]:
     records = []
     for outcome in COMPARED:
-        ref_values = c.reference.outcome(outcome, c.origin)
         for s in c.scenarios:
-            values = s.outcome(outcome, c.origin)
-            mine, theirs = c.paired(s)
             for at, date in c.at(s):
-                day = s.day(date)
-                ref_day = c.reference.day(date)  # paired on the same day, even at "end"
-                level = values[:, day] if day is not None else np.array([])
-                median, low, high = interval(level)
-                diff = (None, None, None)
-                if s is not c.reference and day is not None and ref_day is not None:
-                    diff = interval(values[mine, day] - ref_values[theirs, ref_day])
-                records.append({
-                    "kind": "distribution", "outcome": outcome.key, "scenario": s.label,
-                    "at": at, "date": date.isoformat(), "replicates": len(level),
-                    "median": median, "p05": low, "p95": high, "diff_median": diff[0],
-                    "diff_p05": diff[1], "diff_p95": diff[2], "probability": None,
-                })
+                # paired with the reference on the same date, even at "end"
+                level, diff = at_date(s, c.reference, outcome, c.origin, date)
+                records.append(_record("distribution", outcome.name, s, at, date,
+                                       0 if s.day(date) is None else len(s.replicates),
+                                       level, diff))
     return records
 
 
 def _probability_records(c: Comparison) -> list[dict]:
     records = []
     for s in c.scenarios:
-        capital = s.outcome(CAPITAL_AREA, c.origin)
+        capital = s.outcome(CAPITAL, c.origin)
         first = s.day(c.origin) if s.day(c.origin) is not None else 0
         for at, date in c.at(s):
             day = s.day(date)
             p = None
             if day is not None and day >= first and c.origin <= date:
-                p = float(np.mean(capital[:, first:day + 1].min(axis=1) < c.threshold))
-            records.append(_probability(f"capital_below_{c.threshold:g}", s, at, date, p))
+                p = stats.probability(capital[:, first:day + 1].min(axis=1) < c.threshold)
+            records.append(_record("probability", f"capital_below_{c.threshold:g}", s, at, date,
+                                   len(s.replicates), p=p))
         for road in c.roads:
             cut = s.metrics.get(ROAD_PREFIX + road)
-            p = None if cut is None else float(np.mean(cut[:, -1] == 0))
-            records.append(_probability(f"road_open.{road}", s, "end", s.end, p))
+            records.append(_record("probability", f"road_open.{road}", s, "end", s.end,
+                                   len(s.replicates),
+                                   p=None if cut is None else stats.probability(cut[:, -1] == 0)))
     return records
-
-
-def _probability(key: str, s: ScenarioRuns, at: str, date: dt.date, p: float | None) -> dict:
-    return {"kind": "probability", "outcome": key, "scenario": s.label, "at": at,
-            "date": date.isoformat(), "replicates": len(s.replicates), "median": None,
-            "p05": None, "p95": None, "diff_median": None, "diff_p05": None, "diff_p95": None,
-            "probability": p}
 
 
 def _columns(c: Comparison) -> list[str]:
@@ -390,42 +389,59 @@ def tables(c: Comparison) -> list[TextTable]:
     for outcome in COMPARED:
         rows = []
         for s in c.scenarios:
-            cells = [by_key.get((outcome.key, s.label, at)) for at in columns]
-            rows.append([s.label] + [
-                "-" if r is None or r["median"] is None else
-                f"{fmt(r['median'], outcome.unit)} [{fmt(r['p05'], outcome.unit)}, "
-                f"{fmt(r['p95'], outcome.unit)}]" for r in cells])
+            cells = [by_key.get((outcome.name, s.label, at)) for at in columns]
+            rows.append([s.label] + [_interval_cell(r, "", outcome) for r in cells])
             if s is not c.reference:
-                rows.append([f"  vs {c.reference.label}"] + [
-                    "-" if r is None or r["diff_median"] is None else
-                    f"{fmt(r['diff_median'], outcome.unit, True)} "
-                    f"[{fmt(r['diff_p05'], outcome.unit, True)}, "
-                    f"{fmt(r['diff_p95'], outcome.unit, True)}]" for r in cells])
+                rows.append([f"  vs {c.reference.label}"]
+                            + [_interval_cell(r, "diff_", outcome, True) for r in cells])
         since = f" since {c.origin}" if outcome.flow else ""
         out.append(TextTable(f"{outcome.label}{since}: median [90% interval]", headers, rows))
     below = f"capital_below_{c.threshold:g}"
     out.append(TextTable(
         f"Chance that gangs hold less than {c.threshold:.0%} of Port-au-Prince on some day "
-        f"between {c.origin} and the date", headers,
+        f"between {c.origin} and the date: share of replicates [90% interval]", headers,
         [[s.label] + [_percent(by_key.get((below, s.label, at))) for at in columns]
          for s in c.scenarios]))
     out.append(TextTable(
-        "Chance that each national road is open at the end (no cell of it gang-held)",
+        "Chance that each national road is open at the end (no cell of it gang-held): share "
+        "of replicates [90% interval]",
         ["scenario", *c.roads],
         [[s.label] + [_percent(by_key.get((f"road_open.{r}", s.label, "end"))) for r in c.roads]
          for s in c.scenarios]))
     return out
 
 
+def _interval_cell(record: dict | None, prefix: str, outcome: Outcome,
+                   signed: bool = False) -> str:
+    if record is None or record[prefix + "median"] is None:
+        return "-"
+    return show_interval(Interval(record[prefix + "median"], record[prefix + "p05"],
+                                  record[prefix + "p95"], record["replicates"]), outcome, signed)
+
+
 def _percent(record: dict | None) -> str:
-    return "-" if record is None or record["probability"] is None else (
-        f"{record['probability']:.0%}")
+    if record is None or record["probability"] is None:
+        return "-"
+    return show_probability(Probability(record["probability"], record["probability_low"],
+                                        record["probability_high"], record["replicates"]))
+
+
+def precision_note(scenarios: list[ScenarioRuns]) -> str:
+    """A warning when some scenario has too few replicates for the intervals shown, else ""."""
+    few = [s.label for s in scenarios if stats.too_few(len(s.replicates))]
+    if not few:
+        return ""
+    return (f"Fewer than {stats.MIN_REPLICATES} replicates ({', '.join(few)}): the ends of a 90% "
+            "interval rest on the most extreme runs, so read it as their range, not as a "
+            "precise spread.")
 
 
 def header(c: Comparison) -> str:
     counts = ", ".join(f"{s.label} {len(s.replicates)}" for s in c.scenarios)
+    note = precision_note(c.scenarios)
     return (f"Replicates: {counts}. Reference: {c.reference.label}; differences are paired by "
-            f"replicate.\nCumulative outcomes count from {c.origin}.")
+            f"replicate; chances with their 90% Wilson interval.\nCumulative outcomes count "
+            f"from {c.origin}." + (f"\n{note}" if note else ""))
 
 
 def csv_text(c: Comparison) -> str:

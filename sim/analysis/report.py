@@ -16,15 +16,15 @@ import numpy as np
 
 from sim.analysis.compare import (
     COMPARED,
-    INTERVAL,
     Comparison,
-    Outcome,
     TextTable,
-    fmt,
+    band,
     header,
+    paired_band,
     tables,
 )
-from sim.model import geography
+from sim.model import geography, outcomes
+from sim.model.outcomes import Outcome
 from sim.running.results import package_version
 
 # Tableau 10: distinct for up to ten scenarios, readable by most colour-blind people.
@@ -35,7 +35,6 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
 NEVER = "#e8e8e8"
 RAMP = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026",
         "#a00026", "#800026")
-WEEK_DAYS = 7  # time series are drawn weekly: the eye cannot see daily points at this width
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
@@ -76,29 +75,14 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [v * step for v in range(math.floor(low / step), math.ceil(high / step) + 1)]
 
 
-def _tick_label(value: float, unit: str) -> str:
-    if unit == "share":
+def _tick_label(value: float, display: str) -> str:
+    if display == outcomes.PERCENT:
         return f"{value * 100:g}%"
-    return fmt(value, unit)
+    return outcomes.show(value, display)
 
 
-def _band_stats(values: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Median and 90% interval over replicates (rows) at the given day columns (NaN where the
-    outcome is undefined, as a cumulative before the origin)."""
-    picked = values[:, columns]
-    out = np.full((3, len(columns)), np.nan)
-    ok = np.isfinite(picked).all(axis=0)
-    if ok.any():
-        out[:, ok] = np.percentile(picked[:, ok], (50, INTERVAL[0], INTERVAL[1]), axis=0)
-    return out[0], out[1], out[2]
-
-
-def _weekly(days: int) -> np.ndarray:
-    return np.unique(np.append(np.arange(0, days, WEEK_DAYS), days - 1))
-
-
-def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], unit: str,
-           marker: dt.date | None, zero_line: bool = False) -> str:
+def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+           display: str, marker: dt.date | None, zero_line: bool = False) -> str:
     """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high)."""
     width, height, left, right, top, bottom = 760, 260, 72, 12, 12, 28
     finite = [np.isfinite(m) for _, _, m, _, _ in lines]
@@ -108,7 +92,8 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     x1 = max(d[f].max() for (_, d, _, _, _), f in zip(lines, finite, strict=True) if f.any())
     lows = [np.nanmin(lo) for _, _, _, lo, _ in lines if np.isfinite(lo).any()]
     highs = [np.nanmax(hi) for _, _, _, _, hi in lines if np.isfinite(hi).any()]
-    y_ticks = _ticks(min(min(lows), 0.0) if unit != "share" or zero_line else min(lows),
+    y_ticks = _ticks(min(min(lows), 0.0) if display != outcomes.PERCENT or zero_line
+                     else min(lows),
                      max(highs))
     y0, y1 = y_ticks[0], y_ticks[-1]
     span_days = max(int((x1 - x0).astype(int)), 1)
@@ -124,7 +109,7 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                      f'stroke="{"#999" if v == 0 and zero_line else "#eee"}"/>'
                      f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
-                     f'{_e(_tick_label(v, unit))}</text>')
+                     f'{_e(_tick_label(v, display))}</text>')
     first_year = int(str(x0)[:4]) + 1
     for year in range(first_year, int(str(x1)[:4]) + 1):
         xv = x(np.datetime64(f"{year}-01-01"))
@@ -157,33 +142,15 @@ def _legend(c: Comparison, colours: dict[str, str], skip_reference: bool = False
 
 
 def _levels(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
-    lines = []
-    for s in c.scenarios:
-        values = s.outcome(outcome, c.origin)
-        columns = _weekly(values.shape[1])
-        lines.append((colours[s.label], s.dates[columns], *_band_stats(values, columns)))
-    return _chart(lines, outcome.unit, c.origin)
+    lines = [(colours[s.label], *band(s, outcome, c.origin)) for s in c.scenarios]
+    return _chart(lines, outcome.display, c.origin)
 
 
 def _differences(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
     """Paired difference to the reference over the days both simulated, from the origin on."""
-    ref = c.reference
-    ref_values = ref.outcome(outcome, c.origin)
-    lines = []
-    for s in c.scenarios:
-        if s is ref:
-            continue
-        first = max(s.dates[0], ref.dates[0], np.datetime64(c.origin, "D"))
-        last = min(s.dates[-1], ref.dates[-1])
-        if last < first:
-            continue
-        dates = first + _weekly(int((last - first).astype(int)) + 1)
-        mine, theirs = c.paired(s)
-        own = (dates - s.dates[0]).astype(int)
-        other = (dates - ref.dates[0]).astype(int)
-        diff = s.outcome(outcome, c.origin)[mine][:, own] - ref_values[theirs][:, other]
-        lines.append((colours[s.label], dates, *_band_stats(diff, np.arange(len(dates)))))
-    return _chart(lines, outcome.unit, None, zero_line=True) if lines else ""
+    lines = [(colours[s.label], *paired) for s in c.scenarios if s is not c.reference
+             and (paired := paired_band(s, c.reference, outcome, c.origin)) is not None]
+    return _chart(lines, outcome.display, None, zero_line=True) if lines else ""
 
 
 def _cells_svg(geo, share: np.ndarray, cells: np.ndarray, width: int,

@@ -141,6 +141,8 @@ ref = next((r for r in runs if r.label == run.reference), runs[0])
 origin = compare.origin(runs)
 st.markdown(f"Reference: **{ref.label}** ({ref.name}). Totals since {origin}. Lines: median "
             "over replicates; bands: 90% interval.")
+if note := compare.precision_note(runs):
+    st.caption(note)
 
 tab_levels, tab_diff, tab_tables = st.tabs(
     ["Outcomes", f"Difference to {ref.label}", "Tables and downloads"], key="compare_tab",
@@ -150,10 +152,10 @@ tab_levels, tab_diff, tab_tables = st.tabs(
 def levels() -> None:
     cols = st.columns(2)
     for k, o in enumerate(COMPARED):
-        fig = run.cached(f"levels.{o.key}", lambda o=o: charts.bands(
-            [(r.label, analysis.band(r, o, origin)) for r in runs],
-            o.label + (f" since {origin}" if o.flow else ""), o.unit, origin))
-        cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"lv.{o.key}")
+        fig = run.cached(f"levels.{o.name}", lambda o=o: charts.bands(
+            [(r.label, compare.band(r, o, origin)) for r in runs],
+            o.label + (f" since {origin}" if o.flow else ""), o.display, origin))
+        cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"lv.{o.name}")
 
 
 def differences() -> None:
@@ -164,12 +166,12 @@ def differences() -> None:
     cols = st.columns(2)
     for k, o in enumerate(COMPARED):
         lines = [(r.label, band) for r in others
-                 if (band := analysis.paired_band(r, ref, o, origin)) is not None]
+                 if (band := compare.paired_band(r, ref, o, origin)) is not None]
         if not lines:
             continue
-        fig = run.cached(f"diff.{o.key}", lambda o=o, lines=lines: charts.bands(
-            lines, f"{o.label}: difference to {ref.label}", o.unit, origin, zero_line=True))
-        cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"df.{o.key}")
+        fig = run.cached(f"diff.{o.name}", lambda o=o, lines=lines: charts.bands(
+            lines, f"{o.label}: difference to {ref.label}", o.display, origin, zero_line=True))
+        cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"df.{o.name}")
 
 
 def comparison_tables() -> None:

@@ -14,17 +14,7 @@ import time
 import streamlit as st
 
 from sim.analysis import compare
-from sim.analysis.compare import (
-    CAPITAL_AREA,
-    CAPITAL_POPULATION,
-    DISPLACED,
-    KIDNAPPINGS,
-    KILLED,
-    NATIONAL,
-    PEOPLE_UNDER_GANGS,
-    ROADS_CUT,
-    TROOPS,
-)
+from sim.model import outcomes
 from sim.model.scenario import ScenarioError
 from ui import analysis, charts, controls, library, maps, runner, session, state
 from ui.library import Settings, slug
@@ -34,13 +24,14 @@ from ui.state import MAX_REPLICATES, NO_REFERENCE, View
 SS = st.session_state
 KEEP = "session"  # widgets keep their value across pages (Streamlit drops them otherwise)
 REDRAW_S = 2.5  # while a job runs, the results are redrawn at most this often
-SERIES = (CAPITAL_AREA, NATIONAL, CAPITAL_POPULATION, PEOPLE_UNDER_GANGS, DISPLACED, KILLED,
-          KIDNAPPINGS, TROOPS,
-          analysis.metric_outcome("police_officers", False, "people", "Police officers"),
-          analysis.metric_outcome("gang_members", False, "people", "Armed gang members"),
-          analysis.metric_outcome("gang_firearms", False, "people", "Gang firearms"))
-MONEY = (analysis.metric_outcome("spent_mission_usd", True, "usd", "Spent on the mission"),
-         analysis.metric_outcome("spent_police_usd", True, "usd", "Spent on police pay"))
+SERIES = tuple(map(outcomes.get, (
+    "capital_gang_share_area", "gang_controlled_share_national", "capital_gang_share_population",
+    "gang_controlled_population", "displaced", "killed", "kidnappings", "troops",
+    "police_officers", "gang_members", "gang_firearms")))
+ROADS_AND_MONEY = tuple(map(outcomes.get, ("roads_cut", "spent_mission_usd",
+                                           "spent_police_usd")))
+# how st.metric colours a difference, by the outcome's good direction
+DELTA_COLOUR = {outcomes.LOWER: "inverse", outcomes.HIGHER: "normal", outcomes.NEUTRAL: "off"}
 
 
 # ------------------------------------------------------------------------------ settings
@@ -198,10 +189,12 @@ def show_results(run: Run) -> None:
     against = f" Differences (arrows) are against **{ref.name}**, paired by seed." if ref else ""
     st.markdown(f"**{cur.name}**: median over {len(cur.replicates)} replicates at "
                 f"{cur.end}; totals since {origin}.{against}")
+    if note := compare.precision_note(both):
+        st.caption(note)
     cols = [*st.columns(3), *st.columns(3)]
     for col, h in zip(cols, analysis.headline(cur, ref, origin), strict=True):
         col.metric(h.label, h.value, h.delta, help=h.help, border=True,
-                   delta_color="inverse" if h.lower_is_better else "off")
+                   delta_color=DELTA_COLOUR[h.better])
 
     # Only the open tab is drawn (on_change="rerun"): while replicates finish, the page redraws
     # one view, not all five.
@@ -227,7 +220,7 @@ def show_results(run: Run) -> None:
                 cur, ref, origin)), hide_index=True)
     with tab_roads:
         if tab_roads.open:
-            _grid_of_charts(run, cur, ref, [ROADS_CUT, *MONEY], origin, False)
+            _grid_of_charts(run, cur, ref, ROADS_AND_MONEY, origin, False)
             st.dataframe(run.cached("roads", lambda: analysis.road_rows(cur, ref)),
                          hide_index=True)
     with tab_files:
@@ -265,21 +258,21 @@ def _grid_of_charts(run, cur, ref, outcomes, origin, diff) -> None:
     for k, o in enumerate(outcomes):
         title = o.label + (f" since {origin}" if o.flow else "")
         if diff:
-            paired = analysis.paired_band(cur, ref, o, origin)
+            paired = compare.paired_band(cur, ref, o, origin)
             if paired is None:
                 cols[k % 2].caption(f"{title}: no replicate of both has finished yet.")
                 continue
-            fig = run.cached(f"diff.{o.key}", lambda o=o, t=title, d=paired: charts.bands(
-                [("difference", d)], f"{t}: difference to {ref.name}", o.unit, cur.branch,
+            fig = run.cached(f"diff.{o.name}", lambda o=o, t=title, d=paired: charts.bands(
+                [("difference", d)], f"{t}: difference to {ref.name}", o.display, cur.branch,
                 zero_line=True))
         else:
-            lines = [(cur.name, analysis.band(cur, o, origin))]
+            lines = [(cur.name, compare.band(cur, o, origin))]
             if ref is not None:
-                lines.append((ref.name, analysis.band(ref, o, origin)))
-            fig = run.cached(f"band.{o.key}", lambda lines=lines, o=o, t=title: charts.bands(
-                lines, t, o.unit, cur.branch))
+                lines.append((ref.name, compare.band(ref, o, origin)))
+            fig = run.cached(f"band.{o.name}", lambda lines=lines, o=o, t=title: charts.bands(
+                lines, t, o.display, cur.branch))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
-                                 key=f"chart.{o.key}.{diff}")
+                                 key=f"chart.{o.name}.{diff}")
 
 
 def _downloads(run: Run) -> None:

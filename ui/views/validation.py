@@ -12,8 +12,8 @@ import datetime as dt
 import numpy as np
 import streamlit as st
 
-from sim.analysis import validation
-from sim.analysis.compare import Outcome, fmt
+from sim.analysis import compare, stats, validation
+from sim.model import outcomes
 from ui import analysis, charts, docs, library, session
 from ui.session import Run
 
@@ -61,9 +61,8 @@ if run is not None:
             targets = [o for o in validation.STOCKS if o.metric == metric]
             points = [(o.when, o.value) for o in targets if o.value is not None]
             label = targets[0].label
-            unit = "share" if targets[0].share else "people"
-            o = Outcome(metric, label, (metric,), unit)
-            fig = charts.bands([("simulated", analysis.band(runs, o, origin))], label, unit)
+            o = outcomes.get(metric)
+            fig = charts.bands([("simulated", compare.band(runs, o, origin))], label, o.display)
             charts.observed(fig, [d for d, _ in points], [v for _, v in points], "observed")
             cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                      key=f"validation.{metric}")
@@ -74,8 +73,8 @@ if run is not None:
                 continue
             total = runs.metrics[o.metric][:, a:b + 1].sum(axis=1) if (
                 o.metric in runs.metrics) else np.array([])
-            level = analysis.interval(total)
-            rows.append({"figure": o.label, "observed": o.shown, "simulated median [90%]": (
-                f"{fmt(level[0], 'people')} [{fmt(level[1], 'people')}, "
-                f"{fmt(level[2], 'people')}]" if level else "-"), "source": o.source})
+            rows.append({"figure": o.label, "observed": o.shown,
+                         "simulated median [90%]": compare.show_interval(
+                             stats.interval(total), outcomes.get(o.metric)),
+                         "source": o.source})
         st.dataframe(rows, hide_index=True)
