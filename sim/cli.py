@@ -21,7 +21,7 @@ from sim.analysis import compare, report
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
-from sim.running import batch
+from sim.running import batch, engine
 from sim.running.progress import DaysBar
 from sim.running.results import ResultsDir, package_version
 
@@ -69,7 +69,7 @@ def cmd_run(args) -> int:
     recording = batch.Recording(ResultsDir(out), plan, "run")
     bar = DaysBar(resolved.days, label)
     try:
-        [output] = batch.run_replicate(plan.scenarios, 0, plan.seed(0), progress=bar)
+        [output] = engine.run(plan.scenarios, plan.seed(0), progress=bar)
     finally:
         bar.close()
     recording.add([output])

@@ -19,7 +19,7 @@ import pytest
 
 from sim.model import scenario
 from sim.model.world import HaitiModel
-from sim.running import batch
+from sim.running import batch, engine
 from sim.running.results import ResultsDir
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
@@ -145,9 +145,9 @@ def test_resume_after_ctrl_c_completes_only_what_is_missing(tmp_path, policies, 
     assert sum(r["status"] == "done" for r in manifest["runs"]) == 2
 
     ran = []
-    run_replicate = batch.run_replicate
-    monkeypatch.setattr(batch, "run_replicate",
-                        lambda task, i, seed: ran.append(i) or run_replicate(task, i, seed))
+    run = engine.run
+    monkeypatch.setattr(engine, "run", lambda task, seed, replicate: ran.append(replicate)
+                        or run(task, seed, replicate=replicate))
     manifest = batch.run_batch(plan, tmp_path / "cut", workers=1, resume=True)
     assert manifest["status"] == "complete" and sorted(ran) == [1, 2]
     assert_same_results(tmp_path / "whole", tmp_path / "cut")
@@ -257,12 +257,14 @@ def test_scenario_labels_must_be_distinct(tmp_path, policies):
 
 def test_history_key_separates_different_histories():
     s = scenario.load(HISTORY.parent / "status_quo.yaml")
-    # an override of a policy applies from its branch, so the history is still shared
-    assert batch.history_key(s, 1) == batch.history_key(
-        s.with_overrides({"arms_interdiction": 0.5}), 1)
-    assert batch.history_key(s, 1) != batch.history_key(s, 2)
+    # a lever set for a policy applies from its branch, so the history is still shared; an
+    # uncertainty holds from the start, so it makes another history
+    key = engine.history_key
+    assert key(s, 1) == key(s.with_overrides({"arms_interdiction": 0.5}), 1)
+    assert key(s, 1) != key(s.with_overrides({"gang_attack_rate": 2.5}), 1)
+    assert key(s, 1) != key(s, 2)
     other_start = dataclasses.replace(s, parameters={**s.parameters, "gang_members_total": 9000})
-    assert batch.history_key(s, 1) != batch.history_key(other_start, 1)
+    assert key(s, 1) != key(other_start, 1)
 
 
 def test_a_failed_write_leaves_neither_a_file_nor_a_partial_one(tmp_path, monkeypatch):

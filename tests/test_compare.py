@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim.analysis import compare, report, stats
-from sim.running import batch
+from sim.running import batch, engine
 from sim.running.results import ResultsDir
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
@@ -155,8 +155,8 @@ def test_runs_held_in_memory_compare_exactly_as_stored_ones(results, comparison)
                                   for label in ("base", "police")], 4)
     scenarios = []
     for label, sc in plan.scenarios:
-        outputs = [o for i in range(4) for o in batch.run_replicate(plan.scenarios, i,
-                                                                    plan.seed(i))
+        outputs = [o for i in range(4)
+                   for o in engine.run(plan.scenarios, plan.seed(i), replicate=i)
                    if o.scenario == label]
         scenarios.append(compare.scenario_runs(
             label, sc.name, "memory", sc.branch, len(outputs),

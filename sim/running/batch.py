@@ -8,17 +8,15 @@ and two scenarios of the same replicate draw the same numbers wherever their pol
 them diverge: the paired difference between scenarios is the policy's effect, not noise.
 `haiti-sim run X --seed S` reproduces replicate S - base_seed of a batch exactly.
 
-Shared histories. Policy scenarios that branch from the same history (same start, branch date,
-events before the branch, parameters at the start, and seed) share it exactly, so each replicate
-simulates that history once and forks one model per policy at the branch (`HaitiModel.fork`).
-Scenarios without a branch, or whose history differs, run from their start.
+Shared histories. Each task is one call of the one run function, `sim.running.engine.run`,
+which simulates every history the task's scenarios share once and forks one model per policy at
+the branch. Scenarios without a branch, or whose history differs, run from their start.
 
 Unit of work. One replicate (its histories and all their forks) is one task; it returns compact
-numpy arrays (`sim.running.results.RunOutput`) to this process, which writes them to disk and drops
-them,
-so memory stays flat however many runs a batch has. Tasks go to a local process pool by default,
-to a Dask cluster with `scheduler=`, or run in this process with one worker; the same function
-runs in each, so the results are identical.
+numpy arrays (`sim.running.results.RunOutput`) to this process, which writes them to disk and
+drops them, so memory stays flat however many runs a batch has. Tasks go to a local process pool
+by default, to a Dask cluster with `scheduler=`, or run in this process with one worker; the same
+function runs in each, so the results are identical.
 
 Faults. Every scenario is resolved and checked before anything runs. A run that raises is
 recorded in the manifest with its error and the others go on. Every file is written atomically and
@@ -45,6 +43,7 @@ from pathlib import Path
 
 from sim.model import scenario as scenario_file
 from sim.model.scenario import Scenario
+from sim.running import engine
 from sim.running.progress import RunsBar
 from sim.running.results import ResultsDir, RunOutput, package_version
 
@@ -134,49 +133,6 @@ class Plan:
                 "events": [[e.date.isoformat(), e.name, e.op, e.value] for e in s.events],
             } for label, s in self.scenarios],
         }
-
-
-def history_key(s: Scenario, seed: int) -> tuple:
-    """Scenarios with equal keys share their history up to the branch date exactly."""
-    before = tuple(e for e in s.events if e.date < s.branch)
-    return s.start, s.branch, before, tuple(sorted(s.parameters.items())), seed
-
-
-def run_replicate(scenarios: tuple[tuple[str, Scenario], ...], replicate: int, seed: int,
-                  progress=None) -> list[RunOutput]:
-    """Run one replicate of `scenarios`: each shared history once, then a fork per policy.
-
-    The unit of work of a batch. Errors are caught per run (or per history, which fails all its
-    forks) and returned, so one bad run never loses the others. `progress(days_done)` is passed to
-    the model (meaningful for a single scenario, as `haiti-sim run` uses it).
-    """
-    # Imported here, in the worker: the parent only schedules and writes, and the model's imports
-    # (Mesa and what it pulls in) would double its memory.
-    from sim.model.world import HaitiModel
-
-    groups: dict[tuple, list[tuple[str, Scenario]]] = {}
-    for label, s in scenarios:
-        key = history_key(s, seed) if s.branch is not None else (label,)
-        groups.setdefault(key, []).append((label, s))
-    outputs = []
-    for group in groups.values():
-        first = group[0][1]
-        try:
-            history = HaitiModel(first, seed)
-            if first.branch is not None:
-                history.run(until=first.branch, progress=progress)
-        except Exception as exc:
-            outputs += [RunOutput.failure(label, replicate, seed, s.start, exc)
-                        for label, s in group]
-            continue
-        for label, s in group:
-            try:
-                model = history.fork(s) if s.branch is not None else history
-                model.run(progress=progress)
-                outputs.append(RunOutput.of(label, replicate, seed, model))
-            except Exception as exc:
-                outputs.append(RunOutput.failure(label, replicate, seed, s.start, exc))
-    return outputs
 
 
 def _now() -> str:
@@ -413,7 +369,7 @@ def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
         while todo and len(running) < slots:
             replicate, labels = todo.popleft()
             task = tuple((label, by_label[label]) for label in labels)
-            future = executor.submit(run_replicate, task, replicate, plan.seed(replicate))
+            future = executor.submit(engine.run, task, plan.seed(replicate), replicate=replicate)
             running[future] = (replicate, labels)
         finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
         for future in finished:

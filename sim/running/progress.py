@@ -12,13 +12,13 @@ from tqdm import tqdm
 
 
 class DaysBar:
-    """Simulated days of one run; pass it as `HaitiModel.run(progress=...)`."""
+    """Simulated days of one run; pass it as `engine.run(progress=...)`."""
 
     def __init__(self, days: int, label: str):
         self.bar = tqdm(total=days, desc=label, unit="day", disable=None, dynamic_ncols=True)
 
-    def __call__(self, days_done: int) -> None:
-        self.bar.update(days_done - self.bar.n)
+    def __call__(self, days: int) -> None:
+        self.bar.update(days)
 
     def close(self) -> None:
         self.bar.update(self.bar.total - self.bar.n)

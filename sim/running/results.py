@@ -57,7 +57,10 @@ class RunOutput:
     """What one run returns to the process that writes it: compact arrays, no tables.
 
     `values` is the run's Recorder array (days x metrics); `owner_is_gang` the control map at the
-    end. A run that raised has `error` (and `traceback`) instead of arrays.
+    end. Where the run was asked for map snapshots (`sim.running.engine.Observe`),
+    `snapshot_steps` are the simulated days done at each, `held_bits` the packed control maps and
+    `commune_share` the gang-held share of each commune's residents. A run that raised has
+    `error` (and `traceback`) instead of arrays.
     """
 
     scenario: str
@@ -69,6 +72,9 @@ class RunOutput:
     owner_is_gang: np.ndarray | None = None
     error: str | None = None
     traceback: str | None = None
+    snapshot_steps: np.ndarray | None = None
+    held_bits: np.ndarray | None = None
+    commune_share: np.ndarray | None = None
 
     @classmethod
     def of(cls, scenario: str, replicate: int, seed: int, model) -> RunOutput:
