@@ -21,11 +21,11 @@ from sim.analysis import compare, report
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
-from sim.running import batch, engine
+from sim.running import batch, design, engine
 from sim.running.progress import DaysBar
 from sim.running.results import ResultsDir, package_version
 
-USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError)
+USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError, design.DesignError)
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -103,10 +103,15 @@ def cmd_batch(args) -> int:
             sets = [f"{k}={v!r}" for k, v in plan["overrides"].items()]
     elif not files or replicates is None:
         raise UsageError("give the scenario files and --replicates N (or --resume)")
+    return _execute(_plan(files, replicates, seed, sets), args, "batch")
+
+
+def _execute(plan: batch.Plan, args, command: str) -> int:
+    """Run `plan` into --out and report how it went."""
+    results = ResultsDir(args.out)
     started = time.perf_counter()
-    manifest = batch.run_batch(_plan(files, replicates, seed, sets), args.out,
-                               workers=args.workers, scheduler=args.scheduler,
-                               resume=args.resume)
+    manifest = batch.run_batch(plan, args.out, workers=args.workers, scheduler=args.scheduler,
+                               resume=args.resume, command=command)
     runs = manifest["runs"]
     failed = [r for r in runs if r["status"] == "failed"]
     print(f"{len(runs) - len(failed)} of {len(runs)} runs done in "
@@ -119,6 +124,57 @@ def cmd_batch(args) -> int:
               f"{results.manifest_path}; --resume retries them", file=sys.stderr)
         return 1
     return 0
+
+
+# ---------------------------------------------------------------------------- experiment
+def _factors(items: list[str], method: str) -> tuple[list, dict]:
+    """Parse --vary NAME, NAME=LOW:HIGH or NAME=V1,V2,...: (factors, explicit grid values)."""
+    factors, values = [], {}
+    for item in items:
+        name, sep, text = (part.strip() for part in item.partition("="))
+        try:
+            if not sep:
+                factors.append(design.Factor.of(name))
+            elif ":" in text:
+                low, _, high = text.partition(":")
+                factors.append(design.Factor.of(name, float(low), float(high)))
+            else:
+                if method != "grid":
+                    raise UsageError(f"--vary {item}: a list of values needs --design grid; "
+                                     "give NAME=LOW:HIGH for a sampled design")
+                values[name] = [_overrides([f"{name}={v}"])[name] for v in text.split(",")]
+        except ValueError as exc:
+            if isinstance(exc, design.DesignError):
+                raise
+            raise UsageError(f"--vary {item!r}: write NAME, NAME=LOW:HIGH or NAME=V1,V2,... "
+                             "with numbers") from None
+    return factors, values
+
+
+def _design(args, seed: int) -> design.Design:
+    factors, values = _factors(args.vary, args.design)
+    if args.uncertainties:
+        varied = {f.name for f in factors} | set(values)
+        factors += [f for f in design.uncertainties() if f.name not in varied]
+    if args.design == "grid":
+        return design.grid({**{f.name: design.levels(f, args.levels) for f in factors},
+                            **values})
+    if args.samples is None:
+        raise UsageError(f"--design {args.design} needs --samples N")
+    sampler = design.latin_hypercube if args.design == "lhs" else design.sobol
+    return sampler(factors, args.samples, seed)
+
+
+def cmd_experiment(args) -> int:
+    if not args.replicates:
+        raise UsageError("give --replicates N")
+    seed = scenario.load(args.scenarios[0]).seed if args.seed is None else args.seed
+    plan = batch.Plan.experiment(args.scenarios, _design(args, seed), args.replicates, seed,
+                                 _overrides(args.set))
+    print(f"{len(plan.design.points)} points x {len(args.scenarios)} scenarios x "
+          f"{args.replicates} replicates = {len(plan.scenarios) * args.replicates} runs",
+          file=sys.stderr)
+    return _execute(plan, args, "experiment")
 
 
 # ---------------------------------------------------------------------------- compare
@@ -197,13 +253,37 @@ def cmd_params(args) -> int:
 EPILOG = """examples:
   haiti-sim validate scenarios/*.yaml
   haiti-sim run scenarios/status_quo.yaml --set arms_interdiction=0.3
-  haiti-sim batch scenarios/status_quo.yaml scenarios/surge.yaml --replicates 100 --out runs/b1
+  haiti-sim batch scenarios/status_quo.yaml scenarios/police_surge.yaml -n 100 --out runs/b1
   haiti-sim compare runs/b1 --reference status_quo --html report.html --csv summary.csv
+  haiti-sim experiment scenarios/gsf_full.yaml --vary mission_troops_target=1000:20000 \
+      --uncertainties --design lhs --samples 200 -n 1 --out runs/e1
 """
 
 SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; 'haiti-sim "
             "params' lists names and ranges): in a policy scenario from its branch date, so "
             "the shared history is untouched; in a scenario without a branch, from the start")
+
+
+def _batch_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that runs many replicates (batch, experiment)."""
+    parser.add_argument("--replicates", "-n", type=int, metavar="N",
+                        help="runs of each scenario (required unless --resume)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="results directory")
+    parser.add_argument("--workers", type=int, metavar="K",
+                        help=f"local worker processes (default: all {batch.default_workers()} "
+                             "cores; 1 runs in this process)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                        help="run on this Dask scheduler instead of local processes (needs "
+                             "'pip install haiti-sim[dask]' here and on the workers); same "
+                             "results")
+    parser.add_argument("--seed", type=int, metavar="BASE",
+                        help="base seed (default: the first scenario's seed)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help=SET_HELP)
+    parser.add_argument("--resume", action="store_true",
+                        help="complete an interrupted run in --out: run only what is missing or "
+                             "failed; refuses if the scenario files, the design or the model "
+                             "changed")
 
 
 def _wrap(text: str) -> str:
@@ -251,22 +331,37 @@ def build_parser() -> argparse.ArgumentParser:
     bat.add_argument("scenarios", nargs="*", metavar="SCENARIO.yaml",
                      help="scenario files (labelled by file name; with --resume, default: the "
                           "batch's own)")
-    bat.add_argument("--replicates", "-n", type=int, metavar="N",
-                     help="runs of each scenario (required unless --resume)")
-    bat.add_argument("--out", required=True, metavar="DIR", help="results directory")
-    bat.add_argument("--workers", type=int, metavar="K",
-                     help=f"local worker processes (default: all {batch.default_workers()} "
-                          "cores; 1 runs in this process)")
-    bat.add_argument("--scheduler", metavar="tcp://HOST:8786",
-                     help="run on this Dask scheduler instead of local processes (needs "
-                          "'pip install haiti-sim[dask]' here and on the workers); same results")
-    bat.add_argument("--seed", type=int, metavar="BASE",
-                     help="base seed (default: the first scenario's seed)")
-    bat.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
-    bat.add_argument("--resume", action="store_true",
-                     help="complete an interrupted batch in --out: run only what is missing "
-                          "or failed; refuses if the scenario files or the model changed")
+    _batch_options(bat)
     bat.set_defaults(func=cmd_batch)
+
+    exp = sub.add_parser(
+        "experiment", formatter_class=fmt,
+        help="run scenarios over a design of parameter values (grid, Latin hypercube, Sobol)",
+        description=_wrap(
+            "Run every scenario at every point of a design over the varied parameters, "
+            "each point N times. A point's values take effect by their roles: in a policy, "
+            "a lever from its branch date, an uncertainty from the start (so points that "
+            "vary only levers share their history). Replicate i of every point runs with "
+            "seed BASE + i (common random numbers across points and scenarios).\n\n"
+            "Writes experiments.parquet (one row per run: label, scenario, sample, "
+            "replicate, seed and every varied value) beside the runs, labelled "
+            "<scenario>.s<point>; 'haiti-sim compare' reads them like a batch."))
+    exp.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+    exp.add_argument("--vary", action="append", default=[], metavar="NAME[=LOW:HIGH|=V1,V2]",
+                     help="a parameter to vary (repeatable): over its plausible range "
+                          "(uncertainties) or validity range (levers), a range, or (grid) "
+                          "values")
+    exp.add_argument("--uncertainties", action="store_true",
+                     help="also vary every uncertain parameter over its plausible range")
+    exp.add_argument("--design", choices=design.METHODS, default="lhs",
+                     help="grid: every combination; lhs: Latin hypercube; sobol: scrambled "
+                          "Sobol sequence (default lhs)")
+    exp.add_argument("--samples", type=int, metavar="N",
+                     help="points of a sampled design (sobol rounds up to a power of two)")
+    exp.add_argument("--levels", type=int, default=5, metavar="K",
+                     help="values of each ranged factor in a grid (default 5)")
+    _batch_options(exp)
+    exp.set_defaults(func=cmd_experiment)
 
     cmp_ = sub.add_parser(
         "compare", formatter_class=fmt, help="compare scenarios across replicates",

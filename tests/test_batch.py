@@ -111,7 +111,7 @@ def test_a_run_that_raises_is_recorded_and_the_others_finish(tmp_path, policies)
     params = dict(good.parameters)
     del params["police_officers"]  # the model cannot start without it
     broken = dataclasses.replace(good, parameters=params)
-    plan = dataclasses.replace(plan, scenarios=plan.scenarios + (("broken", broken),))
+    plan = dataclasses.replace(plan, scenarios=plan.scenarios + (("broken", broken),), arms=())
     manifest = batch.run_batch(plan, tmp_path / "out", workers=1)
     status = {(r["scenario"], r["replicate"]): r for r in manifest["runs"]}
     assert manifest["status"] == "complete with failures"

@@ -37,7 +37,8 @@ from collections.abc import Hashable
 import numpy as np
 
 from sim.model.scenario import Scenario
-from sim.running.batch import default_workers, history_key
+from sim.running.batch import default_workers
+from sim.running.engine import history_key
 
 RunKey = tuple
 CACHE_BYTES = int(os.environ.get("HAITI_SIM_APP_CACHE_MB", "512")) * 2**20

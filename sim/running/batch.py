@@ -41,9 +41,12 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from sim.model import scenario as scenario_file
 from sim.model.scenario import Scenario
 from sim.running import engine
+from sim.running.design import ONE_POINT, Design
 from sim.running.progress import RunsBar
 from sim.running.results import ResultsDir, RunOutput, package_version
 
@@ -51,6 +54,9 @@ MANIFEST_FORMAT = 1
 SEED_RULE = "replicate i of every scenario runs with seed base_seed + i (common random numbers)"
 LABEL_PATTERN = re.compile(r"[\w.-]+")
 TASKS_PER_WORKER = 10
+# Runs of one replicate done in one task: an experiment's points that share a history simulate it
+# once per task, while a large design still spreads over every worker.
+RUNS_PER_TASK = 16
 # What changes results: the model sub-package and its data. Editing how runs are scheduled,
 # stored or analysed (sim.running, sim.analysis, the CLI) does not stop a batch from resuming.
 MODEL_PARTS = ("model", "data")
@@ -78,13 +84,27 @@ def _sha256(path: str) -> str:
 
 
 @dataclass(frozen=True)
+class Arm:
+    """Where a run label of a plan comes from: a scenario file's label and a design's point."""
+
+    scenario: str
+    sample: int
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What a batch runs: labelled scenarios (overrides applied), replicates and the base seed."""
+    """What a batch or an experiment runs: labelled scenarios (overrides and the design's points
+    applied), replicates and the base seed. A batch is the one-point case: each label is a
+    scenario file's; an experiment labels each (scenario, point) pair `<scenario>.s<point>`.
+    `arms` says where each label comes from, in the order of `scenarios`."""
 
     scenarios: tuple[tuple[str, Scenario], ...]
     replicates: int
     base_seed: int
     overrides: dict[str, float] = field(default_factory=dict)
+    design: Design = ONE_POINT
+    arms: tuple[Arm, ...] = ()
 
     def __post_init__(self):
         labels = [label for label, _ in self.scenarios]
@@ -98,17 +118,49 @@ class Plan:
                              "without .yaml); rename one")
         if self.replicates < 1:
             raise BatchError(f"replicates must be at least 1, got {self.replicates}")
+        if not self.arms:
+            object.__setattr__(self, "arms", tuple(Arm(label, 0, {})
+                                                   for label, _ in self.scenarios))
 
     @classmethod
     def from_files(cls, files: list[str], replicates: int, base_seed: int | None = None,
                    overrides: dict[str, float] | None = None) -> Plan:
         """Load and check every scenario file, and the overrides, before anything runs: raises
         ScenarioError (a bad file or override) or BatchError (labels)."""
+        return cls.experiment(files, ONE_POINT, replicates, base_seed, overrides)
+
+    @classmethod
+    def experiment(cls, files: list[str], design: Design, replicates: int,
+                   base_seed: int | None = None,
+                   overrides: dict[str, float] | None = None) -> Plan:
+        """Every scenario file at every point of `design`, each `replicates` times; a point's
+        values take effect by their roles (`Scenario.with_overrides`), after the overrides."""
         overrides = dict(overrides or {})
         loaded = [(Path(f).stem, scenario_file.load(f)) for f in files]
-        scenarios = tuple((label, s.with_overrides(overrides)) for label, s in loaded)
-        seed = scenarios[0][1].seed if base_seed is None else base_seed
-        return cls(scenarios, replicates, seed, overrides)
+        one = len(design.points) == 1
+        scenarios, arms = [], []
+        for label, s in loaded:
+            for k, point in enumerate(design.points):
+                scenarios.append((label if one else f"{label}.s{k:04d}",
+                                  s.with_overrides({**overrides, **point})))
+                arms.append(Arm(label, k, point))
+        seed = loaded[0][1].seed if base_seed is None else base_seed
+        return cls(tuple(scenarios), replicates, seed, overrides, design, tuple(arms))
+
+    def experiments_table(self) -> pa.Table:
+        """One row per run: label, scenario, sample, replicate, seed and every varied value."""
+        rows = [(label, arm, i) for i in range(self.replicates)
+                for (label, _), arm in zip(self.scenarios, self.arms, strict=True)]
+        columns = {
+            "label": pa.array([label for label, _, _ in rows], pa.string()),
+            "scenario": pa.array([arm.scenario for _, arm, _ in rows], pa.string()),
+            "sample": pa.array([arm.sample for _, arm, _ in rows], pa.int32()),
+            "replicate": pa.array([i for _, _, i in rows], pa.int32()),
+            "seed": pa.array([self.seed(i) for _, _, i in rows], pa.int64()),
+        }
+        for f in self.design.factors:
+            columns[f.name] = pa.array([arm.values[f.name] for _, arm, _ in rows], pa.float64())
+        return pa.table(columns)
 
     def seed(self, replicate: int) -> int:
         return self.base_seed + replicate
@@ -120,10 +172,13 @@ class Plan:
             "base_seed": self.base_seed,
             "seed_rule": SEED_RULE,
             "overrides": self.overrides,
+            "design": self.design.describe(),
             "package_version": package_version(),
             "model_fingerprint": model_fingerprint(),
             "scenarios": [{
                 "label": label,
+                "scenario": arm.scenario,
+                "sample": arm.sample,
                 "name": s.name,
                 "files": [{"path": os.path.abspath(p), "sha256": _sha256(p)} for p in s.sources],
                 "start": s.start.isoformat(),
@@ -131,7 +186,7 @@ class Plan:
                 "branch": s.branch.isoformat() if s.branch else None,
                 "parameters": s.parameters,
                 "events": [[e.date.isoformat(), e.name, e.op, e.value] for e in s.events],
-            } for label, s in self.scenarios],
+            } for (label, s), arm in zip(self.scenarios, self.arms, strict=True)],
         }
 
 
@@ -142,7 +197,8 @@ def _now() -> str:
 class Recording:
     """Keeps a results directory's manifest in step with its files as runs finish.
 
-    Shared by `haiti-sim run` and `haiti-sim batch`, so both leave the same layout behind.
+    Shared by `haiti-sim run`, `batch` and `experiment`, so all leave the same layout behind:
+    the manifest, the experiments table (one row per run, every varied value) and the runs.
     """
 
     def __init__(self, results: ResultsDir, plan: Plan, command: str, resume: bool = False):
@@ -163,11 +219,12 @@ class Recording:
             manifest["resumed"] = manifest.get("resumed", []) + [_now()]
         else:
             if results.manifest_path.exists() and (
-                    command == "batch" or results.read_manifest()["command"] == "batch"):
+                    command != "run" or results.read_manifest()["command"] != "run"):
                 raise BatchError(f"{results.path} already holds a batch; add --resume to complete "
                                  "it, or choose another --out")
             manifest = {
                 "format": MANIFEST_FORMAT, "command": command, "plan": description,
+                "experiments": results.experiments_path.name,
                 "started": _now(), "finished": None, "status": "running",
                 "runs": [{"scenario": label, "replicate": i, "seed": plan.seed(i),
                           "status": "pending", "error": None, "traceback": None}
@@ -176,6 +233,7 @@ class Recording:
         manifest.update(status="running", finished=None)
         self.manifest = manifest
         self.runs = {(r["scenario"], r["replicate"]): r for r in manifest["runs"]}
+        results.write_experiments(plan.experiments_table())
         results.write_manifest(manifest)
 
     def pending(self) -> dict[int, list[str]]:
@@ -330,7 +388,8 @@ def default_workers() -> int:
 
 
 def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False) -> dict:
+              scheduler: str | None = None, resume: bool = False,
+              command: str = "batch") -> dict:
     """Run every scenario of `plan` `plan.replicates` times into the results directory `out`.
 
     Local processes by default (`workers`, default all cores; 1 runs in this process), or the
@@ -342,7 +401,7 @@ def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
     backend = (_dask_executor(scheduler) if scheduler
                else _local_pool(workers or default_workers()))
     with backend as (executor, slots):
-        recording = Recording(ResultsDir(out), plan, "batch", resume)
+        recording = Recording(ResultsDir(out), plan, command, resume)
         done = Counter(r["scenario"] for r in recording.manifest["runs"]
                        if r["status"] == "done")
         bar = RunsBar({label: plan.replicates for label, _ in plan.scenarios}, done)
@@ -368,6 +427,9 @@ def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
         # few enough that finished results never pile up in memory.
         while todo and len(running) < slots:
             replicate, labels = todo.popleft()
+            if len(labels) > RUNS_PER_TASK:  # the rest goes back, as the next task
+                todo.appendleft((replicate, labels[RUNS_PER_TASK:]))
+                labels = labels[:RUNS_PER_TASK]
             task = tuple((label, by_label[label]) for label in labels)
             future = executor.submit(engine.run, task, plan.seed(replicate), replicate=replicate)
             running[future] = (replicate, labels)

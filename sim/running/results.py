@@ -4,6 +4,8 @@ manifest, written atomically so that a crash never leaves a half-written file be
 A results directory (written by `haiti-sim run` and `haiti-sim batch` alike) holds:
 
     manifest.json                              what was run, with what, and the status of each run
+    experiments.parquet                        one row per run: label, scenario, sample, replicate,
+                                               seed, and the value of every varied parameter
     series/<scenario>/replicate-00000.parquet  scenario, replicate, date, metric, value (one row per
                                                metric per simulated day, stocks and daily flows)
     maps/<scenario>/replicate-00000.parquet    scenario, replicate, cell, owner_is_gang (end of run)
@@ -166,6 +168,18 @@ class ResultsDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.manifest_path = self.path / "manifest.json"
+
+    @property
+    def experiments_path(self) -> Path:
+        return self.path / "experiments.parquet"
+
+    def write_experiments(self, table: pa.Table) -> None:
+        write_parquet(table, self.experiments_path)
+
+    def read_experiments(self) -> pa.Table:
+        """One row per run of the plan (done or not): label, scenario, sample, replicate, seed
+        and every varied parameter's value."""
+        return pq.read_table(self.experiments_path)
 
     def series_path(self, scenario: str, replicate: int) -> Path:
         return self.path / "series" / scenario / f"replicate-{replicate:05d}.parquet"
