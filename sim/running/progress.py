@@ -10,6 +10,8 @@ from collections import Counter
 
 from tqdm import tqdm
 
+MAX_LABELS_SHOWN = 8
+
 
 class DaysBar:
     """Simulated days of one run; pass it as `engine.run(progress=...)`."""
@@ -35,6 +37,8 @@ class RunsBar:
         self._postfix()
 
     def _postfix(self) -> None:
+        if len(self.total) > MAX_LABELS_SHOWN:  # an experiment's points: the total says enough
+            return
         self.bar.set_postfix_str(", ".join(f"{label} {self.done[label]}/{n}"
                                            for label, n in self.total.items()), refresh=False)
 
