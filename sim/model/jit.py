@@ -6,7 +6,10 @@ numpy's fixed overhead of microseconds, which made the calls, not the arithmetic
 run. The daily loops over cells, edges and engagements are therefore compiled with Numba (`kernel`):
 one pass each, no temporary arrays. Compiled code is cached on disk next to the sources (or in
 Numba's user cache where the package directory is read-only), so only the first run after an
-install pays the compilation.
+install pays the compilation. Kernels call kernels of other modules (the day's kernel in
+`sim.model.world` calls all of them), and Numba's cache would only notice a change of the
+calling function's own file; so the cache of every kernel here is stamped with all of
+`sim/model`'s sources (`_ModelSourcesStamp`), and a change to any of them recompiles.
 
 Random streams. Handing a numpy `Generator` to compiled code costs some 20 microseconds a call
 (Numba rebuilds its interface each time), more than the loops it feeds. So each stream is a
@@ -18,10 +21,47 @@ continue exactly), costs nothing to pass, and its Poisson draws use numpy's own 
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+from pathlib import Path
 
 import numba
 import numpy as np
+from numba.core import caching
+
+MODEL_DIR = Path(__file__).resolve().parent
+
+
+@functools.cache
+def _model_sources_stamp() -> tuple:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted(MODEL_DIR.glob("*.py")))
+
+
+class _ModelSourcesStamp:
+    """Cache-locator mixin: a kernel of `sim.model` is fresh only while no model source changed."""
+
+    def get_source_stamp(self):
+        return _model_sources_stamp()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if Path(os.path.abspath(py_file)).parent != MODEL_DIR:
+            return None
+        return super().from_function(py_func, py_file)
+
+
+class _InTree(_ModelSourcesStamp, caching.InTreeCacheLocator):
+    pass
+
+
+class _UserWide(_ModelSourcesStamp, caching.UserWideCacheLocator):
+    pass
+
+
+# Tried first, and only for the files of sim/model (other packages keep Numba's own locators).
+caching.CacheImpl._locator_classes[:0] = [_InTree, _UserWide]
 
 kernel = numba.njit(cache=True, nogil=True)
 
