@@ -160,8 +160,8 @@ class HaitiModel(mesa.Model):
         """
         today = self.config.start + dt.timedelta(days=self.steps)
         past = [e for e in self.config.events if e.date < today]
-        if scenario.start != self.config.start or [
-                e for e in scenario.events if e.date < today] != past:
+        if (scenario.start != self.config.start or scenario.parameters != self.config.parameters
+                or [e for e in scenario.events if e.date < today] != past):
             raise ValueError(f"'{scenario.name}' does not share this run's history before {today}")
         clone = copy.deepcopy(self)
         for change, event in clone._scheduled:
