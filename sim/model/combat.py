@@ -23,8 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model import mission, security_forces
-from sim.model.jit import below, kernel, poisson, uniform
+from sim.model import jit, mission, security_forces
+from sim.model.jit import kernel, poisson, uniform
 
 STATE = -1  # owner value of cells not held by a gang (the state's, or nobody's)
 KEY_SITE_KINDS = ("airport", "seaport", "downtown")
@@ -229,36 +229,39 @@ class Engagements(NamedTuple):
 
 
 @kernel
-def _choose(target, group, score, expected, n_cells, stream):
+def _choose(target, source, group, score, expected, n_cells, key):
     """Indices of the chosen candidates: each group makes `expected[group]` choices a day on
     average, spread over its candidates in proportion to `score`; one engagement per target cell
-    (among candidates choosing the same cell, a random one)."""
+    (among candidates choosing the same cell, a random one: the lowest of uniform priorities).
+    Candidates come grouped by source cell, and each source cell draws from its own generator
+    under `key`."""
     totals = np.zeros(len(expected))
     for i in range(len(target)):
         totals[group[i]] += score[i]
+    rng = np.empty(4, np.uint64)
+    best = np.full(n_cells, -1, np.int64)
+    best_priority = np.empty(n_cells)
     chosen = np.empty(len(target), np.int64)
     k = 0
     for i in range(len(target)):
+        if i == 0 or source[i] != source[i - 1]:
+            jit.reseed(rng, key, source[i])
         g = group[i]
-        if uniform(stream) < min(1.0, expected[g] * score[i] / max(totals[g], 1e-12)):
-            chosen[k] = i
-            k += 1
-    for i in range(k - 1, 0, -1):  # shuffle, then keep the first choice of each target
-        j = below(stream, i + 1)
-        chosen[i], chosen[j] = chosen[j], chosen[i]
-    taken = np.zeros(n_cells, np.bool_)
-    m = 0
-    for i in range(k):
-        c = target[chosen[i]]
-        if not taken[c]:
-            taken[c] = True
-            chosen[m] = chosen[i]
-            m += 1
-    return chosen[:m]
+        if uniform(rng) < min(1.0, expected[g] * score[i] / max(totals[g], 1e-12)):
+            priority = uniform(rng)
+            c = target[i]
+            if best[c] < 0:
+                chosen[k] = i
+                k += 1
+            if best[c] < 0 or priority < best_priority[c]:
+                best[c], best_priority[c] = i, priority
+    for j in range(k):  # one per target cell, in the order the targets were first chosen
+        chosen[j] = best[target[chosen[j]]]
+    return chosen[:k]
 
 
 @kernel
-def engage(cells, gangs, dep, world, rates, stream):
+def engage(cells, gangs, dep, world, rates, seed, day):
     """Gang attacks on neighbouring cells and state operations against gang-held cells; returns
     today's `Engagements`.
 
@@ -268,7 +271,9 @@ def engage(cells, gangs, dep, world, rates, stream):
     candidate targets in proportion to their value over their defence; one engagement per target.
     A group fights with `gang_concentration` of its members; a member without a firearm counts
     for `gang_unarmed_member_power`. An attacker is reinforced by a share of its allies' fighters
-    (coordinated offensives).
+    (coordinated offensives). The draws for the edges leaving a cell come from that cell's own
+    generator of the day, and each fight's from its target's (`jit.ATTACK_CHOICE`,
+    `OPERATION_CHOICE`, `FIGHT`).
     """
     owner, border, residents, region = cells.owner, cells.border, cells.residents, world.region
     edge_ptr, edge_dst, cell_value = world.edge_ptr, world.edge_dst, world.cell_value
@@ -300,11 +305,13 @@ def engage(cells, gangs, dep, world, rates, stream):
     n_cells = len(owner)
     frontier = border.sum()
     g_target = np.empty(frontier, np.int64)
+    g_source = np.empty(frontier, np.int64)
     g_attacker = np.empty(frontier, np.int64)
     g_defender = np.empty(frontier, np.int64)
     g_defence = np.empty(frontier)
     g_score = np.empty(frontier)
     s_target = np.empty(frontier, np.int64)
+    s_source = np.empty(frontier, np.int64)
     s_region = np.empty(frontier, np.int64)
     s_score = np.empty(frontier)
     ng = ns = 0
@@ -319,7 +326,7 @@ def engage(cells, gangs, dep, world, rates, stream):
                 continue  # not a frontier, or between allies
             value = cell_value[c] * (residents[c] + value_floor)
             if a == STATE:
-                s_target[ns], s_region[ns] = c, region[c]
+                s_target[ns], s_source[ns], s_region[ns] = c, src, region[c]
                 s_score[ns] = value / (1.0 + gang_power[d])
                 ns += 1
             else:
@@ -328,12 +335,15 @@ def engage(cells, gangs, dep, world, rates, stream):
                                + community_per_resident * residents[c])
                 else:
                     defence = gang_power[d]
-                g_target[ng], g_attacker[ng], g_defender[ng] = c, a, d
+                g_target[ng], g_source[ng], g_attacker[ng], g_defender[ng] = c, src, a, d
                 g_defence[ng] = defence
                 g_score[ng] = value / (1.0 + defence)
                 ng += 1
-    gp = _choose(g_target[:ng], g_attacker[:ng], g_score[:ng], gang_expected, n_cells, stream)
-    sp = _choose(s_target[:ns], s_region[:ns], s_score[:ns], dep.operations, n_cells, stream)
+    gp = _choose(g_target[:ng], g_source[:ng], g_attacker[:ng], g_score[:ng], gang_expected,
+                 n_cells, jit.day_key(seed, jit.ATTACK_CHOICE, day))
+    sp = _choose(s_target[:ns], s_source[:ns], s_region[:ns], s_score[:ns], dep.operations,
+                 n_cells, jit.day_key(seed, jit.OPERATION_CHOICE, day))
+    rng, fight = np.empty(4, np.uint64), jit.day_key(seed, jit.FIGHT, day)
     n = len(gp) + len(sp)
     target_cells = np.empty(n, np.int64)
     attacker = np.empty(n, np.int64)
@@ -344,7 +354,8 @@ def engage(cells, gangs, dep, world, rates, stream):
         i = gp[k]
         c, a, d = g_target[i], g_attacker[i], g_defender[i]
         target_cells[k], attacker[k], defender[k] = c, a, d
-        won[k] = uniform(stream) < win_probability(attack_power[a], g_defence[i], advantage,
+        jit.reseed(rng, fight, c)
+        won[k] = uniform(rng) < win_probability(attack_power[a], g_defence[i], advantage,
                                                  steepness)
         attack_pers[k] = attack_personnel[a]
         if d == STATE:
@@ -357,7 +368,8 @@ def engage(cells, gangs, dep, world, rates, stream):
         c, r = s_target[i], s_region[i]
         d = owner[c]
         target_cells[j], attacker[j], defender[j] = c, STATE, d
-        won[j] = uniform(stream) < win_probability(reserve_power[r], gang_power[d], advantage,
+        jit.reseed(rng, fight, n_cells + c)
+        won[j] = uniform(rng) < win_probability(reserve_power[r], gang_power[d], advantage,
                                                  steepness)
         attack_pers[j] = reserve_personnel[r]
         defence_pers[j] = gang_personnel[d]
@@ -366,7 +378,7 @@ def engage(cells, gangs, dep, world, rates, stream):
 
 
 @kernel
-def resolve(eng, cells, gangs, dep, world, rates, stream):
+def resolve(eng, cells, gangs, dep, world, rates, seed, day):
     """Apply outcomes: control changes, combatant and civilian deaths.
 
     Returns today's deaths: gang members, state personnel by force (police, army, mission), and
@@ -374,7 +386,8 @@ def resolve(eng, cells, gangs, dep, world, rates, stream):
     can win the fight, with the deaths and flight that brings, but it does not take the cell. The
     dead's guns are lost to their group (picked up by the winner, seized by the police). State
     deaths are booked to police, army and mission by their shares of the state's personnel in the
-    region (`dep.shares`).
+    region (`dep.shares`). Each engagement's deaths are drawn from its target's generator of the
+    day (`jit.LOSSES`).
     """
     members, firearms, overstretch = gangs.members, gangs.firearms, gangs.overstretch
     residents, region = cells.residents, world.region
@@ -384,8 +397,10 @@ def resolve(eng, cells, gangs, dep, world, rates, stream):
     dead = np.zeros(len(members))
     state_dead = np.zeros(n_regions)
     civilians = 0.0
+    rng, key, n_cells = np.empty(4, np.uint64), jit.day_key(seed, jit.LOSSES, day), len(cells.owner)
     for k in range(len(eng.cells)):
         a, d, c, won = eng.attacker[k], eng.defender[k], eng.cells[k], eng.attacker_won[k]
+        jit.reseed(rng, key, c if a != STATE else n_cells + c)
         if won:
             if a == STATE:
                 cells.cleared_age[c] = 0
@@ -394,8 +409,8 @@ def resolve(eng, cells, gangs, dep, world, rates, stream):
                 set_owner(cells, world, c, a)
         a_rate = (loss_winner if won else loss_loser) * (state_ratio if a == STATE else 1.0)
         d_rate = (loss_loser if won else loss_winner) * (state_ratio if d == STATE else 1.0)
-        a_dead = poisson(stream, eng.attack_personnel[k] * a_rate)
-        d_dead = poisson(stream, eng.defence_personnel[k] * d_rate)
+        a_dead = poisson(rng, eng.attack_personnel[k] * a_rate)
+        d_dead = poisson(rng, eng.defence_personnel[k] * d_rate)
         if a == STATE:
             state_dead[region[c]] += a_dead
         else:
@@ -404,7 +419,7 @@ def resolve(eng, cells, gangs, dep, world, rates, stream):
             state_dead[region[c]] += d_dead
         else:
             dead[d] += d_dead
-        killed = min(float(poisson(stream, rates.civilians_killed_per_engagement
+        killed = min(float(poisson(rng, rates.civilians_killed_per_engagement
                                        * np.sqrt(residents[c] / 10000))), residents[c])
         residents[c] -= killed
         civilians += killed
@@ -421,14 +436,15 @@ def resolve(eng, cells, gangs, dep, world, rates, stream):
 
 
 @kernel
-def gang_violence(cells, gangs, rates, stream) -> float:
+def gang_violence(cells, gangs, rates, seed, day) -> float:
     """Civilians killed by gangs outside engagements (massacres, executions); returns the count.
 
     Each group kills at `gang_killings_per_member_per_year` per member, among the residents of the
     cells it holds in proportion to their number. A group's killings of the day are Poisson with
     its rate, spread over its cells in proportion to their residents by successive binomials (a
     multinomial): the same as one Poisson per cell with the cell's share of the rate, for one draw
-    per group instead of one per cell.
+    per group instead of one per cell. A group's draws come from its own generator of the day
+    (`jit.GANG_KILLINGS`).
     """
     owner, residents, members = cells.owner, cells.residents, gangs.members
     people = np.zeros(len(members))
@@ -436,9 +452,11 @@ def gang_violence(cells, gangs, rates, stream) -> float:
         if owner[c] >= 0:
             people[owner[c]] += residents[c]
     left = np.zeros(len(members), np.int64)
+    rngs, key = np.empty((len(members), 4), np.uint64), jit.day_key(seed, jit.GANG_KILLINGS, day)
     for g in range(len(members)):
         if people[g] > 0:
-            left[g] = poisson(stream, rates.killings_per_member * members[g])
+            jit.reseed(rngs[g], key, g)
+            left[g] = poisson(rngs[g], rates.killings_per_member * members[g])
     total = 0.0
     for c in range(len(owner)):
         g = owner[c]
@@ -451,7 +469,7 @@ def gang_violence(cells, gangs, rates, stream) -> float:
         if share < 1 - 1e-12:
             k = 0
             for _ in range(left[g]):
-                k += uniform(stream) < share
+                k += uniform(rngs[g]) < share
         left[g] -= k
         killed = min(float(k), residents[c])
         residents[c] -= killed
@@ -460,14 +478,15 @@ def gang_violence(cells, gangs, rates, stream) -> float:
 
 
 @kernel
-def consolidate(cells, gangs, dep, world, rates, stream) -> None:
+def consolidate(cells, gangs, dep, world, rates, seed, day) -> None:
     """Ground changes hands without a fight: unheld cleared cells revert, overstretched gangs leave.
 
     Holding cleared ground takes `hold_personnel_per_1000_residents`: a recently cleared cell next
     to a gang whose garrison is below it falls back with a daily chance that grows with the
     shortfall. A coalition controlling more than its members can hold (overstretch, as assessed
     this morning by the economy step) pulls back over days: its groups give up frontier cells,
-    but never a stronghold.
+    but never a stronghold. Each cell's chances are drawn from its own generator of the day
+    (`jit.REVERSION`, `RELEASE`).
     """
     owner, border, edge_ptr, edge_dst = cells.owner, cells.border, world.edge_ptr, world.edge_dst
     overstretch = gangs.overstretch
@@ -475,6 +494,7 @@ def consolidate(cells, gangs, dep, world, rates, stream) -> None:
     changed, new_owner = np.empty(n, np.int64), np.empty(n, np.int64)
     # Reversion, decided on this morning's map: each gang neighbour of an unheld cleared cell may
     # take it back; the first that does, does.
+    rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.REVERSION, day)
     k = 0
     for c in range(n):
         if (owner[c] != STATE or border[c] == 0
@@ -485,9 +505,10 @@ def consolidate(cells, gangs, dep, world, rates, stream) -> None:
                                                1.0)
         if chance <= 0:
             continue
+        jit.reseed(rng, key, c)
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
             a = owner[edge_dst[e]]
-            if a >= 0 and uniform(stream) < chance:
+            if a >= 0 and uniform(rng) < chance:
                 changed[k], new_owner[k] = c, a
                 k += 1
                 break
@@ -500,13 +521,15 @@ def consolidate(cells, gangs, dep, world, rates, stream) -> None:
         release[g] = rates.release_per_day * max(1.0 - 1.0 / max(overstretch[g], 1.0), 0.0)
     if release.max() <= 0:
         return
+    key = jit.day_key(seed, jit.RELEASE, day)
     k = 0
     for c in range(n):
         a = owner[c]
         if a < 0 or border[c] == 0 or release[a] <= 0 or gangs.home[a] == c:
             continue
+        jit.reseed(rng, key, c)
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
-            if owner[edge_dst[e]] != a and uniform(stream) < release[a]:
+            if owner[edge_dst[e]] != a and uniform(rng) < release[a]:
                 changed[k] = c
                 k += 1
                 break

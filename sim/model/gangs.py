@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 
+from sim.model import jit
 from sim.model.jit import kernel, poisson
 
 if TYPE_CHECKING:
@@ -301,7 +302,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
 
 
 @kernel
-def economy(gangs, cells, world, rates, stream) -> float:
+def economy(gangs, cells, world, rates, seed, day) -> float:
     """One day of income, upkeep, arms purchases, recruitment and attrition; returns kidnappings.
 
     Income comes from what a group controls (residents, road cells, the cargo corridor) and from
@@ -314,7 +315,8 @@ def economy(gangs, cells, world, rates, stream) -> float:
     independent group is a coalition of one).
 
     `gangs` is a `GangState`, `cells` a `CellState`, `world` a `geography.World`, `rates` the
-    `Rates` of this module and `stream` the economy's random stream.
+    `Rates` of this module; kidnappings are drawn for each group from its own generator of
+    the day (`jit.KIDNAPPINGS`).
     """
     members, firearms, cash, overstretch = (gangs.members, gangs.firearms, gangs.cash_usd,
                                             gangs.overstretch)
@@ -351,8 +353,10 @@ def economy(gangs, cells, world, rates, stream) -> float:
 
     kidnappings = 0.0
     want = np.zeros(n)
+    rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.KIDNAPPINGS, day)
     for g in range(n):
-        kidnapped = poisson(stream, members[g] * rates.kidnappings_per_member)
+        jit.reseed(rng, key, g)
+        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member)
         kidnappings += kidnapped
         cash[g] += (residents_held[g] * rates.extortion_usd_per_resident
                     + roads_held[g] * rates.checkpoint_usd_per_road_cell

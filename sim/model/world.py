@@ -12,10 +12,10 @@ One step is one day. The schedule of a day, in order:
 6. people flee engagements and gang rule, or return to cells secure long enough;
 7. outcomes are recorded.
 
-Randomness comes from independent streams spawned from the seed, one per process: a numpy
-`Generator` for the setup, and a compiled stream (`sim.model.jit`) for each of economy, combat,
-violence and consolidation. A change in one process does not reshuffle the draws of the others;
-this is what keeps paired comparisons of scenarios tight (common random numbers).
+Randomness: the setup draws from a numpy `Generator`; every daily draw comes from a generator
+keyed by (seed, kind of draw, day, group or cell) (`sim.model.jit`), so a change in one process,
+on one day or in one place does not reshuffle the draws of the others; this is what keeps paired
+comparisons of scenarios tight (common random numbers).
 The model does no I/O and knows nothing of files or user interfaces.
 """
 
@@ -36,8 +36,6 @@ from sim.model.population import CellState
 from sim.model.scenario import Event, Scenario, apply_event
 from sim.model.security_forces import Army, Police
 
-STREAMS = ("economy", "combat", "violence", "consolidation")
-
 
 class Rates(NamedTuple):
     """Every process's numbers per day under the parameters in force (`HaitiModel.derive`)."""
@@ -47,15 +45,6 @@ class Rates(NamedTuple):
     population: population.Rates
     forces: security_forces.Rates
     mission: mission.Rates
-
-
-class Streams(NamedTuple):
-    """The daily processes' random streams (`STREAMS`)."""
-
-    economy: np.ndarray
-    combat: np.ndarray
-    violence: np.ndarray
-    consolidation: np.ndarray
 
 
 def rates(p: dict[str, float]) -> Rates:
@@ -84,9 +73,9 @@ class HaitiModel(mesa.Model):
         self.seed_value = seed
         self.p = dict(scenario.parameters)
         self.geo = geo = geography.load()
-        seeds = np.random.SeedSequence(seed).spawn(len(STREAMS) + 1)
-        setup_rng = np.random.default_rng(seeds[0])
-        self.streams = Streams(*(jit.stream(s) for s in seeds[1:]))
+        setup, daily = np.random.SeedSequence(seed).spawn(2)
+        setup_rng = np.random.default_rng(setup)
+        self.seed_key = jit.seed_key(daily)  # every daily draw is keyed by it (`sim.model.jit`)
 
         artibonite = geo.department == geo.department_index("Artibonite")
         region = np.where(geo.is_metro, combat.METRO, np.where(
@@ -202,7 +191,7 @@ class HaitiModel(mesa.Model):
         self.army.step()
         self.mission.step()
         kidnappings, killed_gang, killed_state, killed_civilians, engagements = _day(
-            self.cells, self.gang_state, self.world, self.rates, self.streams,
+            self.cells, self.gang_state, self.world, self.rates, self.seed_key,
             self.police.officers, self.army.soldiers, self.mission.troops, self.day)
         police_dead, army_dead, troops_dead = killed_state
         self.police.killed += police_dead
@@ -267,7 +256,7 @@ class HaitiModel(mesa.Model):
 
 
 @jit.kernel
-def _day(cells, gang_state, world, rates, streams, police_officers, army_soldiers,
+def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
          mission_troops, day):
     """Steps 2 to 8 of the day, in order, in one compiled call: the gang economy and weekly
     posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
@@ -276,16 +265,16 @@ def _day(cells, gang_state, world, rates, streams, police_officers, army_soldier
 
     One call instead of one per process: handing the records to compiled code costs microseconds
     per call, which added up to a third of a run."""
-    kidnappings = gangs.economy(gang_state, cells, world, rates.gangs, streams.economy)
+    kidnappings = gangs.economy(gang_state, cells, world, rates.gangs, seed, day)
     if day % 7 == 0:
         gangs.plan(gang_state, rates.gangs)
     dep = combat.deploy(cells, world, rates.combat, police_officers, army_soldiers,
                         mission_troops)
-    eng = combat.engage(cells, gang_state, dep, world, rates.combat, streams.combat)
+    eng = combat.engage(cells, gang_state, dep, world, rates.combat, seed, day)
     killed_gang, killed_state, killed_civilians = combat.resolve(
-        eng, cells, gang_state, dep, world, rates.combat, streams.combat)
-    killed_civilians += combat.gang_violence(cells, gang_state, rates.combat, streams.violence)
-    combat.consolidate(cells, gang_state, dep, world, rates.combat, streams.consolidation)
+        eng, cells, gang_state, dep, world, rates.combat, seed, day)
+    killed_civilians += combat.gang_violence(cells, gang_state, rates.combat, seed, day)
+    combat.consolidate(cells, gang_state, dep, world, rates.combat, seed, day)
     population.step(cells, world, rates.population, eng)
     return kidnappings, killed_gang, killed_state, killed_civilians, len(eng.cells)
 
