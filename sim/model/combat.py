@@ -229,7 +229,7 @@ class Engagements(NamedTuple):
 
 
 @kernel
-def _choose(target, source, group, score, expected, n_cells, key):
+def _choose(target, source, group, score, expected, key):
     """Indices of the chosen candidates: each group makes `expected[group]` choices a day on
     average, spread over its candidates in proportion to `score`; one engagement per target cell
     (among candidates choosing the same cell, a random one: the lowest of uniform priorities).
@@ -239,9 +239,10 @@ def _choose(target, source, group, score, expected, n_cells, key):
     for i in range(len(target)):
         totals[group[i]] += score[i]
     rng = np.empty(4, np.uint64)
-    best = np.full(n_cells, -1, np.int64)
-    best_priority = np.empty(n_cells)
+    # one entry per target cell chosen, in the order first chosen: the candidate with the lowest
+    # priority so far (a day has a few dozen engagements, so a scan beats a table of all cells)
     chosen = np.empty(len(target), np.int64)
+    priorities = np.empty(len(target))
     k = 0
     for i in range(len(target)):
         if i == 0 or source[i] != source[i - 1]:
@@ -249,14 +250,14 @@ def _choose(target, source, group, score, expected, n_cells, key):
         g = group[i]
         if uniform(rng) < min(1.0, expected[g] * score[i] / max(totals[g], 1e-12)):
             priority = uniform(rng)
-            c = target[i]
-            if best[c] < 0:
-                chosen[k] = i
+            j = 0
+            while j < k and target[chosen[j]] != target[i]:
+                j += 1
+            if j == k:
+                chosen[k], priorities[k] = i, priority
                 k += 1
-            if best[c] < 0 or priority < best_priority[c]:
-                best[c], best_priority[c] = i, priority
-    for j in range(k):  # one per target cell, in the order the targets were first chosen
-        chosen[j] = best[target[chosen[j]]]
+            elif priority < priorities[j]:
+                chosen[j], priorities[j] = i, priority
     return chosen[:k]
 
 
@@ -340,9 +341,9 @@ def engage(cells, gangs, dep, world, rates, seed, day):
                 g_score[ng] = value / (1.0 + defence)
                 ng += 1
     gp = _choose(g_target[:ng], g_source[:ng], g_attacker[:ng], g_score[:ng], gang_expected,
-                 n_cells, jit.day_key(seed, jit.ATTACK_CHOICE, day))
+                 jit.day_key(seed, jit.ATTACK_CHOICE, day))
     sp = _choose(s_target[:ns], s_source[:ns], s_region[:ns], s_score[:ns], dep.operations,
-                 n_cells, jit.day_key(seed, jit.OPERATION_CHOICE, day))
+                 jit.day_key(seed, jit.OPERATION_CHOICE, day))
     rng, fight = np.empty(4, np.uint64), jit.day_key(seed, jit.FIGHT, day)
     n = len(gp) + len(sp)
     target_cells = np.empty(n, np.int64)

@@ -123,7 +123,9 @@ def step(cells, world, rates, eng) -> None:
     for k in range(len(engaged)):
         if eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE:
             flee[engaged[k]] += rates.flee_share_on_capture
-    out_total = 0.0
+    # One pass for flight, one for hosting and return (`_host`, inlined, and the return rule):
+    # the hosting of cell c reads only cell c's residents, before its own returns.
+    out_total = safe_metro = safe_provinces = 0.0
     for c in range(n):
         f = min(flee[c], 1.0)
         if owner[c] >= 0:
@@ -132,23 +134,35 @@ def step(cells, world, rates, eng) -> None:
         residents[c] -= out
         displaced_from[c] += out
         out_total += out
-    if out_total > 0:
-        # People from the metro split between the provinces and metro sites; elsewhere they go
-        # to the nearest safety, which at this resolution is the same split.
-        _host(owner, residents, hosted, is_metro, out_total, to_provinces)
-
-    quiet = owner == STATE
+        if owner[c] == STATE:
+            if is_metro[c]:
+                safe_metro += residents[c]
+            else:
+                safe_provinces += residents[c]
+    # People from the metro split between the provinces and metro sites; elsewhere they go to
+    # the nearest safety, which at this resolution is the same split.
+    per_metro = per_provinces = 0.0
+    if out_total > 0 and safe_metro + safe_provinces > 0:
+        if safe_provinces <= 0:
+            to_provinces = 0.0
+        elif safe_metro <= 0:
+            to_provinces = 1.0
+        per_metro = out_total * (1 - to_provinces) / safe_metro if safe_metro > 0 else 0.0
+        per_provinces = (out_total * to_provinces / safe_provinces if safe_provinces > 0
+                         else 0.0)
     for c in engaged:
-        quiet[c] = False
-    back_total = 0.0
+        days_secure[c] = -1  # not quiet today
+    back_total = hosted_total = 0.0
     for c in range(n):
-        days_secure[c] = days_secure[c] + 1 if quiet[c] else 0
+        if owner[c] == STATE:
+            hosted[c] += residents[c] * (per_metro if is_metro[c] else per_provinces)
+        hosted_total += hosted[c]
+        days_secure[c] = days_secure[c] + 1 if owner[c] == STATE and days_secure[c] >= 0 else 0
         cleared_age[c] += 1
         if days_secure[c] >= rates.return_after_days_secure and displaced_from[c] > 0:
             back = displaced_from[c] * rates.return_share
             displaced_from[c] -= back
             residents[c] += back
             back_total += back
-    hosted_total = hosted.sum()
     if back_total > 0 and hosted_total > 0:
         hosted *= 1 - back_total / hosted_total

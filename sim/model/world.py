@@ -118,20 +118,20 @@ class HaitiModel(mesa.Model):
         self._recorder_layout()
 
     def _recorder_layout(self) -> None:
-        """Which columns of the recorder's row the per-department and per-road shares go to, and
-        the road cells behind them: looked up by name once, written every day."""
+        """Which columns of the recorder's row each outcome goes to, looked up by name once, and
+        the road cells behind the per-road outcomes."""
         geo, index = self.geo, self.recorder.index
         self._outcome_columns = {name: index[name] for name in STOCKS + FLOWS}
         roads = list(geo.roads.values())
         lengths = np.array([len(r) for r in roads], dtype=float)
         self._layout = _Layout(
-            department=geo.department, n_departments=len(geo.department_name),
-            capital_cells=self.capital_cells, road_cells=np.concatenate(roads),
-            road_id=np.repeat(np.arange(len(roads)), lengths.astype(int)), road_lengths=lengths)
-        self._department_columns = np.array([index[f"gang_population_share.{d}"]
-                                             for d in geo.department_name])
-        self._road_cut_columns = np.array([index[f"road_cut.{r}"] for r in geo.roads])
-        self._road_share_columns = np.array([index[f"road_gang_share.{r}"] for r in geo.roads])
+            department=geo.department, capital_cells=self.capital_cells,
+            road_cells=np.concatenate(roads),
+            road_id=np.repeat(np.arange(len(roads)), lengths.astype(int)), road_lengths=lengths,
+            department_columns=np.array([index[f"gang_population_share.{d}"]
+                                         for d in geo.department_name]),
+            road_cut_columns=np.array([index[f"road_cut.{r}"] for r in geo.roads]),
+            road_share_columns=np.array([index[f"road_gang_share.{r}"] for r in geo.roads]))
 
     def _schedule(self, events) -> None:
         for event in events:
@@ -206,12 +206,8 @@ class HaitiModel(mesa.Model):
 
     def _record(self, deaths: dict[str, float], kidnappings: float, engagements: int) -> None:
         """Write the day's outcomes into the recorder, by name. Reads the state, changes none."""
-        cells, gs = self.cells, self.gang_state
         row, columns = self.recorder.values[self.day], self._outcome_columns
-        s = _map_summaries(cells.owner, cells.residents, cells.displaced_from, self._layout)
-        row[self._department_columns] = s.department_gang_shares
-        row[self._road_cut_columns] = s.road_held > 0
-        row[self._road_share_columns] = s.road_held / self._layout.road_lengths
+        s = _map_summaries(self.cells, self.gang_state, self._layout, row)
         killed = sum(deaths.values())
         outcomes = {
             "capital_gang_share_area": self.capital_gang_share,
@@ -222,8 +218,8 @@ class HaitiModel(mesa.Model):
             "troops": self.mission.troops,
             "police_officers": self.police.officers,
             "army_soldiers": self.army.soldiers,
-            "gang_members": gs.members.sum(),
-            "gang_firearms": gs.firearms.sum(),
+            "gang_members": s.gang_members,
+            "gang_firearms": s.gang_firearms,
             "mission_cash_usd": self.mission.cash_usd,
             "roads_cut": s.roads_cut,
             "killed": killed,
@@ -280,14 +276,16 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
 
 
 class _Layout(NamedTuple):
-    """What `_map_summaries` reads of the map besides the cell state."""
+    """What `_map_summaries` reads of the map, and the recorder's columns it writes."""
 
     department: np.ndarray
-    n_departments: int
     capital_cells: np.ndarray
     road_cells: np.ndarray  # the cells of every road, road after road
     road_id: np.ndarray  # the road of each entry of `road_cells`
     road_lengths: np.ndarray  # cells per road
+    department_columns: np.ndarray  # of gang_population_share.<department>, by department
+    road_cut_columns: np.ndarray  # of road_cut.<road>, by road
+    road_share_columns: np.ndarray  # of road_gang_share.<road>, by road
 
 
 class _Summaries(NamedTuple):
@@ -295,9 +293,9 @@ class _Summaries(NamedTuple):
     held: float  # residents of gang-held cells
     residents: float
     displaced: float
-    department_gang_shares: np.ndarray
-    road_held: np.ndarray  # gang-held cells per road
     roads_cut: int
+    gang_members: float
+    gang_firearms: float
 
 
 @jit.kernel
@@ -310,22 +308,24 @@ def capital_gang_share(owner, capital_cells) -> float:
 
 
 @jit.kernel
-def _map_summaries(owner, residents, displaced_from, layout):
-    """The day's map in numbers (`_Summaries`)."""
+def _map_summaries(cells, gang_state, layout, row):
+    """The day's map in numbers: writes each department's gang share of residents and each
+    road's cut and gang share into `row` (at `layout`'s columns); returns the rest
+    (`_Summaries`)."""
+    owner, residents = cells.owner, cells.residents
     held = displaced = residents_total = 0.0
-    department, n_departments = layout.department, layout.n_departments
+    department, n_departments = layout.department, len(layout.department_columns)
     dept_held, dept_residents = np.zeros(n_departments), np.zeros(n_departments)
     for c in range(len(owner)):
         d = department[c]
         dept_residents[d] += residents[c]
         residents_total += residents[c]
-        displaced += displaced_from[c]
+        displaced += cells.displaced_from[c]
         if owner[c] >= 0:
             dept_held[d] += residents[c]
             held += residents[c]
-    dept_shares = np.empty(n_departments)
     for d in range(n_departments):
-        dept_shares[d] = dept_held[d] / max(dept_residents[d], 1e-9)
+        row[layout.department_columns[d]] = dept_held[d] / max(dept_residents[d], 1e-9)
     capital_held = capital_residents = 0.0
     for c in layout.capital_cells:
         capital_residents += residents[c]
@@ -336,6 +336,8 @@ def _map_summaries(owner, residents, displaced_from, layout):
         road_held[layout.road_id[i]] += owner[layout.road_cells[i]] >= 0
     roads_cut = 0
     for r in range(len(road_held)):
+        row[layout.road_cut_columns[r]] = road_held[r] > 0
+        row[layout.road_share_columns[r]] = road_held[r] / layout.road_lengths[r]
         roads_cut += road_held[r] > 0
     return _Summaries(capital_held / max(capital_residents, 1.0), held, residents_total,
-                      displaced, dept_shares, road_held, roads_cut)
+                      displaced, roads_cut, gang_state.members.sum(), gang_state.firearms.sum())
