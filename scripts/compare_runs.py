@@ -18,12 +18,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import sys
 from pathlib import Path
+
+# this checkout's sim, not whichever one is installed (run as a script, sys.path[0] is
+# the script's folder)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from sim.model import scenario
-from sim.model.world import HaitiModel
+from sim.model import scenario  # noqa: E402
+from sim.model.world import HaitiModel  # noqa: E402
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 DAYS = 365
