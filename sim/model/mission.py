@@ -69,11 +69,8 @@ class Mission(mesa.Agent):
         self.killed = 0.0
         self.spent_usd = 0.0  # today's cost
 
-    @property
-    def mandate(self) -> str:
-        return MANDATES[int(self.model.p["mission_mandate"])]
-
     def sustainable_troops(self) -> float:
+        """Troops the yearly income plus the balance spread over the required runway can pay."""
         r = self.model.rates.mission
         per_year = r.income_usd_per_year + max(self.cash_usd, 0.0) / r.runway_years
         return per_year / r.cost_usd_per_troop_year
