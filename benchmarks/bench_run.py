@@ -1,7 +1,10 @@
 """Benchmark of one default run: two simulated years of the historical scenario.
 
-Target on the project's 2-core machine: under 1 second per run, peak memory under 400 MB; a
-batch of 8 policies x 100 replicates in under 3 minutes needs about 0.4 s (see bench_batch.py).
+Target on the project's 2-core machine: at most 0.15 s best per run, peak memory under 400 MB
+(a batch of 8 policies x 100 replicates in under 3 minutes needs about 0.4 s, see
+bench_batch.py). Where a day goes (2026-12, ~0.17 ms): the compiled day (`world._day`) ~0.1 ms,
+of which engagements ~30 us; recording ~10 us; Mesa's event loop and the agents ~15 us; and
+the setup of a run ~15 ms.
 Run: `python benchmarks/bench_run.py [--repeat N]`. Prints wall time per run (best and median of
 N, after one warm-up run that also loads the geography and the compiled kernels), time per
 simulated day, and the peak resident memory of the process. Timings on a shared machine vary by
@@ -14,11 +17,16 @@ import argparse
 import datetime as dt
 import resource
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from sim.model import scenario
-from sim.model.world import HaitiModel
+# this checkout's sim, not whichever one is installed (run as a script, sys.path[0] is
+# the script's folder)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.model import scenario  # noqa: E402
+from sim.model.world import HaitiModel  # noqa: E402
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 DAYS = 730

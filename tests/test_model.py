@@ -128,6 +128,14 @@ def test_fork_refuses_a_different_history(history):
         model.fork(other)
 
 
+def test_fork_refuses_different_starting_parameters(history):
+    model = HaitiModel(short(history, 30), seed=1)
+    model.run()
+    with pytest.raises(ValueError, match="history"):
+        model.fork(short(history, 60, arms_interdiction=0.5))
+    model.fork(short(history, 60))  # the same history: accepted
+
+
 def test_events_take_effect_on_their_date(history):
     day = 40
     when = history.start + dt.timedelta(days=day)

@@ -19,11 +19,12 @@ results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.jit import below, kernel, poisson, uniform
+from sim.model import jit, mission, security_forces
+from sim.model.jit import kernel, poisson, uniform
 
 STATE = -1  # owner value of cells not held by a gang (the state's, or nobody's)
 KEY_SITE_KINDS = ("airport", "seaport", "downtown")
@@ -46,9 +47,10 @@ def border_counts(geo, owner: np.ndarray) -> np.ndarray:
 
 
 @kernel
-def set_owner(owner, border, edge_ptr, edge_dst, cell, new):
-    """Give `cell` to `new`, keeping `border` right: every change of owner goes through here, so
-    the daily passes visit only frontier cells instead of all 18,818 edges."""
+def set_owner(cells, world, cell, new):
+    """Give `cell` to `new`, keeping `cells.border` right: every change of owner goes through
+    here, so the daily passes visit only frontier cells instead of all 18,818 edges."""
+    owner, border, edge_ptr, edge_dst = cells.owner, cells.border, world.edge_ptr, world.edge_dst
     old = owner[cell]
     if old == new:
         return
@@ -63,8 +65,78 @@ def set_owner(owner, border, edge_ptr, edge_dst, cell, new):
     owner[cell] = new
 
 
-@dataclass
-class Deployment:
+class Rates(NamedTuple):
+    """Deployment, engagement, casualty, violence and consolidation numbers per day, built from
+    the parameters by `rates` (once, and again whenever a parameter changes)."""
+
+    # deployment (7.4)
+    police_operational_share: float
+    police_share_capital: float
+    police_offensive_share: float
+    police_firepower: float
+    army_firepower: float
+    mission_capital_share: float
+    mission_firepower: float
+    mission_tempo: float  # the mandate's multiplier of the operations mission troops launch
+    reaction_share: float
+    operations_per_personnel: float
+    # engagements (7.5)
+    gang_concentration: float
+    unarmed_member_power: float
+    ally_support_share: float
+    attacks_per_member: float
+    community_defence_per_resident: float
+    defender_advantage: float
+    combat_steepness: float
+    value_floor_residents: float
+    # casualties (7.7)
+    loss_rate_loser: float
+    loss_rate_winner: float
+    state_casualty_ratio: float
+    civilians_killed_per_engagement: float
+    # one-sided violence (7.8)
+    killings_per_member: float
+    # consolidation (7.9)
+    release_per_day: float
+    hold_personnel_per_resident: float
+    reversion_per_day: float
+    recently_cleared_days: float
+
+
+def rates(p: dict[str, float]) -> Rates:
+    """Yearly or per-1,000 parameters as the daily numbers the kernels use (7.4-7.9 in the ODD)."""
+    return Rates(
+        police_operational_share=p["police_operational_share"],
+        police_share_capital=p["police_share_capital"],
+        police_offensive_share=p["police_offensive_share"],
+        police_firepower=security_forces.firepower(p, "police"),
+        army_firepower=security_forces.firepower(p, "army"),
+        mission_capital_share=p["mission_capital_share"],
+        mission_firepower=p["mission_firepower"],
+        mission_tempo=mission.tempo(p),
+        reaction_share=p["state_reaction_share"],
+        operations_per_personnel=p["state_operation_rate"] / 1000,
+        gang_concentration=p["gang_concentration"],
+        unarmed_member_power=p["gang_unarmed_member_power"],
+        ally_support_share=p["ally_support_share"],
+        attacks_per_member=p["gang_attack_rate"] / 1000,
+        community_defence_per_resident=p["community_defence_per_1000_residents"] / 1000,
+        defender_advantage=p["defender_advantage"],
+        combat_steepness=p["combat_steepness"],
+        value_floor_residents=p["target_value_floor_residents"],
+        loss_rate_loser=p["loss_rate_loser"],
+        loss_rate_winner=p["loss_rate_winner"],
+        state_casualty_ratio=p["state_casualty_ratio"],
+        civilians_killed_per_engagement=p["civilians_killed_per_engagement"],
+        killings_per_member=p["gang_killings_per_member_per_year"] / 365,
+        release_per_day=p["overstretch_release_per_day"],
+        hold_personnel_per_resident=p["hold_personnel_per_1000_residents"] / 1000,
+        reversion_per_day=p["reversion_per_day"],
+        recently_cleared_days=p["recently_cleared_days"],
+    )
+
+
+class Deployment(NamedTuple):
     """The state's forces on the map today.
 
     garrison: personnel holding each cell; garrison_power: the same times firepower.
@@ -82,8 +154,9 @@ class Deployment:
     shares: np.ndarray
 
 
-def deploy(model) -> Deployment:
-    """Place police, army and mission troops for today.
+@kernel
+def deploy(cells, world, rates, police_officers, army_soldiers, mission_troops):
+    """Place police, army and mission troops for today; returns the `Deployment`.
 
     Police not in offensive units garrison state-held cells in proportion to their residents (the
     metro gets `police_share_capital`, other regions the rest by population); the army guards
@@ -91,31 +164,21 @@ def deploy(model) -> Deployment:
     (its remaining share) in Artibonite. Offensive operations come from police units and the
     mission, the mission's scaled by its mandate's tempo.
     """
-    p, police, army, mission = model.p, model.police, model.army, model.mission
-    return Deployment(*_deploy(
-        model.cells.owner, model.cells.residents, model.region, model.region_population,
-        model.key_sites, police.operational, p["police_share_capital"],
-        p["police_offensive_share"], police.firepower(), army.soldiers, army.firepower(),
-        mission.troops, p["mission_capital_share"], p["mission_firepower"], mission.tempo(),
-        p["state_reaction_share"], p["state_operation_rate"] / 1000))
-
-
-@kernel
-def _deploy(owner, residents, region, region_population, sites, police_operational,
-            police_share_capital, offensive_share, police_firepower, soldiers, army_firepower,
-            troops, troops_capital_share, mission_firepower, tempo, concentration,
-            operation_rate):
+    owner, residents, region = cells.owner, cells.residents, world.region
+    region_population = world.region_population
+    police_operational = police_officers * rates.police_operational_share
+    police_share_capital = rates.police_share_capital
     n, n_regions = len(owner), len(region_population)
     outside = region_population.sum() - region_population[METRO]
     police = np.empty(n_regions)
     for r in range(n_regions):
         police[r] = police_operational * (police_share_capital if r == METRO else (
             1 - police_share_capital) * region_population[r] / outside)
-    offensive = police * offensive_share
-    mission, army = np.zeros(n_regions), np.zeros(n_regions)
-    mission[METRO] = troops * troops_capital_share
-    mission[ARTIBONITE] = troops * (1 - troops_capital_share)
-    army[METRO] = soldiers
+    offensive = police * rates.police_offensive_share
+    troops, army = np.zeros(n_regions), np.zeros(n_regions)
+    troops[METRO] = mission_troops * rates.mission_capital_share
+    troops[ARTIBONITE] = mission_troops * (1 - rates.mission_capital_share)
+    army[METRO] = army_soldiers
 
     # Garrisons: police by residents of the state-held cells of each region, soldiers spread
     # evenly over the key sites the state still holds.
@@ -131,30 +194,29 @@ def _deploy(owner, residents, region, region_population, sites, police_operation
     for c in range(n):
         if owner[c] == STATE:
             garrison[c] = residents[c] * per_resident[region[c]]
-            garrison_power[c] = garrison[c] * police_firepower
+            garrison_power[c] = garrison[c] * rates.police_firepower
     held = 0
-    for c in sites:
+    for c in world.key_sites:
         held += owner[c] == STATE
-    for c in sites:
+    for c in world.key_sites:
         if owner[c] == STATE:
-            garrison[c] += soldiers / held
-            garrison_power[c] += soldiers / held * army_firepower
+            garrison[c] += army_soldiers / held
+            garrison_power[c] += army_soldiers / held * rates.army_firepower
 
-    reserve = offensive + mission
-    reserve_power = offensive * police_firepower + mission * mission_firepower
-    operations = operation_rate * (offensive + mission * tempo)
+    reserve = offensive + troops
+    reserve_power = offensive * rates.police_firepower + troops * rates.mission_firepower
+    operations = rates.operations_per_personnel * (offensive + troops * rates.mission_tempo)
     shares = np.zeros((n_regions, 3))
     for r in range(n_regions):
-        total = police[r] + army[r] + mission[r]
+        total = police[r] + army[r] + troops[r]
         if total > 0:
             shares[r, 0], shares[r, 1], shares[r, 2] = (police[r] / total, army[r] / total,
-                                                        mission[r] / total)
-    return (garrison, garrison_power, reserve_power * concentration, reserve * concentration,
-            operations, shares)
+                                                        troops[r] / total)
+    return Deployment(garrison, garrison_power, reserve_power * rates.reaction_share,
+                      reserve * rates.reaction_share, operations, shares)
 
 
-@dataclass
-class Engagements:
+class Engagements(NamedTuple):
     """Today's engagements: target cells, who attacked, who won, and the forces engaged."""
 
     cells: np.ndarray
@@ -163,70 +225,68 @@ class Engagements:
     attacker_won: np.ndarray
     attack_personnel: np.ndarray
     defence_personnel: np.ndarray
-    captured: np.ndarray | None = None  # set by `resolve`: won and kept (not a raid)
+    captured: np.ndarray  # set by `resolve`: won and kept (not a raid)
 
 
-def engage(model, dep: Deployment, stream: np.ndarray) -> Engagements:
-    """Gang attacks on neighbouring cells and state operations against gang-held cells.
+@kernel
+def _choose(target, source, group, score, expected, key):
+    """Indices of the chosen candidates: each group makes `expected[group]` choices a day on
+    average, spread over its candidates in proportion to `score`; one engagement per target cell
+    (among candidates choosing the same cell, a random one: the lowest of uniform priorities).
+    Candidates come grouped by source cell, and each source cell draws from its own generator
+    under `key`."""
+    totals = np.zeros(len(expected))
+    for i in range(len(target)):
+        totals[group[i]] += score[i]
+    rng = np.empty(4, np.uint64)
+    # one entry per target cell chosen, in the order first chosen: the candidate with the lowest
+    # priority so far (a day has a few dozen engagements, so a scan beats a table of all cells)
+    chosen = np.empty(len(target), np.int64)
+    priorities = np.empty(len(target))
+    k = 0
+    for i in range(len(target)):
+        if i == 0 or source[i] != source[i - 1]:
+            jit.reseed(rng, key, source[i])
+        g = group[i]
+        if uniform(rng) < min(1.0, expected[g] * score[i] / max(totals[g], 1e-12)):
+            priority = uniform(rng)
+            j = 0
+            while j < k and target[chosen[j]] != target[i]:
+                j += 1
+            if j == k:
+                chosen[k], priorities[k] = i, priority
+                k += 1
+            elif priority < priorities[j]:
+                chosen[j], priorities[j] = i, priority
+    return chosen[:k]
+
+
+@kernel
+def engage(cells, gangs, dep, world, rates, seed, day):
+    """Gang attacks on neighbouring cells and state operations against gang-held cells; returns
+    today's `Engagements`.
 
     A gang attacks from a cell it holds into a neighbour held by neither it nor an ally; the state
     operates from a cell it holds into a gang-held neighbour, in the target's region. Each group
     (each region, for the state) makes its expected number of attacks a day, spread over its
     candidate targets in proportion to their value over their defence; one engagement per target.
+    A group fights with `gang_concentration` of its members; a member without a firearm counts
+    for `gang_unarmed_member_power`. An attacker is reinforced by a share of its allies' fighters
+    (coordinated offensives). The draws for the edges leaving a cell come from that cell's own
+    generator of the day, and each fight's from its target's (`jit.ATTACK_CHOICE`,
+    `OPERATION_CHOICE`, `FIGHT`).
     """
-    p, cells, gs, geo = model.p, model.cells, model.gang_state, model.geo
-    arrays = _engage(
-        cells.owner, cells.border, cells.residents, model.region, model.cell_value,
-        model.value_floor, geo.edge_ptr, geo.edge_dst,
-        gs.effective_alliance(bool(p["viv_ansanm_alliance"])), gs.members, gs.firearms,
-        gs.posture, p["gang_concentration"], p["gang_unarmed_member_power"],
-        p["ally_support_share"],
-        p["gang_attack_rate"] / 1000, dep.garrison, dep.garrison_power, dep.reserve_power,
-        dep.reserve_personnel, dep.operations, p["community_defence_per_1000_residents"] / 1000,
-        p["defender_advantage"], p["combat_steepness"], stream)
-    return Engagements(*arrays)
-
-
-@kernel
-def _choose(target, group, score, expected, n_cells, stream):
-    """Indices of the chosen candidates: each group makes `expected[group]` choices a day on
-    average, spread over its candidates in proportion to `score`; one engagement per target cell
-    (among candidates choosing the same cell, a random one)."""
-    totals = np.zeros(len(expected))
-    for i in range(len(target)):
-        totals[group[i]] += score[i]
-    chosen = np.empty(len(target), np.int64)
-    k = 0
-    for i in range(len(target)):
-        g = group[i]
-        if uniform(stream) < min(1.0, expected[g] * score[i] / max(totals[g], 1e-12)):
-            chosen[k] = i
-            k += 1
-    for i in range(k - 1, 0, -1):  # shuffle, then keep the first choice of each target
-        j = below(stream, i + 1)
-        chosen[i], chosen[j] = chosen[j], chosen[i]
-    taken = np.zeros(n_cells, np.bool_)
-    m = 0
-    for i in range(k):
-        c = target[chosen[i]]
-        if not taken[c]:
-            taken[c] = True
-            chosen[m] = chosen[i]
-            m += 1
-    return chosen[:m]
-
-
-@kernel
-def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr, edge_dst,
-            alliance, members, firearms, posture, concentration, unarmed_power, ally_support,
-            attack_rate,
-            garrison, garrison_power, reserve_power, reserve_personnel, operations,
-            community_per_resident, advantage, steepness, stream):
-    # A group fights with `concentration` of its members; a member without a firearm counts for
-    # `unarmed_power`. An attacker is reinforced by a share of its allies' fighters
-    # (coordinated offensives).
+    owner, border, residents, region = cells.owner, cells.border, cells.residents, world.region
+    edge_ptr, edge_dst, cell_value = world.edge_ptr, world.edge_dst, world.cell_value
+    alliance, members, firearms = gangs.coalition, gangs.members, gangs.firearms
+    garrison, garrison_power = dep.garrison, dep.garrison_power
+    reserve_power, reserve_personnel = dep.reserve_power, dep.reserve_personnel
+    ally_support, community_per_resident = (rates.ally_support_share,
+                                            rates.community_defence_per_resident)
+    advantage, steepness = rates.defender_advantage, rates.combat_steepness
+    value_floor, unarmed_power = rates.value_floor_residents, rates.unarmed_member_power
     n_gangs, n_alliances = len(members), alliance.max() + 1
-    gang_personnel = members * concentration
+    gang_personnel = members * rates.gang_concentration
     gang_power = np.empty(n_gangs)
     coalition_power, coalition_personnel = np.zeros(n_alliances), np.zeros(n_alliances)
     for g in range(n_gangs):
@@ -241,16 +301,18 @@ def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr,
                                                           - gang_power[g])
         attack_personnel[g] = gang_personnel[g] + ally_support * (
             coalition_personnel[alliance[g]] - gang_personnel[g])
-    gang_expected = attack_rate * members * posture
+    gang_expected = rates.attacks_per_member * members * gangs.posture
 
     n_cells = len(owner)
     frontier = border.sum()
     g_target = np.empty(frontier, np.int64)
+    g_source = np.empty(frontier, np.int64)
     g_attacker = np.empty(frontier, np.int64)
     g_defender = np.empty(frontier, np.int64)
     g_defence = np.empty(frontier)
     g_score = np.empty(frontier)
     s_target = np.empty(frontier, np.int64)
+    s_source = np.empty(frontier, np.int64)
     s_region = np.empty(frontier, np.int64)
     s_score = np.empty(frontier)
     ng = ns = 0
@@ -265,7 +327,7 @@ def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr,
                 continue  # not a frontier, or between allies
             value = cell_value[c] * (residents[c] + value_floor)
             if a == STATE:
-                s_target[ns], s_region[ns] = c, region[c]
+                s_target[ns], s_source[ns], s_region[ns] = c, src, region[c]
                 s_score[ns] = value / (1.0 + gang_power[d])
                 ns += 1
             else:
@@ -274,14 +336,17 @@ def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr,
                                + community_per_resident * residents[c])
                 else:
                     defence = gang_power[d]
-                g_target[ng], g_attacker[ng], g_defender[ng] = c, a, d
+                g_target[ng], g_source[ng], g_attacker[ng], g_defender[ng] = c, src, a, d
                 g_defence[ng] = defence
                 g_score[ng] = value / (1.0 + defence)
                 ng += 1
-    gp = _choose(g_target[:ng], g_attacker[:ng], g_score[:ng], gang_expected, n_cells, stream)
-    sp = _choose(s_target[:ns], s_region[:ns], s_score[:ns], operations, n_cells, stream)
+    gp = _choose(g_target[:ng], g_source[:ng], g_attacker[:ng], g_score[:ng], gang_expected,
+                 jit.day_key(seed, jit.ATTACK_CHOICE, day))
+    sp = _choose(s_target[:ns], s_source[:ns], s_region[:ns], s_score[:ns], dep.operations,
+                 jit.day_key(seed, jit.OPERATION_CHOICE, day))
+    rng, fight = np.empty(4, np.uint64), jit.day_key(seed, jit.FIGHT, day)
     n = len(gp) + len(sp)
-    cells = np.empty(n, np.int64)
+    target_cells = np.empty(n, np.int64)
     attacker = np.empty(n, np.int64)
     defender = np.empty(n, np.int64)
     won = np.empty(n, np.bool_)
@@ -289,8 +354,9 @@ def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr,
     for k in range(len(gp)):
         i = gp[k]
         c, a, d = g_target[i], g_attacker[i], g_defender[i]
-        cells[k], attacker[k], defender[k] = c, a, d
-        won[k] = uniform(stream) < win_probability(attack_power[a], g_defence[i], advantage,
+        target_cells[k], attacker[k], defender[k] = c, a, d
+        jit.reseed(rng, fight, c)
+        won[k] = uniform(rng) < win_probability(attack_power[a], g_defence[i], advantage,
                                                  steepness)
         attack_pers[k] = attack_personnel[a]
         if d == STATE:
@@ -302,60 +368,50 @@ def _engage(owner, border, residents, region, cell_value, value_floor, edge_ptr,
         i, j = sp[k], len(gp) + k
         c, r = s_target[i], s_region[i]
         d = owner[c]
-        cells[j], attacker[j], defender[j] = c, STATE, d
-        won[j] = uniform(stream) < win_probability(reserve_power[r], gang_power[d], advantage,
+        target_cells[j], attacker[j], defender[j] = c, STATE, d
+        jit.reseed(rng, fight, n_cells + c)
+        won[j] = uniform(rng) < win_probability(reserve_power[r], gang_power[d], advantage,
                                                  steepness)
         attack_pers[j] = reserve_personnel[r]
         defence_pers[j] = gang_personnel[d]
-    return cells, attacker, defender, won, attack_pers, defence_pers
-
-
-def resolve(model, eng: Engagements, stream: np.ndarray) -> dict[str, float]:
-    """Apply outcomes: control changes, combatant and civilian deaths. Returns today's deaths.
-
-    A gang whose coalition is at its holding capacity raids: it can win the fight, with the deaths
-    and flight that brings, but it does not take the cell. The dead's guns are lost to their group
-    (picked up by the winner, seized by the police). State deaths are booked to police, army and
-    mission by their shares of the state's personnel in the region.
-    """
-    p, cells, gs = model.p, model.cells, model.gang_state
-    eng.captured, gang_dead, state_dead, civilians = _resolve(
-        eng.cells, eng.attacker, eng.defender, eng.attacker_won, eng.attack_personnel,
-        eng.defence_personnel, cells.owner, cells.border, model.geo.edge_ptr, model.geo.edge_dst,
-        cells.cleared_age, cells.residents, gs.overstretch,
-        gs.members, gs.firearms, model.region, len(model.region_population),
-        p["loss_rate_loser"], p["loss_rate_winner"], p["state_casualty_ratio"],
-        p["civilians_killed_per_engagement"], stream)
-    police_dead, army_dead, troops_dead = (state_dead[:, None] * model.deployment.shares).sum(0)
-    model.police.killed += police_dead
-    model.army.killed += army_dead
-    model.mission.killed += troops_dead
-    return {"killed_gang": gang_dead, "killed_police": float(police_dead),
-            "killed_army": float(army_dead), "killed_troops": float(troops_dead),
-            "killed_civilians": civilians}
+    return Engagements(target_cells, attacker, defender, won, attack_pers, defence_pers,
+                       np.zeros(n, np.bool_))
 
 
 @kernel
-def _resolve(cell, attacker, defender, won, attack_personnel, defence_personnel, owner, border,
-             edge_ptr, edge_dst, cleared_age, residents, overstretch, members, firearms, region,
-             n_regions, loss_loser, loss_winner, state_ratio, civilians_per_engagement, stream):
-    n = len(cell)
-    captured = np.zeros(n, np.bool_)
+def resolve(eng, cells, gangs, dep, world, rates, seed, day):
+    """Apply outcomes: control changes, combatant and civilian deaths.
+
+    Returns today's deaths: gang members, state personnel by force (police, army, mission), and
+    civilians; fills `eng.captured`. A gang whose coalition is at its holding capacity raids: it
+    can win the fight, with the deaths and flight that brings, but it does not take the cell. The
+    dead's guns are lost to their group (picked up by the winner, seized by the police). State
+    deaths are booked to police, army and mission by their shares of the state's personnel in the
+    region (`dep.shares`). Each engagement's deaths are drawn from its target's generator of the
+    day (`jit.LOSSES`).
+    """
+    members, firearms, overstretch = gangs.members, gangs.firearms, gangs.overstretch
+    residents, region = cells.residents, world.region
+    loss_winner, loss_loser = rates.loss_rate_winner, rates.loss_rate_loser
+    state_ratio = rates.state_casualty_ratio
+    n_regions = len(world.region_population)
     dead = np.zeros(len(members))
     state_dead = np.zeros(n_regions)
     civilians = 0.0
-    for k in range(n):
-        a, d, c = attacker[k], defender[k], cell[k]
-        if won[k]:
+    rng, key, n_cells = np.empty(4, np.uint64), jit.day_key(seed, jit.LOSSES, day), len(cells.owner)
+    for k in range(len(eng.cells)):
+        a, d, c, won = eng.attacker[k], eng.defender[k], eng.cells[k], eng.attacker_won[k]
+        jit.reseed(rng, key, c if a != STATE else n_cells + c)
+        if won:
             if a == STATE:
-                cleared_age[c] = 0
-            captured[k] = a == STATE or overstretch[a] < 1
-            if captured[k]:
-                set_owner(owner, border, edge_ptr, edge_dst, c, a)
-        a_rate = (loss_winner if won[k] else loss_loser) * (state_ratio if a == STATE else 1.0)
-        d_rate = (loss_loser if won[k] else loss_winner) * (state_ratio if d == STATE else 1.0)
-        a_dead = poisson(stream, attack_personnel[k] * a_rate)
-        d_dead = poisson(stream, defence_personnel[k] * d_rate)
+                cells.cleared_age[c] = 0
+            eng.captured[k] = a == STATE or overstretch[a] < 1
+            if eng.captured[k]:
+                set_owner(cells, world, c, a)
+        a_rate = (loss_winner if won else loss_loser) * (state_ratio if a == STATE else 1.0)
+        d_rate = (loss_loser if won else loss_winner) * (state_ratio if d == STATE else 1.0)
+        a_dead = poisson(rng, eng.attack_personnel[k] * a_rate)
+        d_dead = poisson(rng, eng.defence_personnel[k] * d_rate)
         if a == STATE:
             state_dead[region[c]] += a_dead
         else:
@@ -364,7 +420,7 @@ def _resolve(cell, attacker, defender, won, attack_personnel, defence_personnel,
             state_dead[region[c]] += d_dead
         else:
             dead[d] += d_dead
-        killed = min(float(poisson(stream, civilians_per_engagement
+        killed = min(float(poisson(rng, rates.civilians_killed_per_engagement
                                        * np.sqrt(residents[c] / 10000))), residents[c])
         residents[c] -= killed
         civilians += killed
@@ -373,32 +429,35 @@ def _resolve(cell, attacker, defender, won, attack_personnel, defence_personnel,
             armed = min(1.0, firearms[g] / max(members[g], 1e-9))
             firearms[g] = max(firearms[g] - dead[g] * armed, 0.0)
             members[g] = max(members[g] - dead[g], 0.0)
-    return captured, dead.sum(), state_dead, civilians
-
-
-def gang_violence(model, stream: np.ndarray) -> float:
-    """Civilians killed by gangs outside engagements (massacres, executions); returns the count.
-
-    Each group kills at `gang_killings_per_member_per_year` per member, among the residents of the
-    cells it holds in proportion to their number.
-    """
-    rate = model.p["gang_killings_per_member_per_year"] / 365 * model.gang_state.members
-    return _gang_violence(model.cells.owner, model.cells.residents, rate, stream)
+    by_force = np.zeros(3)
+    for r in range(n_regions):
+        for f in range(3):
+            by_force[f] += state_dead[r] * dep.shares[r, f]
+    return dead.sum(), by_force, civilians
 
 
 @kernel
-def _gang_violence(owner, residents, rate, stream):
-    # A group's killings of the day are Poisson with its rate, spread over its cells in proportion
-    # to their residents by successive binomials (a multinomial): the same as one Poisson per cell
-    # with the cell's share of the rate, for one draw per group instead of one per cell.
-    people = np.zeros(len(rate))
+def gang_violence(cells, gangs, rates, seed, day) -> float:
+    """Civilians killed by gangs outside engagements (massacres, executions); returns the count.
+
+    Each group kills at `gang_killings_per_member_per_year` per member, among the residents of the
+    cells it holds in proportion to their number. A group's killings of the day are Poisson with
+    its rate, spread over its cells in proportion to their residents by successive binomials (a
+    multinomial): the same as one Poisson per cell with the cell's share of the rate, for one draw
+    per group instead of one per cell. A group's draws come from its own generator of the day
+    (`jit.GANG_KILLINGS`).
+    """
+    owner, residents, members = cells.owner, cells.residents, gangs.members
+    people = np.zeros(len(members))
     for c in range(len(owner)):
         if owner[c] >= 0:
             people[owner[c]] += residents[c]
-    left = np.zeros(len(rate), np.int64)
-    for g in range(len(rate)):
+    left = np.zeros(len(members), np.int64)
+    rngs, key = np.empty((len(members), 4), np.uint64), jit.day_key(seed, jit.GANG_KILLINGS, day)
+    for g in range(len(members)):
         if people[g] > 0:
-            left[g] = poisson(stream, rate[g])
+            jit.reseed(rngs[g], key, g)
+            left[g] = poisson(rngs[g], rates.killings_per_member * members[g])
     total = 0.0
     for c in range(len(owner)):
         g = owner[c]
@@ -411,7 +470,7 @@ def _gang_violence(owner, residents, rate, stream):
         if share < 1 - 1e-12:
             k = 0
             for _ in range(left[g]):
-                k += uniform(stream) < share
+                k += uniform(rngs[g]) < share
         left[g] -= k
         killed = min(float(k), residents[c])
         residents[c] -= killed
@@ -419,61 +478,61 @@ def _gang_violence(owner, residents, rate, stream):
     return total
 
 
-def consolidate(model, dep: Deployment, stream: np.ndarray) -> None:
+@kernel
+def consolidate(cells, gangs, dep, world, rates, seed, day) -> None:
     """Ground changes hands without a fight: unheld cleared cells revert, overstretched gangs leave.
 
     Holding cleared ground takes `hold_personnel_per_1000_residents`: a recently cleared cell next
     to a gang whose garrison is below it falls back with a daily chance that grows with the
     shortfall. A coalition controlling more than its members can hold (overstretch, as assessed
     this morning by the economy step) pulls back over days: its groups give up frontier cells,
-    but never a stronghold.
+    but never a stronghold. Each cell's chances are drawn from its own generator of the day
+    (`jit.REVERSION`, `RELEASE`).
     """
-    p, cells, gs, geo = model.p, model.cells, model.gang_state, model.geo
-    _consolidate(cells.owner, cells.border, cells.residents, cells.cleared_age, dep.garrison,
-                 geo.edge_ptr, geo.edge_dst, gs.home, gs.overstretch,
-                 p["overstretch_release_per_day"], p["hold_personnel_per_1000_residents"] / 1000,
-                 p["reversion_per_day"], p["recently_cleared_days"], stream)
-
-
-@kernel
-def _consolidate(owner, border, residents, cleared_age, garrison, edge_ptr, edge_dst, home,
-                 overstretch, release_rate, hold_per_resident, reversion, recent_days, stream):
+    owner, border, edge_ptr, edge_dst = cells.owner, cells.border, world.edge_ptr, world.edge_dst
+    overstretch = gangs.overstretch
     n = len(owner)
     changed, new_owner = np.empty(n, np.int64), np.empty(n, np.int64)
     # Reversion, decided on this morning's map: each gang neighbour of an unheld cleared cell may
     # take it back; the first that does, does.
+    rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.REVERSION, day)
     k = 0
     for c in range(n):
-        if owner[c] != STATE or border[c] == 0 or cleared_age[c] >= recent_days:
+        if (owner[c] != STATE or border[c] == 0
+                or cells.cleared_age[c] >= rates.recently_cleared_days):
             continue
-        need = hold_per_resident * residents[c]
-        chance = reversion * min(max(1.0 - garrison[c] / max(need, 1e-9), 0.0), 1.0)
+        need = rates.hold_personnel_per_resident * cells.residents[c]
+        chance = rates.reversion_per_day * min(max(1.0 - dep.garrison[c] / max(need, 1e-9), 0.0),
+                                               1.0)
         if chance <= 0:
             continue
+        jit.reseed(rng, key, c)
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
             a = owner[edge_dst[e]]
-            if a >= 0 and uniform(stream) < chance:
+            if a >= 0 and uniform(rng) < chance:
                 changed[k], new_owner[k] = c, a
                 k += 1
                 break
     for i in range(k):
-        set_owner(owner, border, edge_ptr, edge_dst, changed[i], new_owner[i])
+        set_owner(cells, world, changed[i], new_owner[i])
     # Overstretch: each frontier edge of a group whose coalition holds too much may lead it to let
     # that cell go (never its stronghold), the more likely the more it holds over its capacity.
     release = np.empty(len(overstretch))
     for g in range(len(overstretch)):
-        release[g] = release_rate * max(1.0 - 1.0 / max(overstretch[g], 1.0), 0.0)
+        release[g] = rates.release_per_day * max(1.0 - 1.0 / max(overstretch[g], 1.0), 0.0)
     if release.max() <= 0:
         return
+    key = jit.day_key(seed, jit.RELEASE, day)
     k = 0
     for c in range(n):
         a = owner[c]
-        if a < 0 or border[c] == 0 or release[a] <= 0 or home[a] == c:
+        if a < 0 or border[c] == 0 or release[a] <= 0 or gangs.home[a] == c:
             continue
+        jit.reseed(rng, key, c)
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
-            if owner[edge_dst[e]] != a and uniform(stream) < release[a]:
+            if owner[edge_dst[e]] != a and uniform(rng) < release[a]:
                 changed[k] = c
                 k += 1
                 break
     for i in range(k):
-        set_owner(owner, border, edge_ptr, edge_dst, changed[i], STATE)
+        set_owner(cells, world, changed[i], STATE)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
 
+from sim.model import jit
 from sim.model.jit import kernel, poisson
 
 if TYPE_CHECKING:
@@ -61,26 +62,88 @@ GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ou
 GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}
 
 
-class GangState:
-    """The numbers of every armed group, as arrays indexed by `Gang.index`."""
+class GangState(NamedTuple):
+    """The numbers of every armed group, as arrays indexed by `Gang.index`.
 
-    def __init__(self, members: np.ndarray, firearms: np.ndarray, cash_usd: np.ndarray,
-                 alliance: np.ndarray, home: np.ndarray):
-        self.members = members
-        self.home = home  # stronghold cell: never given up without a fight
-        self.firearms = firearms
-        self.cash_usd = cash_usd
-        self.alliance = alliance
-        self.posture = np.ones_like(members)
-        # Per group, the control load its coalition holds over what the coalition's members can hold
-        # (assessed each morning by `economy`).
-        self.overstretch = np.zeros_like(members)
+    A record the compiled kernels take whole: the arrays are changed in place, never replaced.
+    """
 
-    def effective_alliance(self, viv_ansanm: bool) -> np.ndarray:
-        """Alliance ids in force: Viv Ansanm merges G9, G-Pep and its affiliates into one."""
-        if not viv_ansanm:
-            return self.alliance
-        return np.where(self.alliance <= VA_AFFILIATE, G9, self.alliance)
+    members: np.ndarray
+    firearms: np.ndarray
+    cash_usd: np.ndarray
+    alliance: np.ndarray  # coalition id the group was created with
+    coalition: np.ndarray  # coalition id in force (`set_coalitions`): Viv Ansanm merges some
+    home: np.ndarray  # stronghold cell: never given up without a fight
+    posture: np.ndarray  # this week's offensive tempo (`plan`)
+    # Per group, the control load its coalition holds over what the coalition's members can hold
+    # (assessed each morning by `economy`).
+    overstretch: np.ndarray
+
+
+def set_coalitions(state: GangState, viv_ansanm: bool) -> None:
+    """The coalitions in force: Viv Ansanm merges G9, G-Pep and its affiliates into one."""
+    state.coalition[:] = np.where(state.alliance <= VA_AFFILIATE, G9, state.alliance) if (
+        viv_ansanm) else state.alliance
+
+
+class Rates(NamedTuple):
+    """The gang economy's and posture's numbers per day, built from the parameters by `rates`
+    (once, and again whenever a parameter changes), so the daily kernels do no arithmetic on
+    parameters."""
+
+    rural_weight: float  # a rural resident's weight in `control_load`
+    residents_per_member: float
+    kidnappings_per_member: float
+    extortion_usd_per_resident: float
+    checkpoint_usd_per_road_cell: float
+    cargo_usd: float
+    ransom_usd: float
+    upkeep_usd_per_member: float
+    firearm_loss_share: float
+    firearms_supplied: float  # trafficked firearms reaching the market, after interdiction
+    firearm_price_usd: float
+    recruits_per_resident: float
+    recruitment_displacement_boost: float
+    attrition_share: float
+    unpaid_desertion_share: float
+    arms_budget_share: float
+    recruit_cash_days: float
+    min_armed_share: float
+    # weekly posture (`plan`)
+    upkeep_usd_per_member_year: float
+    full_posture_pay_months: float
+    max_posture: float
+    expand_margin: float
+    raid_posture: float
+
+
+def rates(p: dict[str, float]) -> Rates:
+    """Yearly parameters as daily rates, and the products the kernels use (7.1-7.3 in the ODD)."""
+    return Rates(
+        rural_weight=rural_weight(p),
+        residents_per_member=p["gang_residents_per_member"],
+        kidnappings_per_member=p["kidnappings_per_member_per_year"] / 365,
+        extortion_usd_per_resident=p["extortion_usd_per_resident_per_year"] / 365,
+        checkpoint_usd_per_road_cell=p["checkpoint_usd_per_day"],
+        cargo_usd=p["cargo_extortion_usd_per_year"] / 365,
+        ransom_usd=p["ransom_usd_per_kidnapping"],
+        upkeep_usd_per_member=p["gang_upkeep_usd_per_member_per_year"] / 365,
+        firearm_loss_share=p["firearm_loss_per_year"] / 365,
+        firearms_supplied=p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"]),
+        firearm_price_usd=p["firearm_price_usd"],
+        recruits_per_resident=p["gang_recruits_per_1000_residents_per_year"] / 1000 / 365,
+        recruitment_displacement_boost=p["recruitment_displacement_boost"],
+        attrition_share=p["gang_attrition_per_year"] / 365,
+        unpaid_desertion_share=p["gang_unpaid_desertion_per_day"],
+        arms_budget_share=p["gang_arms_budget_share"],
+        recruit_cash_days=p["gang_recruit_cash_days"],
+        min_armed_share=p["gang_min_armed_share"],
+        upkeep_usd_per_member_year=p["gang_upkeep_usd_per_member_per_year"],
+        full_posture_pay_months=p["gang_full_posture_pay_months"],
+        max_posture=p["gang_max_posture"],
+        expand_margin=p["gang_expand_margin"],
+        raid_posture=p["gang_raid_posture"],
+    )
 
 
 class Gang(mesa.Agent):
@@ -98,7 +161,8 @@ class Gang(mesa.Agent):
         self.home_cell = home_cell
 
 
-def plan(state: GangState, p: dict[str, float]) -> None:
+@kernel
+def plan(state, rates) -> None:
     """Each group decides this week's posture: push when armed, paid and able to hold more ground.
 
     Posture scales the group's attack rate. It is the armed share, times a pay factor that
@@ -108,16 +172,18 @@ def plan(state: GangState, p: dict[str, float]) -> None:
     `gang_raid_posture` with none): a group does not push for ground it cannot keep, though it
     still raids.
     """
-    members = state.members
-    armed = np.minimum(1.0, state.firearms / np.maximum(members, 1e-9))
-    upkeep_month = members * p["gang_upkeep_usd_per_member_per_year"] / 12
-    months = np.divide(state.cash_usd, upkeep_month, out=np.full_like(members, 6.0),
-                       where=upkeep_month > 0)
-    expand = np.minimum(1.0, np.maximum(1 - state.overstretch, 0.0) / p["gang_expand_margin"])
-    raid = p["gang_raid_posture"]
-    posture = np.minimum(p["gang_max_posture"], armed * (
-        0.5 + months / (2 * p["gang_full_posture_pay_months"]))) * (raid + (1 - raid) * expand)
-    state.posture = np.where(members >= 1, posture, 0.0)
+    raid = rates.raid_posture
+    for g in range(len(state.members)):
+        members = state.members[g]
+        if members < 1:
+            state.posture[g] = 0.0
+            continue
+        armed = min(1.0, state.firearms[g] / max(members, 1e-9))
+        upkeep_month = members * rates.upkeep_usd_per_member_year / 12
+        months = state.cash_usd[g] / upkeep_month if upkeep_month > 0 else 6.0
+        expand = min(1.0, max(1 - state.overstretch[g], 0.0) / rates.expand_margin)
+        state.posture[g] = min(rates.max_posture, armed * (
+            0.5 + months / (2 * rates.full_posture_pay_months))) * (raid + (1 - raid) * expand)
 
 
 def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator) -> GangState:
@@ -147,7 +213,9 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
     firearms = members * p["gang_firearms_per_member"]
     cash = members * p["gang_upkeep_usd_per_member_per_year"] * (
         p["gang_initial_cash_months"] / 12)
-    return GangState(members, firearms, cash, alliance, np.array(homes, dtype=np.int32))
+    return GangState(members=members, firearms=firearms, cash_usd=cash, alliance=alliance,
+                     coalition=alliance.copy(), home=np.array(homes, dtype=np.int32),
+                     posture=np.ones_like(members), overstretch=np.zeros_like(members))
 
 
 def _generic_bases(geo: Geography, n: int, road_weight: float, rng: np.random.Generator):
@@ -233,9 +301,8 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     return owner
 
 
-def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, is_metro: np.ndarray,
-            displaced: np.ndarray, road_cells: np.ndarray, cargo_cells: np.ndarray,
-            p: dict[str, float], stream: np.ndarray) -> float:
+@kernel
+def economy(gangs, cells, world, rates, seed, day) -> float:
     """One day of income, upkeep, arms purchases, recruitment and attrition; returns kidnappings.
 
     Income comes from what a group controls (residents, road cells, the cargo corridor) and from
@@ -246,42 +313,32 @@ def economy(state: GangState, owner: np.ndarray, residents: np.ndarray, is_metro
     morning's overstretch: the `control_load` a coalition holds over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
     independent group is a coalition of one).
+
+    `gangs` is a `GangState`, `cells` a `CellState`, `world` a `geography.World`, `rates` the
+    `Rates` of this module; kidnappings are drawn for each group from its own generator of
+    the day (`jit.KIDNAPPINGS`).
     """
-    alliance = state.effective_alliance(bool(p["viv_ansanm_alliance"]))
-    return _economy(
-        state.members, state.firearms, state.cash_usd, state.overstretch, alliance, owner,
-        residents, is_metro, displaced, road_cells, cargo_cells, rural_weight(p),
-        p["gang_residents_per_member"], p["kidnappings_per_member_per_year"] / 365,
-        p["extortion_usd_per_resident_per_year"] / 365, p["checkpoint_usd_per_day"],
-        p["cargo_extortion_usd_per_year"] / 365, p["ransom_usd_per_kidnapping"],
-        p["gang_upkeep_usd_per_member_per_year"] / 365, p["firearm_loss_per_year"] / 365,
-        p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"]),
-        p["firearm_price_usd"], p["gang_recruits_per_1000_residents_per_year"] / 1000 / 365,
-        p["recruitment_displacement_boost"], p["gang_attrition_per_year"] / 365,
-        p["gang_unpaid_desertion_per_day"], p["gang_arms_budget_share"],
-        p["gang_recruit_cash_days"], p["gang_min_armed_share"], stream)
-
-
-@kernel
-def _economy(members, firearms, cash, overstretch, alliance, owner, residents, is_metro,
-             displaced, road_cells, cargo_cells, rural, residents_per_member, kidnap_rate,
-             extortion, checkpoint, cargo_income, ransom, upkeep, firearm_loss, supply, price,
-             recruit_rate, displacement_boost, attrition, desertion, arms_budget, recruit_days,
-             min_armed, stream):
-    n, n_alliances = len(members), alliance.max() + 1
-    load = control_load(residents, is_metro, rural)
+    members, firearms, cash, overstretch = (gangs.members, gangs.firearms, gangs.cash_usd,
+                                            gangs.overstretch)
+    coalition, owner, residents, displaced = (gangs.coalition, cells.owner, cells.residents,
+                                              cells.displaced_from)
+    road_cells, cargo_cells = world.road_cells, world.cargo_cells
+    residents_per_member, upkeep = rates.residents_per_member, rates.upkeep_usd_per_member
+    rural = rates.rural_weight
+    n, n_coalitions = len(members), coalition.max() + 1
     residents_held, displaced_held = np.zeros(n), np.zeros(n)
-    load_held, capacity = np.zeros(n_alliances), np.zeros(n_alliances)
+    load_held, capacity = np.zeros(n_coalitions), np.zeros(n_coalitions)
     for c in range(len(owner)):
         g = owner[c]
         if g >= 0:
             residents_held[g] += residents[c]
             displaced_held[g] += displaced[c]
-            load_held[alliance[g]] += load[c]
+            # `control_load`, inlined
+            load_held[coalition[g]] += residents[c] * (1.0 if world.is_metro[c] else rural)
     for g in range(n):
-        capacity[alliance[g]] += members[g] * residents_per_member
+        capacity[coalition[g]] += members[g] * residents_per_member
     for g in range(n):
-        a = alliance[g]
+        a = coalition[g]
         if capacity[a] > 0:
             overstretch[g] = load_held[a] / capacity[a]
         else:
@@ -296,30 +353,36 @@ def _economy(members, firearms, cash, overstretch, alliance, owner, residents, i
 
     kidnappings = 0.0
     want = np.zeros(n)
+    rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.KIDNAPPINGS, day)
     for g in range(n):
-        kidnapped = poisson(stream, members[g] * kidnap_rate)
+        jit.reseed(rng, key, g)
+        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member)
         kidnappings += kidnapped
-        cash[g] += (residents_held[g] * extortion + roads_held[g] * checkpoint
-                    + cargo_share[g] * cargo_income + kidnapped * ransom - members[g] * upkeep)
+        cash[g] += (residents_held[g] * rates.extortion_usd_per_resident
+                    + roads_held[g] * rates.checkpoint_usd_per_road_cell
+                    + cargo_share[g] * rates.cargo_usd + kidnapped * rates.ransom_usd
+                    - members[g] * upkeep)
         if cash[g] < 0:  # unpaid members drift away until the group is solvent
-            members[g] *= 1 - desertion
+            members[g] *= 1 - rates.unpaid_desertion_share
             cash[g] = 0.0
-        firearms[g] *= 1 - firearm_loss
-        want[g] = min(max(members[g] - firearms[g], 0.0), arms_budget * cash[g] / price)
+        firearms[g] *= 1 - rates.firearm_loss_share
+        want[g] = min(max(members[g] - firearms[g], 0.0),
+                      rates.arms_budget_share * cash[g] / rates.firearm_price_usd)
     total_want = want.sum()
-    bought_share = min(1.0, supply / total_want) if total_want > 0 else 1.0
+    bought_share = min(1.0, rates.firearms_supplied / total_want) if total_want > 0 else 1.0
     for g in range(n):
         bought = want[g] * bought_share
         firearms[g] += bought
-        cash[g] -= bought * price
+        cash[g] -= bought * rates.firearm_price_usd
         # Recruits come from the people a group controls (not from its members: growth is bounded
         # by territory, not exponential), faster where many of them are displaced.
         people = residents_held[g] + displaced_held[g]
         displaced_share = displaced_held[g] / people if people > 0 else 0.0
-        recruits = residents_held[g] * recruit_rate * (1 + displacement_boost * displaced_share)
+        recruits = residents_held[g] * rates.recruits_per_resident * (
+            1 + rates.recruitment_displacement_boost * displaced_share)
         # A recruit must be paid (`recruit_days` of upkeep in hand) and armed: a group grows
         # only while it can arm all but a few of its members.
-        if cash[g] > recruit_days * upkeep * (members[g] + recruits):
-            members[g] += min(recruits, max(firearms[g] / min_armed - members[g], 0.0))
-        members[g] *= 1 - attrition
+        if cash[g] > rates.recruit_cash_days * upkeep * (members[g] + recruits):
+            members[g] += min(recruits, max(firearms[g] / rates.min_armed_share - members[g], 0.0))
+        members[g] *= 1 - rates.attrition_share
     return kidnappings

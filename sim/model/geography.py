@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 
@@ -74,6 +75,22 @@ class Geography:
 
     def department_index(self, name: str) -> int:
         return int(np.flatnonzero(self.department_name == name)[0])
+
+
+class World(NamedTuple):
+    """The map as the compiled kernels read it: the cell graph, and what the model derives from
+    the map (regions, key sites, the cells that pay tolls and cargo, each cell's value to an
+    attacker). Built by the model; `cell_value` follows the parameters (`HaitiModel.derive`)."""
+
+    edge_ptr: np.ndarray  # edges of cell c are edge_ptr[c]:edge_ptr[c + 1]
+    edge_dst: np.ndarray
+    is_metro: np.ndarray
+    region: np.ndarray  # per cell: `combat.METRO`, `ARTIBONITE` or `REST`
+    region_population: np.ndarray  # 2019 population of each region
+    key_sites: np.ndarray  # cells the army guards (airport, seaport, downtown)
+    road_cells: np.ndarray  # cells on a national road (tolls)
+    cargo_cells: np.ndarray  # the seaport and RN8 to Malpasse (cargo extortion)
+    cell_value: np.ndarray  # multiplier of a cell's residents in its value to an attacker
 
 
 @functools.cache

@@ -6,31 +6,121 @@ numpy's fixed overhead of microseconds, which made the calls, not the arithmetic
 run. The daily loops over cells, edges and engagements are therefore compiled with Numba (`kernel`):
 one pass each, no temporary arrays. Compiled code is cached on disk next to the sources (or in
 Numba's user cache where the package directory is read-only), so only the first run after an
-install pays the compilation.
+install pays the compilation. Kernels call kernels of other modules (the day's kernel in
+`sim.model.world` calls all of them), and Numba's cache would only notice a change of the
+calling function's own file; so the cache of every kernel here is stamped with all of
+`sim/model`'s sources (`_ModelSourcesStamp`), and a change to any of them recompiles.
 
-Random streams. Handing a numpy `Generator` to compiled code costs some 20 microseconds a call
-(Numba rebuilds its interface each time), more than the loops it feeds. So each stream is a
-xoshiro256** generator (Blackman and Vigna 2018; period 2^256 - 1) whose 256-bit state is a small
-numpy array, seeded from the run's `numpy.random.SeedSequence`: it is copied with the model (forks
-continue exactly), costs nothing to pass, and its Poisson draws use numpy's own algorithms
-(multiplication for small means, Hoermann's PTRS transformed rejection from 10 up).
+Random streams. Every random draw of a day comes from a xoshiro256** generator (Blackman and Vigna
+2018; period 2^256 - 1) whose 256-bit state is derived, when it is needed, from a key: the run's
+seed, the kind of draw (a stream id below), the day and a slot (the group or the cell the draw is
+for). The key is hashed with splitmix64, the generator's recommended seeding, which costs a few
+nanoseconds, so kernels derive a fresh state for every group or cell they draw for
+(`reseed`). A draw therefore depends only on its own (seed, stream, day, slot): a change on one
+day, or in one part of the map, leaves the draws of every other day and slot where they were
+(common random numbers), and a forked model continues exactly without copying any generator
+state. Poisson draws use numpy's own algorithms (multiplication for small means, Hoermann's PTRS
+transformed rejection from 10 up). A numpy `Generator` would cost some 20 microseconds a call to
+hand to compiled code, more than the loops it feeds.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+from pathlib import Path
 
 import numba
 import numpy as np
+from numba.core import caching
+
+MODEL_DIR = Path(__file__).resolve().parent
+
+
+@functools.cache
+def _model_sources_stamp() -> tuple:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted(MODEL_DIR.glob("*.py")))
+
+
+class _ModelSourcesStamp:
+    """Cache-locator mixin: a kernel of `sim.model` is fresh only while no model source changed."""
+
+    def get_source_stamp(self):
+        return _model_sources_stamp()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if Path(os.path.abspath(py_file)).parent != MODEL_DIR:
+            return None
+        return super().from_function(py_func, py_file)
+
+
+class _InTree(_ModelSourcesStamp, caching.InTreeCacheLocator):
+    pass
+
+
+class _UserWide(_ModelSourcesStamp, caching.UserWideCacheLocator):
+    pass
+
+
+# Tried first, and only for the files of sim/model (other packages keep Numba's own locators).
+caching.CacheImpl._locator_classes[:0] = [_InTree, _UserWide]
 
 kernel = numba.njit(cache=True, nogil=True)
 
 
-def stream(seed: np.random.SeedSequence) -> np.ndarray:
-    """A new stream's state (four 64-bit words, never all zero) from a seed sequence."""
-    state = seed.generate_state(4, np.uint64)
-    if not state.any():
-        state[0] = 1
+# Stream ids: one per kind of draw, and the slot each is keyed by. Never renumber one: it would
+# change every result of that kind.
+KIDNAPPINGS = 1  # per group: kidnappings of the day (Poisson)
+ATTACK_CHOICE = 2  # per source cell: which of its frontier edges a gang attacks through
+OPERATION_CHOICE = 3  # per source cell: which of its edges the state operates through
+FIGHT = 4  # per target cell (+ n_cells for a state operation): who wins
+LOSSES = 5  # per target cell (+ n_cells for a state operation): combatant and civilian deaths
+GANG_KILLINGS = 6  # per group: one-sided killings (Poisson) and the cells they fall in
+REVERSION = 7  # per cell: cleared ground falling back to a gang
+RELEASE = 8  # per cell: an overstretched coalition letting the cell go
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def seed_key(seed: np.random.SeedSequence) -> np.uint64:
+    """A run's 64-bit key, from its seed sequence."""
+    return np.uint64(seed.generate_state(1, np.uint64)[0])
+
+
+@kernel
+def _mix(z):
+    """splitmix64's finaliser: a bijection of 64-bit words with good avalanche."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@kernel
+def day_key(seed, stream, day):
+    """The key of one kind of draw (`stream`, an id above) on one day of a run (`seed`)."""
+    k = _mix(np.uint64(seed) + _GOLDEN * np.uint64(1 + stream))
+    return _mix(k + _GOLDEN * np.uint64(1 + day))
+
+
+@kernel
+def reseed(state, key, slot) -> None:
+    """Set `state` (four 64-bit words) to the generator of `slot` under `key` (`day_key`)."""
+    x = _mix(key + _GOLDEN * np.uint64(1 + slot))
+    for i in range(4):
+        x += _GOLDEN
+        state[i] = _mix(x)
+    if state[0] == 0 and state[1] == 0 and state[2] == 0 and state[3] == 0:
+        state[0] = np.uint64(1)  # the one state xoshiro cannot leave
+
+
+@kernel
+def generator(seed, stream, day, slot):
+    """A new generator state for one (seed, stream, day, slot)."""
+    state = np.empty(4, np.uint64)
+    reseed(state, day_key(seed, stream, day), slot)
     return state
 
 
@@ -51,12 +141,6 @@ def uniform(state) -> float:
     state[2] ^= t
     state[3] = _rotl(state[3], 45)
     return float(result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@kernel
-def below(state, n) -> int:
-    """A uniform integer in [0, n)."""
-    return min(int(uniform(state) * n), n - 1)
 
 
 @kernel

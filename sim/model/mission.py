@@ -11,11 +11,54 @@ withdrawals.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import mesa
 
 from sim.model.parameters import DONORS, MANDATES
 
 UN_PEACEKEEPING = MANDATES.index("un_peacekeeping")
+
+
+class Rates(NamedTuple):
+    """The mission's numbers under the parameters in force, built by `rates` when one changes."""
+
+    income_usd_per_year: float
+    cost_usd_per_troop_year: float
+    runway_years: float
+    pledged_troops: float  # the least of what contributors pledge and the authorised ceiling
+    arrivals_per_day: float
+    withdrawals_per_day: float
+
+
+def is_peacekeeping(p: dict[str, float]) -> bool:
+    return int(p["mission_mandate"]) == UN_PEACEKEEPING
+
+
+def tempo(p: dict[str, float]) -> float:
+    """Offensive tempo of the mandate in force."""
+    key = {"support": "support", "suppression": "suppression",
+           "un_peacekeeping": "peacekeeping"}[MANDATES[int(p["mission_mandate"])]]
+    return p[f"mandate_tempo_{key}"]
+
+
+def rates(p: dict[str, float]) -> Rates:
+    """Income (UN assessed contributions flow only to a peacekeeping operation), the cost per
+    troop (a UN peacekeeping operation costs less per head: UN rates, shared UN logistics) and the
+    pace of deployment (slower force generation under a UN peacekeeping mandate; withdrawals are
+    not slowed by force generation)."""
+    pko = is_peacekeeping(p)
+    pace = p["mission_deploy_troops_per_month"] * 12 / 365
+    return Rates(
+        income_usd_per_year=sum(p[f"funding_mission_{d}"] for d in DONORS
+                                if d != "un_assessed" or pko),
+        cost_usd_per_troop_year=p["mission_cost_usd_per_troop_year"] * (
+            p["pko_cost_factor"] if pko else 1.0),
+        runway_years=max(p["mission_runway_months"], 0.5) / 12,
+        pledged_troops=min(p["mission_troops_target"], p["mission_troop_ceiling"]),
+        arrivals_per_day=pace * p["pko_deploy_factor"] if pko else pace,
+        withdrawals_per_day=pace,
+    )
 
 
 class Mission(mesa.Agent):
@@ -26,46 +69,20 @@ class Mission(mesa.Agent):
         self.killed = 0.0
         self.spent_usd = 0.0  # today's cost
 
-    @property
-    def mandate(self) -> str:
-        return MANDATES[int(self.model.p["mission_mandate"])]
-
-    def income_usd_per_year(self) -> float:
-        """Sum of donor streams; UN assessed contributions flow only to a peacekeeping operation."""
-        p = self.model.p
-        is_pko = int(p["mission_mandate"]) == UN_PEACEKEEPING
-        return sum(p[f"funding_mission_{d}"] for d in DONORS if d != "un_assessed" or is_pko)
-
-    def tempo(self) -> float:
-        """Offensive tempo of the current mandate."""
-        key = {"support": "support", "suppression": "suppression",
-               "un_peacekeeping": "peacekeeping"}[self.mandate]
-        return self.model.p[f"mandate_tempo_{key}"]
-
-    def cost_usd_per_troop_year(self) -> float:
-        """A UN peacekeeping operation costs less per head (UN rates, shared UN logistics)."""
-        p = self.model.p
-        factor = p["pko_cost_factor"] if self.mandate == "un_peacekeeping" else 1.0
-        return p["mission_cost_usd_per_troop_year"] * factor
-
     def sustainable_troops(self) -> float:
-        p = self.model.p
-        runway_years = max(p["mission_runway_months"], 0.5) / 12
-        per_year = self.income_usd_per_year() + max(self.cash_usd, 0.0) / runway_years
-        return per_year / self.cost_usd_per_troop_year()
+        """Troops the yearly income plus the balance spread over the required runway can pay."""
+        r = self.model.rates.mission
+        per_year = r.income_usd_per_year + max(self.cash_usd, 0.0) / r.runway_years
+        return per_year / r.cost_usd_per_troop_year
 
     def step(self) -> None:
-        p = self.model.p
-        goal = min(p["mission_troops_target"], p["mission_troop_ceiling"],
-                   self.sustainable_troops())
-        pace = p["mission_deploy_troops_per_month"] * 12 / 365
-        if self.mandate == "un_peacekeeping":
-            pace *= p["pko_deploy_factor"]
+        r = self.model.rates.mission
+        goal = min(r.pledged_troops, self.sustainable_troops())
         if goal > self.troops:
-            self.troops = min(goal, self.troops + pace)
-        else:  # withdrawals are not slowed by force generation
-            self.troops = max(goal, self.troops - p["mission_deploy_troops_per_month"] * 12 / 365)
+            self.troops = min(goal, self.troops + r.arrivals_per_day)
+        else:
+            self.troops = max(goal, self.troops - r.withdrawals_per_day)
         self.troops = max(self.troops - self.killed, 0.0)
         self.killed = 0.0
-        self.spent_usd = self.troops * self.cost_usd_per_troop_year() / 365
-        self.cash_usd += self.income_usd_per_year() / 365 - self.spent_usd
+        self.spent_usd = self.troops * r.cost_usd_per_troop_year / 365
+        self.cash_usd += r.income_usd_per_year / 365 - self.spent_usd

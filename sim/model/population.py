@@ -13,7 +13,7 @@ Armed members, police and troops are counted apart from the civilian population.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,9 +21,11 @@ from sim.model.combat import STATE
 from sim.model.jit import kernel
 
 
-@dataclass
-class CellState:
-    """Everything about a cell that changes during a run."""
+class CellState(NamedTuple):
+    """Everything about a cell that changes during a run, as arrays indexed by cell.
+
+    A record the compiled kernels take whole: the arrays are changed in place, never replaced.
+    """
 
     owner: np.ndarray  # gang index, or STATE; changed only through `combat.set_owner`
     border: np.ndarray  # neighbours held by another owner (`combat.border_counts`)
@@ -40,8 +42,8 @@ def place_initial_displaced(cells: CellState, geo, total: float, to_provinces: f
     if total <= 0 or origin.sum() <= 0:
         return
     moved = origin * min(1.0, total / origin.sum())
-    cells.residents -= moved
-    cells.displaced_from += moved
+    cells.residents[:] -= moved
+    cells.displaced_from[:] += moved
     _host(cells.owner, cells.residents, cells.hosted, geo.is_metro, moved.sum(), to_provinces)
 
 
@@ -69,40 +71,61 @@ def _host(owner, residents, hosted, is_metro, people, to_provinces):
             hosted[c] += residents[c] * (per_metro if is_metro[c] else per_provinces)
 
 
-def step(cells: CellState, geo, engaged: np.ndarray, captured: np.ndarray,
-         p: dict[str, float]) -> None:
+class Rates(NamedTuple):
+    """Flight and return per day, built from the parameters by `rates` when one changes."""
+
+    flee_share_per_engagement: float
+    flee_neighbour_share: float
+    flee_share_on_capture: float
+    gang_rule_flight_share: float
+    to_provinces_share: float
+    return_after_days_secure: float
+    return_share: float
+
+
+def rates(p: dict[str, float]) -> Rates:
+    return Rates(
+        flee_share_per_engagement=p["flee_share_per_engagement"],
+        flee_neighbour_share=p["flee_neighbour_share"],
+        flee_share_on_capture=p["flee_share_on_capture"],
+        gang_rule_flight_share=p["flee_rate_gang_control_per_year"] / 365,
+        to_provinces_share=p["flee_to_provinces_share"],
+        return_after_days_secure=p["return_after_days_secure"],
+        return_share=p["return_rate_per_year"] / 365,
+    )
+
+
+@kernel
+def step(cells, world, rates, eng) -> None:
     """One day of flight (after engagements and under gang rule) and of return to secure cells.
 
     An engagement drives out `flee_share_per_engagement` of its cell's residents and
     `flee_neighbour_share` of that share of each neighbouring cell's: fighting in a street empties
-    the streets around it. A cell that a gang takes from the state (`captured`) loses
-    `flee_share_on_capture` of its residents besides: most displacement in 2023-24 followed gangs
-    taking over new neighbourhoods (IOM DTM).
+    the streets around it. A cell that a gang takes from the state (in `eng`, the day's
+    `combat.Engagements`) loses `flee_share_on_capture` of its residents besides: most
+    displacement in 2023-24 followed gangs taking over new neighbourhoods (IOM DTM).
     People under gang rule leave at `flee_rate_gang_control_per_year`. The displaced go home at
     `return_rate_per_year` once their cell has been state-held without fighting for
     `return_after_days_secure` days, and leave their host cells in proportion.
     """
-    _step(cells.owner, cells.residents, cells.displaced_from, cells.hosted, cells.days_secure,
-          cells.cleared_age, geo.is_metro, geo.edge_ptr, geo.edge_dst, engaged, captured,
-          p["flee_share_per_engagement"], p["flee_neighbour_share"], p["flee_share_on_capture"],
-          p["flee_rate_gang_control_per_year"] / 365, p["flee_to_provinces_share"],
-          p["return_after_days_secure"], p["return_rate_per_year"] / 365)
-
-
-@kernel
-def _step(owner, residents, displaced_from, hosted, days_secure, cleared_age, is_metro,
-          edge_ptr, edge_dst, engaged, captured, share, neighbour_share, capture_share,
-          gang_rule_rate,
-          to_provinces, secure_days, return_rate):
+    owner, residents, displaced_from, hosted = (cells.owner, cells.residents,
+                                                cells.displaced_from, cells.hosted)
+    days_secure, cleared_age, is_metro = cells.days_secure, cells.cleared_age, world.is_metro
+    edge_ptr, edge_dst, engaged = world.edge_ptr, world.edge_dst, eng.cells
+    share, neighbour_share = rates.flee_share_per_engagement, rates.flee_neighbour_share
+    gang_rule_rate, to_provinces = rates.gang_rule_flight_share, rates.to_provinces_share
     n = len(owner)
     flee = np.zeros(n)
     for c in engaged:
         flee[c] += share
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
             flee[edge_dst[e]] += neighbour_share * share
-    for c in captured:
-        flee[c] += capture_share
-    out_total = 0.0
+    for k in range(len(engaged)):
+        if eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE:
+            flee[engaged[k]] += rates.flee_share_on_capture
+    # One pass for flight, one for hosting and return (`_host`, inlined, and the return rule):
+    # the hosting of cell c reads only cell c's residents, before its own returns.
+    out_total = safe_metro = safe_provinces = 0.0
     for c in range(n):
         f = min(flee[c], 1.0)
         if owner[c] >= 0:
@@ -111,23 +134,35 @@ def _step(owner, residents, displaced_from, hosted, days_secure, cleared_age, is
         residents[c] -= out
         displaced_from[c] += out
         out_total += out
-    if out_total > 0:
-        # People from the metro split between the provinces and metro sites; elsewhere they go
-        # to the nearest safety, which at this resolution is the same split.
-        _host(owner, residents, hosted, is_metro, out_total, to_provinces)
-
-    quiet = owner == STATE
+        if owner[c] == STATE:
+            if is_metro[c]:
+                safe_metro += residents[c]
+            else:
+                safe_provinces += residents[c]
+    # People from the metro split between the provinces and metro sites; elsewhere they go to
+    # the nearest safety, which at this resolution is the same split.
+    per_metro = per_provinces = 0.0
+    if out_total > 0 and safe_metro + safe_provinces > 0:
+        if safe_provinces <= 0:
+            to_provinces = 0.0
+        elif safe_metro <= 0:
+            to_provinces = 1.0
+        per_metro = out_total * (1 - to_provinces) / safe_metro if safe_metro > 0 else 0.0
+        per_provinces = (out_total * to_provinces / safe_provinces if safe_provinces > 0
+                         else 0.0)
     for c in engaged:
-        quiet[c] = False
-    back_total = 0.0
+        days_secure[c] = -1  # not quiet today
+    back_total = hosted_total = 0.0
     for c in range(n):
-        days_secure[c] = days_secure[c] + 1 if quiet[c] else 0
+        if owner[c] == STATE:
+            hosted[c] += residents[c] * (per_metro if is_metro[c] else per_provinces)
+        hosted_total += hosted[c]
+        days_secure[c] = days_secure[c] + 1 if owner[c] == STATE and days_secure[c] >= 0 else 0
         cleared_age[c] += 1
-        if days_secure[c] >= secure_days and displaced_from[c] > 0:
-            back = displaced_from[c] * return_rate
+        if days_secure[c] >= rates.return_after_days_secure and displaced_from[c] > 0:
+            back = displaced_from[c] * rates.return_share
             displaced_from[c] -= back
             residents[c] += back
             back_total += back
-    hosted_total = hosted.sum()
     if back_total > 0 and hosted_total > 0:
         hosted *= 1 - back_total / hosted_total

@@ -8,11 +8,46 @@ much of it is available. Where the forces stand is decided by the model's deploy
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import mesa
 
 
+def firepower(p: dict[str, float], force: str) -> float:
+    """A force's firepower (`police` or `army`), raised when the arms embargo is relaxed."""
+    relaxed = p["embargo_relaxation_firepower"] if p["arms_embargo_relaxed"] else 1.0
+    return p[f"{force}_firepower"] * relaxed
+
+
+class Rates(NamedTuple):
+    """The forces' yearly rates under the parameters in force, built by `rates` when one
+    changes."""
+
+    police_intake_per_year: float
+    police_attrition_per_year: float
+    police_stress_attrition_per_year: float
+    police_pay_attrition_per_year: float
+    police_cost_usd_per_officer_year: float
+    police_funds_usd_per_day: float
+    army_intake_per_year: float
+    army_attrition_per_year: float
+
+
+def rates(p: dict[str, float]) -> Rates:
+    return Rates(
+        police_intake_per_year=p["police_intake_per_year"],
+        police_attrition_per_year=p["police_attrition_per_year"],
+        police_stress_attrition_per_year=p["police_stress_attrition_per_year"],
+        police_pay_attrition_per_year=p["police_pay_attrition_per_year"],
+        police_cost_usd_per_officer_year=p["police_cost_usd_per_officer_year"],
+        police_funds_usd_per_day=(p["funding_police_haiti"] + p["funding_police_donors"]) / 365,
+        army_intake_per_year=p["army_intake_per_year"],
+        army_attrition_per_year=p["army_attrition_per_year"],
+    )
+
+
 class Police(mesa.Agent):
-    """The PNH: headcount, intake, attrition and the share available for operations."""
+    """The PNH: headcount, intake, attrition (its share for operations is in `combat.deploy`)."""
 
     def __init__(self, model: mesa.Model, officers: float):
         super().__init__(model)
@@ -20,31 +55,21 @@ class Police(mesa.Agent):
         self.killed = 0.0  # today's deaths, set by combat
         self.spent_usd = 0.0  # today's pay
 
-    @property
-    def operational(self) -> float:
-        return self.officers * self.model.p["police_operational_share"]
-
-    def firepower(self) -> float:
-        p = self.model.p
-        relaxed = p["embargo_relaxation_firepower"] if p["arms_embargo_relaxed"] else 1.0
-        return p["police_firepower"] * relaxed
-
     def step(self) -> None:
         """Intake, attrition (calm-time + gang pressure + pay shortfall) and today's pay.
 
         Attrition rose from ~3% to ~11% a year in 2023 as gangs took the capital (SG reports); the
-        model makes the extra part proportional to gang control of the capital, and adds desertion
-        when the budget does not cover salaries.
+        model makes the extra part proportional to gang control of the capital (as the previous
+        day left it), and adds desertion when the budget does not cover salaries.
         """
-        p = self.model.p
-        cost_day = self.officers * p["police_cost_usd_per_officer_year"] / 365
-        funds_day = (p["funding_police_haiti"] + p["funding_police_donors"]) / 365
-        self.spent_usd = min(cost_day, funds_day)
+        r = self.model.rates.forces
+        cost_day = self.officers * r.police_cost_usd_per_officer_year / 365
+        self.spent_usd = min(cost_day, r.police_funds_usd_per_day)
         paid = self.spent_usd / cost_day if cost_day > 0 else 1.0
-        rate = (p["police_attrition_per_year"]
-                + p["police_stress_attrition_per_year"] * self.model.capital_gang_share
-                + p["police_pay_attrition_per_year"] * (1 - paid))
-        self.officers += p["police_intake_per_year"] / 365 - self.officers * rate / 365
+        rate = (r.police_attrition_per_year
+                + r.police_stress_attrition_per_year * self.model.capital_gang_share
+                + r.police_pay_attrition_per_year * (1 - paid))
+        self.officers += r.police_intake_per_year / 365 - self.officers * rate / 365
         self.officers = max(self.officers - self.killed, 0.0)
         self.killed = 0.0
 
@@ -57,14 +82,9 @@ class Army(mesa.Agent):
         self.soldiers = soldiers
         self.killed = 0.0
 
-    def firepower(self) -> float:
-        p = self.model.p
-        relaxed = p["embargo_relaxation_firepower"] if p["arms_embargo_relaxed"] else 1.0
-        return p["army_firepower"] * relaxed
-
     def step(self) -> None:
-        p = self.model.p
-        self.soldiers += (p["army_intake_per_year"]
-                          - self.soldiers * p["army_attrition_per_year"]) / 365
+        r = self.model.rates.forces
+        self.soldiers += (r.army_intake_per_year
+                          - self.soldiers * r.army_attrition_per_year) / 365
         self.soldiers = max(self.soldiers - self.killed, 0.0)
         self.killed = 0.0

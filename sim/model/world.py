@@ -12,10 +12,10 @@ One step is one day. The schedule of a day, in order:
 6. people flee engagements and gang rule, or return to cells secure long enough;
 7. outcomes are recorded.
 
-Randomness comes from independent streams spawned from the seed, one per process: a numpy
-`Generator` for the setup, and a compiled stream (`sim.model.jit`) for each of economy, combat,
-violence and consolidation. A change in one process does not reshuffle the draws of the others;
-this is what keeps paired comparisons of scenarios tight (common random numbers).
+Randomness: the setup draws from a numpy `Generator`; every daily draw comes from a generator
+keyed by (seed, kind of draw, day, group or cell) (`sim.model.jit`), so a change in one process,
+on one day or in one place does not reshuffle the draws of the others; this is what keeps paired
+comparisons of scenarios tight (common random numbers).
 The model does no I/O and knows nothing of files or user interfaces.
 """
 
@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from typing import NamedTuple
 
 import mesa
 import numpy as np
 
-from sim.model import combat, gangs, geography, jit, population
+from sim.model import combat, gangs, geography, jit, mission, population, security_forces
 from sim.model.gangs import Gang
 from sim.model.mission import Mission
 from sim.model.outcomes import FLOWS, STOCKS, Recorder
@@ -35,7 +36,22 @@ from sim.model.population import CellState
 from sim.model.scenario import Event, Scenario, apply_event
 from sim.model.security_forces import Army, Police
 
-STREAMS = ("economy", "combat", "violence", "consolidation")
+
+class Rates(NamedTuple):
+    """Every process's numbers per day under the parameters in force (`HaitiModel.derive`)."""
+
+    gangs: gangs.Rates
+    combat: combat.Rates
+    population: population.Rates
+    forces: security_forces.Rates
+    mission: mission.Rates
+
+
+def rates(p: dict[str, float]) -> Rates:
+    """The per-day rates of every process, from parameter values."""
+    p = {name: float(value) for name, value in p.items()}  # one type per field: one compilation
+    return Rates(gangs=gangs.rates(p), combat=combat.rates(p), population=population.rates(p),
+                 forces=security_forces.rates(p), mission=mission.rates(p))
 
 
 class ParameterChange:
@@ -57,20 +73,22 @@ class HaitiModel(mesa.Model):
         self.seed_value = seed
         self.p = dict(scenario.parameters)
         self.geo = geo = geography.load()
-        seeds = np.random.SeedSequence(seed).spawn(len(STREAMS) + 1)
-        setup_rng = np.random.default_rng(seeds[0])
-        self.streams = {name: jit.stream(s) for name, s in zip(STREAMS, seeds[1:], strict=True)}
+        setup, daily = np.random.SeedSequence(seed).spawn(2)
+        setup_rng = np.random.default_rng(setup)
+        self.seed_key = jit.seed_key(daily)  # every daily draw is keyed by it (`sim.model.jit`)
 
         artibonite = geo.department == geo.department_index("Artibonite")
-        self.region = np.where(geo.is_metro, combat.METRO, np.where(
+        region = np.where(geo.is_metro, combat.METRO, np.where(
             artibonite, combat.ARTIBONITE, combat.REST)).astype(np.int32)
-        self.region_population = np.bincount(self.region, geo.population)
-        self.key_sites = np.unique(np.concatenate([geo.cells_of_kind(k)
-                                                   for k in combat.KEY_SITE_KINDS]))
-        self.road_cells = np.flatnonzero(geo.road_mask > 0)
-        self.cargo_cells = np.unique(np.concatenate([geo.cells_of_kind("seaport"),
-                                                     geo.roads["RN8"]]))
-        self.derive()
+        self.world = geography.World(
+            edge_ptr=geo.edge_ptr, edge_dst=geo.edge_dst, is_metro=geo.is_metro, region=region,
+            region_population=np.bincount(region, geo.population),
+            key_sites=np.unique(np.concatenate([geo.cells_of_kind(k)
+                                                for k in combat.KEY_SITE_KINDS])),
+            road_cells=np.flatnonzero(geo.road_mask > 0),
+            cargo_cells=np.unique(np.concatenate([geo.cells_of_kind("seaport"),
+                                                  geo.roads["RN8"]])),
+            cell_value=np.ones(geo.n_cells))
 
         self.gang_state = gangs.create(self, geo, self.p, setup_rng)
         self.gangs = self.agents_by_type[Gang]
@@ -90,8 +108,9 @@ class HaitiModel(mesa.Model):
         self.police = Police(self, self.p["police_officers"])
         self.army = Army(self, self.p["army_soldiers"])
         self.mission = Mission(self)
-        self.capital_gang_share = float(np.mean(self.cells.owner[geo.is_capital] >= 0))
-        self.deployment: combat.Deployment | None = None
+        self.capital_cells = np.flatnonzero(geo.is_capital)
+        self.capital_gang_share = capital_gang_share(self.cells.owner, self.capital_cells)
+        self.derive()
 
         self._scheduled = []
         self._schedule(scenario.events)
@@ -99,18 +118,20 @@ class HaitiModel(mesa.Model):
         self._recorder_layout()
 
     def _recorder_layout(self) -> None:
-        """Where each outcome goes in the recorder's row: looked up once, written every day."""
+        """Which columns of the recorder's row each outcome goes to, looked up by name once, and
+        the road cells behind the per-road outcomes."""
         geo, index = self.geo, self.recorder.index
-        self._row_index = [index[name] for name in STOCKS + FLOWS]
-        self._dept_index = np.array([index[f"gang_population_share.{d}"]
-                                     for d in geo.department_name])
-        self._road_cut_index = np.array([index[f"road_cut.{r}"] for r in geo.roads])
-        self._road_share_index = np.array([index[f"road_gang_share.{r}"] for r in geo.roads])
+        self._outcome_columns = {name: index[name] for name in STOCKS + FLOWS}
         roads = list(geo.roads.values())
-        self._road_cells = np.concatenate(roads)
-        self._road_lengths = np.array([len(r) for r in roads], dtype=float)
-        self._road_id = np.repeat(np.arange(len(roads)), self._road_lengths.astype(int))
-        self._capital_cells = np.flatnonzero(geo.is_capital)
+        lengths = np.array([len(r) for r in roads], dtype=float)
+        self._layout = _Layout(
+            department=geo.department, capital_cells=self.capital_cells,
+            road_cells=np.concatenate(roads),
+            road_id=np.repeat(np.arange(len(roads)), lengths.astype(int)), road_lengths=lengths,
+            department_columns=np.array([index[f"gang_population_share.{d}"]
+                                         for d in geo.department_name]),
+            road_cut_columns=np.array([index[f"road_cut.{r}"] for r in geo.roads]),
+            road_share_columns=np.array([index[f"road_gang_share.{r}"] for r in geo.roads]))
 
     def _schedule(self, events) -> None:
         for event in events:
@@ -128,8 +149,8 @@ class HaitiModel(mesa.Model):
         """
         today = self.config.start + dt.timedelta(days=self.steps)
         past = [e for e in self.config.events if e.date < today]
-        if scenario.start != self.config.start or [
-                e for e in scenario.events if e.date < today] != past:
+        if (scenario.start != self.config.start or scenario.parameters != self.config.parameters
+                or [e for e in scenario.events if e.date < today] != past):
             raise ValueError(f"'{scenario.name}' does not share this run's history before {today}")
         clone = copy.deepcopy(self)
         for change, event in clone._scheduled:
@@ -146,14 +167,17 @@ class HaitiModel(mesa.Model):
     def derive(self) -> None:
         """What follows from the parameters and the map, rebuilt when a parameter changes.
 
-        The cell value seen by attackers: residents plus a floor (empty land on the way still
-        counts), with multipliers for national roads (checkpoint revenue, cutting the capital
-        off) and key sites.
+        The per-day rates of every process (`rates`); the coalitions in force; the cell value
+        seen by attackers: residents plus a floor (empty land on the way still counts), with
+        multipliers for national roads (checkpoint revenue, cutting the capital off) and key
+        sites.
         """
         p, geo = self.p, self.geo
-        self.cell_value = 1.0 + p["target_road_value"] * (geo.road_mask > 0)
-        self.cell_value[self.key_sites] += p["target_site_value"]
-        self.value_floor = p["target_value_floor_residents"]
+        self.rates = rates(p)
+        gangs.set_coalitions(self.gang_state, bool(p["viv_ansanm_alliance"]))
+        cell_value = 1.0 + p["target_road_value"] * (geo.road_mask > 0)
+        cell_value[self.world.key_sites] += p["target_site_value"]
+        self.world = self.world._replace(cell_value=cell_value)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -163,63 +187,51 @@ class HaitiModel(mesa.Model):
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
-        p, cells, s = self.p, self.cells, self.streams
         self.police.step()
         self.army.step()
         self.mission.step()
-
-        kidnappings = gangs.economy(self.gang_state, cells.owner, cells.residents,
-                                    self.geo.is_metro, cells.displaced_from, self.road_cells,
-                                    self.cargo_cells, p, s["economy"])
-        if self.day % 7 == 0:
-            gangs.plan(self.gang_state, p)
-
-        self.deployment = dep = combat.deploy(self)
-        eng = combat.engage(self, dep, s["combat"])
-        deaths = combat.resolve(self, eng, s["combat"])
-        deaths["killed_civilians"] += combat.gang_violence(self, s["violence"])
-        combat.consolidate(self, dep, s["consolidation"])
-        captured = eng.cells[eng.captured & (eng.attacker != combat.STATE)
-                             & (eng.defender == combat.STATE)]
-        population.step(cells, self.geo, eng.cells, captured, p)
-
-        self.civilians_killed += deaths["killed_civilians"]
-        self._record(deaths, kidnappings, len(eng.cells))
+        kidnappings, killed_gang, killed_state, killed_civilians, engagements = _day(
+            self.cells, self.gang_state, self.world, self.rates, self.seed_key,
+            self.police.officers, self.army.soldiers, self.mission.troops, self.day)
+        police_dead, army_dead, troops_dead = killed_state
+        self.police.killed += police_dead
+        self.army.killed += army_dead
+        self.mission.killed += troops_dead
+        self.civilians_killed += killed_civilians
+        # read by the police tomorrow: part of the day's state, not of its observation
+        self.capital_gang_share = capital_gang_share(self.cells.owner, self.capital_cells)
+        self._record({"killed_gang": killed_gang, "killed_police": police_dead,
+                      "killed_army": army_dead, "killed_troops": troops_dead,
+                      "killed_civilians": killed_civilians}, kidnappings, engagements)
 
     def _record(self, deaths: dict[str, float], kidnappings: float, engagements: int) -> None:
-        cells, gs = self.cells, self.gang_state
-        row = self.recorder.values[self.day]
-        self.capital_gang_share, capital_population, held, residents, displaced, roads_cut = (
-            _map_summaries(cells.owner, cells.residents, cells.displaced_from, self.geo.department,
-                           self._capital_cells, self._road_cells, self._road_id,
-                           self._road_lengths, row, self._dept_index, self._road_cut_index,
-                           self._road_share_index))
+        """Write the day's outcomes into the recorder, by name. Reads the state, changes none."""
+        row, columns = self.recorder.values[self.day], self._outcome_columns
+        s = _map_summaries(self.cells, self.gang_state, self._layout, row)
         killed = sum(deaths.values())
-        row[self._row_index] = (  # in the order of outcomes.STOCKS + outcomes.FLOWS
-            self.capital_gang_share,
-            capital_population,
-            held,
-            held / residents,
-            displaced,
-            self.mission.troops,
-            self.police.officers,
-            self.army.soldiers,
-            gs.members.sum(),
-            gs.firearms.sum(),
-            self.mission.cash_usd,
-            roads_cut,
-            killed,
-            deaths["killed_civilians"],
-            deaths["killed_gang"],
-            deaths["killed_police"],
-            deaths["killed_army"],
-            deaths["killed_troops"],
-            killed * self.p["injured_per_killed"],
-            kidnappings,
-            self.mission.spent_usd,
-            self.police.spent_usd,
-            engagements,
-        )
+        outcomes = {
+            "capital_gang_share_area": self.capital_gang_share,
+            "capital_gang_share_population": s.capital_population_share,
+            "gang_controlled_population": s.held,
+            "gang_controlled_share_national": s.held / s.residents,
+            "displaced": s.displaced,
+            "troops": self.mission.troops,
+            "police_officers": self.police.officers,
+            "army_soldiers": self.army.soldiers,
+            "gang_members": s.gang_members,
+            "gang_firearms": s.gang_firearms,
+            "mission_cash_usd": self.mission.cash_usd,
+            "roads_cut": s.roads_cut,
+            "killed": killed,
+            **deaths,
+            "injured": killed * self.p["injured_per_killed"],
+            "kidnappings": kidnappings,
+            "spent_mission_usd": self.mission.spent_usd,
+            "spent_police_usd": self.police.spent_usd,
+            "engagements": engagements,
+        }
+        for name, value in outcomes.items():
+            row[columns[name]] = value
 
     def run(self, until: dt.date | None = None, progress=None) -> Recorder:
         """Run up to (not including) `until`, or to the scenario's end.
@@ -240,37 +252,92 @@ class HaitiModel(mesa.Model):
 
 
 @jit.kernel
-def _map_summaries(owner, residents, displaced_from, department, capital_cells, road_cells,
-                   road_id, road_lengths, row, dept_index, road_cut_index, road_share_index):
-    """The day's map in numbers. Writes the gang share of each department's residents and each
-    road's cut and gang share into `row`; returns the gang share of the capital's cells and of
-    its residents, residents under gang control, all residents, the displaced, and roads cut."""
+def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
+         mission_troops, day):
+    """Steps 2 to 8 of the day, in order, in one compiled call: the gang economy and weekly
+    posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
+    flight and return. Returns kidnappings, gang members killed, state personnel killed by force
+    (police, army, mission), civilians killed, and the number of engagements.
+
+    One call instead of one per process: handing the records to compiled code costs microseconds
+    per call, which added up to a third of a run."""
+    kidnappings = gangs.economy(gang_state, cells, world, rates.gangs, seed, day)
+    if day % 7 == 0:
+        gangs.plan(gang_state, rates.gangs)
+    dep = combat.deploy(cells, world, rates.combat, police_officers, army_soldiers,
+                        mission_troops)
+    eng = combat.engage(cells, gang_state, dep, world, rates.combat, seed, day)
+    killed_gang, killed_state, killed_civilians = combat.resolve(
+        eng, cells, gang_state, dep, world, rates.combat, seed, day)
+    killed_civilians += combat.gang_violence(cells, gang_state, rates.combat, seed, day)
+    combat.consolidate(cells, gang_state, dep, world, rates.combat, seed, day)
+    population.step(cells, world, rates.population, eng)
+    return kidnappings, killed_gang, killed_state, killed_civilians, len(eng.cells)
+
+
+class _Layout(NamedTuple):
+    """What `_map_summaries` reads of the map, and the recorder's columns it writes."""
+
+    department: np.ndarray
+    capital_cells: np.ndarray
+    road_cells: np.ndarray  # the cells of every road, road after road
+    road_id: np.ndarray  # the road of each entry of `road_cells`
+    road_lengths: np.ndarray  # cells per road
+    department_columns: np.ndarray  # of gang_population_share.<department>, by department
+    road_cut_columns: np.ndarray  # of road_cut.<road>, by road
+    road_share_columns: np.ndarray  # of road_gang_share.<road>, by road
+
+
+class _Summaries(NamedTuple):
+    capital_population_share: float
+    held: float  # residents of gang-held cells
+    residents: float
+    displaced: float
+    roads_cut: int
+    gang_members: float
+    gang_firearms: float
+
+
+@jit.kernel
+def capital_gang_share(owner, capital_cells) -> float:
+    """Share of the capital's cells that a gang holds."""
+    held = 0
+    for c in capital_cells:
+        held += owner[c] >= 0
+    return held / len(capital_cells)
+
+
+@jit.kernel
+def _map_summaries(cells, gang_state, layout, row):
+    """The day's map in numbers: writes each department's gang share of residents and each
+    road's cut and gang share into `row` (at `layout`'s columns); returns the rest
+    (`_Summaries`)."""
+    owner, residents = cells.owner, cells.residents
     held = displaced = residents_total = 0.0
-    n_departments = len(dept_index)
+    department, n_departments = layout.department, len(layout.department_columns)
     dept_held, dept_residents = np.zeros(n_departments), np.zeros(n_departments)
     for c in range(len(owner)):
         d = department[c]
         dept_residents[d] += residents[c]
         residents_total += residents[c]
-        displaced += displaced_from[c]
+        displaced += cells.displaced_from[c]
         if owner[c] >= 0:
             dept_held[d] += residents[c]
             held += residents[c]
     for d in range(n_departments):
-        row[dept_index[d]] = dept_held[d] / max(dept_residents[d], 1e-9)
-    cells_held = capital_held = capital_residents = 0.0
-    for c in capital_cells:
+        row[layout.department_columns[d]] = dept_held[d] / max(dept_residents[d], 1e-9)
+    capital_held = capital_residents = 0.0
+    for c in layout.capital_cells:
         capital_residents += residents[c]
         if owner[c] >= 0:
-            cells_held += 1
             capital_held += residents[c]
-    road_held = np.zeros(len(road_lengths))
-    for i in range(len(road_cells)):
-        road_held[road_id[i]] += owner[road_cells[i]] >= 0
+    road_held = np.zeros(len(layout.road_lengths))
+    for i in range(len(layout.road_cells)):
+        road_held[layout.road_id[i]] += owner[layout.road_cells[i]] >= 0
     roads_cut = 0
-    for r in range(len(road_lengths)):
-        row[road_cut_index[r]] = road_held[r] > 0
-        row[road_share_index[r]] = road_held[r] / road_lengths[r]
+    for r in range(len(road_held)):
+        row[layout.road_cut_columns[r]] = road_held[r] > 0
+        row[layout.road_share_columns[r]] = road_held[r] / layout.road_lengths[r]
         roads_cut += road_held[r] > 0
-    return (cells_held / len(capital_cells), capital_held / max(capital_residents, 1.0), held,
-            residents_total, displaced, roads_cut)
+    return _Summaries(capital_held / max(capital_residents, 1.0), held, residents_total,
+                      displaced, roads_cut, gang_state.members.sum(), gang_state.firearms.sum())

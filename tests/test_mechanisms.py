@@ -1,0 +1,470 @@
+"""Each mechanism on a micro-world of four cells, against its equation in docs/odd.md (section 7).
+
+The kernels are called directly with hand-built records (`CellState`, `GangState`,
+`geography.World`, `combat.Deployment`, each module's `Rates`). Deterministic mechanisms are
+checked to rounding; random ones by the frequency or mean over many days, each day drawing from
+its own keyed generators (`sim.model.jit`), within five standard errors.
+
+The micro-world is a line of cells 0 - 1 - 2 - 3: cells 0 and 1 in the metro, 2 in Artibonite, 3
+in the rest of the country.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pytest
+
+from sim.model import combat, gangs, jit, mission, population
+from sim.model.combat import STATE
+from sim.model.geography import World
+from sim.model.parameters import PARAMS
+from sim.model.population import CellState
+from sim.model.world import rates as all_rates
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = jit.seed_key(np.random.SeedSequence(7))
+DAYS = 4000  # draws per frequency check
+
+
+def params(**overrides) -> dict[str, float]:
+    p = {name: float(param.default) for name, param in PARAMS.items()}
+    p.update(overrides)
+    return p
+
+
+def world(cell_value=(1.0, 1.0, 1.0, 1.0)) -> World:
+    src = np.array([0, 1, 1, 2, 2, 3])
+    dst = np.array([1, 0, 2, 1, 3, 2], dtype=np.int32)
+    return World(edge_ptr=np.searchsorted(src, np.arange(5)).astype(np.int64), edge_dst=dst,
+                 is_metro=np.array([True, True, False, False]),
+                 region=np.array([combat.METRO, combat.METRO, combat.ARTIBONITE, combat.REST],
+                                 dtype=np.int32),
+                 region_population=np.array([100_000.0, 300_000.0, 100_000.0]),
+                 key_sites=np.array([1], dtype=np.int32), road_cells=np.array([1, 2]),
+                 cargo_cells=np.array([1, 2], dtype=np.int32),
+                 cell_value=np.array(cell_value))
+
+
+def cells(owner, residents=(10_000.0, 20_000.0, 5_000.0, 1_000.0), displaced=(0, 0, 0, 0),
+          cleared_age=10**6) -> CellState:
+    owner = np.array(owner, dtype=np.int32)
+    border = np.array([sum(owner[b] != owner[a] for b in nbrs) for a, nbrs in
+                       enumerate(((1,), (0, 2), (1, 3), (2,)))], dtype=np.int32)
+    displaced = np.array(displaced, dtype=float)
+    return CellState(owner=owner, border=border, residents=np.array(residents, dtype=float),
+                     displaced_from=displaced, hosted=np.zeros(4) + displaced.sum() / 4,
+                     days_secure=np.zeros(4, np.int32),
+                     cleared_age=np.full(4, cleared_age, np.int64))
+
+
+def gang_state(members=(100.0, 50.0), firearms=None, cash=(1e6, 1e6), alliance=(3, 4),
+               home=(0, 3), overstretch=(0.5, 0.5), posture=(1.0, 1.0)) -> gangs.GangState:
+    members = np.array(members, dtype=float)
+    alliance = np.array(alliance, dtype=np.int32)
+    return gangs.GangState(
+        members=members, firearms=members.copy() if firearms is None else np.array(firearms),
+        cash_usd=np.array(cash, dtype=float), alliance=alliance, coalition=alliance.copy(),
+        home=np.array(home, dtype=np.int32), posture=np.array(posture),
+        overstretch=np.array(overstretch, dtype=float))
+
+
+def no_deployment(garrison=(0.0, 0.0, 0.0, 0.0), reserve_power=(0.0, 0.0, 0.0),
+                  operations=(0.0, 0.0, 0.0)) -> combat.Deployment:
+    garrison = np.array(garrison)
+    return combat.Deployment(garrison=garrison, garrison_power=garrison.copy(),
+                             reserve_power=np.array(reserve_power),
+                             reserve_personnel=np.array(reserve_power),
+                             operations=np.array(operations),
+                             shares=np.tile([1.0, 0.0, 0.0], (3, 1)))
+
+
+def within(observed_mean, expected_mean, sd, n):
+    assert abs(observed_mean - expected_mean) < 5 * sd / np.sqrt(n) + 1e-12, (
+        observed_mean, expected_mean)
+
+
+# --------------------------------------------------------------------- 7.5 the contest
+def test_win_probability_is_the_logistic_of_the_log_force_ratio():
+    assert combat.win_probability(3.0, 1.0, 1.5, 2.0) == pytest.approx(0.8)
+    assert combat.win_probability(1.0, 1.0, 1.5, 2.0) == pytest.approx(1 / (1 + 1.5 ** 2))
+    for a, d, adv, k in [(10.0, 4.0, 2.0, 3.0), (1.0, 7.0, 1.0, 0.5)]:
+        assert combat.win_probability(a, d, adv, k) == pytest.approx(1 / (1 + (adv * d / a) ** k))
+
+
+def test_a_gang_attack_is_won_as_often_as_the_contest_says():
+    # gang 0 holds cell 0 and attacks the state-held cell 1 every day (a huge attack rate)
+    p = params(gang_attack_rate=1e6, ally_support_share=0.0)
+    r = combat.rates(p)
+    c, g = cells([0, STATE, STATE, STATE]), gang_state(firearms=(50.0, 50.0))
+    dep = no_deployment(garrison=(0, 2.0, 0, 0), reserve_power=(3.0, 0, 0))
+    won = []
+    for day in range(DAYS):
+        eng = combat.engage(c, g, dep, world(), r, SEED, day)
+        assert list(eng.cells) == [1] and eng.attacker[0] == 0
+        won.append(eng.attacker_won[0])
+    armed = 0.5
+    attack = 100 * p["gang_concentration"] * (armed + p["gang_unarmed_member_power"] * (1 - armed))
+    defence = 2.0 + 3.0 + p["community_defence_per_1000_residents"] * 20_000 / 1000
+    expected = 1 / (1 + (p["defender_advantage"] * defence / attack) ** p["combat_steepness"])
+    within(np.mean(won), expected, np.sqrt(expected * (1 - expected)), DAYS)
+
+
+def test_attacks_are_spread_over_edges_in_proportion_to_value_over_defence():
+    # gang 0 in cell 1 borders state cells 0 and 2; E_g attacks a day; cell 2 is worth 3 times
+    p = params(gang_attack_rate=4.0, gang_concentration=0.1)
+    r = combat.rates(p)
+    c = cells([STATE, 0, STATE, 1], residents=(1_000.0, 1_000.0, 1_000.0, 1_000.0))
+    g = gang_state(members=(100.0, 0.0), posture=(1.0, 0.0))
+    w = world(cell_value=(1.0, 1.0, 3.0, 1.0))
+    counts = np.zeros(4)
+    for day in range(DAYS):
+        counts[combat.engage(c, g, no_deployment(), w, r, SEED, day).cells] += 1
+    expected_attacks = p["gang_attack_rate"] / 1000 * 100  # E_g = 0.4
+    defence = p["community_defence_per_1000_residents"]  # at 1,000 residents
+    score = np.array([1.0, 3.0]) * (1_000 + p["target_value_floor_residents"]) / (1 + defence)
+    pr = expected_attacks * score / score.sum()
+    within(counts[0] / DAYS, pr[0], np.sqrt(pr[0] * (1 - pr[0])), DAYS)
+    within(counts[2] / DAYS, pr[1], np.sqrt(pr[1] * (1 - pr[1])), DAYS)
+
+
+# --------------------------------------------------------------------- 7.6, 7.7 outcomes
+def engagement(attacker, defender, cell, won, attack_personnel=200.0, defence_personnel=100.0):
+    return combat.Engagements(np.array([cell]), np.array([attacker]), np.array([defender]),
+                              np.array([won]), np.array([attack_personnel]),
+                              np.array([defence_personnel]), np.zeros(1, np.bool_))
+
+
+@pytest.mark.parametrize("overstretch, captures", [(0.5, True), (1.0, False), (1.5, False)])
+def test_a_won_attack_captures_only_below_capacity_and_keeps_the_frontier_right(
+        overstretch, captures):
+    c = cells([0, STATE, STATE, 1])
+    g = gang_state(overstretch=(overstretch, 0.5))
+    eng = engagement(0, STATE, 1, True)
+    combat.resolve(eng, c, g, no_deployment(), world(), combat.rates(params()), SEED, 0)
+    assert eng.captured[0] == captures
+    assert c.owner[1] == (0 if captures else STATE)
+    assert list(c.border) == list(cells(list(c.owner)).border)  # recounted from scratch
+
+
+def test_a_won_state_operation_clears_the_cell():
+    c = cells([0, 0, STATE, 1])
+    eng = engagement(STATE, 0, 1, True)
+    combat.resolve(eng, c, gang_state(), no_deployment(), world(), combat.rates(params()),
+                   SEED, 0)
+    assert c.owner[1] == STATE and c.cleared_age[1] == 0 and eng.captured[0]
+
+
+@pytest.mark.parametrize("won", [True, False])
+def test_engagement_losses_are_poisson_at_the_winners_and_losers_rates(won):
+    # a state operation (attacker STATE) against gang 0 in cell 1, not won, so nothing moves
+    p = params(loss_rate_loser=0.05, loss_rate_winner=0.02, state_casualty_ratio=0.2)
+    r = combat.rates(p)
+    state_dead, gang_dead, civilians = [], [], []
+    for day in range(DAYS):
+        c, g = cells([0, 0, STATE, 1]), gang_state(members=(1e9, 50.0))
+        eng = engagement(STATE, 0, 1, False, attack_personnel=400.0, defence_personnel=300.0)
+        eng.attacker_won[0] = won
+        if won:
+            g.overstretch[:] = 0.5
+        killed_gang, killed_state, killed_civilians = combat.resolve(
+            eng, c, g, no_deployment(), world(), r, SEED, day)
+        state_dead.append(killed_state.sum())
+        gang_dead.append(killed_gang)
+        civilians.append(killed_civilians)
+    att = (p["loss_rate_winner"] if won else p["loss_rate_loser"]) * p["state_casualty_ratio"]
+    dfn = p["loss_rate_loser"] if won else p["loss_rate_winner"]
+    civ = p["civilians_killed_per_engagement"] * np.sqrt(20_000 / 10_000)
+    for observed, lam in [(state_dead, 400 * att), (gang_dead, 300 * dfn), (civilians, civ)]:
+        within(np.mean(observed), lam, np.sqrt(lam), DAYS)
+        assert np.var(observed) == pytest.approx(lam, rel=0.15)
+
+
+def test_state_deaths_are_booked_to_the_forces_by_their_regional_shares():
+    c, g = cells([0, 0, STATE, 1]), gang_state()
+    dep = no_deployment()._replace(shares=np.tile([0.5, 0.2, 0.3], (3, 1)))
+    eng = engagement(STATE, 0, 1, False, attack_personnel=1e4, defence_personnel=0.0)
+    _, by_force, _ = combat.resolve(eng, c, g, dep, world(), combat.rates(params()), SEED, 0)
+    assert by_force.sum() > 0
+    assert by_force == pytest.approx(by_force.sum() * np.array([0.5, 0.2, 0.3]))
+
+
+# --------------------------------------------------------------------- 7.8 violence
+def test_one_sided_killings_are_poisson_at_the_members_rate_spread_by_residents():
+    p = params(gang_killings_per_member_per_year=365.0)  # one a member a day
+    r = combat.rates(p)
+    totals, in_cell_1 = [], []
+    for day in range(DAYS // 4):
+        c = cells([0, 0, STATE, 1], residents=(10_000.0, 30_000.0, 5_000.0, 0.0))
+        totals.append(combat.gang_violence(c, gang_state(members=(2.0, 5.0)), r, SEED, day))
+        in_cell_1.append(30_000.0 - c.residents[1])
+    # gang 1 holds only an empty cell: it kills no one; gang 0 kills Poisson(2) a day
+    within(np.mean(totals), 2.0, np.sqrt(2.0), len(totals))
+    within(np.mean(in_cell_1), 2.0 * 0.75, np.sqrt(1.5), len(totals))
+
+
+# --------------------------------------------------------------------- 7.9 consolidation
+def test_unheld_cleared_ground_reverts_with_the_garrison_shortfall():
+    p = params(reversion_per_day=0.4, hold_personnel_per_1000_residents=5.0)
+    r = combat.rates(p)
+    need = 5.0 * 20_000 / 1000
+    dep = no_deployment(garrison=(0.0, 0.25 * need, 0.0, 0.0))
+    reverted = []
+    for day in range(DAYS):
+        c = cells([0, STATE, STATE, STATE], cleared_age=10)
+        combat.consolidate(c, gang_state(overstretch=(0.5, 0.5)), dep, world(), r, SEED, day)
+        reverted.append(c.owner[1] == 0)
+    expected = 0.4 * (1 - 0.25)
+    within(np.mean(reverted), expected, np.sqrt(expected * (1 - expected)), DAYS)
+
+
+def test_ground_cleared_long_ago_or_fully_held_does_not_revert():
+    r = combat.rates(params(reversion_per_day=1.0))
+    for age, garrison in [(10**6, 0.0), (10, 1e6)]:
+        c = cells([0, STATE, STATE, STATE], cleared_age=age)
+        combat.consolidate(c, gang_state(), no_deployment(garrison=(0, garrison, 0, 0)),
+                           world(), r, SEED, 0)
+        assert c.owner[1] == STATE
+
+
+def test_an_overstretched_coalition_releases_border_cells_but_never_its_home():
+    p = params(overstretch_release_per_day=0.5)
+    r = combat.rates(p)
+    released, home_kept = [], True
+    for day in range(DAYS):
+        c = cells([0, 0, STATE, STATE])  # cell 0 is gang 0's home; cell 1 borders the state
+        combat.consolidate(c, gang_state(overstretch=(2.0, 0.5)), no_deployment(), world(), r,
+                           SEED, day)
+        released.append(c.owner[1] == STATE)
+        home_kept &= c.owner[0] == 0
+    expected = 0.5 * (1 - 1 / 2.0)  # one frontier edge
+    within(np.mean(released), expected, np.sqrt(expected * (1 - expected)), DAYS)
+    assert home_kept
+
+
+# --------------------------------------------------------------------- 7.12 flight and return
+def test_flight_follows_engagements_captures_and_gang_rule():
+    p = params(flee_share_per_engagement=0.01, flee_neighbour_share=0.5,
+               flee_share_on_capture=0.05, flee_rate_gang_control_per_year=0.365)
+    r = population.rates(p)
+    c = cells([0, 0, STATE, STATE])  # after the day's fights: gang 0 took cell 1 from the state
+    before = c.residents.copy()
+    eng = engagement(0, STATE, 1, True)
+    eng.captured[0] = True
+    population.step(c, world(), r, eng)
+    rule = 0.365 / 365
+    f1 = 0.01 + 0.05
+    f0 = 0.5 * 0.01
+    expected_out = np.array([f0 + (1 - f0) * rule, f1 + (1 - f1) * rule, 0.5 * 0.01, 0.0])
+    assert c.displaced_from == pytest.approx(before * expected_out)
+    assert c.residents == pytest.approx(before * (1 - expected_out))
+    # hosted in state-held cells by residents; no metro cell is safe, so all go to the provinces
+    out = (before * expected_out).sum()
+    assert c.hosted[2] + c.hosted[3] == pytest.approx(out)
+    assert c.hosted[2] / c.hosted[3] == pytest.approx(c.residents[2] / c.residents[3])
+
+
+def test_the_displaced_split_between_provinces_and_metro():
+    p = params(flee_share_per_engagement=0.1, flee_to_provinces_share=0.7)
+    c = cells([STATE, 0, STATE, STATE])
+    population.step(c, world(), population.rates(p), engagement(0, STATE, 1, False))
+    out = c.displaced_from.sum()
+    assert c.hosted[0] == pytest.approx(0.3 * out)
+    assert c.hosted[2] + c.hosted[3] == pytest.approx(0.7 * out)
+
+
+def test_the_displaced_return_once_their_cell_has_been_secure_long_enough():
+    p = params(return_after_days_secure=3.0, return_rate_per_year=36.5)
+    r = population.rates(p)
+    c = cells([STATE, STATE, STATE, STATE], displaced=(0.0, 1_000.0, 0.0, 0.0))
+    empty = combat.Engagements(*(np.zeros(0, t) for t in (np.int64, np.int64, np.int64,
+                                                          np.bool_, float, float, np.bool_)))
+    for day in range(3):
+        population.step(c, world(), r, empty)
+        assert c.displaced_from[1] == (1_000.0 if day < 2 else pytest.approx(900.0))
+    assert c.residents.sum() + c.displaced_from.sum() == pytest.approx(36_000.0 + 1_000.0)
+    assert c.hosted.sum() == pytest.approx(c.displaced_from.sum())
+
+
+# --------------------------------------------------------------------- 7.1-7.3 gangs
+def test_economy_income_upkeep_arms_and_recruitment():
+    p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=1e9,
+               firearm_loss_per_year=0.0, gang_attrition_per_year=0.0)
+    r = gangs.rates(p)
+    c = cells([0, 0, 0, 1], displaced=(0.0, 10_000.0, 0.0, 0.0))
+    g = gang_state(members=(100.0, 10.0), firearms=(80.0, 10.0), cash=(1e6, 0.0))
+    gangs.economy(g, c, world(), r, SEED, 0)
+    day = 1 / 365
+    # group 0 holds cells 0-2: 35,000 residents, road cells 1 and 2, both cargo cells
+    income = (35_000 * p["extortion_usd_per_resident_per_year"] * day
+              + 2 * p["checkpoint_usd_per_day"] + p["cargo_extortion_usd_per_year"] * day)
+    cash = 1e6 + income - 100 * p["gang_upkeep_usd_per_member_per_year"] * day
+    bought = min(100 - 80, p["gang_arms_budget_share"] * cash / p["firearm_price_usd"])
+    cash -= bought * p["firearm_price_usd"]
+    assert g.firearms[0] == pytest.approx(80 + bought)
+    assert g.cash_usd[0] == pytest.approx(cash)
+    displaced_share = 10_000 / 45_000
+    recruits = (35_000 / 1000 * p["gang_recruits_per_1000_residents_per_year"] * day
+                * (1 + p["recruitment_displacement_boost"] * displaced_share))
+    armable = max((80 + bought) / p["gang_min_armed_share"] - 100, 0)
+    assert g.members[0] == pytest.approx(100 + min(recruits, armable))
+    # group 1 (cell 3: 1,000 residents' extortion is less than 10 members' upkeep) is broke
+    assert g.members[1] == pytest.approx(10 * (1 - p["gang_unpaid_desertion_per_day"]))
+    assert g.cash_usd[1] == 0.0
+    # overstretch: load over capacity, rural residents weighted
+    rural = p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
+    assert g.overstretch[0] == pytest.approx(
+        (30_000 + 5_000 * rural) / (100 * p["gang_residents_per_member"]))
+
+
+def test_short_supply_is_rationed_in_proportion_to_what_each_group_wants():
+    p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=365.0 * 3,
+               arms_interdiction=0.5, firearm_loss_per_year=0.0)
+    g = gang_state(members=(100.0, 100.0), firearms=(90.0, 96.0), cash=(1e7, 1e7))
+    gangs.economy(g, cells([0, 0, 1, 1]), world(), gangs.rates(p), SEED, 0)
+    # supply 1.5 a day, wanted 10 and 4: each gets 1.5/14 of its want
+    assert g.firearms[0] - 90 == pytest.approx(10 * 1.5 / 14)
+    assert g.firearms[1] - 96 == pytest.approx(4 * 1.5 / 14)
+
+
+def test_kidnappings_are_poisson_in_members():
+    r = gangs.rates(params(kidnappings_per_member_per_year=36.5))
+    counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(), r,
+                            SEED, day) for day in range(DAYS)]
+    within(np.mean(counts), 30 * 0.1, np.sqrt(3.0), DAYS)
+
+
+def test_posture_from_arms_pay_and_room_to_expand():
+    p = params()
+    g = gang_state(members=(100.0, 0.5), firearms=(50.0, 0.5), cash=(25_000.0, 0.0),
+                   overstretch=(0.9, 0.0))
+    gangs.plan(g, gangs.rates(p))
+    months = 25_000 / (100 * p["gang_upkeep_usd_per_member_per_year"] / 12)
+    pay = 0.5 + months / (2 * p["gang_full_posture_pay_months"])
+    expand = min(1.0, 0.1 / p["gang_expand_margin"])
+    raid = p["gang_raid_posture"]
+    assert g.posture[0] == pytest.approx(min(p["gang_max_posture"], 0.5 * pay)
+                                         * (raid + (1 - raid) * expand))
+    assert g.posture[1] == 0.0  # fewer than one member
+
+
+# --------------------------------------------------------------------- 7.4 deployment
+def test_deployment_splits_police_by_region_and_garrisons_by_residents():
+    p = params(police_operational_share=0.5, police_share_capital=0.6,
+               police_offensive_share=0.2, state_reaction_share=0.1, mission_capital_share=0.9)
+    r = combat.rates(p)
+    c = cells([STATE, STATE, STATE, 0])
+    dep = combat.deploy(c, world(), r, 10_000.0, 40.0, 1_000.0)
+    operational = 5_000.0
+    police = np.array([0.6, 0.4 * 300 / 400, 0.4 * 100 / 400]) * operational
+    garrison = police * 0.8
+    assert dep.garrison[0] == pytest.approx(garrison[0] * 10_000 / 30_000)
+    assert dep.garrison[1] == pytest.approx(garrison[0] * 20_000 / 30_000 + 40.0)  # key site
+    assert dep.garrison[2] == pytest.approx(garrison[1])
+    assert dep.garrison[3] == 0.0  # gang-held
+    troops = np.array([900.0, 100.0, 0.0])
+    offensive = police * 0.2
+    assert dep.reserve_personnel == pytest.approx(0.1 * (offensive + troops))
+    assert dep.reserve_power == pytest.approx(0.1 * (offensive * r.police_firepower
+                                                     + troops * p["mission_firepower"]))
+    assert dep.operations == pytest.approx(p["state_operation_rate"] / 1000 * (
+        offensive + troops * mission.tempo(p)))
+    assert dep.shares.sum(1) == pytest.approx(np.ones(3))
+
+
+# --------------------------------------------------------------------- 7.11 the mission
+def mission_after(days, troops=0.0, cash=0.0, **overrides):
+    p = params(**overrides)
+    model = mesa.Model(rng=1)
+    model.p, model.rates = p, types.SimpleNamespace(mission=mission.rates(p))
+    m = mission.Mission(model)
+    m.troops, m.cash_usd = troops, cash
+    for _ in range(days):
+        m.step()
+    return m, p
+
+
+@pytest.mark.parametrize("target, ceiling, funding, goal", [
+    (1_000.0, 5_000.0, 1e9, 1_000.0),  # the pledge binds
+    (5_000.0, 800.0, 1e9, 800.0),  # the ceiling binds
+    (5_000.0, 5_000.0, 120e6, 500.0),  # the money binds: $120 M a year at $240,000 a troop
+])
+def test_the_mission_deploys_towards_the_least_of_target_ceiling_and_what_money_sustains(
+        target, ceiling, funding, goal):
+    kw = dict(mission_troops_target=target, mission_troop_ceiling=ceiling,
+              funding_mission_others=funding, mission_runway_months=0.5,
+              mission_cost_usd_per_troop_year=240_000.0)
+    m, p = mission_after(10, **kw)
+    pace = p["mission_deploy_troops_per_month"] * 12 / 365
+    assert m.troops == pytest.approx(min(goal, 10 * pace), rel=1e-6)
+    m, _ = mission_after(2_000, **kw)
+    assert m.troops == pytest.approx(goal, rel=0.02)
+
+
+def test_the_mission_withdraws_at_the_base_pace_when_the_goal_falls():
+    m, p = mission_after(1, troops=1_000.0, mission_troops_target=0.0, mission_mandate=2.0)
+    assert m.troops == pytest.approx(1_000 - p["mission_deploy_troops_per_month"] * 12 / 365)
+
+
+# --------------------------------------------------------------------- compiled = Python
+def test_compiled_kernels_give_the_same_30_days_as_the_python_source(tmp_path):
+    script = """
+import dataclasses, datetime as dt, sys
+import numpy as np
+from sim.model import scenario
+from sim.model.world import HaitiModel
+h = scenario.load(sys.argv[1])
+end = h.start + dt.timedelta(days=29)
+sc = dataclasses.replace(h, end=end, events=tuple(e for e in h.events if e.date <= end))
+with np.errstate(over="ignore"):  # uint64 hashing wraps on purpose
+    np.save(sys.argv[2], HaitiModel(sc, seed=3).run().values)
+"""
+    out = {}
+    for mode in ("0", "1"):
+        env = dict(os.environ, NUMBA_DISABLE_JIT=mode,
+                   PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        path = tmp_path / f"jit_disabled_{mode}.npy"
+        subprocess.run([sys.executable, "-c", script, str(ROOT / "scenarios" / "history.yaml"),
+                        str(path)], check=True, env=env, cwd=ROOT)
+        out[mode] = np.load(path)
+    assert out["0"].shape[0] == 30
+    np.testing.assert_allclose(out["1"], out["0"], rtol=1e-12, atol=1e-12)
+
+
+def test_the_world_rates_follow_the_parameters():
+    p = params(arms_interdiction=0.5, mission_mandate=2.0)
+    r = all_rates(p)
+    assert r.gangs.firearms_supplied == pytest.approx(p["arms_trafficked_per_year"] / 365 * 0.5)
+    assert r.combat.mission_tempo == p["mandate_tempo_peacekeeping"]
+    assert r.mission.cost_usd_per_troop_year == pytest.approx(
+        p["mission_cost_usd_per_troop_year"] * p["pko_cost_factor"])
+    assert all(isinstance(v, float) for rec in r for v in rec)  # one compiled signature
+
+
+def test_history_days_record_every_outcome_and_recording_changes_no_state():
+    from sim.model import scenario
+    from sim.model.outcomes import FLOWS, STOCKS
+    from sim.model.world import HaitiModel
+    h = scenario.load(ROOT / "scenarios" / "history.yaml")
+    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=9), events=())
+    a, b = HaitiModel(sc, seed=2), HaitiModel(sc, seed=2)
+    a.recorder.values[:] = np.nan
+    b._record = lambda *args: None  # an observer that records nothing
+    a.run()
+    b.run()
+    assert not np.isnan(a.recorder.values).any(), "an outcome was not written"
+    assert set(STOCKS + FLOWS) <= set(a.recorder.names)
+    assert np.array_equal(a.cells.owner, b.cells.owner)
+    assert a.police.officers == b.police.officers
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__, "-q"]))
