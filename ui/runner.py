@@ -82,8 +82,10 @@ def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, rep
 
 
 def _message(out: RunOutput) -> str:
-    """A failed run's error and where it was raised (the traceback's last lines)."""
-    return f"{out.error}\n" + "\n".join((out.traceback or "").splitlines()[-5:])
+    """A failed run's error and where it was raised (the traceback's last two frames)."""
+    lines = (out.traceback or "").splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    return f"{out.error}\n" + "\n".join(lines[frames[-2] if len(frames) > 1 else 0:])
 
 
 def task_days(scenarios: list[Scenario], seed: int, have: set) -> int:
