@@ -6,7 +6,10 @@ historical scenario (`scenarios/history.yaml`) for several replicates and sets t
 interval of each simulated figure beside the observed one (`sim.analysis.validation`). Run after any
 change of mechanism or default, in the same commit:
 
-    python scripts/update_docs.py [--replicates 20]
+    python scripts/update_docs.py [--replicates 20] [--odd docs/odd.md]
+
+Runs go through the one run function, `sim.running.engine.run`, keeping the control map on the
+RN1 target's date.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sim.analysis import validation
-from sim.model import scenario
+from sim.analysis import stats, validation
+from sim.model import geography, scenario
 from sim.model.parameters import markdown_table
-from sim.model.world import HaitiModel
+from sim.running import engine
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "odd.md"
@@ -29,14 +32,18 @@ ODD = ROOT / "docs" / "odd.md"
 def run_replicates(n: int) -> tuple[np.ndarray, list[str], np.ndarray, scenario.Scenario]:
     """(replicate x day x metric values, metric names, RN1 shares, the scenario) of n runs."""
     sc = scenario.load(ROOT / "scenarios" / "history.yaml")
-    values, rn1 = [], []
+    when = validation.RN1_ARTIBONITE.when
+    observe = engine.Observe(map_dates=(when,))
+    values, held = [], []
     for seed in tqdm(range(1, n + 1), desc="history replicates", unit="run"):
-        model = HaitiModel(sc, seed=seed)
-        model.run(until=validation.RN1_ARTIBONITE.when)
-        rn1.append(validation.rn1_artibonite_share(model))
-        model.run()
-        values.append(model.recorder.values.copy())
-    return np.stack(values), list(model.recorder.names), np.array(rn1), sc
+        [out] = engine.run([("history", sc)], seed, replicate=seed - 1, observe=observe)
+        if not out.ok:
+            raise SystemExit(f"seed {seed} failed:\n{out.traceback}")
+        values.append(out.values)
+        snap = list(out.snapshot_steps).index((when - sc.start).days)
+        held.append(np.unpackbits(out.held_bits[snap], count=len(out.owner_is_gang)))
+    rn1 = validation.rn1_artibonite_share(np.stack(held), geography.load())
+    return np.stack(values), list(out.metrics), rn1, sc
 
 
 def fmt(x: float, share: bool) -> str:
@@ -54,27 +61,29 @@ def validation_table(n: int) -> str:
 
 
 def _row(obs: validation.Observed, series: np.ndarray) -> str:
-    lo, med, hi = np.percentile(series, [5, 50, 95])
-    return (f"| {obs.label} | {obs.when} | {obs.shown} | {fmt(med, obs.share)} "
-            f"[{fmt(lo, obs.share)} to {fmt(hi, obs.share)}] | {obs.source} |")
+    s = stats.interval(series)
+    return (f"| {obs.label} | {obs.when} | {obs.shown} | {fmt(s.median, obs.share)} "
+            f"[{fmt(s.low, obs.share)} to {fmt(s.high, obs.share)}] | {obs.source} |")
 
 
-def fill(text: str, marker: str, content: str) -> str:
+def fill(text: str, marker: str, content: str, path: Path = ODD) -> str:
     pattern = re.compile(rf"(<!-- {marker}:begin -->\n).*?(<!-- {marker}:end -->)", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{ODD}: markers for '{marker}' not found")
+        raise SystemExit(f"{path}: markers for '{marker}' not found")
     return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=20)
+    parser.add_argument("--odd", type=Path, default=ODD, help="the file to update (default: "
+                        "docs/odd.md; a copy to try the script without touching the docs)")
     args = parser.parse_args()
-    text = ODD.read_text(encoding="utf-8")
-    text = fill(text, "parameters", markdown_table())
-    text = fill(text, "validation", validation_table(args.replicates))
-    ODD.write_text(text, encoding="utf-8")
-    print(f"updated {ODD}")
+    text = args.odd.read_text(encoding="utf-8")
+    text = fill(text, "parameters", markdown_table(), args.odd)
+    text = fill(text, "validation", validation_table(args.replicates), args.odd)
+    args.odd.write_text(text, encoding="utf-8")
+    print(f"updated {args.odd}")
 
 
 if __name__ == "__main__":

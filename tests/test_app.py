@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -28,6 +29,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
 from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
+from sim.running import engine  # noqa: E402
 from ui import analysis, library, maps, runner, state  # noqa: E402
 from ui.controls import KEY  # noqa: E402
 
@@ -164,7 +166,7 @@ def test_saved_file_round_trips_and_is_what_runs(short_app):
     at.button(key="run").click()
     no_exception(at.run())
     job = at.session_state["explore_run"].job
-    assert runner.run_key(job.scenarios["current"], 3) == runner.run_key(again, 3)
+    assert engine.run_key(job.scenarios["current"], 3) == engine.run_key(again, 3)
 
 
 def test_saved_file_runs_on_the_command_line(short_app, tmp_path, capsys):
@@ -405,7 +407,7 @@ def test_every_library_scenario_saves_to_a_file_that_resolves_to_itself():
     for name in library.library():
         src = library.load_library(name)
         text, built = library.build(src, library.Settings())
-        assert runner.run_key(built, 1) == runner.run_key(src.resolved, 1), name
+        assert engine.run_key(built, 1) == engine.run_key(src.resolved, 1), name
         assert built.seed == src.resolved.seed, name
         assert scenario_file.parse_text(text, name).name == src.name
 
@@ -464,15 +466,17 @@ def short_scenario(**parameters):
 
 
 def test_runner_gives_the_command_lines_numbers(pool):
-    """Same scenario and seed: the app's run equals `sim.running.batch.run_replicate`'s (the
-    CLI's)."""
-    from sim.running.batch import run_replicate
-
+    """Same scenario and seed: the app's run, in a worker with a monthly map, equals
+    `engine.run`'s observing nothing (the CLI's): observing changes no state."""
     s = short_scenario(police_intake_per_year=1500)
     job = runner.wait(pool.submit([("s", s)], [5, 6]))
-    [cli_run] = run_replicate((("s", s),), 1, 6)
-    assert (job.done("s")[1].values == cli_run.values).all()
-    assert (job.done("s")[1].held()[-1] == cli_run.owner_is_gang).all()
+    [cli_run] = engine.run((("s", s),), 6, replicate=1)
+    app_run = job.done("s")[1]
+    assert (app_run.values == cli_run.values).all()
+    assert (app_run.owner_is_gang == cli_run.owner_is_gang).all()
+    last = np.unpackbits(app_run.held_bits[-1], count=len(cli_run.owner_is_gang))
+    assert (last.astype(bool) == cli_run.owner_is_gang).all()
+    assert len(app_run.held_bits) == len(runner.snapshot_dates(s))
 
 
 def test_runner_runs_a_shared_run_once_and_stops_on_request(pool):

@@ -29,3 +29,15 @@ def test_a_stock_is_read_on_its_date_and_a_flow_summed_over_its_year():
     assert stock.simulated(values, names, start).tolist() == [31.0, 31.0]
     flow = validation.Observed("y", "killed", 2024, "", None, "")
     assert flow.simulated(values, names, start).tolist() == [366.0, 366.0]  # a leap year
+
+
+def test_rn1_share_counts_the_artibonite_cells_of_rn1_only():
+    geo = load()
+    road = geo.roads["RN1"]
+    artibonite = road[geo.department[road] == geo.department_index("Artibonite")]
+    held = np.zeros((3, geo.n_cells), bool)
+    held[1, artibonite[: len(artibonite) // 2]] = True
+    held[2, np.setdiff1d(np.arange(geo.n_cells), artibonite)] = True  # every other cell
+    share = validation.rn1_artibonite_share(held, geo)
+    assert share.tolist() == [0.0, (len(artibonite) // 2) / len(artibonite), 0.0]
+    assert validation.rn1_artibonite_share(held[1], geo) == share[1]

@@ -22,7 +22,8 @@ import numpy as np
 from sim.analysis import compare, report, stats
 from sim.analysis.compare import COMPARED, ScenarioRuns, show_interval, show_probability
 from sim.model import geography, outcomes
-from ui.runner import Job, RunResult, snapshot_dates
+from sim.running.results import RunOutput
+from ui.runner import Job, snapshot_dates
 
 
 def runs_of(job: Job, label: str, name: str | None = None) -> ScenarioRuns | None:
@@ -38,12 +39,12 @@ def runs_of(job: Job, label: str, name: str | None = None) -> ScenarioRuns | Non
         keep=done[0][1].metrics)
 
 
-def _as_runs(done: list[tuple[int, RunResult]]):
+def _as_runs(done: list[tuple[int, RunOutput]]):
     """The app's results as `compare.scenario_runs` takes them."""
     for i, run in done:
         dates = np.datetime64(run.start, "D") + np.arange(len(run.values))
         yield i, run.seed, dates, dict(zip(run.metrics, run.values.T, strict=True)), (
-            run.held()[-1])
+            run.owner_is_gang)
 
 
 @dataclass
@@ -132,7 +133,8 @@ def map_frames(job: Job, label: str) -> MapFrames | None:
     if not runs:
         return None
     commune = stats.median(np.stack([r.commune_share for r in runs]))
-    cells = stats.share_of_replicates(np.stack([r.held() for r in runs]))
+    held = [np.unpackbits(r.held_bits, axis=1, count=len(r.owner_is_gang)) for r in runs]
+    cells = stats.share_of_replicates(np.stack(held).astype(bool))
     return MapFrames(snapshot_dates(job.scenarios[label]), commune, cells, len(runs))
 
 

@@ -1,94 +1,58 @@
 """Running replicates for the app: in worker processes, off the script thread, cached by content.
 
 Why worker processes: a run is mostly Python (the GIL), so a run in a thread of the Streamlit server
-would slow every tab the server answers. One pool of processes serves all sessions; jobs take turns
-(round robin, one replicate at a time), so a long job in one tab does not starve another.
+would slow every tab the server answers. One pool of processes serves all sessions (the batch's
+pool, `sim.running.batch.worker_pool`: workers ignore Ctrl-C, leave if the server dies and are
+replaced every few tasks); jobs take turns (round robin, one replicate at a time), so a long job in
+one tab does not starve another.
 
-Why one task per replicate: the scenarios of a job that share a history (policy scenarios
-branching from `history.yaml`, same seed) simulate it once and fork, as
-`sim.running.batch.run_replicate`
-does; the history at the branch is also kept (pickled) in a bounded cache, so moving a slider and
-running again only simulates the years after the branch.
-
-Why the app does not use `run_replicate` itself: the map's date slider needs the control map every
-month, and a `RunOutput` holds only the last day's. `simulate` is a thin adapter that records those
-snapshots (see the report to sim/ owners: a snapshot option there would remove it).
+What a worker runs: one replicate of a job's scenarios, as one call of the one run function,
+`sim.running.engine.run`, observing the control map monthly for the map's date slider. Scenarios
+that share a history simulate it once and fork; the history at the branch is also kept (pickled)
+in a bounded cache here and handed back to the engine, so moving a slider and running again only
+simulates the years after the branch. This module only schedules, caches and reports progress.
 
 Caching: a run's result depends only on the resolved scenario (dates, parameters, events) and the
-seed, never on its name or file, so results are cached by that key, in a least-recently-used cache
-bounded in bytes, shared by every session (results are read-only once made).
+seed, never on its name or file (`engine.run_key`), so results are cached by that key, in a
+least-recently-used cache bounded in bytes, shared by every session (results are read-only once
+made). A cached `RunOutput` keeps the label and replicate of the job that first ran it; jobs index
+their runs by their own labels and replicates and read neither.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
-import dataclasses
 import datetime as dt
 import itertools
 import multiprocessing
 import os
-import pickle
 import threading
 import time
-import traceback
 from collections.abc import Hashable
 
-import numpy as np
-
 from sim.model.scenario import Scenario
-from sim.running.batch import default_workers
-from sim.running.engine import history_key
+from sim.running import engine
+from sim.running.batch import default_workers, worker_pool
+from sim.running.results import RunOutput
 
 RunKey = tuple
 CACHE_BYTES = int(os.environ.get("HAITI_SIM_APP_CACHE_MB", "512")) * 2**20
 HISTORY_ENTRIES = int(os.environ.get("HAITI_SIM_APP_HISTORIES", "60"))  # ~1.7 MB each
 MAX_WORKERS = int(os.environ.get("HAITI_SIM_APP_WORKERS", "0")) or None
-
-
-def run_key(s: Scenario, seed: int) -> RunKey:
-    """What a run's results depend on: not the scenario's name, description, file or notes."""
-    return (s.start, s.end, s.branch, tuple(sorted(s.parameters.items())),
-            tuple((e.date, e.name, e.op, e.value) for e in s.events), seed)
-
-
-def snapshot_steps(s: Scenario) -> np.ndarray:
-    """Simulated days done at each map snapshot: the start, the first of every month, the end."""
-    steps = {0, s.days}
-    month = dt.date(s.start.year, s.start.month, 1)
-    while month <= s.end:
-        steps.add((month - s.start).days)
-        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return np.array(sorted(d for d in steps if 0 <= d <= s.days))
+MONTHLY = engine.Observe(monthly_maps=True)
 
 
 def snapshot_dates(s: Scenario) -> list[dt.date]:
-    """The date each snapshot shows: the morning of that day (the last one: the end's evening)."""
-    return [min(s.start + dt.timedelta(days=int(d)), s.end) for d in snapshot_steps(s)]
+    """The date each map snapshot shows: the morning of that day (the last one: the end's
+    evening)."""
+    return [min(s.start + dt.timedelta(days=int(d)), s.end) for d in MONTHLY.snapshot_steps(s)]
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class RunResult:
-    """One run, compactly: the daily outcomes and the control map every month."""
-
-    seed: int
-    start: dt.date
-    metrics: tuple[str, ...]
-    values: np.ndarray  # days x metrics, as the model's Recorder
-    held_bits: np.ndarray  # snapshots x packed cells: the cell is gang-held
-    commune_share: np.ndarray  # snapshots x communes: share of residents under gang control
-    n_cells: int
-
-    @property
-    def nbytes(self) -> int:
-        return self.values.nbytes + self.held_bits.nbytes + self.commune_share.nbytes
-
-    def series(self, name: str) -> np.ndarray:
-        return self.values[:, self.metrics.index(name)]
-
-    def held(self) -> np.ndarray:
-        """Snapshots x cells, True where a gang holds the cell."""
-        return np.unpackbits(self.held_bits, axis=1, count=self.n_cells).astype(bool)
+def nbytes(run: RunOutput) -> int:
+    """What a run holds in the cache."""
+    return sum(a.nbytes for a in (run.values, run.owner_is_gang, run.snapshot_steps,
+                                  run.held_bits, run.commune_share) if a is not None)
 
 
 # ------------------------------------------------------------------------------ in the workers
@@ -100,42 +64,11 @@ def _init_worker(progress) -> None:
     _progress = progress
 
 
-def _observe(model) -> tuple[np.ndarray, np.ndarray]:
-    geo, cells = model.geo, model.cells
-    held = cells.owner >= 0
-    n = len(geo.commune_name)
-    residents = np.bincount(geo.commune, cells.residents, minlength=n)
-    under = np.bincount(geo.commune, cells.residents * held, minlength=n)
-    return np.packbits(held), (under / np.maximum(residents, 1e-9)).astype(np.float32)
-
-
-def _advance(model, s: Scenario, last_step: int, snaps: list, report) -> None:
-    """Run `model` to `last_step` days done, taking the snapshots due on the way; `snaps` holds
-    the ones already taken (a history's), one per snapshot step, in order."""
-    steps = [int(d) for d in snapshot_steps(s) if d <= last_step]
-    for step in steps[len(snaps):]:
-        if step > model.steps:
-            before = model.steps
-            model.run(until=s.start + dt.timedelta(days=step))
-            report(model.steps - before)
-        snaps.append(_observe(model))
-
-
-def simulate(task_id: int, items: list[tuple[RunKey, Scenario]], seed: int,
-             histories: dict[Hashable, tuple[bytes, list]]) -> tuple[dict, dict]:
-    """Run one replicate of several scenarios; return ({key: RunResult or error}, new histories).
-
-    `histories` holds pickled models at the branch date (with the snapshots taken before it) for
-    the history keys the parent already has; the ones simulated here are returned to be cached.
-    """
-    from sim.model.world import HaitiModel  # in the worker only: the parent never builds a model
-
-    groups: dict[Hashable, list[tuple[RunKey, Scenario]]] = {}
-    for key, s in items:
-        hkey = history_key(s, seed) if s.branch is not None else key
-        groups.setdefault(hkey, []).append((key, s))
-    results, made = {}, {}
-    done = 0
+def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, replicate: int,
+             histories: dict[Hashable, tuple[bytes, list]]) -> tuple[list[RunOutput], dict]:
+    """One replicate of the labelled scenarios by `engine.run`: (their outputs in order, the
+    histories simulated here, to be cached). `histories` holds those the parent already has."""
+    have, done = set(histories), 0
 
     def report(days: int) -> None:
         nonlocal done
@@ -143,48 +76,26 @@ def simulate(task_id: int, items: list[tuple[RunKey, Scenario]], seed: int,
         if _progress is not None:
             _progress.put((task_id, done))
 
-    for hkey, group in groups.items():
-        first = group[0][1]
-        try:
-            if first.branch is None:
-                base, snaps = HaitiModel(first, seed), []
-            elif hkey in histories:
-                blob, snaps = histories[hkey]
-                base = pickle.loads(blob)  # noqa: S301 - made by this program's own workers
-            else:
-                base, snaps = HaitiModel(first, seed), []
-                _advance(base, first, (first.branch - first.start).days, snaps, report)
-                made[hkey] = (pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL), list(snaps))
-        except Exception as exc:  # a bug in the model: shown to the user, the job goes on
-            for key, _ in group:
-                results[key] = _error(exc)
-            continue
-        for key, s in group:
-            try:
-                model = base.fork(s) if s.branch is not None else base
-                own = list(snaps)
-                _advance(model, s, s.days, own, report)
-                results[key] = RunResult(
-                    seed, s.start, tuple(model.recorder.names), model.recorder.values,
-                    np.stack([h for h, _ in own]), np.stack([c for _, c in own]),
-                    model.geo.n_cells)
-            except Exception as exc:
-                results[key] = _error(exc)
-    return results, made
+    outputs = engine.run(scenarios, seed, replicate=replicate, observe=MONTHLY,
+                         histories=histories, progress=report)
+    return outputs, {k: v for k, v in histories.items() if k not in have}
 
 
-def _error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exception(exc)[-3:])
+def _message(out: RunOutput) -> str:
+    """A failed run's error and where it was raised (the traceback's last two frames)."""
+    lines = (out.traceback or "").splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    return f"{out.error}\n" + "\n".join(lines[frames[-2] if len(frames) > 1 else 0:])
 
 
-def task_days(items: list[tuple[RunKey, Scenario]], seed: int, have: set) -> int:
-    """Simulated days a task will run, for its progress bar."""
+def task_days(scenarios: list[Scenario], seed: int, have: set) -> int:
+    """Simulated days a task will run, for its progress bar (`have`: the histories cached)."""
     days, seen = 0, set()
-    for _, s in items:
+    for s in scenarios:
         if s.branch is None:
             days += s.days
             continue
-        hkey = history_key(s, seed)
+        hkey = engine.history_key(s, seed)
         split = (s.branch - s.start).days
         if hkey not in have and hkey not in seen:
             days += split
@@ -238,8 +149,9 @@ class Job:
         self.scenarios = dict(scenarios)
         self.labels = [label for label, _ in scenarios]
         self.seeds = list(seeds)
-        self.keys = {label: [run_key(s, seed) for seed in self.seeds] for label, s in scenarios}
-        self.results: dict[str, dict[int, RunResult]] = {label: {} for label in self.labels}
+        self.keys = {label: [engine.run_key(s, seed) for seed in self.seeds]
+                     for label, s in scenarios}
+        self.results: dict[str, dict[int, RunOutput]] = {label: {} for label in self.labels}
         self.errors: list[str] = []
         self.pending = collections.deque(range(len(self.seeds)))
         self.waiting: set[tuple[str, int]] = set()  # runs another job is computing
@@ -273,12 +185,12 @@ class Job:
     def elapsed(self) -> float:
         return (self.finished or time.monotonic()) - self.started
 
-    def done(self, label: str) -> dict[int, RunResult]:
+    def done(self, label: str) -> dict[int, RunOutput]:
         """The finished runs of `label` by replicate: a copy, taken at once (results arrive from
         another thread, and iterating over the live dict could see it grow)."""
         return self.results[label].copy()
 
-    def replicates(self, label: str) -> list[RunResult]:
+    def replicates(self, label: str) -> list[RunOutput]:
         """The finished runs of `label`, in replicate order."""
         done = self.done(label)
         return [done[i] for i in sorted(done)]
@@ -290,7 +202,7 @@ class Runner:
     def __init__(self, workers: int | None = None, cache_bytes: int = CACHE_BYTES,
                  histories: int = HISTORY_ENTRIES):
         self.workers = workers or MAX_WORKERS or max(1, min(default_workers(), 4))
-        self.cache = LRU(cache_bytes, lambda r: r.nbytes if isinstance(r, RunResult) else 1000)
+        self.cache = LRU(cache_bytes, nbytes)
         self.histories = LRU(histories)
         self.lock = threading.RLock()
         self.jobs: list[Job] = []
@@ -305,12 +217,9 @@ class Runner:
     # -------------------------------------------------------------- pool
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["sim.running.worker", "ui.runner"])
-            self.progress_queue = context.Queue()
-            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=context,
-                                               initializer=_init_worker,
-                                               initargs=(self.progress_queue,))
+            self.progress_queue = multiprocessing.get_context("forkserver").Queue()
+            self.pool = worker_pool(self.workers, ("ui.runner",), _init_worker,
+                                    (self.progress_queue,))
             threading.Thread(target=self._read_progress, args=(self.progress_queue,),
                              daemon=True, name="haiti-sim-progress").start()
         return self.pool
@@ -342,7 +251,7 @@ class Runner:
             for label in job.labels:
                 for i, key in enumerate(job.keys[label]):
                     hit = self.cache.get(key)
-                    if isinstance(hit, RunResult):
+                    if hit is not None:
                         job.results[label][i] = hit
             self.jobs.append(job)
             self._pump()
@@ -368,9 +277,9 @@ class Runner:
             if job in self.jobs:
                 self.jobs.remove(job)
 
-    def _next_task(self) -> tuple[Job, int, list] | None:
-        """The next replicate to run, taking jobs in turn; runs cached or being computed for
-        another job are not run twice."""
+    def _next_task(self) -> tuple[Job, int, list[tuple[RunKey, str, Scenario]]] | None:
+        """The next replicate to run, as (run key, label, scenario) of each run, taking jobs in
+        turn; runs cached or being computed for another job are not run twice."""
         candidates = [j for j in self.jobs if j.pending]
         while candidates:
             job = candidates[self.turn % len(candidates)]
@@ -382,13 +291,13 @@ class Runner:
                     continue
                 key = job.keys[label][i]
                 hit = self.cache.get(key)
-                if isinstance(hit, RunResult):
+                if hit is not None:
                     job.results[label][i] = hit
                 elif key in self.inflight:
                     self.inflight[key].append((job, label, i))
                     job.waiting.add((label, i))
-                elif key not in {k for k, _ in items}:
-                    items.append((key, job.scenarios[label]))
+                elif key not in {k for k, _, _ in items}:
+                    items.append((key, label, job.scenarios[label]))
             if items:
                 return job, i, items
             self._check_done(job)
@@ -402,32 +311,35 @@ class Runner:
                 return
             job, i, items = task
             seed = job.seeds[i]
-            for key, _ in items:
+            for key, _, _ in items:
                 self.inflight[key] = [(job, label, i) for label in job.labels
                                       if job.keys[label][i] == key]
-            hkeys = {history_key(s, seed) for _, s in items if s.branch is not None}
+            scenarios = [(label, s) for _, label, s in items]
+            hkeys = {engine.history_key(s, seed) for _, s in scenarios if s.branch is not None}
             have = {h: self.histories.get(h) for h in hkeys}
             have = {h: v for h, v in have.items() if v is not None}
             task_id = next(self.task_ids)
             self.tasks[task_id] = job
-            job.days_total[task_id] = task_days(items, seed, set(have))
+            job.days_total[task_id] = task_days([s for _, s in scenarios], seed, set(have))
             try:
-                future = self._pool().submit(simulate, task_id, items, seed, have)
+                future = self._pool().submit(simulate, task_id, scenarios, seed, i, have)
             except Exception as exc:  # the pool is broken (a worker was killed): start anew
                 self.pool = None
                 future = cf.Future()
                 future.set_exception(exc)
             future.add_done_callback(
-                lambda f, t=task_id, it=items: self._finished(t, it, f))
+                lambda f, t=task_id, it=items, r=(i, seed): self._finished(t, it, r, f))
 
-    def _finished(self, task_id: int, items: list, future: cf.Future) -> None:
+    def _finished(self, task_id: int, items: list, replicate_seed: tuple[int, int],
+                  future: cf.Future) -> None:
         try:
-            results, made = future.result()
+            outputs, made = future.result()
         except Exception as exc:  # the worker died (out of memory, killed)
             if isinstance(exc, cf.process.BrokenProcessPool):
                 with self.lock:
                     self.pool = None
-            results, made = {key: _error(exc) for key, _ in items}, {}
+            outputs, made = [RunOutput.failure(label, *replicate_seed, s.start, exc)
+                             for _, label, s in items], {}
         with self.lock:
             job = self.tasks.pop(task_id)
             job.days_done.pop(task_id, None)
@@ -435,17 +347,16 @@ class Runner:
             for hkey, history in made.items():
                 self.histories.put(hkey, history)
             touched = {job}
-            for key, _ in items:
-                result = results[key]
-                if isinstance(result, RunResult):
-                    self.cache.put(key, result)
+            for (key, _, _), out in zip(items, outputs, strict=True):
+                if out.ok:
+                    self.cache.put(key, out)
                 for waiter, label, i in self.inflight.pop(key, []):
                     touched.add(waiter)
                     waiter.waiting.discard((label, i))
-                    if isinstance(result, RunResult):
-                        waiter.results[label][i] = result
+                    if out.ok:
+                        waiter.results[label][i] = out
                     else:
-                        waiter.errors.append(f"{label}, seed {waiter.seeds[i]}: {result}")
+                        waiter.errors.append(f"{label}, seed {waiter.seeds[i]}: {_message(out)}")
             self._pump()
             for j in touched:
                 self._check_done(j)

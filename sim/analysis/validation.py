@@ -82,9 +82,9 @@ RN1_ARTIBONITE = Observed("Share of RN1 cells in Artibonite held by gangs", "", 
                           "BINUH/OHCHR report on Lower Artibonite, Nov 2023", share=True)
 
 
-def rn1_artibonite_share(model) -> float:
-    """Share of the RN1 cells in Artibonite that gangs hold in `model` now."""
-    geo = model.geo
+def rn1_artibonite_share(held: np.ndarray, geo) -> np.ndarray:
+    """Share of the RN1 cells in Artibonite that gangs hold: `held` is True where a gang holds
+    a cell of `geo` (cells, or replicates x cells: one share per replicate)."""
     road = geo.roads["RN1"]
     in_artibonite = road[geo.department[road] == geo.department_index("Artibonite")]
-    return float(np.mean(model.cells.owner[in_artibonite] >= 0))
+    return np.asarray(held, dtype=bool)[..., in_artibonite].mean(axis=-1)

@@ -299,13 +299,30 @@ class _InProcess(cf.Executor):
         return future
 
 
-def _start_worker(batch_pid: int) -> None:
+def worker_pool(workers: int, preload: tuple[str, ...] = (), initializer=None,
+                initargs: tuple = ()) -> cf.ProcessPoolExecutor:
+    """A pool of `workers` processes that start with the model loaded (and the modules
+    `preload`), ignore Ctrl-C, leave once this process is gone, are replaced every
+    TASKS_PER_WORKER tasks, and run `initializer(*initargs)` first: the batch's and the app's."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.running.worker", *preload])
+    # A worker's memory creeps up by about 1 MB a replicate (allocator fragmentation, not live
+    # objects); replacing each worker after a few tasks keeps a long batch's memory flat, at the
+    # cost of a fork from the preloaded server.
+    return cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                  initargs=(os.getpid(), initializer, initargs),
+                                  max_tasks_per_child=TASKS_PER_WORKER)
+
+
+def _start_worker(batch_pid: int, initializer=None, initargs: tuple = ()) -> None:
     # Ctrl-C reaches the whole process group; only the parent should handle it, by stopping
     # the pool and saving the manifest, rather than every worker printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A batch killed outright (SIGTERM, SIGKILL) cannot stop its workers, which would then wait
     # for tasks forever, holding their memory: each worker leaves once the batch is gone.
     threading.Thread(target=_exit_after, args=(batch_pid,), daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _exit_after(pid: int) -> None:
@@ -342,14 +359,7 @@ def _local_pool(workers: int):
     if workers == 1:
         yield _InProcess(), 1
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.running.worker"])  # workers start with the model loaded
-    # A worker's memory creeps up by about 1 MB a replicate (allocator fragmentation, not live
-    # objects); replacing each worker after a few tasks keeps a long batch's memory flat, at the
-    # cost of a fork from the preloaded server.
-    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                  initargs=(os.getpid(),),
-                                  max_tasks_per_child=TASKS_PER_WORKER)
+    pool = worker_pool(workers)
     try:
         yield pool, 2 * workers
     except BaseException:

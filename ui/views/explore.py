@@ -16,7 +16,8 @@ import streamlit as st
 from sim.analysis import compare
 from sim.model import outcomes
 from sim.model.scenario import ScenarioError
-from ui import analysis, charts, controls, library, maps, runner, session, state
+from sim.running import engine
+from ui import analysis, charts, controls, library, maps, session, state
 from ui.library import Settings, slug
 from ui.session import Run
 from ui.state import MAX_REPLICATES, NO_REFERENCE, View
@@ -124,7 +125,7 @@ def write_url(view: View) -> None:
 # ------------------------------------------------------------------------------ run
 def asked(scenario) -> tuple:
     """What a run depends on: the scenario's content (not its name), replicates and reference."""
-    return (runner.run_key(scenario, scenario.seed), SS.get("replicates"), SS.get("reference"))
+    return (engine.run_key(scenario, scenario.seed), SS.get("replicates"), SS.get("reference"))
 
 
 def start_run(text: str, scenario) -> None:
