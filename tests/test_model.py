@@ -16,6 +16,7 @@ import pytest
 from sim.model import combat, scenario
 from sim.model.parameters import PARAMS
 from sim.model.world import HaitiModel
+from sim.running import engine
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -166,9 +167,8 @@ def _runs(history, days, replicates, **overrides) -> list[dict[str, float]]:
     whatever the overrides, so two calls are paired (common random numbers)."""
     out = []
     for i in range(replicates):
-        model = HaitiModel(short(history, days, **overrides), seed=100 + i)
-        model.run()
-        out.append({name: model.recorder.series(name)[-60:].mean() for name in (
+        [run] = engine.run([("run", short(history, days, **overrides))], 100 + i, replicate=i)
+        out.append({name: run.values[-60:, run.metrics.index(name)].mean() for name in (
             "gang_controlled_population", "troops", "gang_firearms")})
     return out
 
