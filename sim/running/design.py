@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import qmc
 
 from sim.model.parameters import PARAMS
 
@@ -129,6 +128,8 @@ def latin_hypercube(factors: Sequence[Factor], n: int, seed: int) -> Design:
     _check(factors)
     if n < 2:
         raise DesignError(f"a Latin hypercube needs at least 2 points, got {n}")
+    from scipy.stats import qmc  # here: scipy.stats costs a batch's parent ~60 MB it rarely needs
+
     unit = qmc.LatinHypercube(d=len(factors), seed=np.random.default_rng(seed)).random(n)
     return _design("lhs", factors, unit, seed)
 
@@ -137,6 +138,8 @@ def sobol(factors: Sequence[Factor], n: int, seed: int) -> Design:
     """A scrambled Sobol sequence of `n` points; `n` is rounded up to a power of two, which the
     sequence needs to keep its balance."""
     _check(factors)
+    from scipy.stats import qmc
+
     m = max(1, math.ceil(math.log2(max(n, 2))))
     unit = qmc.Sobol(d=len(factors), scramble=True, seed=np.random.default_rng(seed)
                      ).random_base2(m)
