@@ -3,7 +3,7 @@
 The parameter table comes from `sim.model.parameters.markdown_table()`; the validation table runs
 the
 historical scenario (`scenarios/history.yaml`) for several replicates and sets the median and 90%
-interval of each simulated figure beside the observed one (`sim.analysis.validation`). Run after any
+interval of each simulated figure beside the observed one (`sim.analysis.targets`). Run after any
 change of mechanism or default, in the same commit:
 
     python scripts/update_docs.py [--replicates 20] [--odd docs/odd.md]
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sim.analysis import stats, validation
+from sim.analysis import stats, targets
 from sim.model import geography, scenario
 from sim.model.parameters import markdown_table
 from sim.running import engine
@@ -32,8 +32,8 @@ ODD = ROOT / "docs" / "odd.md"
 def run_replicates(n: int) -> tuple[np.ndarray, list[str], np.ndarray, scenario.Scenario]:
     """(replicate x day x metric values, metric names, RN1 shares, the scenario) of n runs."""
     sc = scenario.load(ROOT / "scenarios" / "history.yaml")
-    when = validation.RN1_ARTIBONITE.when
-    observe = engine.Observe(map_dates=(when,))
+    when = targets.RN1_ARTIBONITE.when
+    observe = engine.Observe(map_dates=targets.MAP_DATES)
     values, held = [], []
     for seed in tqdm(range(1, n + 1), desc="history replicates", unit="run"):
         [out] = engine.run([("history", sc)], seed, replicate=seed - 1, observe=observe)
@@ -42,7 +42,7 @@ def run_replicates(n: int) -> tuple[np.ndarray, list[str], np.ndarray, scenario.
         values.append(out.values)
         snap = list(out.snapshot_steps).index((when - sc.start).days)
         held.append(np.unpackbits(out.held_bits[snap], count=len(out.owner_is_gang)))
-    rn1 = validation.rn1_artibonite_share(np.stack(held), geography.load())
+    rn1 = targets.rn1_artibonite_share(np.stack(held), geography.load())
     return np.stack(values), list(out.metrics), rn1, sc
 
 
@@ -54,15 +54,15 @@ def validation_table(n: int) -> str:
     values, names, rn1, sc = run_replicates(n)
     rows = ["| figure | date | observed | simulated median [90% interval] | source |",
             "|---|---|---|---|---|"]
-    for obs in validation.STOCKS + validation.FLOWS:
-        rows.append(_row(obs, obs.simulated(values, names, sc.start)))
-    rows.append(_row(validation.RN1_ARTIBONITE, rn1))
+    simulated = targets.simulate(values, names, sc.start, rn1)
+    for obs, series in zip(targets.TARGETS, simulated, strict=True):
+        rows.append(_row(obs, series))
     return "\n".join(rows) + f"\n\n{n} replicates (seeds 1 to {n}) of `scenarios/history.yaml`."
 
 
-def _row(obs: validation.Observed, series: np.ndarray) -> str:
+def _row(obs: targets.Target, series: np.ndarray) -> str:
     s = stats.interval(series)
-    return (f"| {obs.label} | {obs.when} | {obs.shown} | {fmt(s.median, obs.share)} "
+    return (f"| {obs.label} | {obs.period} | {obs.shown} | {fmt(s.median, obs.share)} "
             f"[{fmt(s.low, obs.share)} to {fmt(s.high, obs.share)}] | {obs.source} |")
 
 

@@ -1,7 +1,7 @@
 """The model against the observed record: the documentation's validation table, and the historical
 scenario run here, on demand, with the observed figures drawn over its median and 90% band.
 
-The observed figures are those of `sim.analysis.validation`, which the documentation's table is
+The observed figures are those of `sim.analysis.targets`, which the documentation's table is
 made from.
 """
 
@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import streamlit as st
 
-from sim.analysis import compare, stats, validation
+from sim.analysis import compare, stats, targets
 from sim.model import outcomes
 from ui import analysis, charts, docs, library, session
 from ui.session import Run
@@ -57,23 +57,23 @@ if run is not None:
     if runs is not None and not job.running:
         origin = runs.dates[0].astype(dt.date)
         cols = st.columns(2)
-        for k, metric in enumerate(dict.fromkeys(o.metric for o in validation.STOCKS)):
-            targets = [o for o in validation.STOCKS if o.metric == metric]
-            points = [(o.when, o.value) for o in targets if o.value is not None]
-            label = targets[0].label
+        for k, metric in enumerate(dict.fromkeys(o.metric for o in targets.STOCKS)):
+            observed = [o for o in targets.STOCKS if o.metric == metric]
+            points = [(o.when, o.value) for o in observed if o.value is not None]
+            label = observed[0].label
             o = outcomes.get(metric)
             fig = charts.bands([("simulated", compare.band(runs, o, origin))], label, o.display)
             charts.observed(fig, [d for d, _ in points], [v for _, v in points], "observed")
             cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                      key=f"validation.{metric}")
         rows = []
-        for o in validation.FLOWS:
-            a, b = runs.day(dt.date(o.when, 1, 1)), runs.day(dt.date(o.when, 12, 31))
+        for o in targets.FLOWS:
+            a, b = runs.day(o.when), runs.day(o.until)
             if a is None or b is None:
                 continue
             total = runs.metrics[o.metric][:, a:b + 1].sum(axis=1) if (
                 o.metric in runs.metrics) else np.array([])
-            rows.append({"figure": o.label, "observed": o.shown,
+            rows.append({"figure": f"{o.label}, {o.period}", "observed": o.shown,
                          "simulated median [90%]": compare.show_interval(
                              stats.interval(total), outcomes.get(o.metric)),
                          "source": o.source})
