@@ -162,12 +162,13 @@ def test_resume_after_a_killed_process_equals_an_uninterrupted_batch(tmp_path, p
     killed = tmp_path / "killed"
     shutil.copytree(tmp_path / "whole", killed)
     results = ResultsDir(killed)
-    manifest = results.read_manifest()
+    manifest = json.loads(results.manifest_path.read_text())
     manifest["status"], manifest["finished"] = "running", None
-    for run in manifest["runs"]:
-        if run["replicate"] == 2 or run["scenario"] == "interdict":
-            run["status"] = "pending"
     results.write_manifest(manifest)
+    lines = results.journal_path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line)["replicate"] != 2
+            and json.loads(line)["scenario"] != "interdict"]
+    results.journal_path.write_text("".join(kept) + lines[-1][:40])  # the last line cut mid-write
     results.series_path("interdict", 2).unlink()
     results.map_path("calm", 0).unlink()
     (results.series_path("calm", 2).parent / ".replicate-00002.parquet.123.partial").write_text("")
@@ -270,12 +271,12 @@ def test_history_key_separates_different_histories():
 def test_a_failed_write_leaves_neither_a_file_nor_a_partial_one(tmp_path, monkeypatch):
     from sim.running import results
 
-    def disk_full(table, fh, **kwargs):
-        fh.write(b"PAR1 half a file")
+    def disk_full(fd):  # the bytes went into the temporary file; making them durable fails
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(results.pq, "write_table", disk_full)
+    monkeypatch.setattr(results.os, "fsync", disk_full)
     target = tmp_path / "series" / "x" / "replicate-00000.parquet"
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match="No space") as raised:
         results.write_parquet(results.SERIES_SCHEMA.empty_table(), target)
+    assert raised.value.filename == str(target)  # named, for the user's one-line message
     assert list(target.parent.iterdir()) == []
