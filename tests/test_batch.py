@@ -352,10 +352,10 @@ def test_a_second_batch_into_the_same_directory_refuses_and_a_stale_lock_is_take
 
     out = tmp_path / "out"
     plan = batch.Plan.from_files(policies, 1)
-    with ResultsDir(out).lock():  # the first batch, still writing
-        with pytest.raises(ResultsError, match=rf"in use by another batch \(pid "
-                                                      rf"{os.getpid()}, started 20"):
-            batch.run_batch(plan, out, workers=1)
+    refused = pytest.raises(ResultsError, match=rf"in use by another batch \(pid "
+                                                 rf"{os.getpid()}, started 20")
+    with ResultsDir(out).lock(), refused:  # the first batch, still writing
+        batch.run_batch(plan, out, workers=1)
     assert not (out / "manifest.json").exists()
     # A dead batch's lock file (its pid long gone) does not hold the directory.
     (out / ".lock").write_text('{"pid": 999999999, "started": "2026-01-01T00:00:00+00:00"}')

@@ -163,8 +163,7 @@ class Plan:
         replicate = np.repeat(np.arange(self.replicates, dtype=np.int32), n)
 
         def by_arm(values, type_):
-            return pa.DictionaryArray.from_arrays(pa.array(arm.astype(np.int32)),
-                                                  pa.array(values, type_)).cast(type_)
+            return pa.array(values, type_).take(pa.array(arm))
 
         columns = {
             "label": by_arm([label for label, _ in self.scenarios], pa.string()),

@@ -337,11 +337,9 @@ class ResultsDir:
         """The latest record of every finished run, by (scenario, replicate). A line that does
         not parse (cut by a kill, or damaged) is skipped: its run counts as pending."""
         finished: dict[tuple[str, int], dict] = {}
-        try:
-            fh = open(self.journal_path, "rb")
-        except FileNotFoundError:
+        if not self.journal_path.exists():
             return finished
-        with fh:
+        with open(self.journal_path, "rb") as fh:
             for line in fh:
                 try:
                     record = json.loads(line)
