@@ -3,6 +3,7 @@
 A thin layer: it parses arguments, calls `sim.running.batch`, `sim.analysis.compare` and
 `sim.analysis.report`, and prints.
 Mistakes by users (a bad scenario file, an unknown or out-of-range `--set`, a missing directory)
+and the operating system's refusals (a read-only or full disk, no permission, `--out` on a file)
 print one message to stderr and exit with status 2, never a traceback; a run that fails inside
 the model is a bug, and keeps its traceback.
 """
@@ -23,9 +24,10 @@ from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
 from sim.running import batch, design, engine
 from sim.running.progress import DaysBar
-from sim.running.results import ResultsDir, package_version
+from sim.running.results import ResultsDir, ResultsError, package_version
 
-USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError, design.DesignError)
+USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError, design.DesignError,
+               ResultsError)
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -66,14 +68,16 @@ def cmd_run(args) -> int:
     plan = _plan([args.scenario], 1, args.seed, args.set)
     label, resolved = plan.scenarios[0]
     out = Path(args.out or Path("runs") / label)
-    recording = batch.Recording(ResultsDir(out), plan, "run")
-    bar = DaysBar(resolved.days, label)
-    try:
-        [output] = engine.run(plan.scenarios, plan.seed(0), progress=bar)
-    finally:
-        bar.close()
-    recording.add([output])
-    recording.close()
+    results = ResultsDir(out)
+    with results.lock():
+        recording = batch.Recording(results, plan, "run")
+        bar = DaysBar(resolved.days, label)
+        try:
+            [output] = engine.run(plan.scenarios, plan.seed(0), progress=bar)
+        finally:
+            bar.close()
+        recording.add([output])
+        recording.close()
     if not output.ok:
         print(f"the run failed inside the model (a bug, please report it):\n{output.traceback}",
               file=sys.stderr)
@@ -113,7 +117,7 @@ def _execute(plan: batch.Plan, args, command: str) -> int:
     manifest = batch.run_batch(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                                resume=args.resume, command=command)
     runs = manifest["runs"]
-    failed = [r for r in runs if r["status"] == "failed"]
+    failed = runs.having("failed")
     print(f"{len(runs) - len(failed)} of {len(runs)} runs done in "
           f"{time.perf_counter() - started:.0f} s; results in {args.out}/")
     for run in failed[:5]:
@@ -267,11 +271,14 @@ SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; '
 def _batch_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that runs many replicates (batch, experiment)."""
     parser.add_argument("--replicates", "-n", type=int, metavar="N",
-                        help="runs of each scenario (required unless --resume)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="results directory")
+                        help="runs of each scenario, at most "
+                             f"{batch.MAX_REPLICATES:,} (required unless --resume)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="results directory (one batch at a time writes into it)")
     parser.add_argument("--workers", type=int, metavar="K",
-                        help=f"local worker processes (default: all {batch.default_workers()} "
-                             "cores; 1 runs in this process)")
+                        help=f"local worker processes, at most the {batch.default_workers()} "
+                             "cores (default: all; more are capped, with a note; 1 runs in "
+                             "this process)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:8786",
                         help="run on this Dask scheduler instead of local processes (needs "
                              "'pip install haiti-sim[dask]' here and on the workers); same "
@@ -412,9 +419,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_limits(args) -> None:
+    """--replicates and --workers within the limits, before any file is read or anything runs;
+    more workers than cores are capped, with a note."""
+    replicates = getattr(args, "replicates", None)
+    if replicates is not None and not 1 <= replicates <= batch.MAX_REPLICATES:
+        raise UsageError(f"--replicates {replicates:,}: give 1 to {batch.MAX_REPLICATES:,} "
+                         "(split a larger study into batches)")
+    if getattr(args, "workers", None) is not None and not args.scheduler:
+        args.workers, note = batch.check_workers(args.workers)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+
+
+def _os_error(exc: OSError) -> str:
+    """"PATH: cause" for an error of the operating system (the path it names, if any)."""
+    cause = exc.strerror or str(exc)
+    return f"{exc.filename}: {cause}" if exc.filename else cause
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_limits(args)
         return args.func(args)
     except (UsageError, *USER_ERRORS) as exc:
         print(f"haiti-sim: error: {exc}", file=sys.stderr)
@@ -423,10 +450,22 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
-        resume = (f"; finished runs are kept: complete them with haiti-sim batch --resume "
-                  f"--out {args.out}" if args.command == "batch" else "")
+        return _interrupted(args)
+    except OSError as exc:  # after BrokenPipeError, which is one too
+        print(f"haiti-sim: error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _interrupted(args) -> int:
+    # A second Ctrl-C while the hint is printed must not end in a traceback either.
+    try:
+        resume = (f"; finished runs are kept: complete them with haiti-sim {args.command} "
+                  f"--resume --out {args.out}" if args.command in ("batch", "experiment")
+                  else "")
         print(f"\ninterrupted{resume}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        pass
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

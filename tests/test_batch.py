@@ -20,7 +20,7 @@ import pytest
 from sim.model import scenario
 from sim.model.world import HaitiModel
 from sim.running import batch, engine
-from sim.running.results import ResultsDir
+from sim.running.results import ResultsDir, ResultsError
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 
@@ -162,12 +162,13 @@ def test_resume_after_a_killed_process_equals_an_uninterrupted_batch(tmp_path, p
     killed = tmp_path / "killed"
     shutil.copytree(tmp_path / "whole", killed)
     results = ResultsDir(killed)
-    manifest = results.read_manifest()
+    manifest = json.loads(results.manifest_path.read_text())
     manifest["status"], manifest["finished"] = "running", None
-    for run in manifest["runs"]:
-        if run["replicate"] == 2 or run["scenario"] == "interdict":
-            run["status"] = "pending"
     results.write_manifest(manifest)
+    lines = results.journal_path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line)["replicate"] != 2
+            and json.loads(line)["scenario"] != "interdict"]
+    results.journal_path.write_text("".join(kept) + lines[-1][:40])  # the last line cut mid-write
     results.series_path("interdict", 2).unlink()
     results.map_path("calm", 0).unlink()
     (results.series_path("calm", 2).parent / ".replicate-00002.parquet.123.partial").write_text("")
@@ -270,12 +271,113 @@ def test_history_key_separates_different_histories():
 def test_a_failed_write_leaves_neither_a_file_nor_a_partial_one(tmp_path, monkeypatch):
     from sim.running import results
 
-    def disk_full(table, fh, **kwargs):
-        fh.write(b"PAR1 half a file")
+    def disk_full(fd):  # the bytes went into the temporary file; making them durable fails
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(results.pq, "write_table", disk_full)
+    monkeypatch.setattr(results.os, "fsync", disk_full)
     target = tmp_path / "series" / "x" / "replicate-00000.parquet"
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match="No space") as raised:
         results.write_parquet(results.SERIES_SCHEMA.empty_table(), target)
+    assert raised.value.filename == str(target)  # named, for the user's one-line message
     assert list(target.parent.iterdir()) == []
+
+
+def _flip(path: Path, rng: np.random.Generator) -> None:
+    data = bytearray(path.read_bytes())
+    offset = int(rng.integers(len(data)))
+    data[offset] ^= int(rng.integers(1, 256))  # a nonzero mask: the byte does change
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_truncated_or_empty_files_are_detected_and_redone_by_resume(tmp_path, policies):
+    plan = batch.Plan.from_files(policies, 3)
+    batch.run_batch(plan, tmp_path / "whole", workers=1)
+    whole = ResultsDir(tmp_path / "whole")
+    records = whole.done_runs()
+    files = sorted([*(tmp_path / "whole").glob("series/*/*.parquet"),
+                    *(tmp_path / "whole").glob("maps/*/*.parquet")])
+    rng = np.random.default_rng(20261201)
+    # Every file, flipped at 20 random offsets each, is always caught (and restored after).
+    for path in files:
+        original = path.read_bytes()
+        record = next(r for r in records if path.parent.name == r["scenario"]
+                      and path.name == f"replicate-{r['replicate']:05d}.parquet")
+        for _ in range(20):
+            _flip(path, rng)
+            assert str(path) in whole.run_problem(record)
+            path.write_bytes(original)
+        assert whole.run_problem(record) is None
+    # Then a resume repairs a mix: flipped bytes, a truncated file and an emptied one.
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tmp_path / "whole", damaged)
+    chosen = rng.choice(len(files), size=4, replace=False)
+    targets = [damaged / files[k].relative_to(tmp_path / "whole") for k in chosen]
+    _flip(targets[0], rng)
+    _flip(targets[1], rng)
+    targets[2].write_bytes(targets[2].read_bytes()[:-100])
+    targets[3].write_bytes(b"")
+    redone = batch.run_batch(plan, damaged, workers=1, resume=True)
+    assert redone["status"] == "complete"
+    assert all(ResultsDir(damaged).run_problem(r) is None for r in ResultsDir(damaged).done_runs())
+    assert_same_results(tmp_path / "whole", damaged)
+    assert series(tmp_path / "whole").keys() == series(damaged).keys()
+    for key, values in series(tmp_path / "whole").items():
+        assert np.array_equal(values, series(damaged)[key], equal_nan=True)
+
+
+def test_the_manifest_is_written_at_start_and_end_and_each_run_appends_a_line(tmp_path, policies,
+                                                                           monkeypatch):
+    writes = []
+    write = ResultsDir.write_manifest
+    monkeypatch.setattr(ResultsDir, "write_manifest",
+                        lambda self, m: writes.append(m["status"]) or write(self, m))
+    manifest = batch.run_batch(batch.Plan.from_files(policies, 3), tmp_path / "out", workers=1)
+    assert writes == ["running", "complete"]
+    lines = (tmp_path / "out" / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == len(manifest["runs"]) == 6
+    assert "runs" not in json.loads((tmp_path / "out" / "manifest.json").read_text())
+    # A plan of the most replicates allowed: its runs are computed, never listed up front.
+    big = batch.Plan.from_files(policies, batch.MAX_REPLICATES)
+    recording = batch.Recording(ResultsDir(tmp_path / "big"), big, "batch")
+    assert len(recording.status) == 2 * batch.MAX_REPLICATES
+    assert next(recording.pending()) == (0, ["calm", "interdict"])
+    assert len(ResultsDir(tmp_path / "big").read_manifest()["runs"]) == 2 * batch.MAX_REPLICATES
+    with pytest.raises(batch.BatchError, match="1 to 100,000"):
+        batch.Plan.from_files(policies, batch.MAX_REPLICATES + 1)
+
+
+def test_a_second_batch_into_the_same_directory_refuses_and_a_stale_lock_is_taken_over(
+        tmp_path, policies):
+    import os
+
+    out = tmp_path / "out"
+    plan = batch.Plan.from_files(policies, 1)
+    refused = pytest.raises(ResultsError, match=rf"in use by another batch \(pid "
+                                                 rf"{os.getpid()}, started 20")
+    with ResultsDir(out).lock(), refused:  # the first batch, still writing
+        batch.run_batch(plan, out, workers=1)
+    assert not (out / "manifest.json").exists()
+    # A dead batch's lock file (its pid long gone) does not hold the directory.
+    (out / ".lock").write_text('{"pid": 999999999, "started": "2026-01-01T00:00:00+00:00"}')
+    assert batch.run_batch(plan, out, workers=1)["status"] == "complete"
+
+
+def dying_run(task, seed, replicate):
+    """A task whose worker dies (as if killed, or out of memory) on replicate 1."""
+    import os
+
+    if replicate == 1:
+        os._exit(9)
+    return engine.run(task, seed, replicate=replicate)
+
+
+def test_a_dead_worker_costs_only_its_own_replicate(tmp_path, policies, monkeypatch):
+    import types
+
+    monkeypatch.setattr(batch, "engine", types.SimpleNamespace(run=dying_run))
+    manifest = batch.run_batch(batch.Plan.from_files(policies, 4), tmp_path / "out", workers=2)
+    status = {(r["scenario"], r["replicate"]): r for r in manifest["runs"]}
+    assert manifest["status"] == "complete with failures"
+    assert [k for k, r in status.items() if r["status"] != "done"] == [("calm", 1),
+                                                                         ("interdict", 1)]
+    assert "died running this replicate, twice" in status["calm", 1]["error"]

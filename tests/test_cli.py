@@ -9,7 +9,7 @@ import pytest
 
 from sim.cli import main
 from sim.model.parameters import PARAMS
-from sim.running.results import ResultsDir
+from sim.running.results import ResultsDir, Runs
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 
@@ -131,3 +131,107 @@ def test_help(capsys, command, text):
         main([*command, "--help"])
     assert exit_.value.code == 0
     assert text in " ".join(capsys.readouterr().out.split())
+
+
+def test_limits_are_checked_before_anything_runs_and_stated_in_help(tmp_path, policy, capsys,
+                                                                   monkeypatch):
+    from sim.running import batch
+
+    out = tmp_path / "b"
+    err = user_error(capsys, ["batch", policy, "-n", "1000000000", "--out", str(out)])
+    assert "1 to 100,000" in err and err.count("\n") == 1
+    assert not out.exists()
+    with pytest.raises(SystemExit):
+        main(["batch", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "at most 100,000" in help_text and f"at most the {batch.default_workers()} cores" \
+        in help_text
+    assert batch.check_workers(10_000) == (batch.default_workers(), (
+        f"10000 workers asked, but this machine has {batch.default_workers()} cores: using "
+        f"{batch.default_workers()}"))
+    asked = []
+    monkeypatch.setattr(batch, "run_batch", lambda plan, out, **kw: asked.append(kw["workers"])
+                        or {"runs": Runs([], 0, 0, {})})
+    main(["batch", policy, "-n", "1", "--workers", "10000", "--out", str(out)])
+    assert asked == [batch.default_workers()]
+    assert "note: 10000 workers asked" in capsys.readouterr().err
+
+
+def test_os_errors_are_one_line_naming_the_path(tmp_path, policy, capsys, monkeypatch):
+    from sim.analysis import compare
+    from sim.running import results
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    err = user_error(capsys, ["batch", policy, "-n", "1", "--workers", "1", "--out",
+                              str(a_file)])
+    assert str(a_file) in err and "File exists" in err and err.count("\n") == 1
+    err = user_error(capsys, ["batch", policy, "-n", "1", "--workers", "1", "--out",
+                              str(a_file / "sub")])
+    assert str(a_file / "sub") in err and "Not a directory" in err
+    # no permission (tests may run as root, who has every permission, so the OS is simulated)
+    mkdir = Path.mkdir
+
+    def denied(self, *args, **kwargs):
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    err = user_error(capsys, ["batch", policy, "-n", "1", "--workers", "1", "--out",
+                              str(tmp_path / "locked")])
+    assert "locked: Permission denied" in err
+    monkeypatch.undo()
+    err = user_error(capsys, ["batch", policy, "-n", "1", "--scheduler", "not-a-url",
+                              "--out", str(tmp_path / "d")])
+    assert "not-a-url" in err and err.count("\n") == 1
+
+    # A full disk in the middle of a batch: one line, the manifest says interrupted, and
+    # --resume completes it.
+    out = tmp_path / "full"
+    fsync, calls = results.os.fsync, []
+
+    def disk_full_once(fd):
+        calls.append(fd)
+        if len(calls) == 12:
+            raise OSError(28, "No space left on device")
+        fsync(fd)
+
+    monkeypatch.setattr(results.os, "fsync", disk_full_once)
+    err = user_error(capsys, ["batch", policy, "-n", "3", "--workers", "1", "--out", str(out)])
+    assert "No space left on device" in err and str(out) in err and err.count("\n") == 1
+    monkeypatch.undo()
+    assert ResultsDir(out).read_manifest()["status"] == "interrupted"
+    assert main(["batch", "--resume", "--workers", "1", "--out", str(out)]) == 0
+    manifest = ResultsDir(out).read_manifest()
+    assert manifest["status"] == "complete" and len(ResultsDir(out).done_runs()) == 3
+    capsys.readouterr()
+
+    # Unwritable report paths
+    for flag in ("--csv", "--html"):
+        target = tmp_path / "no-such-dir" / "report"
+        err = user_error(capsys, ["compare", str(out), flag, str(target)])
+        assert f"{target}: No such file or directory" in err
+    monkeypatch.setattr(compare, "write_csv", lambda *a: (_ for _ in ()).throw(
+        OSError(30, "Read-only file system", "/ro/summary.csv")))
+    assert "/ro/summary.csv: Read-only file system" in user_error(
+        capsys, ["compare", str(out), "--csv", "/ro/summary.csv"])
+
+
+def test_ctrl_c_at_any_moment_prints_the_resume_hint_only(tmp_path, policy, capsys, monkeypatch):
+    from sim.running import batch
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    for where in ("__init__", "add", "close"):  # starting, recording a run, finishing
+        out = str(tmp_path / where)
+        monkeypatch.setattr(batch.Recording, where, ctrl_c)
+        assert main(["batch", policy, "-n", "2", "--workers", "1", "--out", out]) == 130
+        err = capsys.readouterr().err
+        assert err == (f"\ninterrupted; finished runs are kept: complete them with haiti-sim "
+                       f"batch --resume --out {out}\n")
+        monkeypatch.undo()
+        if Path(out, "manifest.json").exists():
+            assert main(["batch", "--resume", "--workers", "1", "--out", out]) in (0, 130)
+            capsys.readouterr()

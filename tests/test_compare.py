@@ -166,3 +166,47 @@ def test_runs_held_in_memory_compare_exactly_as_stored_ones(results, comparison)
     in_memory = compare.compare_runs(scenarios, "base", [DATE], 0.7)
     assert in_memory.records == comparison.records
     assert compare.csv_text(in_memory) == compare.csv_text(comparison)
+
+
+def test_compare_refuses_a_damaged_file_by_name_without_reading_it(results, tmp_path,
+                                                                   monkeypatch):
+    import shutil
+
+    rng = np.random.default_rng(9)
+    for k, damage in enumerate(["flip", "truncate", "empty"]):
+        copy = tmp_path / f"copy{k}"
+        shutil.copytree(results, copy)
+        path = sorted([*copy.glob("series/*/*.parquet"), *copy.glob("maps/*/*.parquet")])[
+            int(rng.integers(16))]
+        data = bytearray(path.read_bytes())
+        if damage == "flip":
+            data[int(rng.integers(len(data)))] ^= 0xFF
+        path.write_bytes(bytes(data[:len(data) // 2] if damage == "truncate"
+                               else b"" if damage == "empty" else data))
+        with pytest.raises(compare.CompareError) as refused:
+            compare.compare([copy], reference="base")
+        message = str(refused.value)
+        assert message.startswith(str(path)) and "\n" not in message and "--resume" in message
+    # Arrays are sized from the manifest's start and end: a series whose dates lie outside
+    # them (its checksum recorded, as if written so) is refused, never allocated to its span.
+    import json
+
+    from sim.running import results as results_module
+
+    copy = tmp_path / "far"
+    shutil.copytree(results, copy)
+    r = ResultsDir(copy)
+    dates, values = r.read_run("base", 0)
+    assert dates[0] == np.datetime64("2023-01-01") and dates[-1] == np.datetime64(END)
+    assert all(len(v) == len(dates) for v in values.values())
+    table = results_module.SERIES_SCHEMA.empty_table().from_pylist([
+        {"scenario": "base", "replicate": 0, "date": dt.date(9999, 12, 31),
+         "metric": "killed", "value": 1.0}], schema=results_module.SERIES_SCHEMA)
+    files = {"series": results_module.write_parquet(table, r.series_path("base", 0))}
+    records = [json.loads(line) for line in r.journal_path.read_text().splitlines()]
+    for rec in records:
+        if (rec["scenario"], rec["replicate"]) == ("base", 0):
+            rec["files"].update(files)
+    r.write_journal(records)
+    with pytest.raises(compare.CompareError, match="dates outside 2023-01-01 to 2023-05-31"):
+        compare.compare([copy], reference="base")

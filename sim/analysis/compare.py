@@ -29,7 +29,7 @@ from sim.analysis import stats
 from sim.analysis.stats import Interval, Probability
 from sim.model import outcomes
 from sim.model.outcomes import Outcome
-from sim.running.results import ResultsDir, RunOutput
+from sim.running.results import ResultsDir, ResultsError, RunOutput
 
 CAPITAL = outcomes.get("capital_gang_share_area")  # whose fall below a threshold has a chance
 COMPARED = tuple(map(outcomes.get, (
@@ -187,11 +187,13 @@ def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str]]:
         results = ResultsDir(directory)
         try:
             manifest = results.read_manifest()
+            done = sorted(results.done_runs(), key=lambda r: (r["replicate"], r["scenario"]))
         except FileNotFoundError:
             raise CompareError(f"{directory} holds no results (no manifest.json); give "
                                "directories written by 'haiti-sim run' or 'haiti-sim batch'"
                                ) from None
-        done = [r for r in manifest["runs"] if r["status"] == "done"]
+        except ResultsError as exc:
+            raise CompareError(str(exc)) from None
         for described in manifest["plan"]["scenarios"]:
             found.append((results, described, [r for r in done
                                                if r["scenario"] == described["label"]]))
@@ -204,7 +206,10 @@ def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str]]:
         if not runs:
             notes.append(f"{label}: no finished run in {results.path}; left out")
             continue
-        scenarios.append(_load_scenario(results, described, runs, label))
+        try:  # every file is checked against its recorded sha256 before it is read
+            scenarios.append(_load_scenario(results, described, runs, label))
+        except ResultsError as exc:
+            raise CompareError(str(exc)) from None
     if not scenarios:
         raise CompareError("no finished run to compare in " + ", ".join(map(str, directories)))
     return scenarios, notes

@@ -19,10 +19,12 @@ by default, to a Dask cluster with `scheduler=`, or run in this process with one
 function runs in each, so the results are identical.
 
 Faults. Every scenario is resolved and checked before anything runs. A run that raises is
-recorded in the manifest with its error and the others go on. Every file is written atomically and
-the manifest is rewritten after each replicate, so an interrupted batch (Ctrl-C, a killed process)
-keeps what finished, and `resume=True` runs only the missing runs, with the same seeds, giving the
-same files as an uninterrupted batch.
+recorded with its error and the others go on; a local worker that dies costs only its own
+replicate (retried once, alone, then recorded as failed). Every file is written atomically and
+each finished run appends a line (with its files' sha256) to the journal, so an interrupted batch
+(Ctrl-C, a killed process, a full disk) keeps what finished, and `resume=True` runs only the
+missing, failed or damaged runs, with the same seeds, giving the same files as an uninterrupted
+batch. One batch at a time writes into a directory (`ResultsDir.lock`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ import signal
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from sim.model import scenario as scenario_file
@@ -48,12 +53,15 @@ from sim.model.scenario import Scenario
 from sim.running import engine
 from sim.running.design import ONE_POINT, Design
 from sim.running.progress import RunsBar
-from sim.running.results import ResultsDir, RunOutput, package_version
+from sim.running.results import ResultsDir, RunOutput, Runs, package_version
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: runs in the journal (runs.jsonl), files with sha256
 SEED_RULE = "replicate i of every scenario runs with seed base_seed + i (common random numbers)"
 LABEL_PATTERN = re.compile(r"[\w.-]+")
 TASKS_PER_WORKER = 10
+# The most replicates of one batch: its plan (one status byte and one experiments row per run)
+# and its journal stay small, and a typo such as -n 1000000000 is refused before anything runs.
+MAX_REPLICATES = 100_000
 # Runs of one replicate done in one task: an experiment's points that share a history simulate it
 # once per task, while a large design still spreads over every worker.
 RUNS_PER_TASK = 16
@@ -116,8 +124,8 @@ class Plan:
         if twice:
             raise BatchError(f"two scenarios are labelled '{twice[0]}' (labels are file names "
                              "without .yaml); rename one")
-        if self.replicates < 1:
-            raise BatchError(f"replicates must be at least 1, got {self.replicates}")
+        if not 1 <= self.replicates <= MAX_REPLICATES:
+            raise BatchError(f"replicates must be 1 to {MAX_REPLICATES:,}, got {self.replicates}")
         if not self.arms:
             object.__setattr__(self, "arms", tuple(Arm(label, 0, {})
                                                    for label, _ in self.scenarios))
@@ -148,18 +156,25 @@ class Plan:
         return cls(tuple(scenarios), replicates, seed, overrides, design, tuple(arms))
 
     def experiments_table(self) -> pa.Table:
-        """One row per run: label, scenario, sample, replicate, seed and every varied value."""
-        rows = [(label, arm, i) for i in range(self.replicates)
-                for (label, _), arm in zip(self.scenarios, self.arms, strict=True)]
+        """One row per run: label, scenario, sample, replicate, seed and every varied value
+        (built column by column, not row by row: a large plan fits in a few arrays)."""
+        n = len(self.scenarios)
+        arm = np.tile(np.arange(n), self.replicates)
+        replicate = np.repeat(np.arange(self.replicates, dtype=np.int32), n)
+
+        def by_arm(values, type_):
+            return pa.array(values, type_).take(pa.array(arm))
+
         columns = {
-            "label": pa.array([label for label, _, _ in rows], pa.string()),
-            "scenario": pa.array([arm.scenario for _, arm, _ in rows], pa.string()),
-            "sample": pa.array([arm.sample for _, arm, _ in rows], pa.int32()),
-            "replicate": pa.array([i for _, _, i in rows], pa.int32()),
-            "seed": pa.array([self.seed(i) for _, _, i in rows], pa.int64()),
+            "label": by_arm([label for label, _ in self.scenarios], pa.string()),
+            "scenario": by_arm([a.scenario for a in self.arms], pa.string()),
+            "sample": pa.array(np.array([a.sample for a in self.arms], np.int32)[arm]),
+            "replicate": pa.array(replicate),
+            "seed": pa.array(self.base_seed + replicate.astype(np.int64)),
         }
         for f in self.design.factors:
-            columns[f.name] = pa.array([arm.values[f.name] for _, arm, _ in rows], pa.float64())
+            columns[f.name] = pa.array(np.array([a.values[f.name] for a in self.arms],
+                                                np.float64)[arm])
         return pa.table(columns)
 
     def seed(self, replicate: int) -> int:
@@ -194,15 +209,25 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+PENDING, DONE, FAILED = 0, 1, 2
+STATUS = {"done": DONE, "failed": FAILED}
+
+
 class Recording:
-    """Keeps a results directory's manifest in step with its files as runs finish.
+    """Keeps a results directory's manifest and journal in step with its files as runs finish.
 
     Shared by `haiti-sim run`, `batch` and `experiment`, so all leave the same layout behind:
-    the manifest, the experiments table (one row per run, every varied value) and the runs.
+    the manifest, the journal of finished runs, the experiments table (one row per run, every
+    varied value) and the runs. The manifest is written when the batch starts and ends; a
+    finished run appends one line to the journal, so recording a run is O(1) however large the
+    batch. Run statuses are kept as one byte per run of the plan, in the plan's order.
     """
 
     def __init__(self, results: ResultsDir, plan: Plan, command: str, resume: bool = False):
         self.results, self.plan = results, plan
+        self.labels = [label for label, _ in plan.scenarios]
+        self.index = {label: k for k, label in enumerate(self.labels)}
+        self.status = bytearray(plan.replicates * len(self.labels))
         description = plan.describe()
         if resume:
             try:
@@ -212,10 +237,15 @@ class Recording:
                                  ) from None
             _check_same_plan(manifest["plan"], description)
             results.remove_partial_files()
-            for run in manifest["runs"]:
-                if run["status"] != "done" or not results.has_run(run["scenario"],
-                                                                  run["replicate"]):
-                    run.update(status="pending", error=None, traceback=None)
+            # Keep only the done runs whose files match their records; every other run (failed,
+            # pending, damaged, truncated, emptied or deleted) is run again.
+            kept = [r for r in _finished(manifest).values()
+                    if r["status"] == "done" and r.get("files")
+                    and results.run_problem(r) is None]
+            results.write_journal(kept)
+            for r in kept:
+                self.status[self._slot(r["scenario"], r["replicate"])] = DONE
+            manifest = {k: v for k, v in manifest.items() if k != "runs"}
             manifest["resumed"] = manifest.get("resumed", []) + [_now()]
         else:
             if results.manifest_path.exists() and (
@@ -225,35 +255,47 @@ class Recording:
             manifest = {
                 "format": MANIFEST_FORMAT, "command": command, "plan": description,
                 "experiments": results.experiments_path.name,
+                "journal": results.journal_path.name,
                 "started": _now(), "finished": None, "status": "running",
-                "runs": [{"scenario": label, "replicate": i, "seed": plan.seed(i),
-                          "status": "pending", "error": None, "traceback": None}
-                         for i in range(plan.replicates) for label, _ in plan.scenarios],
             }
-        manifest.update(status="running", finished=None)
+            results.write_journal([])
+        manifest.update(format=MANIFEST_FORMAT, journal=results.journal_path.name,
+                        status="running", finished=None)
         self.manifest = manifest
-        self.runs = {(r["scenario"], r["replicate"]): r for r in manifest["runs"]}
         results.write_experiments(plan.experiments_table())
         results.write_manifest(manifest)
 
-    def pending(self) -> dict[int, list[str]]:
-        """The scenarios still to run, by replicate."""
-        todo: dict[int, list[str]] = {}
-        for run in self.manifest["runs"]:
-            if run["status"] != "done":
-                todo.setdefault(run["replicate"], []).append(run["scenario"])
-        return todo
+    def _slot(self, label: str, replicate: int) -> int:
+        return replicate * len(self.labels) + self.index[label]
+
+    def pending(self) -> Iterator[tuple[int, list[str]]]:
+        """The scenarios still to run, replicate by replicate, computed as they are asked for."""
+        n = len(self.labels)
+        for replicate in range(self.plan.replicates):
+            row = self.status[replicate * n:(replicate + 1) * n]
+            if row.count(DONE) < n:
+                yield replicate, [label for label, st in zip(self.labels, row, strict=True)
+                                  if st != DONE]
 
     def count(self, status: str) -> int:
-        return sum(r["status"] == status for r in self.manifest["runs"])
+        return self.status.count(STATUS[status]) if status in STATUS else \
+            self.status.count(PENDING)
+
+    def done_by_label(self) -> Counter:
+        n = len(self.labels)
+        return Counter({label: self.status[k::n].count(DONE)
+                        for k, label in enumerate(self.labels)})
 
     def add(self, outputs: list[RunOutput]) -> None:
+        records = []
         for out in outputs:
-            if out.ok:
-                self.results.write_run(out)
-            self.runs[out.scenario, out.replicate].update(
-                status="done" if out.ok else "failed", error=out.error, traceback=out.traceback)
-        self.results.write_manifest(self.manifest)
+            files = self.results.write_run(out) if out.ok else None
+            records.append({"scenario": out.scenario, "replicate": out.replicate,
+                            "seed": out.seed, "status": "done" if out.ok else "failed",
+                            "error": out.error, "traceback": out.traceback, "files": files})
+        self.results.append_journal(records)
+        for r in records:
+            self.status[self._slot(r["scenario"], r["replicate"])] = STATUS[r["status"]]
 
     def close(self, status: str | None = None) -> None:
         """Mark the batch finished (or `status`, e.g. interrupted) in the manifest."""
@@ -261,6 +303,17 @@ class Recording:
             status = "complete" if not self.count("failed") else "complete with failures"
         self.manifest.update(status=status, finished=_now())
         self.results.write_manifest(self.manifest)
+
+    def read(self) -> dict:
+        """The manifest as a reader sees it, with every run's status (`runs`)."""
+        return self.results.read_manifest()
+
+
+def _finished(manifest: dict) -> dict[tuple[str, int], dict]:
+    runs = manifest["runs"]
+    if isinstance(runs, Runs):
+        return runs.finished
+    return {(r["scenario"], r["replicate"]): r for r in runs if r["status"] != "pending"}
 
 
 def _check_same_plan(old: dict, new: dict) -> None:
@@ -354,21 +407,42 @@ def _same_process_alive(pid: int, started: list[str] | None) -> bool:
     return now is not None and now[0] != "Z" and now[19] == started[19]
 
 
-@contextlib.contextmanager
-def _local_pool(workers: int):
-    if workers == 1:
-        yield _InProcess(), 1
-        return
-    pool = worker_pool(workers)
-    try:
-        yield pool, 2 * workers
-    except BaseException:
-        processes = list((pool._processes or {}).values())  # Python 3.14: pool.terminate_workers()
-        pool.shutdown(wait=False, cancel_futures=True)
+class _LocalPool:
+    """The batch's worker processes, renewed when one dies: a dead worker breaks a
+    ProcessPoolExecutor for good, so the batch replaces it and goes on."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = worker_pool(workers)
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def renew(self) -> _LocalPool:
+        self.stop()
+        self.pool = worker_pool(self.workers)
+        return self
+
+    def stop(self) -> None:
+        processes = list((self.pool._processes or {}).values())  # 3.14: pool.terminate_workers()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+
+
+@contextlib.contextmanager
+def _local_pool(workers: int):
+    """(executor, tasks in flight, renew): renew replaces a pool broken by a dead worker."""
+    if workers == 1:
+        yield _InProcess(), 1, None
+        return
+    pool = _LocalPool(workers)
+    try:
+        yield pool, 2 * workers, pool.renew
+    except BaseException:
+        pool.stop()
         raise
-    pool.shutdown()
+    pool.pool.shutdown()
 
 
 @contextlib.contextmanager
@@ -380,12 +454,12 @@ def _dask_executor(address: str):
                          "pip install 'haiti-sim[dask]'") from None
     try:
         client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise BatchError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
         executor = client.get_executor(pure=False)
         try:
-            yield executor, 2 * max(sum(client.nthreads().values()), 1)
+            yield executor, 2 * max(sum(client.nthreads().values()), 1), None
         except BaseException:
             executor.shutdown(wait=False)
             raise
@@ -397,59 +471,121 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def check_workers(workers: int | None) -> tuple[int, str | None]:
+    """The local workers to use (at least 1, at most the cores: more only share them, with each
+    worker's memory), and a note for the user if `workers` was capped."""
+    cores = default_workers()
+    if workers is None:
+        return cores, None
+    if workers < 1:
+        raise BatchError(f"workers must be at least 1, got {workers}")
+    if workers > cores:
+        return cores, f"{workers} workers asked, but this machine has {cores} cores: using {cores}"
+    return workers, None
+
+
+class WorkerDied(RuntimeError):
+    """A local worker process ended while running a task (killed, out of memory, a crash)."""
+
+
 def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False,
               command: str = "batch") -> dict:
     """Run every scenario of `plan` `plan.replicates` times into the results directory `out`.
 
-    Local processes by default (`workers`, default all cores; 1 runs in this process), or the
-    Dask cluster at `scheduler`. Returns the manifest. On Ctrl-C the manifest is marked
-    interrupted and KeyboardInterrupt propagates; `resume=True` completes the batch.
+    Local processes by default (`workers`, default and at most all cores; 1 runs in this
+    process), or the Dask cluster at `scheduler`. Returns the manifest (`runs`: every run's
+    status). The directory is locked while the batch writes. On Ctrl-C, or an OSError such as
+    a full disk, the manifest is marked interrupted and the exception propagates;
+    `resume=True` completes the batch.
     """
-    if workers is not None and workers < 1:
-        raise BatchError(f"workers must be at least 1, got {workers}")
-    backend = (_dask_executor(scheduler) if scheduler
-               else _local_pool(workers or default_workers()))
-    with backend as (executor, slots):
-        recording = Recording(ResultsDir(out), plan, command, resume)
-        done = Counter(r["scenario"] for r in recording.manifest["runs"]
-                       if r["status"] == "done")
-        bar = RunsBar({label: plan.replicates for label, _ in plan.scenarios}, done)
-        try:
-            _drain(executor, slots, plan, recording, bar)
-        except KeyboardInterrupt:
-            recording.close("interrupted")
-            raise
-        finally:
-            bar.close()
-    recording.close()
-    return recording.manifest
+    workers, _ = check_workers(workers)
+    results = ResultsDir(out)
+    with results.lock():
+        backend = _dask_executor(scheduler) if scheduler else _local_pool(workers)
+        with backend as (executor, slots, renew):
+            recording = Recording(results, plan, command, resume)
+            bar = RunsBar({label: plan.replicates for label, _ in plan.scenarios},
+                          recording.done_by_label())
+            try:
+                _drain(executor, slots, plan, recording, bar, renew)
+            except (KeyboardInterrupt, OSError):
+                with contextlib.suppress(OSError):  # a full disk may refuse this too
+                    recording.close("interrupted")
+                raise
+            finally:
+                bar.close()
+        recording.close()
+    return recording.read()
 
 
 def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
-           bar: RunsBar) -> None:
-    """Submit the pending replicates and record each as it finishes."""
-    todo = deque(sorted(recording.pending().items()))
+           bar: RunsBar, renew=None) -> None:
+    """Submit the pending replicates and record each as it finishes.
+
+    A dead local worker breaks the pool and every task in flight with it. The pool is renewed
+    and those tasks become suspects, run again one at a time: the innocent finish, and one that
+    kills its worker a second time is recorded as failed, so a dead worker costs only its own
+    runs, never the batch."""
+    pending = recording.pending()
+    todo: deque[tuple[int, list[str]]] = deque()  # the rest of a replicate split into tasks
+    suspects: deque[tuple[int, list[str]]] = deque()
     by_label = dict(plan.scenarios)
-    running: dict[cf.Future, tuple[int, list[str]]] = {}
-    while todo or running:
+    running: dict[cf.Future, tuple[int, list[str], bool]] = {}
+
+    def failures(replicate, labels, exc):
+        return [RunOutput.failure(label, replicate, plan.seed(replicate), by_label[label].start,
+                                  exc) for label in labels]
+
+    def record(outputs):
+        recording.add(outputs)
+        bar.update([o.scenario for o in outputs])
+
+    while True:
+        isolating = bool(suspects) or any(s for _, _, s in running.values())
         # A bounded window of tasks: enough to keep every worker busy while this process writes,
         # few enough that finished results never pile up in memory.
-        while todo and len(running) < slots:
-            replicate, labels = todo.popleft()
-            if len(labels) > RUNS_PER_TASK:  # the rest goes back, as the next task
-                todo.appendleft((replicate, labels[RUNS_PER_TASK:]))
-                labels = labels[:RUNS_PER_TASK]
+        while len(running) < (1 if isolating else slots):
+            if suspects:
+                (replicate, labels), suspect = suspects.popleft(), True
+            elif isolating:
+                break
+            else:
+                item = todo.popleft() if todo else next(pending, None)
+                if item is None:
+                    break
+                (replicate, labels), suspect = item, False
+                if len(labels) > RUNS_PER_TASK:  # the rest goes back, as the next task
+                    todo.appendleft((replicate, labels[RUNS_PER_TASK:]))
+                    labels = labels[:RUNS_PER_TASK]
             task = tuple((label, by_label[label]) for label in labels)
             future = executor.submit(engine.run, task, plan.seed(replicate), replicate=replicate)
-            running[future] = (replicate, labels)
+            running[future] = (replicate, labels, suspect)
+            isolating = isolating or suspect
+        if not running:
+            return
         finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        broken = False
         for future in finished:
-            replicate, labels = running.pop(future)
+            replicate, labels, suspect = running.pop(future)
             try:
                 outputs = future.result()
-            except Exception as exc:  # the worker itself died, or the cluster lost the task
-                outputs = [RunOutput.failure(label, replicate, plan.seed(replicate),
-                                             by_label[label].start, exc) for label in labels]
-            recording.add(outputs)
-            bar.update([o.scenario for o in outputs])
+            except BrokenProcessPool:
+                broken = True
+                if not suspect:
+                    suspects.append((replicate, labels))
+                    continue
+                outputs = failures(replicate, labels, WorkerDied(
+                    "the worker process died running this replicate, twice (killed, out of "
+                    "memory, or a crash)"))
+            except Exception as exc:  # the cluster lost the task, or the task could not start
+                outputs = failures(replicate, labels, exc)
+            record(outputs)
+        if broken and renew is not None:
+            for future, (replicate, labels, _) in running.items():
+                if future.done() and future.exception() is None:
+                    record(future.result())
+                else:  # lost with the pool
+                    suspects.append((replicate, labels))
+            running.clear()
+            executor = renew()
