@@ -587,10 +587,10 @@ def check_value(name: str, value: object) -> float:
         raise ValueError(f"must be a number ({p.unit}), got {shown(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"must be a finite number, got {value!r}: allowed {allowed}")
-    if not p.low <= value <= p.high:
-        raise ValueError(f"{shown(value)} is out of range: allowed {allowed}")
     if p.integer and isinstance(value, float) and not value.is_integer():
         raise ValueError(f"must be a whole number ({p.unit}), got {value!r}")
+    if not p.low <= value <= p.high:
+        raise ValueError(f"{shown(value)} is out of range: allowed {allowed}")
     return float(value)
 
 
