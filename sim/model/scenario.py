@@ -63,6 +63,12 @@ def _cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def printable(text: str, limit: int = 80) -> str:
+    """Text from a user (a link's value, a file name) as a message may show it: control
+    characters escaped, cut to `limit` characters."""
+    return _cut(_escaped(text), limit)
+
+
 class ScenarioError(ValueError):
     """A user's mistake in a scenario file; `str()` is the message to show them, as is.
 
