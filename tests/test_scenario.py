@@ -693,6 +693,7 @@ def from_text_error(text: str) -> ScenarioError:
     "name: x\nstart: " + "2" * 200_000 + "\nend: 2025-12-31\n",
     X + "events: [{date: 2024-01-01, scale: {mission_troop_ceiling: '" + "b" * 200_000 + "'}}]\n",
     X + "base: " + "b" * 200_000 + "\n",
+    X + "b" * 200_000 + ": 1\n",
 ])
 def test_long_bad_values_are_cut_in_messages(text):
     assert len(str(from_text_error(text))) < 600  # the value cut to 80 characters, or not shown

@@ -418,7 +418,7 @@ def _user_error(exc: ValidationError, source: str) -> ScenarioError:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        return ScenarioError(source, path, f"unknown field '{key}'{_suggest(key, _FIELDS)}; "
+        return ScenarioError(source, path, f"unknown field {shown(key)}{_suggest(key, _FIELDS)}; "
                              f"allowed: {', '.join(ScenarioSpec.model_fields)}")
     if kind == "missing":
         return ScenarioError(source, path, "is required")
@@ -536,8 +536,8 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                             f"years (end on or before {latest})")
     for e in events:
         if not start <= e.date <= end:
-            raise ScenarioError(source, "events", f"event on {e.date} ({e.name}) is outside the "
-                                f"horizon {start} to {end}")
+            raise ScenarioError(e.source or source, "events", f"event on {e.date} ({e.name}) "
+                                f"is outside the horizon {start} to {end}")
     events.sort(key=lambda e: e.date)
     _check_event_results(params, events, source)
     return Scenario(spec.name, spec.description, start, end, seed, params, tuple(events),
