@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
 from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
+from sim.model.scenario import SEED_MAX, SEED_RANGE  # noqa: E402
 from sim.running import engine  # noqa: E402
 from ui import analysis, library, maps, runner, state  # noqa: E402
 from ui.controls import KEY  # noqa: E402
@@ -245,6 +246,10 @@ BAD = {
     "out_of_range.yaml": b"name: x\nstart: 2023-01-01\nend: 2023-12-31\n"
                          b"parameters: {arms_interdiction: 2}\n",
     "not_a_mapping.yaml": b"- just\n- a list\n",
+    "bad_seed.yaml": b"name: x\nstart: 2023-01-01\nend: 2023-12-31\nseed: -1\n",
+    "twice.yaml": b"name: x\nstart: 2023-01-01\nend: 2023-12-31\nend: 2024-12-31\n",
+    "too_long.yaml": b"name: x\nstart: 2023-01-01\nend: 9999-12-31\n",
+    "escape.yaml": b'name: "x\\e[2Jred"\nstart: 2023-01-01\nend: 2023-12-31\n',
 }
 
 
@@ -328,6 +333,46 @@ def test_a_link_with_an_upload_and_bad_values():
     assert at.session_state["source"] == "upload: short.yaml"
     notes = " ".join(w.value for w in at.warning)
     assert "arms_interdiction=7" in notes and "'nonsense' is not a setting" in notes
+
+
+@pytest.mark.parametrize("seed", ["-1", str(SEED_MAX + 1), "9" * 5001, "true", "1.5"])
+def test_a_link_with_a_seed_outside_the_range_is_refused_not_clamped(seed):
+    at = no_exception(app(scenario="gsf_full.yaml", seed=seed))
+    notes = " ".join(w.value for w in at.warning)
+    assert SEED_RANGE in notes and len(notes) < 400
+    assert widget(at, "seed").value == library.load_library("gsf_full.yaml").resolved.seed
+
+
+def test_a_link_takes_every_seed_of_the_range():
+    at = no_exception(app(scenario="gsf_full.yaml", seed=str(SEED_MAX)))
+    assert widget(at, "seed").value == SEED_MAX and not at.warning
+    spec = scenario_file.parse_text(at.session_state["scenario_text"], "x.yaml")
+    assert spec.seed == SEED_MAX
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("end", "2027-12-31T00:00:00Z"), ("end", "0"), ("event", "2026-07-01T10:00|set|gang_count|9|x"),
+    ("arms_interdiction", "nan"), ("arms_interdiction", "inf"),
+])
+def test_a_link_with_bad_dates_or_values_notes_them(key, text):
+    view, notes = state.decode({"scenario": ["gsf_full.yaml"], key: [text]})
+    assert len(notes) == 1 and notes[0].endswith("; ignored")
+    assert view.settings.end is None and view.settings.events is None
+    assert not view.settings.parameters
+
+
+def test_a_link_beyond_the_longest_horizon_is_refused():
+    at = no_exception(app(scenario="gsf_full.yaml", end="9999-12-31"))
+    assert "longest horizon" in " ".join(e.value for e in at.error)
+    assert at.button(key="run").disabled
+
+
+def test_a_compare_link_with_a_bad_seed_keeps_the_default():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/compare.py")
+    at.query_params.update({"compare": ["gsf_full.yaml"], "seed": str(SEED_MAX + 1)})
+    no_exception(at.run())
+    assert widget(at, "compare_seed").value == 1
 
 
 def test_state_encoding_round_trips():

@@ -20,7 +20,11 @@ from sim.model.scenario import (
     DEFAULT_BRANCH,
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    MAX_HORIZON_YEARS,
+    SEED_MAX,
+    SEED_RANGE,
     ScenarioError,
+    check_seed,
     from_text,
     load,
 )
@@ -569,6 +573,158 @@ def test_roles_decide_when_an_override_of_a_policy_takes_effect():
     [lever] = [e for e in t.events if e.name == "arms_interdiction" and e.note == "override"]
     assert lever.date == s.branch and lever.value == 0.6
     assert not [e for e in t.events if e.name == "gang_attack_rate"]
+
+
+# ------------------------------------------------------------------ bad input: strict input
+# YAML and pydantic resolve many mistakes silently (last key wins, `true` is 1, 0 is 1970-01-01);
+# each is refused here with one message naming the field and what is allowed.
+
+@pytest.mark.parametrize(("text", "field", "lines"), [
+    (X + "parameters: {gang_count: 100}\nparameters: {gang_count: 120}\n", "parameters", "4 and 5"),
+    (X + "parameters:\n  gang_count: 100\n  gang_count: 120\n", "parameters.gang_count",
+     "5 and 6"),
+    (X + "events:\n  - {date: 2024-01-01, set: {gang_count: 90}, date: 2024-02-01}\n",
+     "events[0].date", "5 and 5"),
+])
+def test_duplicate_key_is_refused_naming_both_lines(tmp_path, text, field, lines):
+    err = bad(tmp_path, text)
+    assert err.field_path == field and f"given twice, on lines {lines}" in err.message
+
+
+def test_merge_key_is_refused_naming_its_line(tmp_path):
+    err = bad(tmp_path, X + "parameters:\n  gang_count: 100\n  <<: {gang_attack_rate: 2}\n")
+    assert err.field_path == "parameters" and "line 6" in err.message
+    assert "merge keys ('<<:') are not allowed" in err.message
+
+
+@pytest.mark.parametrize(("seed", "shown"), [
+    ("true", "True"), ("-1", "-1"), ("5.0", "5.0"), ("'5'", "'5'"), (str(SEED_MAX + 1), None),
+    ("9" * 5001, "a number of 5,001 characters"), (".inf", "inf"),
+])
+def test_seed_outside_the_one_range_is_refused_with_the_range(tmp_path, seed, shown):
+    err = bad(tmp_path, X + f"seed: {seed}\n")
+    assert err.field_path == "seed" and err.message.startswith(f"must be {SEED_RANGE}, got ")
+    assert shown is None or err.message.endswith(shown)
+    assert len(str(err)) < 200
+
+
+def test_seed_range_is_the_same_for_files_and_text():
+    assert load_text(X + f"seed: {SEED_MAX}\n").seed == SEED_MAX
+    assert check_seed(str(SEED_MAX), "--seed") == SEED_MAX
+    assert check_seed(0, "x") == 0
+    for text in ("-1", "1e3", "1.0", " ", "٣", "9" * 5001, str(SEED_MAX + 1)):
+        with pytest.raises(ScenarioError) as info:
+            check_seed(text, "--seed")
+        assert info.value.source == "--seed" and SEED_RANGE in info.value.message
+
+
+@pytest.mark.parametrize(("name", "value", "needle"), [
+    ("gang_count", ".inf", "must be a finite number, got inf: allowed 14 to 400"),
+    ("gang_count", "-.inf", "must be a finite number, got -inf: allowed 14 to 400"),
+    ("gang_count", ".nan", "must be a finite number, got nan: allowed 14 to 400"),
+    ("gang_count", "9" * 400, "a number of about 400 digits is out of range: allowed 14 to 400"),
+    ("gang_count", "9" * 5000, "a number of 5,000 characters: allowed 14 to 400"),
+    ("mission_troop_ceiling", ".nan", "must be a finite number, got nan: allowed 0 to 20000"),
+    ("mission_troop_ceiling", "1.0e+400", "must be a finite number, got inf: allowed 0 to 20000"),
+])
+def test_non_finite_and_huge_values_are_refused_with_the_range(tmp_path, name, value, needle):
+    err = bad(tmp_path, X + f"parameters: {{{name}: {value}}}\n")
+    assert err.field_path == f"parameters.{name}" and needle in err.message
+    assert len(str(err)) < 200
+
+
+def test_branch_is_checked_without_a_base(tmp_path):
+    for branch in ("2030-01-01", "2023-01-01"):
+        err = bad(tmp_path, X + f"branch: {branch}\n")
+        assert err.field_path == "branch" and "must fall after the start 2023-01-01" in err.message
+    assert load_text(X + "branch: 2024-01-01\n").branch == D(2024, 1, 1)
+
+
+@pytest.mark.parametrize("text", ["0", "20230101", "2023-01-01T00:00:00",
+                                  "2023-01-01 00:00:00+05:00", "2023-01-01T12:00:00Z",
+                                  "2023-W01-1", "'2023-001'", "1672531200"])
+def test_dates_are_dates_without_times_zones_or_timestamps(tmp_path, text):
+    err = bad(tmp_path, f"name: x\nstart: {text}\nend: 2025-12-31\n")
+    assert err.field_path == "start" and "must be a date like 2026-01-01" in err.message
+    err = bad(tmp_path, X + f"events: [{{date: {text}, set: {{gang_count: 90}}}}]\n")
+    assert err.field_path == "events[0].date"
+
+
+@pytest.mark.parametrize("event", ["{date: 2024-01-01}", "{date: 2024-01-01, set: {}}",
+                                   "{date: 2024-01-01, set: {}, scale: {}, note: nothing}"])
+def test_an_event_that_changes_nothing_is_refused(tmp_path, event):
+    err = bad(tmp_path, X + f"events: [{event}]\n")
+    assert err.field_path == "events[0]" and "must set or scale at least one" in err.message
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("name", r'"x\e[2J\e[31mred"'), ("name", r'"x\ud800"'), ("description", r'"a\x07b"'),
+    ("name", r'"a\u202eb"'), ("name", r'"two\nlines"'),
+])
+def test_control_characters_in_text_are_refused(tmp_path, field, value):
+    text = X + f"{field}: {value}\n" if field != "name" else X.replace("name: x", f"name: {value}")
+    err = bad(tmp_path, text)
+    assert err.field_path == field and "control character" in err.message
+    assert str(err).isprintable() and str(err).encode()  # safe to print to a terminal
+
+
+def test_control_characters_are_escaped_in_messages(tmp_path):
+    err = bad(tmp_path, X + r'parameters: {"gang\e[31m": 1}' + "\n")
+    assert "\x1b" not in str(err) and r"\x1b" in str(err)
+    err = bad(tmp_path, X + "events: [{date: 2024-01-01, set: {mission_troop_ceiling: 90}, "
+              r'note: "\ud800"}]')
+    assert err.field_path == "events[0].note" and str(err).isprintable() and str(err).encode()
+    with pytest.raises(ScenarioError) as info:
+        from_text(X + "seed: -1\n", "up\x1b[2Jload\ud800.yaml", SCENARIOS)
+    assert str(info.value).isprintable() and str(info.value).encode()
+    assert info.value.source == r"up\x1b[2Jload\ud800.yaml"
+
+
+def from_text_error(text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        from_text(text, "upload.yaml", SCENARIOS)
+    return info.value
+
+
+@pytest.mark.parametrize("text", [
+    X + "parameters: {gang_count: '" + "a" * 200_000 + "'}\n",
+    X + "seed: '" + "7" * 200_000 + "'\n",
+    X + "parameters: {" + "g" * 200_000 + ": 1}\n",
+    "name: x\nstart: " + "2" * 200_000 + "\nend: 2025-12-31\n",
+    X + "events: [{date: 2024-01-01, scale: {mission_troop_ceiling: '" + "b" * 200_000 + "'}}]\n",
+    X + "base: " + "b" * 200_000 + "\n",
+    X + "b" * 200_000 + ": 1\n",
+])
+def test_long_bad_values_are_cut_in_messages(text):
+    assert len(str(from_text_error(text))) < 600  # the value cut to 80 characters, or not shown
+
+
+def test_an_error_in_an_inherited_event_names_the_file_that_holds_it(tmp_path):
+    # The base's event scales the attack rate by 4 (1.8 -> 7.2: fine); the policy's world value 6
+    # holds from the start, so the base's event now gives 24 > 20. The line at fault is the base's.
+    base = write(tmp_path, "a.yaml", BASE.replace("set: {mission_troop_ceiling: 5000}",
+                                                  "scale: {gang_attack_rate: 4}"))
+    policy = write(tmp_path, "p.yaml", "name: p\nbase: a.yaml\nparameters: {gang_attack_rate: 6}\n")
+    with pytest.raises(ScenarioError) as info:
+        load(policy)
+    err = info.value
+    assert err.source == str(base) and err.field_path == "events"
+    assert "gang_attack_rate: 24.0 is out of range" in err.message and str(policy) in err.message
+
+
+def test_horizon_longer_than_the_limit_is_refused(tmp_path):
+    err = bad(tmp_path, "name: x\nstart: 2023-01-01\nend: 9999-12-31\n")
+    assert err.field_path == "end"
+    assert f"longest horizon is {MAX_HORIZON_YEARS} years" in err.message
+    assert "2053-01-01" in err.message
+    assert load_text("name: x\nstart: 2023-01-01\nend: 2053-01-01\n").end == D(2053, 1, 1)
+    write(tmp_path, "a.yaml", BASE)
+    err = bad(tmp_path, "name: p\nbase: a.yaml\nend: 2060-01-01\n")
+    assert err.field_path == "end" and "longest horizon" in err.message
+
+
+def load_text(text: str):
+    return from_text(text, "upload.yaml", SCENARIOS)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ Pure functions of dictionaries: the page reads `st.query_params` into `decode` a
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import zlib
 from dataclasses import dataclass, field
 
 from sim.model.parameters import PARAMS, check_value
-from sim.model.scenario import MAX_FILE_BYTES
+from sim.model.scenario import MAX_FILE_BYTES, ScenarioError, check_date, check_seed, printable
 from ui.library import EventRow, Settings
 
 DEFAULT_SCENARIO = "status_quo.yaml"
@@ -71,7 +70,7 @@ def _event(text: str) -> EventRow:
     number = float(value)
     if op == "set":
         check_value(name, number)
-    return EventRow(dt.date.fromisoformat(date), name, op, number, "|".join(note))
+    return EventRow(check_date(date), name, op, number, "|".join(note))
 
 
 def encode(view: View) -> dict[str, str | list[str]]:
@@ -100,7 +99,8 @@ def encode(view: View) -> dict[str, str | list[str]]:
 
 def decode(query: dict[str, list[str]]) -> tuple[View, list[str]]:
     """A view from query parameters (each key with all its values), and a note per value that
-    could not be used (the rest of the link still applies)."""
+    could not be used (the rest of the link still applies). Values are checked as a scenario
+    file's are (`check_seed`, `check_date`, `check_value`); a note shows a bad value cut."""
     view, notes = View(), []
     one = {k: v[-1] for k, v in query.items() if v}
     view.scenario = one.pop("scenario", DEFAULT_SCENARIO)
@@ -119,9 +119,9 @@ def decode(query: dict[str, list[str]]) -> tuple[View, list[str]]:
             if key in PARAMS:
                 s.parameters[key] = check_value(key, float(text))
             elif key == "end":
-                s.end = dt.date.fromisoformat(text)
+                s.end = check_date(text)
             elif key == "seed":
-                s.seed = int(text)
+                s.seed = check_seed(text, "link")
             elif key == "replicates":
                 view.replicates = min(max(int(text), 1), MAX_REPLICATES)
             elif key == "reference":
@@ -130,7 +130,9 @@ def decode(query: dict[str, list[str]]) -> tuple[View, list[str]]:
                 rows = query["event"]
                 s.events = [] if rows == ["none"] else [_event(r) for r in rows]
             elif key not in ("upload", "file"):
-                notes.append(f"'{key}' is not a setting of this app; ignored")
+                notes.append(f"'{printable(key)}' is not a setting of this app; ignored")
+        except ScenarioError as exc:
+            notes.append(f"{key}={printable(text)}: {exc.message}; ignored")
         except ValueError as exc:
-            notes.append(f"{key}={text}: {exc}; ignored")
+            notes.append(f"{key}={printable(text)}: {printable(str(exc), 300)}; ignored")
     return view, notes

@@ -11,6 +11,7 @@ renders the same table (see `sim.model.parameters.markdown_table`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -575,21 +576,31 @@ def defaults() -> dict[str, float]:
 def check_value(name: str, value: object) -> float:
     """Return `value` as a number if it is allowed for parameter `name`, else raise ValueError.
 
-    The message says what is allowed, so callers can put it in front of users unchanged.
+    The message says what is allowed, so callers can put it in front of users unchanged. The
+    range is checked before any conversion, so `.inf`, NaN and a 400-digit number are refused
+    with the range instead of overflowing.
     """
     p = PARAMS[name]
+    allowed = (" or ".join(f"{i} ({c})" for i, c in enumerate(p.choices)) if p.choices
+               else f"{p.low:g} to {p.high:g} {p.unit}")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a number ({p.unit}), got {value!r}")
-    if p.integer and float(value) != int(value):
+        raise ValueError(f"must be a number ({p.unit}), got {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value!r}: allowed {allowed}")
+    if p.integer and isinstance(value, float) and not value.is_integer():
         raise ValueError(f"must be a whole number ({p.unit}), got {value!r}")
     if not p.low <= value <= p.high:
-        allowed = (
-            " or ".join(f"{i} ({c})" for i, c in enumerate(p.choices))
-            if p.choices
-            else f"{p.low:g} to {p.high:g} {p.unit}"
-        )
-        raise ValueError(f"{value!r} is out of range: allowed {allowed}")
+        raise ValueError(f"{shown(value)} is out of range: allowed {allowed}")
     return float(value)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A bad value as a message shows it: repr'd (which escapes control characters), cut to
+    `limit` characters; a huge integer by its size (Python refuses to print over 4300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def markdown_table() -> str:

@@ -19,26 +19,65 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from sim.model.parameters import PARAMS, check_value, defaults
+from sim.model.parameters import PARAMS, check_value, defaults, shown
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 12
 MAX_BASE_CHAIN = 8
 DEFAULT_BRANCH = dt.date(2026, 1, 1)
 DEFAULT_POLICY_HORIZON_YEARS = 2
+MAX_HORIZON_YEARS = 30  # longest run, `end` after `start`: a run's cost grows with its days
+SEED_MIN, SEED_MAX = 0, 2**32 - 1  # one range for files, uploads, links, the app and --seed
+SEED_RANGE = f"a whole number from {SEED_MIN} to {SEED_MAX:_}".replace("_", ",")
+MAX_MESSAGE_CHARS = 2000
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_control(ch: str, allow_newlines: bool = False) -> bool:
+    """Characters a terminal or browser would act on rather than show: C0/C1 controls (terminal
+    escape sequences start with one), lone surrogates (they cannot be encoded), bidi overrides."""
+    if allow_newlines and ch in "\n\t":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+
+
+def _escaped(text: str, allow_newlines: bool = False) -> str:
+    """`text` with every control character written as an escape, so a message is safe to print."""
+    if not any(_is_control(ch, allow_newlines) for ch in text):
+        return text
+    return "".join(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   if _is_control(ch, allow_newlines) else ch for ch in text)
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """Text from a user (a link's value, a file name) as a message may show it: control
+    characters escaped, cut to `limit` characters."""
+    return _cut(_escaped(text), limit)
 
 
 class ScenarioError(ValueError):
-    """A user's mistake in a scenario file; `str()` is the message to show them, as is."""
+    """A user's mistake in a scenario file; `str()` is the message to show them, as is.
+
+    Every part is escaped (a file name or key may hold terminal escapes) and cut, so a message is
+    always short and safe to print."""
 
     def __init__(self, source: str, field_path: str, message: str):
+        source, field_path = _cut(_escaped(str(source)), 200), _cut(_escaped(field_path))
+        message = _cut(_escaped(message, allow_newlines=True), MAX_MESSAGE_CHARS)
         self.source, self.field_path, self.message = source, field_path, message
         where = f"{source}: {field_path}: " if field_path else f"{source}: "
         super().__init__(where + message)
@@ -63,11 +102,48 @@ def split_by_role(values: dict[str, float]) -> tuple[dict[str, float], dict[str,
     return levers, {n: v for n, v in values.items() if n not in levers}
 
 
+def check_seed(value: object, source: str, field_path: str = "seed") -> int:
+    """`value` as a seed, else ScenarioError(source, field_path) stating SEED_RANGE.
+
+    Takes a number from a file or the text of a link or command line (digits only: no sign,
+    fraction or exponent). Replicate i of a batch runs with seed + i."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= len(str(SEED_MAX)):
+            value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not SEED_MIN <= value <= SEED_MAX:
+        raise ScenarioError(source, field_path, f"must be {SEED_RANGE}, got {shown(value)}")
+    return value
+
+
+def check_date(value: object) -> dt.date:
+    """`value` as a calendar date written YYYY-MM-DD (no time, zone, week date or number), else
+    ValueError saying so."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _DATE_TEXT.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date like 2026-01-01 (a real calendar date, no time), "
+                     f"got {shown(value)}")
+
+
+def _check_text(value: object, allow_newlines: bool) -> object:
+    if isinstance(value, str) and any(_is_control(ch, allow_newlines) for ch in value):
+        bad = next(ch for ch in value if _is_control(ch, allow_newlines))
+        raise ValueError(f"contains the control character {_escaped(bad)}; "
+                         f"only printable text is allowed")
+    return value
+
+
 def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
     checked = {}
     for name, value in values.items():
         if name not in PARAMS:
-            raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
+            raise ValueError(f"unknown parameter {shown(name)}"
+                             f"{_suggest(str(name), list(PARAMS))}")
         try:
             checked[name] = check_value(name, value)
         except ValueError as exc:
@@ -96,13 +172,32 @@ class EventSpec(BaseModel):
     def _scale_known(cls, values: dict[str, Any]) -> dict[str, float]:
         for name, factor in values.items():
             if name not in PARAMS:
-                raise ValueError(f"unknown parameter '{name}'{_suggest(str(name), list(PARAMS))}")
+                raise ValueError(f"unknown parameter {shown(name)}"
+                                 f"{_suggest(str(name), list(PARAMS))}")
             if PARAMS[name].initial:
                 raise ValueError(f"{name}: sets the starting state; it cannot change at an event")
             number = isinstance(factor, int | float) and not isinstance(factor, bool)
             if not number or not 0 <= factor <= 100:
-                raise ValueError(f"{name}: a scale factor must be a number from 0 to 100")
+                raise ValueError(f"{name}: a scale factor must be a number from 0 to 100, "
+                                 f"got {shown(factor)}")
         return {k: float(v) for k, v in values.items()}
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: object) -> dt.date:
+        return check_date(value)
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: object) -> object:
+        return _check_text(value, allow_newlines=True)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> EventSpec:
+        if not self.set and not self.scale:
+            raise ValueError("an event must set or scale at least one parameter "
+                             "(give 'set:' or 'scale:')")
+        return self
 
 
 class ScenarioSpec(BaseModel):
@@ -124,6 +219,33 @@ class ScenarioSpec(BaseModel):
     def _params_known(cls, values: dict[str, Any]) -> dict[str, float]:
         return _check_param_names(values)
 
+    @field_validator("start", "end", "branch", mode="before")
+    @classmethod
+    def _date(cls, value: object) -> dt.date | None:
+        return None if value is None else check_date(value)
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed(cls, value: object) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # a file's seed is a number; "5" is a string there
+            raise ValueError(f"must be {SEED_RANGE}, got {shown(value)}")
+        try:
+            return check_seed(value, "", "seed")
+        except ScenarioError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("name", "base", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        return _check_text(value, allow_newlines=False)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _check_text(value, allow_newlines=True)
+
 
 @dataclass(frozen=True)
 class Event:
@@ -134,6 +256,8 @@ class Event:
     op: str  # "set" or "scale"
     value: float
     note: str = ""
+    # the file that holds the event's line, for messages; not part of what a run depends on
+    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -174,7 +298,8 @@ class Scenario:
         else:
             levers, world = split_by_role(checked)
             params.update(world)
-            events += [Event(self.branch, n, "set", v, "override") for n, v in levers.items()]
+            events += [Event(self.branch, n, "set", v, "override", "overrides")
+                       for n, v in levers.items()]
             events.sort(key=lambda e: e.date)
         _check_event_results(params, events, "overrides")
         return dataclasses.replace(self, seed=self.seed if seed is None else seed,
@@ -184,11 +309,31 @@ class Scenario:
 _FIELDS = list(ScenarioSpec.model_fields) + list(EventSpec.model_fields)
 
 
+class _TooLong(float):
+    """A number with more digits than Python reads (4300): infinite, so every check refuses it
+    with its range, and shown by its length instead of its digits."""
+
+    def __new__(cls, text: str):
+        self = super().__new__(cls, "-inf" if text.startswith("-") else "inf")
+        self.chars = len(text)
+        return self
+
+    def __repr__(self) -> str:
+        return f"a number of {self.chars:,} characters"
+
+
 class _Loader(yaml.SafeLoader):
     """The safe loader, minus implicit timestamps: dates stay strings for the schema to check, so a
     date like 2023-02-30 is reported on its field instead of failing inside the YAML parser."""
 
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python's limit on the digits of an integer it reads
+            return _TooLong(node.value)
 
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -216,15 +361,45 @@ def _check_depth(text: str, source: str) -> None:
         raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
 
 
+def _check_keys(node: yaml.Node, path: str, source: str) -> None:
+    """Refuse what YAML resolves silently: a key given twice (YAML says "last one wins", so a
+    second `parameters:` block would drop the first) and merge keys (`<<:`), naming the lines."""
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_keys(item, f"{path}[{i}]", source)
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.tag == "tag:yaml.org,2002:merge":
+                raise ScenarioError(source, path, f"line {line}: YAML merge keys ('<<:') are not "
+                                    f"allowed; write the fields out")
+            if not isinstance(key, yaml.ScalarNode):
+                raise ScenarioError(source, path, f"line {line}: a key must be a plain name")
+            here = f"{path}.{key.value}" if path else key.value
+            first = seen.get((key.tag, key.value))
+            if first is not None:
+                raise ScenarioError(source, here, f"given twice, on lines {first} and {line}; "
+                                    f"each field may appear once")
+            seen[key.tag, key.value] = line
+            _check_keys(value, here, source)
+
+
 def parse_text(text: str, source: str) -> ScenarioSpec:
     """Parse and validate the text of one scenario file (`base:` is not followed here)."""
     if len(text.encode()) > MAX_FILE_BYTES:
         raise ScenarioError(source, "", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
     _check_depth(text, source)
+    loader = _Loader(text)
     try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is not None:
+            _check_keys(node, "", source)
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     if not isinstance(raw, dict):
         raise ScenarioError(source, "", "a scenario file must be a mapping with at least 'name'")
     try:
@@ -243,13 +418,13 @@ def _user_error(exc: ValidationError, source: str) -> ScenarioError:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        return ScenarioError(source, path, f"unknown field '{key}'{_suggest(key, _FIELDS)}; "
+        return ScenarioError(source, path, f"unknown field {shown(key)}{_suggest(key, _FIELDS)}; "
                              f"allowed: {', '.join(ScenarioSpec.model_fields)}")
     if kind == "missing":
         return ScenarioError(source, path, "is required")
-    if kind.startswith("date") or (loc and loc[-1] in ("date", "start", "end", "branch")):
+    if kind != "value_error" and loc and loc[-1] in ("date", "start", "end", "branch"):
         return ScenarioError(source, path, f"must be a date like 2026-01-01 (a real calendar "
-                             f"date), got {err['input']!r}")
+                             f"date, no time), got {shown(err['input'])}")
     msg = err["msg"].removeprefix("Value error, ")
     name, _, rest = msg.partition(": ")
     if name in PARAMS and rest:  # a parameter's own complaint: name it in the field path
@@ -292,8 +467,8 @@ def from_text(text: str, source: str, directory: Path) -> Scenario:
     if spec.base is not None:
         known = sorted(p.name for p in Path(directory).glob("*.yaml"))
         if spec.base not in known:
-            raise ScenarioError(source, "base", f"'{spec.base}' is not a scenario of the library; "
-                                f"allowed: {', '.join(known)}")
+            raise ScenarioError(source, "base", f"{shown(spec.base)} is not a scenario of the "
+                                f"library; allowed: {', '.join(known)}")
     return _resolve_spec(spec, source, directory, chain=())
 
 
@@ -310,7 +485,7 @@ def _resolve(path: Path, chain: tuple[str, ...]) -> Scenario:
 
 def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                   chain: tuple[str, ...]) -> Scenario:
-    events = [Event(e.date, name, op, value, e.note) for e in spec.events
+    events = [Event(e.date, name, op, value, e.note, source) for e in spec.events
               for op, changes in (("set", e.set), ("scale", e.scale))
               for name, value in changes.items()]
     if spec.base is None:
@@ -321,10 +496,13 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         params.update(spec.parameters)
         start, end, branch, sources = spec.start, spec.end, spec.branch, (source,)
         seed = 1 if spec.seed is None else spec.seed
+        if branch is not None and not (start < branch <= end):
+            raise ScenarioError(source, "branch", f"{branch} must fall after the start {start} "
+                                f"and not after the end {end}")
     else:
         base_path = Path(directory) / spec.base
         if not base_path.is_file():
-            raise ScenarioError(source, "base", f"file not found: {base_path}")
+            raise ScenarioError(source, "base", f"file not found: {_cut(str(base_path), 300)}")
         base = _resolve(base_path, chain)
         if spec.start is not None:
             raise ScenarioError(source, "start", "comes from the base scenario; remove it")
@@ -337,7 +515,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         # A child keeps everything its base does (a policy built on a policy keeps the first one's
         # changes) and layers its own on top; same-day changes apply base first.
         inherited = [e for e in base.events if e.date <= end]
-        at_branch = [Event(branch, n, "set", v, "policy from branch date")
+        at_branch = [Event(branch, n, "set", v, "policy from branch date", source)
                      for n, v in levers.items()]
         for e in events:
             if e.date < branch:
@@ -345,15 +523,21 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                                     f"date {branch}; a policy can only change the future")
         events = inherited + at_branch + events
         sources = base.sources + (source,)
-        if not start < branch <= end:
-            raise ScenarioError(source, "branch", f"{branch} must fall after the start {start} "
+        if not start < branch <= end:  # the line at fault: this file's branch, else its end
+            raise ScenarioError(source, "branch" if spec.branch or not spec.end else "end",
+                                f"{branch} (the branch) must fall after the start {start} "
                                 f"and not after the end {end}")
     if end <= start:
         raise ScenarioError(source, "end", f"{end} must be after the start {start}")
+    latest = _years_later(start, MAX_HORIZON_YEARS)
+    if end > latest:
+        raise ScenarioError(source, "end", f"{end} is more than {MAX_HORIZON_YEARS} years after "
+                            f"the start {start}; the longest horizon is {MAX_HORIZON_YEARS} "
+                            f"years (end on or before {latest})")
     for e in events:
         if not start <= e.date <= end:
-            raise ScenarioError(source, "events", f"event on {e.date} ({e.name}) is outside the "
-                                f"horizon {start} to {end}")
+            raise ScenarioError(e.source or source, "events", f"event on {e.date} ({e.name}) "
+                                f"is outside the horizon {start} to {end}")
     events.sort(key=lambda e: e.date)
     _check_event_results(params, events, source)
     return Scenario(spec.name, spec.description, start, end, seed, params, tuple(events),
@@ -373,4 +557,7 @@ def _check_event_results(params: dict[str, float], events: list[Event], source: 
         try:
             values[e.name] = check_value(e.name, apply_event(values, e))
         except ValueError as exc:
-            raise ScenarioError(source, "events", f"on {e.date}, {e.name}: {exc}") from None
+            # name the file that holds the event; the value it acts on may come from `source`
+            after = f" (with the values of {source})" if e.source and e.source != source else ""
+            raise ScenarioError(e.source or source, "events",
+                                f"on {e.date}, {e.name}: {exc}{after}") from None

@@ -5,10 +5,13 @@ itself).
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from sim.analysis import compare
 from sim.analysis.compare import COMPARED, tables
+from sim.model.scenario import SEED_MAX, SEED_MIN, ScenarioError, check_seed
 from ui import analysis, charts, library, session
 from ui.library import slug
 from ui.session import Run
@@ -56,10 +59,11 @@ def init_from_url(labels: list[str]) -> None:
     SS["compare_choice"] = chosen or [label for label in DEFAULT if label in labels]
     if st.query_params.get("reference") in SS["compare_choice"]:
         SS["compare_reference"] = st.query_params["reference"]
-    for key, low, high in (("replicates", 1, MAX_REPLICATES), ("seed", 0, 2**31 - 1)):
-        text = st.query_params.get(key, "")
-        if text.isdigit():  # anything else in the link is ignored
-            SS[f"compare_{key}"] = min(max(int(text), low), high)
+    text = st.query_params.get("replicates", "")
+    if text.isascii() and text.isdigit() and len(text) < 10:  # anything else is ignored
+        SS["compare_replicates"] = min(max(int(text), 1), MAX_REPLICATES)
+    with contextlib.suppress(ScenarioError):  # a bad seed is ignored, not clamped
+        SS["compare_seed"] = check_seed(st.query_params.get("seed", "-"), "link")
 
 
 def write_url(chosen: list[str], reference: str) -> None:
@@ -95,7 +99,7 @@ with st.sidebar:
     reference = st.selectbox("Reference", chosen or ["-"], key="compare_reference",
                              format_func=session.describer(chosen), persist_state=KEEP)
     st.slider("Replicates", 1, MAX_REPLICATES, key="compare_replicates", persist_state=KEEP)
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key="compare_seed", persist_state=KEEP,
+    st.number_input("Seed", SEED_MIN, SEED_MAX, step=1, key="compare_seed", persist_state=KEEP,
                     help="Replicate i of every scenario runs with seed + i.")
     run: Run | None = SS.get("compare_run")
     if run is not None and run.job.running:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from sim.analysis import compare
 from sim.model import outcomes
-from sim.model.scenario import ScenarioError
+from sim.model.scenario import SEED_MAX, SEED_MIN, ScenarioError
 from sim.running import engine
 from ui import analysis, charts, controls, library, maps, session, state
 from ui.library import Settings, slug
@@ -356,7 +356,7 @@ def page() -> None:
         st.slider("Replicates", 1, MAX_REPLICATES, key="replicates", persist_state=KEEP,
                   help="Runs with seeds seed, seed + 1, ...: the spread over them is the "
                        "model's stochastic uncertainty (90% intervals).")
-        st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed", persist_state=KEEP,
+        st.number_input("Seed", SEED_MIN, SEED_MAX, step=1, key="seed", persist_state=KEEP,
                         help="Replicate i runs with seed + i, as `haiti-sim batch` does, so "
                              "results here and on the command line match.")
         st.selectbox("Reference", [NO_REFERENCE, *labels], key="reference",
