@@ -268,6 +268,14 @@ SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; '
             "the shared history is untouched; in a scenario without a branch, from the start")
 
 
+def _seed(text: str) -> int:
+    """--seed: the same whole numbers, in the same range, as a scenario file's `seed:`."""
+    try:
+        return scenario.check_seed(text, "--seed")
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def _batch_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that runs many replicates (batch, experiment)."""
     parser.add_argument("--replicates", "-n", type=int, metavar="N",
@@ -283,7 +291,7 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
                         help="run on this Dask scheduler instead of local processes (needs "
                              "'pip install haiti-sim[dask]' here and on the workers); same "
                              "results")
-    parser.add_argument("--seed", type=int, metavar="BASE",
+    parser.add_argument("--seed", type=_seed, metavar="BASE",
                         help="base seed (default: the first scenario's seed)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help=SET_HELP)
@@ -316,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
             "write its daily outcomes (long-form Parquet) and end-of-run control map "
             "to a results directory that 'haiti-sim compare' reads."))
     run.add_argument("scenario", metavar="SCENARIO.yaml")
-    run.add_argument("--seed", type=int, help="random seed (default: the scenario's seed); "
+    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed); "
                      "replicate i of a batch with base seed S used seed S + i")
     run.add_argument("--out", metavar="DIR",
                      help="results directory (default: runs/<scenario file name>); replaced "

@@ -235,3 +235,11 @@ def test_ctrl_c_at_any_moment_prints_the_resume_hint_only(tmp_path, policy, caps
         if Path(out, "manifest.json").exists():
             assert main(["batch", "--resume", "--workers", "1", "--out", out]) in (0, 130)
             capsys.readouterr()
+
+
+@pytest.mark.parametrize("seed", ["-1", "1.5", "true", "4294967296", "9" * 5001])
+def test_a_seed_outside_the_one_range_is_refused_by_the_command_line(capsys, seed):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(HISTORY), "--seed", seed])
+    assert exit_.value.code == 2
+    assert "from 0 to 4,294,967,295" in capsys.readouterr().err
