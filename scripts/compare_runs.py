@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from sim.model import scenario  # noqa: E402
-from sim.model.world import HaitiModel  # noqa: E402
+from sim.model.outcomes import FLOWS  # noqa: E402
+from sim.running import engine  # noqa: E402
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 DAYS = 365
@@ -36,11 +37,11 @@ DAYS = 365
 
 def outcomes(seed: int, sc: scenario.Scenario) -> tuple[list[str], np.ndarray]:
     """Names and values: each stock on the last day, each flow summed over the run."""
-    model = HaitiModel(sc, seed=seed)
-    rec = model.run()
-    names = [f"{n}@day{DAYS - 1}" if not rec.is_flow(n) else f"{n}_total" for n in rec.names]
-    values = np.array([rec.series(n).sum() if rec.is_flow(n) else rec.series(n)[-1]
-                       for n in rec.names])
+    [run] = engine.run([("check", sc)], seed)
+    flows = set(FLOWS)
+    names = [f"{n}_total" if n in flows else f"{n}@day{DAYS - 1}" for n in run.metrics]
+    values = np.array([run.values[:, i].sum() if n in flows else run.values[-1, i]
+                       for i, n in enumerate(run.metrics)])
     return names, values
 
 

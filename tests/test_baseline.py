@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.model import scenario
-from sim.model.world import HaitiModel
+from sim.running import engine
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_FILE = Path(__file__).with_name("baseline.json")
@@ -29,11 +29,10 @@ def key_outcomes() -> dict[str, float]:
     end = history.start + dt.timedelta(days=DAYS - 1)
     sc = dataclasses.replace(history, end=end,
                              events=tuple(e for e in history.events if e.date <= end))
-    model = HaitiModel(sc, seed=1)
-    model.run()
-    rec = model.recorder
-    out = {f"{m}@day{d}": float(rec.series(m)[d]) for m in METRICS for d in (90, 180, DAYS - 1)}
-    out.update({f"{f}_total": float(rec.series(f).sum()) for f in FLOWS})
+    [run] = engine.run([("baseline", sc)], 1)
+    series = dict(zip(run.metrics, run.values.T, strict=True))
+    out = {f"{m}@day{d}": float(series[m][d]) for m in METRICS for d in (90, 180, DAYS - 1)}
+    out.update({f"{f}_total": float(series[f].sum()) for f in FLOWS})
     return out
 
 
