@@ -536,3 +536,13 @@ def test_runner_runs_a_shared_run_once_and_stops_on_request(pool):
     pool.stop(many)
     runner.wait(many)
     assert many.stopped and many.runs_done < many.runs_total
+
+
+def test_a_run_over_the_sessions_budget_is_refused_with_a_message(short_app, monkeypatch):
+    monkeypatch.setattr(runner, "SESSION_RUN_DAYS", 10)
+    at = short_app
+    at.button(key="run").click().run()
+    assert "explore_run" not in at.session_state
+    [warning] = [w.value for w in at.warning]
+    assert "at most 10 queued at once" in warning
+    no_exception(at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -18,7 +19,7 @@ import streamlit as st
 from sim.model.scenario import Scenario, ScenarioError
 from ui import library
 from ui.library import Source
-from ui.runner import Job, Runner, shutdown
+from ui.runner import Job, OverBudget, Runner, shutdown
 from ui.state import DEFAULT_REPLICATES, DEFAULT_SCENARIO, NO_REFERENCE
 
 MAX_SESSION_SOURCES = 12  # uploads and runs kept per tab (oldest dropped)
@@ -41,6 +42,25 @@ def runner() -> Runner:
 
     threading.Thread(target=start, daemon=True, name="haiti-sim-warm-up").start()
     return r
+
+
+def submit(scenarios: list[tuple[str, Scenario]], seeds: list[int]) -> Job | None:
+    """Start a job for this tab, within its compute budget (`runner.SESSION_RUN_DAYS`); over
+    it, None, and the message waits for `show_refusal`."""
+    owner = st.session_state.setdefault("session_id", uuid.uuid4().hex)
+    try:
+        job = runner().submit(scenarios, seeds, owner=owner)
+    except OverBudget as exc:
+        st.session_state["refused"] = str(exc)
+        return None
+    st.session_state.pop("refused", None)
+    return job
+
+
+def show_refusal() -> None:
+    """The message of the last run refused for the budget, once."""
+    if message := st.session_state.pop("refused", None):
+        st.warning(message)
 
 
 @dataclass

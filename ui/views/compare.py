@@ -44,7 +44,9 @@ def start(chosen: list[str], reference: str) -> None:
     names = job_labels(chosen)
     seeds = [int(SS["compare_seed"]) + i for i in range(int(SS["compare_replicates"]))]
     items = [(names[label], session.get_source(label).resolved) for label in chosen]
-    job = session.runner().submit(items, seeds)
+    job = session.submit(items, seeds)
+    if job is None:
+        return
     SS["compare_run"] = Run(job, {names[label]: names[label] for label in chosen},
                             reference=names[reference])
 
@@ -112,6 +114,7 @@ with st.sidebar:
         st.rerun()
 
 write_url(chosen, reference)
+session.show_refusal()
 run = SS.get("compare_run")
 if run is None:
     st.info("Choose scenarios on the left and press **Run the comparison**.")

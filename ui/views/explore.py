@@ -133,7 +133,9 @@ def start_run(text: str, scenario) -> None:
     ref = session.reference_scenario(reference, scenario.end)
     seeds = [scenario.seed + i for i in range(int(SS["replicates"]))]
     items = [("current", scenario)] + ([("reference", ref)] if ref is not None else [])
-    job = session.runner().submit(items, seeds)
+    job = session.submit(items, seeds)
+    if job is None:
+        return
     names = {"current": slug(scenario.name)}
     if ref is not None:
         names["reference"] = slug(reference.removesuffix(".yaml"))
@@ -381,6 +383,7 @@ def page() -> None:
         st.warning(f"From the link: {note}")
     if error:
         session.show_error(error)
+    session.show_refusal()
     # A run of this session travels in the link as its file, like an upload.
     write_url(View(
         scenario=SS["source"] if src.kind == "library" else "upload",
