@@ -546,3 +546,30 @@ def test_a_run_over_the_sessions_budget_is_refused_with_a_message(short_app, mon
     [warning] = [w.value for w in at.warning]
     assert "at most 10 queued at once" in warning
     no_exception(at)
+
+
+def test_an_unexpected_error_is_logged_and_shown_as_a_message_with_a_reference(monkeypatch,
+                                                                               caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"boom in {ROOT}")
+
+    monkeypatch.setattr(library, "build", broken)
+    with caplog.at_level("ERROR", logger="ui.session"):
+        at = no_exception(app())
+    [error] = [e.value for e in at.error]
+    ref = re.search(r"reference \*\*([0-9a-f]{8})\*\*", error).group(1)
+    assert "RuntimeError" in error and str(ROOT) not in error and "File " not in error
+    [record] = [r for r in caplog.records if ref in r.getMessage()]
+    assert "boom in" in "".join(__import__("traceback").format_exception(*record.exc_info))
+
+
+def test_a_failed_runs_message_has_a_reference_not_a_traceback(caplog):
+    try:
+        raise ValueError("bad value")
+    except ValueError as exc:
+        out = runner.RunOutput.failure("s", 0, 7, dt.date(2023, 1, 1), exc)
+    with caplog.at_level("ERROR", logger="ui.runner"):
+        message = runner._message(out)
+    ref = re.fullmatch(r"ValueError: bad value \(reference ([0-9a-f]{8})\)", message).group(1)
+    [record] = [r for r in caplog.records if ref in r.getMessage()]
+    assert 'File "' in record.getMessage() and __file__ in record.getMessage()

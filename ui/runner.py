@@ -25,10 +25,12 @@ import collections
 import concurrent.futures as cf
 import datetime as dt
 import itertools
+import logging
 import multiprocessing
 import os
 import threading
 import time
+import uuid
 from collections.abc import Hashable
 
 from sim.model.scenario import Scenario
@@ -37,6 +39,7 @@ from sim.running.batch import default_workers, worker_pool
 from sim.running.results import RunOutput
 
 RunKey = tuple
+log = logging.getLogger(__name__)
 CACHE_BYTES = int(os.environ.get("HAITI_SIM_APP_CACHE_MB", "512")) * 2**20
 HISTORY_ENTRIES = int(os.environ.get("HAITI_SIM_APP_HISTORIES", "60"))  # ~1.7 MB each
 MAX_WORKERS = int(os.environ.get("HAITI_SIM_APP_WORKERS", "0")) or None
@@ -99,11 +102,18 @@ def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, rep
     return outputs, {k: v for k, v in histories.items() if k not in have}
 
 
+def reference() -> str:
+    """A short id that names one logged traceback, for the user to quote."""
+    return uuid.uuid4().hex[:8]
+
+
 def _message(out: RunOutput) -> str:
-    """A failed run's error and where it was raised (the traceback's last two frames)."""
-    lines = (out.traceback or "").splitlines()
-    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
-    return f"{out.error}\n" + "\n".join(lines[frames[-2] if len(frames) > 1 else 0:])
+    """A failed run's error for the user, with a reference to its traceback, which goes to the
+    server's log (a traceback shows the server's paths)."""
+    ref = reference()
+    log.error("run %s, seed %s failed (reference %s):\n%s", out.scenario, out.seed, ref,
+              out.traceback)
+    return f"{out.error} (reference {ref})"
 
 
 def task_days(scenarios: list[Scenario], seed: int, have: set) -> int:

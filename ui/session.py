@@ -9,6 +9,8 @@ the jobs. Nothing a tab does changes what another tab sees.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import os
 import threading
 import uuid
@@ -19,9 +21,10 @@ import streamlit as st
 from sim.model.scenario import Scenario, ScenarioError
 from ui import library
 from ui.library import Source
-from ui.runner import Job, OverBudget, Runner, shutdown
+from ui.runner import Job, OverBudget, Runner, reference, shutdown
 from ui.state import DEFAULT_REPLICATES, DEFAULT_SCENARIO, NO_REFERENCE
 
+log = logging.getLogger(__name__)
 MAX_SESSION_SOURCES = 12  # uploads and runs kept per tab (oldest dropped)
 PREWARM = os.environ.get("HAITI_SIM_APP_PREWARM", "1") != "0"
 
@@ -132,6 +135,27 @@ def show_error(message: str) -> None:
     first, _, rest = message.partition("\n")
     first = first.replace("*", "\\*").replace("_", "\\_")
     st.error(f"{first}\n```\n{rest}\n```" if rest else first)
+
+
+def show_bug(exc: BaseException) -> None:
+    """An unexpected error: its traceback to the server's log, a short message with a reference
+    to it for the user (a traceback shows the server's paths and code)."""
+    ref = reference()
+    log.error("app error (reference %s)", ref, exc_info=exc)
+    st.error(f"Something went wrong on the server ({type(exc).__name__}); this is a bug. Please "
+             f"report it with the reference **{ref}**. Reloading the page starts afresh.")
+
+
+def guarded(fn):
+    """`fn` with unexpected errors shown by `show_bug` (for fragments, which rerun alone, outside
+    the page's guard in `app.py`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # st.rerun and st.stop raise BaseExceptions, which pass
+            show_bug(exc)
+    return wrapper
 
 
 def describe(label: str) -> str:

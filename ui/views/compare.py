@@ -126,6 +126,7 @@ shown_running = job.running
 
 
 @st.fragment(run_every=0.5 if job.running else None)
+@session.guarded
 def progress() -> None:
     if job.runs_done != run.shown_runs or job.running != shown_running:
         st.rerun(scope="app")

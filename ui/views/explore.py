@@ -162,6 +162,7 @@ def progress_panel(run: Run) -> None:
     shown_running = job.running
 
     @st.fragment(run_every=1.0 if job.running else None)
+    @session.guarded
     def panel():
         more = job.runs_done != run.shown_runs and time.monotonic() - run.shown_at > REDRAW_S
         if more or job.running != shown_running:

@@ -47,6 +47,7 @@ if run is not None:
     job = run.job
 
     @st.fragment(run_every=0.5 if job.running else None)
+    @session.guarded
     def progress():
         if job.running:
             st.progress(job.progress(), text=f"{job.runs_done} of {job.runs_total} runs")
