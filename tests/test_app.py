@@ -573,3 +573,18 @@ def test_a_failed_runs_message_has_a_reference_not_a_traceback(caplog):
     ref = re.fullmatch(r"ValueError: bad value \(reference ([0-9a-f]{8})\)", message).group(1)
     [record] = [r for r in caplog.records if ref in r.getMessage()]
     assert 'File "' in record.getMessage() and __file__ in record.getMessage()
+
+
+def test_markdown_in_an_uploaded_name_description_or_note_is_shown_as_text():
+    image = "![seen](http://tracker.example/pixel.png)"
+    link = "[click](http://phish.example/)"
+    text = (SHORT.replace("name: Short test policy", f"name: '{image} {link}'")
+            .replace("seed: 3", f"seed: 3\ndescription: 'Read {image} and {link} *now*'")
+            .replace("note: a class graduates", f"note: '{image}'"))
+    at = upload(app(), "hostile.yaml", text.encode())
+    assert f"Read {image} and {link} *now*" in [t.value for t in at.text]
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not any("![" in m or "](" in m for m in shown), [m for m in shown if "](" in m]
+    unescaped = [re.sub(r"\\(.)", r"\1", m) for m in shown]
+    assert any(f"{image} {link}" in m for m in unescaped)  # the name, as written
+    assert any(image in m for m in unescaped)  # the event's note, as written

@@ -129,6 +129,19 @@ def get_source(label: str) -> Source:
     return library.load_library(label)
 
 
+# What makes Markdown (and Streamlit's additions: colours, icons, LaTeX) fetch, link, format or
+# nest; ':' and '.' break bare web addresses, which would become links. A '-' or '+' could only
+# start a list, and the program's own titles hold them.
+MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#.!|~$:")
+
+
+def plain(text: str) -> str:
+    """`text` (a name, note or description from a file a user gave, or a title that holds one)
+    for Markdown, shown as written: what Markdown or Streamlit would read as markup is escaped,
+    so an image or link in it is neither fetched nor followed."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+
+
 def show_error(message: str) -> None:
     """A message for the user, verbatim (a YAML parser's message points at a column with '^',
     which Markdown would reflow)."""

@@ -147,8 +147,8 @@ if not runs:
     st.stop()
 ref = next((r for r in runs if r.label == run.reference), runs[0])
 origin = compare.origin(runs)
-st.markdown(f"Reference: **{ref.label}** ({ref.name}). Totals since {origin}. Lines: median "
-            "over replicates; bands: 90% interval.")
+st.markdown(f"Reference: **{ref.label}** ({session.plain(ref.name)}). Totals since {origin}. "
+            "Lines: median over replicates; bands: 90% interval.")
 if note := compare.precision_note(runs):
     st.caption(note)
 
@@ -186,9 +186,9 @@ def comparison_tables() -> None:
     names = {label: label for label in job.labels if job.done(label)}
     comparison = run.cached("comparison", lambda: analysis.comparison(job, names, ref.label))
     for note in comparison.notes:
-        st.caption(note)
+        st.caption(session.plain(note))
     for table in tables(comparison):
-        st.markdown(f"**{table.title}**")
+        st.markdown(f"**{session.plain(table.title)}**")
         st.dataframe([dict(zip(table.headers, row, strict=True)) for row in table.rows],
                      hide_index=True)
         if table.note:

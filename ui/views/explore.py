@@ -190,8 +190,9 @@ def show_results(run: Run) -> None:
     ref = analysis.runs_of(job, "reference") if run.reference else None
     both = [cur] + ([ref] if ref is not None else [])
     origin = compare.origin(both)
-    against = f" Differences (arrows) are against **{ref.name}**, paired by seed." if ref else ""
-    st.markdown(f"**{cur.name}**: median over {len(cur.replicates)} replicates at "
+    against = (f" Differences (arrows) are against **{session.plain(ref.name)}**, paired by "
+               f"seed." if ref else "")
+    st.markdown(f"**{session.plain(cur.name)}**: median over {len(cur.replicates)} replicates at "
                 f"{cur.end}; totals since {origin}.{against}")
     if note := compare.precision_note(both):
         st.caption(note)
@@ -239,7 +240,7 @@ def _map(run: Run, cur, ref) -> None:
         which = st.radio("Map of", ["current", "reference"], horizontal=True, key="map_of",
                          format_func=lambda w: cur.name if w == "current" else ref.name)
     name = cur.name if which == "current" else ref.name
-    st.markdown(f"**Who controls Haiti: {name}**" + (
+    st.markdown(f"**Who controls Haiti: {session.plain(name)}**" + (
         " (first replicates; redrawn when the run ends)" if job.running else
         f" (median of {len(cur.replicates)} replicates)"))
     # While the job runs the map is drawn once, from the first replicates, then again at
@@ -374,8 +375,9 @@ def page() -> None:
 
     st.title("Explore a scenario")
     kind = {"library": "library file", "upload": "uploaded file", "run": "run of this session"}
-    st.markdown(f"**{src.name}** ({kind[src.kind]} `{src.label}`)"
-                + (f": {src.spec.description.strip()}" if src.spec.description.strip() else ""))
+    st.markdown(f"**{session.plain(src.name)}** ({kind[src.kind]} {session.plain(src.label)})")
+    if src.spec.description.strip():
+        st.text(src.spec.description.strip())  # a user's text, shown as text
     when = (f"The levers take effect on the branch date, {src.policy_start}; the history from "
             f"{src.resolved.start} is shared with every policy." if src.is_policy
             else f"The levers apply from the start, {src.resolved.start}.")
