@@ -6,6 +6,14 @@ pool, `sim.running.batch.worker_pool`: workers ignore Ctrl-C, leave if the serve
 replaced every few tasks); jobs take turns (round robin, one replicate at a time), so a long job in
 one tab does not starve another.
 
+Stopping and limits: Stop cancels a job's running replicates too. The server writes the task's id
+into a flag table shared with the workers (`CANCEL_SLOTS` integers in shared memory, given to each
+worker at its start); the engine's progress callback, called every 30 simulated days, finds it
+and raises `Cancelled`, a BaseException that `engine.run`'s per-run `except Exception` lets
+through, so the whole task ends within a simulated month, and nothing of it is cached or
+recorded as failed. A run another job still waits for is not cancelled. Each browser session may
+have at most `SESSION_RUN_DAYS` simulated run-days queued or running at once (`OverBudget`).
+
 What a worker runs: one replicate of a job's scenarios, as one call of the one run function,
 `sim.running.engine.run`, observing the control map monthly for the map's date slider. Scenarios
 that share a history simulate it once and fork; the history at the branch is also kept (pickled)
