@@ -536,3 +536,55 @@ def test_runner_runs_a_shared_run_once_and_stops_on_request(pool):
     pool.stop(many)
     runner.wait(many)
     assert many.stopped and many.runs_done < many.runs_total
+
+
+def test_a_run_over_the_sessions_budget_is_refused_with_a_message(short_app, monkeypatch):
+    monkeypatch.setattr(runner, "SESSION_RUN_DAYS", 10)
+    at = short_app
+    at.button(key="run").click().run()
+    assert "explore_run" not in at.session_state
+    [warning] = [w.value for w in at.warning]
+    assert "at most 10 queued at once" in warning
+    no_exception(at)
+
+
+def test_an_unexpected_error_is_logged_and_shown_as_a_message_with_a_reference(monkeypatch,
+                                                                               caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"boom in {ROOT}")
+
+    monkeypatch.setattr(library, "build", broken)
+    with caplog.at_level("ERROR", logger="ui.session"):
+        at = no_exception(app())
+    [error] = [e.value for e in at.error]
+    ref = re.search(r"reference \*\*([0-9a-f]{8})\*\*", error).group(1)
+    assert "RuntimeError" in error and str(ROOT) not in error and "File " not in error
+    [record] = [r for r in caplog.records if ref in r.getMessage()]
+    assert "boom in" in "".join(__import__("traceback").format_exception(*record.exc_info))
+
+
+def test_a_failed_runs_message_has_a_reference_not_a_traceback(caplog):
+    try:
+        raise ValueError("bad value")
+    except ValueError as exc:
+        out = runner.RunOutput.failure("s", 0, 7, dt.date(2023, 1, 1), exc)
+    with caplog.at_level("ERROR", logger="ui.runner"):
+        message = runner._message(out)
+    ref = re.fullmatch(r"ValueError: bad value \(reference ([0-9a-f]{8})\)", message).group(1)
+    [record] = [r for r in caplog.records if ref in r.getMessage()]
+    assert 'File "' in record.getMessage() and __file__ in record.getMessage()
+
+
+def test_markdown_in_an_uploaded_name_description_or_note_is_shown_as_text():
+    image = "![seen](http://tracker.example/pixel.png)"
+    link = "[click](http://phish.example/)"
+    text = (SHORT.replace("name: Short test policy", f"name: '{image} {link}'")
+            .replace("seed: 3", f"seed: 3\ndescription: 'Read {image} and {link} *now*'")
+            .replace("note: a class graduates", f"note: '{image}'"))
+    at = upload(app(), "hostile.yaml", text.encode())
+    assert f"Read {image} and {link} *now*" in [t.value for t in at.text]
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not any("![" in m or "](" in m for m in shown), [m for m in shown if "](" in m]
+    unescaped = [re.sub(r"\\(.)", r"\1", m) for m in shown]
+    assert any(f"{image} {link}" in m for m in unescaped)  # the name, as written
+    assert any(image in m for m in unescaped)  # the event's note, as written

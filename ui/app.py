@@ -31,7 +31,10 @@ def main() -> None:
         st.Page(VIEWS / "model.py", title="The model", url_path="model"),
         st.Page(VIEWS / "validation.py", title="Validation", url_path="validation"),
     ]
-    st.navigation(pages, position="top").run()
+    try:
+        st.navigation(pages, position="top").run()
+    except Exception as exc:  # st.rerun and st.stop raise BaseExceptions, which pass
+        session.show_bug(exc)
 
 
 # Streamlit runs this file as __main__; a worker process that multiprocessing starts imports it

@@ -22,6 +22,7 @@ import streamlit as st
 
 from sim.model.parameters import GROUPS, PARAMS, Param
 from ui.library import EventRow, Source, format_value
+from ui.session import plain
 
 KEY = "lever."
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
@@ -230,11 +231,13 @@ def events_editor(source: Source, rows: list[EventRow], end: dt.date) -> list[Ev
             for e in source.inherited_events:
                 p = PARAMS[e.name]
                 change = (f"× {e.value:g}" if e.op == "scale" else f"= {format_value(p, e.value)}")
-                st.markdown(f"- {e.date} `{e.name}` {change} {('— ' + e.note) if e.note else ''}")
+                note = f"— {plain(e.note)}" if e.note else ""
+                st.markdown(f"- {e.date} `{e.name}` {change} {note}")
     if not rows:
         st.caption("No events of this scenario's own.")
     for i, row in enumerate(rows):
-        st.markdown(f"**{row.date}** `{row.describe()}`" + (f"  \n{row.note}" if row.note else ""))
+        note = f"  \n{plain(row.note)}" if row.note else ""
+        st.markdown(f"**{row.date}** `{row.describe()}`{note}")
         if st.button("Remove", key=f"event.remove.{i}.{row.date}.{row.name}", type="tertiary",
                      icon=":material/delete:", help="Remove this event"):
             del rows[i]

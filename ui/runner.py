@@ -6,6 +6,14 @@ pool, `sim.running.batch.worker_pool`: workers ignore Ctrl-C, leave if the serve
 replaced every few tasks); jobs take turns (round robin, one replicate at a time), so a long job in
 one tab does not starve another.
 
+Stopping and limits: Stop cancels a job's running replicates too. The server writes the task's id
+into a flag table shared with the workers (`CANCEL_SLOTS` integers in shared memory, given to each
+worker at its start); the engine's progress callback, called every 30 simulated days, finds it
+and raises `Cancelled`, a BaseException that `engine.run`'s per-run `except Exception` lets
+through, so the whole task ends within a simulated month, and nothing of it is cached or
+recorded as failed. A run another job still waits for is not cancelled. Each browser session may
+have at most `SESSION_RUN_DAYS` simulated run-days queued or running at once (`OverBudget`).
+
 What a worker runs: one replicate of a job's scenarios, as one call of the one run function,
 `sim.running.engine.run`, observing the control map monthly for the map's date slider. Scenarios
 that share a history simulate it once and fork; the history at the branch is also kept (pickled)
@@ -25,10 +33,12 @@ import collections
 import concurrent.futures as cf
 import datetime as dt
 import itertools
+import logging
 import multiprocessing
 import os
 import threading
 import time
+import uuid
 from collections.abc import Hashable
 
 from sim.model.scenario import Scenario
@@ -37,10 +47,16 @@ from sim.running.batch import default_workers, worker_pool
 from sim.running.results import RunOutput
 
 RunKey = tuple
+log = logging.getLogger(__name__)
 CACHE_BYTES = int(os.environ.get("HAITI_SIM_APP_CACHE_MB", "512")) * 2**20
 HISTORY_ENTRIES = int(os.environ.get("HAITI_SIM_APP_HISTORIES", "60"))  # ~1.7 MB each
 MAX_WORKERS = int(os.environ.get("HAITI_SIM_APP_WORKERS", "0")) or None
 MONTHLY = engine.Observe(monthly_maps=True)
+# A session may have at most this many simulated run-days queued or running at once (a run-day:
+# one scenario simulated for one day; 50 replicates of a policy and its reference over 13 years
+# is about 475,000), so one user cannot keep every worker busy for hours while others wait.
+SESSION_RUN_DAYS = 500_000
+CANCEL_SLOTS = 4096  # more than the tasks ever in flight (2 per worker)
 
 
 def snapshot_dates(s: Scenario) -> list[dt.date]:
@@ -57,11 +73,22 @@ def nbytes(run: RunOutput) -> int:
 
 # ------------------------------------------------------------------------------ in the workers
 _progress: multiprocessing.Queue | None = None
+_cancelled = None  # shared with the server: slot task_id % CANCEL_SLOTS holds task_id if stopped
 
 
-def _init_worker(progress) -> None:
-    global _progress
-    _progress = progress
+class Cancelled(BaseException):
+    """A task stopped by the server. A BaseException: `engine.run` records an `Exception` as the
+    run's failure and goes on with the next run, while this must end the whole task."""
+
+
+def _init_worker(progress, cancelled=None) -> None:
+    global _progress, _cancelled
+    _progress, _cancelled = progress, cancelled
+
+
+def _check_cancelled(task_id: int) -> None:
+    if _cancelled is not None and _cancelled[task_id % CANCEL_SLOTS] == task_id:
+        raise Cancelled(task_id)
 
 
 def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, replicate: int,
@@ -69,10 +96,12 @@ def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, rep
     """One replicate of the labelled scenarios by `engine.run`: (their outputs in order, the
     histories simulated here, to be cached). `histories` holds those the parent already has."""
     have, done = set(histories), 0
+    _check_cancelled(task_id)
 
-    def report(days: int) -> None:
+    def report(days: int) -> None:  # called every 30 simulated days: where Stop takes effect
         nonlocal done
         done += days
+        _check_cancelled(task_id)
         if _progress is not None:
             _progress.put((task_id, done))
 
@@ -81,11 +110,18 @@ def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, rep
     return outputs, {k: v for k, v in histories.items() if k not in have}
 
 
+def reference() -> str:
+    """A short id that names one logged traceback, for the user to quote."""
+    return uuid.uuid4().hex[:8]
+
+
 def _message(out: RunOutput) -> str:
-    """A failed run's error and where it was raised (the traceback's last two frames)."""
-    lines = (out.traceback or "").splitlines()
-    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
-    return f"{out.error}\n" + "\n".join(lines[frames[-2] if len(frames) > 1 else 0:])
+    """A failed run's error for the user, with a reference to its traceback, which goes to the
+    server's log (a traceback shows the server's paths)."""
+    ref = reference()
+    log.error("run %s, seed %s failed (reference %s):\n%s", out.scenario, out.seed, ref,
+              out.traceback)
+    return f"{out.error} (reference {ref})"
 
 
 def task_days(scenarios: list[Scenario], seed: int, have: set) -> int:
@@ -160,6 +196,15 @@ class Job:
         self.started = time.monotonic()
         self.finished: float | None = None
         self.stopped = False
+        self.owner: Hashable | None = None  # the browser session that started it
+
+    @property
+    def run_days(self) -> int:
+        """Simulated run-days still to do (an upper bound: cached histories are not counted)."""
+        remaining = len(self.pending) * sum(s.days for s in self.scenarios.values())
+        running = sum(max(total - self.days_done.get(t, 0), 0)
+                      for t, total in self.days_total.items())
+        return remaining + running
 
     @property
     def runs_total(self) -> int:
@@ -210,6 +255,8 @@ class Runner:
         self.task_ids = itertools.count(1)
         self.inflight: dict[RunKey, list[tuple[Job, str, int]]] = {}
         self.tasks: dict[int, Job] = {}
+        self.task_items: dict[int, list[tuple[RunKey, str, Scenario]]] = {}
+        self.cancelled = None  # the flag table shared with the workers (see `_check_cancelled`)
         self.turn = 0
         self.pool: cf.ProcessPoolExecutor | None = None
         self.progress_queue = None
@@ -217,9 +264,11 @@ class Runner:
     # -------------------------------------------------------------- pool
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
-            self.progress_queue = multiprocessing.get_context("forkserver").Queue()
+            context = multiprocessing.get_context("forkserver")
+            self.progress_queue = context.Queue()
+            self.cancelled = context.RawArray("q", CANCEL_SLOTS)
             self.pool = worker_pool(self.workers, ("ui.runner",), _init_worker,
-                                    (self.progress_queue,))
+                                    (self.progress_queue, self.cancelled))
             threading.Thread(target=self._read_progress, args=(self.progress_queue,),
                              daemon=True, name="haiti-sim-progress").start()
         return self.pool
@@ -244,10 +293,23 @@ class Runner:
                     job.days_done[task_id] = days
 
     # -------------------------------------------------------------- jobs
-    def submit(self, scenarios: list[tuple[str, Scenario]], seeds: list[int]) -> Job:
-        """Start a job; runs already in the cache are filled in at once."""
+    def session_run_days(self, owner: Hashable) -> int:
+        """Simulated run-days the jobs of session `owner` still have to do."""
         with self.lock:
+            return sum(j.run_days for j in self.jobs if j.owner == owner and j.running)
+
+    def submit(self, scenarios: list[tuple[str, Scenario]], seeds: list[int],
+               owner: Hashable | None = None) -> Job:
+        """Start a job; runs already in the cache are filled in at once. A job of session
+        `owner` that would take it over SESSION_RUN_DAYS is refused (OverBudget)."""
+        with self.lock:
+            if owner is not None:
+                asked = len(seeds) * sum(s.days for _, s in scenarios)
+                busy = self.session_run_days(owner)
+                if busy + asked > SESSION_RUN_DAYS:
+                    raise OverBudget(asked, busy)
             job = Job(next(self.ids), scenarios, seeds)
+            job.owner = owner
             for label in job.labels:
                 for i, key in enumerate(job.keys[label]):
                     hit = self.cache.get(key)
@@ -259,7 +321,9 @@ class Runner:
         return job
 
     def stop(self, job: Job) -> None:
-        """Run no more of `job`'s replicates (the running ones finish and are cached)."""
+        """Run no more of `job`'s replicates, and cancel its running ones (they end within a
+        simulated month, are not cached and count as neither done nor failed) unless another
+        job waits for one of their runs."""
         with self.lock:
             job.pending.clear()
             job.stopped = True
@@ -268,6 +332,11 @@ class Runner:
                 waiters[:] = [w for w in waiters
                               if w[0] is not job or (w[1], w[2]) not in job.waiting]
             job.waiting.clear()
+            for task_id, owner in self.tasks.items():
+                wanted = any(not w.stopped for key, _, _ in self.task_items[task_id]
+                             for w, _, _ in self.inflight.get(key, []))
+                if owner is job and not wanted and self.cancelled is not None:
+                    self.cancelled[task_id % CANCEL_SLOTS] = task_id
             self._check_done(job)
 
     def _check_done(self, job: Job) -> None:
@@ -320,6 +389,7 @@ class Runner:
             have = {h: v for h, v in have.items() if v is not None}
             task_id = next(self.task_ids)
             self.tasks[task_id] = job
+            self.task_items[task_id] = items
             job.days_total[task_id] = task_days([s for _, s in scenarios], seed, set(have))
             try:
                 future = self._pool().submit(simulate, task_id, scenarios, seed, i, have)
@@ -334,6 +404,9 @@ class Runner:
                   future: cf.Future) -> None:
         try:
             outputs, made = future.result()
+        except Cancelled:
+            self._cancelled(task_id, items, replicate_seed[0])
+            return
         except Exception as exc:  # the worker died (out of memory, killed)
             if isinstance(exc, cf.process.BrokenProcessPool):
                 with self.lock:
@@ -341,9 +414,7 @@ class Runner:
             outputs, made = [RunOutput.failure(label, *replicate_seed, s.start, exc)
                              for _, label, s in items], {}
         with self.lock:
-            job = self.tasks.pop(task_id)
-            job.days_done.pop(task_id, None)
-            job.days_total.pop(task_id, None)
+            job = self._forget(task_id)
             for hkey, history in made.items():
                 self.histories.put(hkey, history)
             touched = {job}
@@ -360,6 +431,41 @@ class Runner:
             self._pump()
             for j in touched:
                 self._check_done(j)
+
+    def _forget(self, task_id: int) -> Job:
+        job = self.tasks.pop(task_id)
+        self.task_items.pop(task_id, None)
+        job.days_done.pop(task_id, None)
+        job.days_total.pop(task_id, None)
+        return job
+
+    def _cancelled(self, task_id: int, items: list, replicate: int) -> None:
+        """A stopped task: nothing cached or recorded; a job that began waiting for one of its
+        runs after the stop runs that replicate itself."""
+        with self.lock:
+            job = self._forget(task_id)
+            touched = {job}
+            for key, _, _ in items:
+                for waiter, label, i in self.inflight.pop(key, []):
+                    touched.add(waiter)
+                    waiter.waiting.discard((label, i))
+                    if not waiter.stopped and i not in waiter.pending:
+                        waiter.pending.appendleft(i)
+            self._pump()
+            for j in touched:
+                self._check_done(j)
+
+
+class OverBudget(Exception):
+    """A session asked for more simulated run-days at once than SESSION_RUN_DAYS."""
+
+    def __init__(self, asked: int, busy: int):
+        self.asked, self.busy = asked, busy
+        super().__init__(
+            f"This run would simulate {asked:,} run-days (replicates × scenarios × days), and "
+            f"this session's runs still have {busy:,} to do: each session may have at most "
+            f"{SESSION_RUN_DAYS:,} queued at once, so that one user does not keep the others "
+            f"waiting. Stop a run, or choose fewer replicates or a shorter horizon.")
 
 
 def shutdown(runner: Runner) -> None:

@@ -9,8 +9,11 @@ the jobs. Nothing a tab does changes what another tab sees.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import os
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -18,9 +21,10 @@ import streamlit as st
 from sim.model.scenario import Scenario, ScenarioError
 from ui import library
 from ui.library import Source
-from ui.runner import Job, Runner, shutdown
+from ui.runner import Job, OverBudget, Runner, reference, shutdown
 from ui.state import DEFAULT_REPLICATES, DEFAULT_SCENARIO, NO_REFERENCE
 
+log = logging.getLogger(__name__)
 MAX_SESSION_SOURCES = 12  # uploads and runs kept per tab (oldest dropped)
 PREWARM = os.environ.get("HAITI_SIM_APP_PREWARM", "1") != "0"
 
@@ -41,6 +45,25 @@ def runner() -> Runner:
 
     threading.Thread(target=start, daemon=True, name="haiti-sim-warm-up").start()
     return r
+
+
+def submit(scenarios: list[tuple[str, Scenario]], seeds: list[int]) -> Job | None:
+    """Start a job for this tab, within its compute budget (`runner.SESSION_RUN_DAYS`); over
+    it, None, and the message waits for `show_refusal`."""
+    owner = st.session_state.setdefault("session_id", uuid.uuid4().hex)
+    try:
+        job = runner().submit(scenarios, seeds, owner=owner)
+    except OverBudget as exc:
+        st.session_state["refused"] = str(exc)
+        return None
+    st.session_state.pop("refused", None)
+    return job
+
+
+def show_refusal() -> None:
+    """The message of the last run refused for the budget, once."""
+    if message := st.session_state.pop("refused", None):
+        st.warning(message)
 
 
 @dataclass
@@ -106,12 +129,46 @@ def get_source(label: str) -> Source:
     return library.load_library(label)
 
 
+# What makes Markdown (and Streamlit's additions: colours, icons, LaTeX) fetch, link, format or
+# nest; ':' and '.' break bare web addresses, which would become links. A '-' or '+' could only
+# start a list, and the program's own titles hold them.
+MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#.!|~$:")
+
+
+def plain(text: str) -> str:
+    """`text` (a name, note or description from a file a user gave, or a title that holds one)
+    for Markdown, shown as written: what Markdown or Streamlit would read as markup is escaped,
+    so an image or link in it is neither fetched nor followed."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+
+
 def show_error(message: str) -> None:
     """A message for the user, verbatim (a YAML parser's message points at a column with '^',
     which Markdown would reflow)."""
     first, _, rest = message.partition("\n")
     first = first.replace("*", "\\*").replace("_", "\\_")
     st.error(f"{first}\n```\n{rest}\n```" if rest else first)
+
+
+def show_bug(exc: BaseException) -> None:
+    """An unexpected error: its traceback to the server's log, a short message with a reference
+    to it for the user (a traceback shows the server's paths and code)."""
+    ref = reference()
+    log.error("app error (reference %s)", ref, exc_info=exc)
+    st.error(f"Something went wrong on the server ({type(exc).__name__}); this is a bug. Please "
+             f"report it with the reference **{ref}**. Reloading the page starts afresh.")
+
+
+def guarded(fn):
+    """`fn` with unexpected errors shown by `show_bug` (for fragments, which rerun alone, outside
+    the page's guard in `app.py`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # st.rerun and st.stop raise BaseExceptions, which pass
+            show_bug(exc)
+    return wrapper
 
 
 def describe(label: str) -> str:

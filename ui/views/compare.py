@@ -44,7 +44,9 @@ def start(chosen: list[str], reference: str) -> None:
     names = job_labels(chosen)
     seeds = [int(SS["compare_seed"]) + i for i in range(int(SS["compare_replicates"]))]
     items = [(names[label], session.get_source(label).resolved) for label in chosen]
-    job = session.runner().submit(items, seeds)
+    job = session.submit(items, seeds)
+    if job is None:
+        return
     SS["compare_run"] = Run(job, {names[label]: names[label] for label in chosen},
                             reference=names[reference])
 
@@ -112,6 +114,7 @@ with st.sidebar:
         st.rerun()
 
 write_url(chosen, reference)
+session.show_refusal()
 run = SS.get("compare_run")
 if run is None:
     st.info("Choose scenarios on the left and press **Run the comparison**.")
@@ -123,6 +126,7 @@ shown_running = job.running
 
 
 @st.fragment(run_every=0.5 if job.running else None)
+@session.guarded
 def progress() -> None:
     if job.runs_done != run.shown_runs or job.running != shown_running:
         st.rerun(scope="app")
@@ -143,8 +147,8 @@ if not runs:
     st.stop()
 ref = next((r for r in runs if r.label == run.reference), runs[0])
 origin = compare.origin(runs)
-st.markdown(f"Reference: **{ref.label}** ({ref.name}). Totals since {origin}. Lines: median "
-            "over replicates; bands: 90% interval.")
+st.markdown(f"Reference: **{ref.label}** ({session.plain(ref.name)}). Totals since {origin}. "
+            "Lines: median over replicates; bands: 90% interval.")
 if note := compare.precision_note(runs):
     st.caption(note)
 
@@ -182,9 +186,9 @@ def comparison_tables() -> None:
     names = {label: label for label in job.labels if job.done(label)}
     comparison = run.cached("comparison", lambda: analysis.comparison(job, names, ref.label))
     for note in comparison.notes:
-        st.caption(note)
+        st.caption(session.plain(note))
     for table in tables(comparison):
-        st.markdown(f"**{table.title}**")
+        st.markdown(f"**{session.plain(table.title)}**")
         st.dataframe([dict(zip(table.headers, row, strict=True)) for row in table.rows],
                      hide_index=True)
         if table.note:

@@ -133,7 +133,9 @@ def start_run(text: str, scenario) -> None:
     ref = session.reference_scenario(reference, scenario.end)
     seeds = [scenario.seed + i for i in range(int(SS["replicates"]))]
     items = [("current", scenario)] + ([("reference", ref)] if ref is not None else [])
-    job = session.runner().submit(items, seeds)
+    job = session.submit(items, seeds)
+    if job is None:
+        return
     names = {"current": slug(scenario.name)}
     if ref is not None:
         names["reference"] = slug(reference.removesuffix(".yaml"))
@@ -160,6 +162,7 @@ def progress_panel(run: Run) -> None:
     shown_running = job.running
 
     @st.fragment(run_every=1.0 if job.running else None)
+    @session.guarded
     def panel():
         more = job.runs_done != run.shown_runs and time.monotonic() - run.shown_at > REDRAW_S
         if more or job.running != shown_running:
@@ -187,8 +190,9 @@ def show_results(run: Run) -> None:
     ref = analysis.runs_of(job, "reference") if run.reference else None
     both = [cur] + ([ref] if ref is not None else [])
     origin = compare.origin(both)
-    against = f" Differences (arrows) are against **{ref.name}**, paired by seed." if ref else ""
-    st.markdown(f"**{cur.name}**: median over {len(cur.replicates)} replicates at "
+    against = (f" Differences (arrows) are against **{session.plain(ref.name)}**, paired by "
+               f"seed." if ref else "")
+    st.markdown(f"**{session.plain(cur.name)}**: median over {len(cur.replicates)} replicates at "
                 f"{cur.end}; totals since {origin}.{against}")
     if note := compare.precision_note(both):
         st.caption(note)
@@ -236,7 +240,7 @@ def _map(run: Run, cur, ref) -> None:
         which = st.radio("Map of", ["current", "reference"], horizontal=True, key="map_of",
                          format_func=lambda w: cur.name if w == "current" else ref.name)
     name = cur.name if which == "current" else ref.name
-    st.markdown(f"**Who controls Haiti: {name}**" + (
+    st.markdown(f"**Who controls Haiti: {session.plain(name)}**" + (
         " (first replicates; redrawn when the run ends)" if job.running else
         f" (median of {len(cur.replicates)} replicates)"))
     # While the job runs the map is drawn once, from the first replicates, then again at
@@ -371,8 +375,9 @@ def page() -> None:
 
     st.title("Explore a scenario")
     kind = {"library": "library file", "upload": "uploaded file", "run": "run of this session"}
-    st.markdown(f"**{src.name}** ({kind[src.kind]} `{src.label}`)"
-                + (f": {src.spec.description.strip()}" if src.spec.description.strip() else ""))
+    st.markdown(f"**{session.plain(src.name)}** ({kind[src.kind]} {session.plain(src.label)})")
+    if src.spec.description.strip():
+        st.text(src.spec.description.strip())  # a user's text, shown as text
     when = (f"The levers take effect on the branch date, {src.policy_start}; the history from "
             f"{src.resolved.start} is shared with every policy." if src.is_policy
             else f"The levers apply from the start, {src.resolved.start}.")
@@ -381,6 +386,7 @@ def page() -> None:
         st.warning(f"From the link: {note}")
     if error:
         session.show_error(error)
+    session.show_refusal()
     # A run of this session travels in the link as its file, like an upload.
     write_url(View(
         scenario=SS["source"] if src.kind == "library" else "upload",

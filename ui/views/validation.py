@@ -38,13 +38,16 @@ run: Run | None = SS.get("validation_run")
 if st.button("Run the historical record", type="primary", key="validation_go",
              disabled=run is not None and run.job.running):
     s = library.load_library(HISTORY).resolved
-    job = session.runner().submit([("history", s)], [s.seed + i for i in range(replicates)])
-    SS["validation_run"] = run = Run(job, {"history": "history"})
+    job = session.submit([("history", s)], [s.seed + i for i in range(replicates)])
+    if job is not None:
+        SS["validation_run"] = run = Run(job, {"history": "history"})
+session.show_refusal()
 
 if run is not None:
     job = run.job
 
     @st.fragment(run_every=0.5 if job.running else None)
+    @session.guarded
     def progress():
         if job.running:
             st.progress(job.progress(), text=f"{job.runs_done} of {job.runs_total} runs")
