@@ -410,8 +410,21 @@ def test_the_mission_deploys_towards_the_least_of_target_ceiling_and_what_money_
 
 
 def test_the_mission_withdraws_at_the_base_pace_when_the_goal_falls():
-    m, p = mission_after(1, troops=1_000.0, mission_troops_target=0.0, mission_mandate=2.0)
+    m, p = mission_after(1, troops=1_000.0, cash=1e9, mission_troops_target=0.0,
+                         mission_mandate=2.0)
     assert m.troops == pytest.approx(1_000 - p["mission_deploy_troops_per_month"] * 12 / 365)
+
+
+def test_the_mission_keeps_only_the_troops_the_day_s_money_pays_for():
+    # $1 M in hand plus $36.5 M a year ($0.1 M a day) at $365,000 a troop-year ($1,000 a day):
+    # 1,100 troops paid today, whatever the pace of withdrawal
+    m, p = mission_after(1, troops=3_000.0, cash=1e6, mission_troops_target=3_000.0,
+                         mission_troop_ceiling=5_000.0, funding_mission_others=36.5e6,
+                         mission_cost_usd_per_troop_year=365_000.0, mission_runway_months=0.0)
+    assert m.troops == pytest.approx(1_100)
+    assert m.spent_usd == pytest.approx(1.1e6) and m.cash_usd == 0.0
+    m, _ = mission_after(1, troops=1_000.0, cash=0.0, mission_troops_target=1_000.0)
+    assert m.troops == 0.0 and m.cash_usd == 0.0  # no money at all: nobody stays unpaid
 
 
 # --------------------------------------------------------------------- compiled = Python

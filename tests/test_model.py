@@ -162,6 +162,27 @@ def test_troops_never_exceed_target_ceiling_or_money(history):
     assert troops[-1] <= 50e6 / cost * 1.5  # income plus a runway of cash, no more
 
 
+def test_mission_cash_never_goes_negative(history):
+    """A funding cut with no runway: troops cannot withdraw as fast as the money stops, so the
+    mission keeps only the troops the day's money pays for (issue 9: cash went to -$22 M)."""
+    cut = history.start + dt.timedelta(days=40)
+    sc = short(history, 120, mission_runway_months=0, mission_deploy_troops_per_month=5000,
+               mission_troops_target=5000, mission_troop_ceiling=5000,
+               funding_mission_others=1e9)
+    sc = dataclasses.replace(sc, events=sc.events + (
+        scenario.Event(cut, "funding_mission_others", "set", 0.0),))
+    model = HaitiModel(sc, seed=1)
+    model.run()
+    cash = model.recorder.series("mission_cash_usd")
+    troops = model.recorder.series("troops")
+    spent = model.recorder.series("spent_mission_usd")
+    assert troops[:40].max() == pytest.approx(5000)  # the money did pay for a full deployment
+    assert (cash >= 0).all()
+    assert troops[-1] == 0 and cash[-1] == 0
+    # what was spent is what came in: the first 40 days' income, no more
+    assert spent.sum() == pytest.approx(1e9 / 365 * 40, rel=1e-9)
+
+
 def _runs(history, days, replicates, **overrides) -> list[dict[str, float]]:
     """Outcomes averaged over the last 60 days of each replicate; replicate i uses seed 100 + i
     whatever the overrides, so two calls are paired (common random numbers)."""

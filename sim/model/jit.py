@@ -5,11 +5,15 @@ Written as numpy array operations, that is some three hundred small calls a day,
 numpy's fixed overhead of microseconds, which made the calls, not the arithmetic, the cost of a
 run. The daily loops over cells, edges and engagements are therefore compiled with Numba (`kernel`):
 one pass each, no temporary arrays. Compiled code is cached on disk next to the sources (or in
-Numba's user cache where the package directory is read-only), so only the first run after an
-install pays the compilation. Kernels call kernels of other modules (the day's kernel in
-`sim.model.world` calls all of them), and Numba's cache would only notice a change of the
-calling function's own file; so the cache of every kernel here is stamped with all of
-`sim/model`'s sources (`_ModelSourcesStamp`), and a change to any of them recompiles.
+Numba's user cache where the package directory is read-only, or in `NUMBA_CACHE_DIR` if set), so
+only the first run after an install pays the compilation. Where none of these can be written (a
+read-only install with an unwritable HOME) Numba would refuse to load the kernels at all, so
+`NUMBA_CACHE_DIR` is pointed at a private temporary folder before Numba is imported
+(`_cache_dir`); the compiled code then lasts as long as that folder, and workers inherit it.
+Kernels call kernels of other modules (the day's kernel in `sim.model.world` calls all of them),
+and Numba's cache would only notice a change of the calling function's own file; so the cache of
+every kernel here is stamped with all of `sim/model`'s sources (`_ModelSourcesStamp`), and a
+change to any of them recompiles.
 
 Random streams. Every random draw of a day comes from a xoshiro256** generator (Blackman and Vigna
 2018; period 2^256 - 1) whose 256-bit state is derived, when it is needed, from a key: the run's
@@ -26,16 +30,77 @@ hand to compiled code, more than the loops it feeds.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import numba
-import numpy as np
-from numba.core import caching
-
 MODEL_DIR = Path(__file__).resolve().parent
+
+
+def _writable(folder: Path) -> bool:
+    """Numba's own test of a cache folder: it can be made and a file created in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
+
+
+def _numba_user_cache() -> Path:
+    """Numba's user-wide cache folder (as its vendored appdirs computes it)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "numba" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "numba"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "numba"
+
+
+def _private_folder(folder: Path) -> bool:
+    """Ours alone: a real folder (no link), owned by this user, that nobody else can write.
+    Compiled code is loaded from it, so a folder another user could fill is never used."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_mode & 0o022 == 0
+            and (not hasattr(os, "getuid") or info.st_uid == os.getuid()))
+
+
+def _cache_dir(candidates: Iterable[Path], environ: dict[str, str] | None = None,
+               writable: Callable[[Path], bool] = _writable,
+               temp: str | None = None) -> str | None:
+    """The folder to set as NUMBA_CACHE_DIR, or None to leave Numba's choice alone: when the
+    user has set one, or one of Numba's default folders (`candidates`) can be written. Otherwise
+    a per-user folder under the temporary directory (`temp`, the system's if None), reused by
+    later runs while it is private (`_private_folder`), else a new one of a random name."""
+    environ = os.environ if environ is None else environ
+    if environ.get("NUMBA_CACHE_DIR") or any(writable(Path(c)) for c in candidates):
+        return None
+    temp = tempfile.gettempdir() if temp is None else temp
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    shared = Path(temp, f"haiti-sim-numba-{user}")
+    with contextlib.suppress(OSError):  # judged just below, whatever the reason
+        shared.mkdir(mode=0o700, exist_ok=True)
+    if _private_folder(shared) and writable(shared):
+        return str(shared)
+    return tempfile.mkdtemp(prefix="haiti-sim-numba-", dir=temp)
+
+
+# Decided before Numba is imported: it reads NUMBA_CACHE_DIR once, at import.
+if (_fallback := _cache_dir([MODEL_DIR / "__pycache__", _numba_user_cache()])) is not None:
+    os.environ["NUMBA_CACHE_DIR"] = _fallback
+
+import numba  # noqa: E402 - after the cache folder is settled
+import numpy as np  # noqa: E402
+from numba.core import caching  # noqa: E402
 
 
 @functools.cache
@@ -57,6 +122,10 @@ class _ModelSourcesStamp:
         return super().from_function(py_func, py_file)
 
 
+class _UserProvided(_ModelSourcesStamp, caching.UserProvidedCacheLocator):
+    pass
+
+
 class _InTree(_ModelSourcesStamp, caching.InTreeCacheLocator):
     pass
 
@@ -65,8 +134,9 @@ class _UserWide(_ModelSourcesStamp, caching.UserWideCacheLocator):
     pass
 
 
-# Tried first, and only for the files of sim/model (other packages keep Numba's own locators).
-caching.CacheImpl._locator_classes[:0] = [_InTree, _UserWide]
+# Tried first, in Numba's own order, and only for the files of sim/model (other packages keep
+# Numba's own locators).
+caching.CacheImpl._locator_classes[:0] = [_UserProvided, _InTree, _UserWide]
 
 kernel = numba.njit(cache=True, nogil=True)
 

@@ -6,7 +6,9 @@ ceiling, and what the money sustains. Money is a cash balance fed by each donor'
 dollars per year, `funding_mission_<donor>`) and drained by the cost per troop-year. The mission
 sustains as many troops as its yearly income plus its balance spread over the required runway can
 pay for, so a donor cut is felt at once in new deployments and, as the balance runs down, in
-withdrawals.
+withdrawals. Withdrawals take time (the deployment pace), but nobody serves unpaid: on a day when
+the balance plus the day's income cannot pay every troop on the ground, the mission keeps only
+the troops it can pay that day, so the balance never goes below zero.
 """
 
 from __future__ import annotations
@@ -84,5 +86,10 @@ class Mission(mesa.Agent):
             self.troops = max(goal, self.troops - r.withdrawals_per_day)
         self.troops = max(self.troops - self.killed, 0.0)
         self.killed = 0.0
+        available_usd = self.cash_usd + r.income_usd_per_year / 365
+        self.troops = min(self.troops, available_usd * 365 / r.cost_usd_per_troop_year)
         self.spent_usd = self.troops * r.cost_usd_per_troop_year / 365
-        self.cash_usd += r.income_usd_per_year / 365 - self.spent_usd
+        if self.spent_usd < available_usd:
+            self.cash_usd = max(self.cash_usd + r.income_usd_per_year / 365 - self.spent_usd, 0.0)
+        else:  # the troops the money could pay for today; rounding must not leave a debt
+            self.spent_usd, self.cash_usd = available_usd, 0.0
