@@ -3,6 +3,11 @@ mistakes as one message with exit status 2 (never a traceback)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +16,8 @@ from sim.cli import main
 from sim.model.parameters import PARAMS
 from sim.running.results import ResultsDir, Runs
 
-HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY = ROOT / "scenarios" / "history.yaml"
 
 
 @pytest.fixture
@@ -235,6 +241,33 @@ def test_ctrl_c_at_any_moment_prints_the_resume_hint_only(tmp_path, policy, caps
         if Path(out, "manifest.json").exists():
             assert main(["batch", "--resume", "--workers", "1", "--out", out]) in (0, 130)
             capsys.readouterr()
+
+
+def ctrl_c_after(seconds: float, module: str) -> tuple[int, str]:
+    """`python -m module --help` sent SIGINT after `seconds`: (exit status, stderr)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    process = subprocess.Popen([sys.executable, "-m", module, "--help"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(seconds)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_ctrl_c_while_the_command_line_starts_prints_no_traceback():
+    interrupted = 0
+    for seconds in (0.2, 0.3, 0.15, 0.4, 0.1, 0.25):  # most of the start-up is importing
+        status, err = ctrl_c_after(seconds, "sim")
+        assert "Traceback" not in err, err
+        if status == -signal.SIGINT:  # before Python's own handler existed: no traceback
+            continue
+        assert status in (0, 130), (status, err)
+        interrupted += status == 130 and err.strip() == "interrupted"
+        if interrupted >= 2:
+            break
+    assert interrupted, "SIGINT never arrived while haiti-sim was starting"
 
 
 @pytest.mark.parametrize("seed", ["-1", "1.5", "true", "4294967296", "9" * 5001])
