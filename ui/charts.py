@@ -7,6 +7,7 @@ from the app to the report.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -32,11 +33,15 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
           height: int = 300) -> go.Figure:
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in the
-    palette's order; `display` is the outcome's display format."""
+    palette's order; `display` is the outcome's display format.
+
+    Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
+    are escaped, so a name shows as written and never becomes a link or an image."""
     fig = go.Figure()
+    title = html.escape(title)
     scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
-    for i, (name, (dates, median, low, high)) in enumerate(lines):
-        c = colour(i)
+    for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
+        c, name = colour(i), html.escape(raw_name)
         median, low, high = (np.asarray(v) / scale for v in (median, low, high))
         x = np.asarray(dates).astype("datetime64[D]").astype(str)
         fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0},
@@ -46,7 +51,8 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
                                  legendgroup=name))
         fig.add_trace(go.Scatter(x=x, y=median, mode="lines", line={"color": c, "width": 2},
                                  name=name, legendgroup=name,
-                                 hovertemplate=f"{name}: %{{y:{TICK_FORMAT[display]}}}"
+                                 hovertemplate=name.replace("%", "%%")
+                                 + f": %{{y:{TICK_FORMAT[display]}}}"
                                                + (" M" if display == USD else "")
                                                + "<extra></extra>"))
     if branch is not None:
