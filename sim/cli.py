@@ -136,22 +136,24 @@ def _factors(items: list[str], method: str) -> tuple[list, dict]:
     factors, values = [], {}
     for item in items:
         name, sep, text = (part.strip() for part in item.partition("="))
-        try:
-            if not sep:
-                factors.append(design.Factor.of(name))
-            elif ":" in text:
-                low, _, high = text.partition(":")
-                factors.append(design.Factor.of(name, float(low), float(high)))
-            else:
-                if method != "grid":
-                    raise UsageError(f"--vary {item}: a list of values needs --design grid; "
-                                     "give NAME=LOW:HIGH for a sampled design")
+        if not sep:
+            factors.append(design.Factor.of(name))
+        elif ":" in text:
+            low, _, high = text.partition(":")
+            try:
+                bounds = float(low), float(high)
+            except ValueError:
+                raise UsageError(f"--vary {item!r}: write NAME, NAME=LOW:HIGH or NAME=V1,V2,... "
+                                 "with numbers") from None
+            factors.append(design.Factor.of(name, *bounds))
+        elif method != "grid":
+            raise UsageError(f"--vary {item}: a list of values needs --design grid; give "
+                             "NAME=LOW:HIGH for a sampled design")
+        else:
+            try:  # numbers, or a categorical parameter's choice names, as --set takes them
                 values[name] = [_overrides([f"{name}={v}"])[name] for v in text.split(",")]
-        except ValueError as exc:
-            if isinstance(exc, design.DesignError):
-                raise
-            raise UsageError(f"--vary {item!r}: write NAME, NAME=LOW:HIGH or NAME=V1,V2,... "
-                             "with numbers") from None
+            except UsageError as exc:
+                raise UsageError(f"--vary {item!r}: {str(exc).partition(': ')[2]}") from None
     return factors, values
 
 
