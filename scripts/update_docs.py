@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sim.analysis import stats, targets
-from sim.model import geography, scenario
+from sim.model import scenario
 from sim.model.parameters import markdown_table
 from sim.running import engine
 
@@ -32,18 +32,15 @@ ODD = ROOT / "docs" / "odd.md"
 def run_replicates(n: int) -> tuple[np.ndarray, list[str], np.ndarray, scenario.Scenario]:
     """(replicate x day x metric values, metric names, RN1 shares, the scenario) of n runs."""
     sc = scenario.load(ROOT / "scenarios" / "history.yaml")
-    when = targets.RN1_ARTIBONITE.when
     observe = engine.Observe(map_dates=targets.MAP_DATES)
-    values, held = [], []
+    outputs = []
     for seed in tqdm(range(1, n + 1), desc="history replicates", unit="run"):
         [out] = engine.run([("history", sc)], seed, replicate=seed - 1, observe=observe)
         if not out.ok:
             raise SystemExit(f"seed {seed} failed:\n{out.traceback}")
-        values.append(out.values)
-        snap = list(out.snapshot_steps).index((when - sc.start).days)
-        held.append(np.unpackbits(out.held_bits[snap], count=len(out.owner_is_gang)))
-    rn1 = targets.rn1_artibonite_share(np.stack(held), geography.load())
-    return np.stack(values), list(out.metrics), rn1, sc
+        outputs.append(out)
+    values = np.stack([o.values for o in outputs])
+    return values, list(outputs[0].metrics), targets.rn1_of_outputs(outputs), sc
 
 
 def fmt(x: float, share: bool) -> str:

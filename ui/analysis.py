@@ -133,8 +133,8 @@ def map_frames(job: Job, label: str) -> MapFrames | None:
     if not runs:
         return None
     commune = stats.median(np.stack([r.commune_share for r in runs]))
-    held = [np.unpackbits(r.held_bits, axis=1, count=len(r.owner_is_gang)) for r in runs]
-    cells = stats.share_of_replicates(np.stack(held).astype(bool))
+    held = [r.held_maps() for r in runs]
+    cells = stats.share_of_replicates(np.stack(held))
     return MapFrames(snapshot_dates(job.scenarios[label]), commune, cells, len(runs))
 
 

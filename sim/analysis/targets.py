@@ -376,11 +376,16 @@ def evaluate_outputs(outputs, targets: tuple[Target, ...] = TARGETS, geo=None) -
     outputs = list(outputs)
     first = outputs[0]
     values = np.stack([o.values for o in outputs])
-    rn1 = None
+    return evaluate(values, list(first.metrics), first.start, rn1_of_outputs(outputs, geo),
+                    targets)
+
+
+def rn1_of_outputs(outputs, geo=None) -> np.ndarray | None:
+    """The RN1 target's share in each of `outputs` (replicates of one scenario), from their map
+    snapshot on its date; None where the runs kept no such snapshot."""
+    first = outputs[0]
     when = (RN1_ARTIBONITE.when - first.start).days
-    if first.snapshot_steps is not None and when in list(first.snapshot_steps):
-        geo = geo or geography.load()
-        k = list(first.snapshot_steps).index(when)
-        held = np.stack([np.unpackbits(o.held_bits[k], count=geo.n_cells) for o in outputs])
-        rn1 = rn1_artibonite_share(held, geo)
-    return evaluate(values, list(first.metrics), first.start, rn1, targets)
+    if first.snapshot_steps is None or when not in list(first.snapshot_steps):
+        return None
+    held = np.stack([o.held_map_on(when) for o in outputs])
+    return rn1_artibonite_share(held, geo or geography.load())

@@ -119,6 +119,14 @@ class RunOutput:
     def ok(self) -> bool:
         return self.error is None
 
+    def held_maps(self) -> np.ndarray:
+        """The snapshots' control maps, unpacked: (snapshot, cell), True where a gang holds it."""
+        return np.unpackbits(self.held_bits, axis=1, count=len(self.owner_is_gang)).astype(bool)
+
+    def held_map_on(self, step: int) -> np.ndarray:
+        """The control map of the snapshot taken with `step` simulated days done."""
+        return self.held_maps()[list(self.snapshot_steps).index(step)]
+
 
 def _label_array(label: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), [label])
