@@ -256,6 +256,43 @@ def cmd_params(args) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
+def cmd_calibrate(args) -> int:
+    """ABC-SMC on the record through 2024; writes the posterior and its report into --out."""
+    from sim.calibration import abc, fit, posterior
+    from sim.calibration import report as calibration_report
+    from sim.calibration.problem import Problem
+
+    if args.budget < 10 * args.particles:
+        raise UsageError(f"--budget {args.budget:,} is too small for {args.particles} particles: "
+                         f"give at least {10 * args.particles:,} simulations")
+    try:
+        settings = abc.Settings(particles=args.particles, seed=args.seed)
+        problem = Problem.of(args.scenario)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        summary = fit.calibrate(problem, args.out, settings, args.budget, workers=args.workers,
+                                scheduler=args.scheduler, resume=args.resume)
+    except (FileExistsError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    generations = abc.Store(args.out).generations()
+    if len(generations) < 2:
+        raise UsageError(f"the budget ended before the first SMC generation; raise --budget "
+                         f"and continue with --resume --out {args.out}")
+    found = posterior.write(args.out, problem, generations, settings, args.draws)
+    path = calibration_report.write(args.out, problem, generations, found)
+    last = generations[-1]
+    print(f"{summary['simulations']:,} simulations in {len(generations)} generations "
+          f"({summary['seconds_this_session']:.0f} s this session); final epsilon "
+          f"{last.epsilon:.1f}, acceptance {last.acceptance:.1%}, ESS {last.ess:.0f} of "
+          f"{len(last.weights)}")
+    identified = [m.name for m in found if m.identified]
+    print(f"{len(identified)} of {len(found)} parameters narrowed by the record: "
+          f"{', '.join(identified) or 'none'}")
+    print(f"posterior ({args.draws} draws) and report in {args.out}/ ({Path(path).name})")
+    return 0
+
+
 EPILOG = """examples:
   haiti-sim validate scenarios/*.yaml
   haiti-sim run scenarios/status_quo.yaml --set arms_interdiction=0.3
@@ -306,6 +343,12 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
 def _wrap(text: str) -> str:
     """Paragraphs filled to the terminal's usual width (the raw formatter keeps the examples)."""
     return "\n\n".join(textwrap.fill(p, 79) for p in text.split("\n\n"))
+
+
+def posterior_draws() -> int:
+    from sim.calibration.posterior import DRAWS
+
+    return DRAWS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -403,6 +446,38 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write a self-contained HTML report (charts and maps, no network)")
     cmp_.add_argument("--csv", metavar="FILE", help="write the summary as CSV")
     cmp_.set_defaults(func=cmd_compare)
+
+    cal = sub.add_parser(
+        "calibrate", formatter_class=fmt,
+        help="fit the uncertain parameters to the 2023-2024 record (ABC-SMC)",
+        description=_wrap(
+            "Approximate Bayesian computation (sequential Monte Carlo) of every uncertain "
+            "parameter against the observed record through 2024 (sim.analysis.targets: "
+            "the capital's share under gangs, displacement, killed and kidnapped per "
+            "quarter, police, RN1), from priors over the plausible ranges. Reproducible "
+            "from --seed on any number of workers, resumable, with a progress bar. Writes "
+            "posterior.csv (equal-weight draws), posterior.json (provenance), "
+            "parameters.csv and report.md into --out. 2025 is never seen: the 2025 "
+            "projection stays an out-of-sample forecast."))
+    cal.add_argument("scenario", nargs="?", default="scenarios/history.yaml",
+                     metavar="SCENARIO.yaml",
+                     help="the record scenario (default scenarios/history.yaml)")
+    cal.add_argument("--out", required=True, metavar="DIR", help="calibration folder")
+    cal.add_argument("--budget", type=int, default=6000, metavar="N",
+                     help="simulations to spend at most (default 6,000: about 20 minutes on "
+                          "2 cores)")
+    cal.add_argument("--particles", type=int, default=256, metavar="N",
+                     help="population size (default 256)")
+    cal.add_argument("--draws", type=int, default=posterior_draws(), metavar="N",
+                     help="equal-weight posterior draws to write (default %(default)s)")
+    cal.add_argument("--seed", type=_seed, default=1, metavar="S", help="seed (default 1)")
+    cal.add_argument("--workers", type=int, metavar="K",
+                     help="local worker processes (default: all cores)")
+    cal.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                     help="run on this Dask scheduler instead (same result)")
+    cal.add_argument("--resume", action="store_true",
+                     help="continue the calibration in --out (a larger --budget goes on)")
+    cal.set_defaults(func=cmd_calibrate)
 
     val = sub.add_parser(
         "validate", help="check scenario files",

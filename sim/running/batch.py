@@ -484,6 +484,16 @@ def check_workers(workers: int | None) -> tuple[int, str | None]:
     return workers, None
 
 
+def backend(workers: int | None = None, scheduler: str | None = None):
+    """A context manager giving (executor, tasks to keep in flight, renew or None): the Dask
+    cluster at `scheduler`, else local worker processes (`check_workers`; 1 runs in this
+    process). `renew()` replaces a local pool broken by a dead worker. The batch's and the
+    calibration's."""
+    if scheduler:
+        return _dask_executor(scheduler)
+    return _local_pool(check_workers(workers)[0])
+
+
 class WorkerDied(RuntimeError):
     """A local worker process ended while running a task (killed, out of memory, a crash)."""
 
@@ -499,11 +509,9 @@ def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
     a full disk, the manifest is marked interrupted and the exception propagates;
     `resume=True` completes the batch.
     """
-    workers, _ = check_workers(workers)
     results = ResultsDir(out)
     with results.lock():
-        backend = _dask_executor(scheduler) if scheduler else _local_pool(workers)
-        with backend as (executor, slots, renew):
+        with backend(workers, scheduler) as (executor, slots, renew):
             recording = Recording(results, plan, command, resume)
             bar = RunsBar({label: plan.replicates for label, _ in plan.scenarios},
                           recording.done_by_label())
