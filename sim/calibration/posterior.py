@@ -23,10 +23,9 @@ import numpy as np
 
 from sim.calibration import abc
 from sim.calibration.problem import Problem, data_version, model_version
-from sim.model.parameters import PARAMS
+from sim.model.parameters import NOT_NARROWED, PARAMS
 
 DRAWS = 256
-NOT_IDENTIFIED = 0.8  # a posterior interval at least this share of the prior's: not identified
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Marginal:
 
     @property
     def identified(self) -> bool:
-        return self.width_ratio < NOT_IDENTIFIED
+        return self.width_ratio < NOT_NARROWED
 
 
 def marginals(problem: Problem, g: abc.Generation, draws: np.ndarray) -> list[Marginal]:

@@ -15,8 +15,9 @@ import numpy as np
 
 from sim.analysis import targets
 from sim.calibration import abc
-from sim.calibration.posterior import NOT_IDENTIFIED, Marginal
+from sim.calibration.posterior import Marginal
 from sim.calibration.problem import Problem
+from sim.model.parameters import NOT_NARROWED
 
 PAIRS = 5  # parameters in the pairs plot
 
@@ -219,7 +220,7 @@ def write(out: str | Path, problem: Problem, generations: list[abc.Generation],
         lines += ["![marginals](figures/marginals.png)", ""]
     lines += ["![pairs](figures/pairs.png)", "",
               f"Width ratio: the posterior's 90% interval over the prior's, on the prior's "
-              f"scale; below {NOT_IDENTIFIED} the record narrows the parameter (identified), "
+              f"scale; below {NOT_NARROWED} the record narrows the parameter (identified), "
               f"near 1 it stays at its prior.", "",
               "| parameter | prior | posterior median [90%] | width ratio | identified | "
               "adapted |", "|---|---|---|---|---|---|"]

@@ -11,9 +11,12 @@ renders the same table (see `sim.model.parameters.markdown_table`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from sim.model.calibrated import POSTERIOR
 
 # Mandates of the international mission, in the order the `mission_mandate` parameter indexes them.
 MANDATES = ("support", "suppression", "un_peacekeeping")
@@ -86,6 +89,11 @@ class Param:
     @property
     def is_assumption(self) -> bool:
         return self.source.startswith("assumption")
+
+    @property
+    def calibrated(self) -> bool:
+        """The default is the posterior median of the shipped calibration."""
+        return self.source.startswith("calibrated")
 
 
 def _p(*args, **kwargs) -> Param:
@@ -563,6 +571,25 @@ _DECLARED: tuple[Param, ...] = (
        "UN estimate, AP 21 Jan 2023: 60%", role="initial"),
 )
 
+
+
+def _calibrated(p: Param) -> Param:
+    """`p` with the shipped calibration's posterior median as its default and its interval in
+    its source (`sim.model.calibrated`, written by scripts/ship_calibration.py); the declared
+    value and its reasoning stay in the source, as what the prior was built around."""
+    if p.name not in POSTERIOR:
+        return p
+    median, q05, q95, width = POSTERIOR[p.name]
+    narrowed = (f"{width:.0%} of the prior's width" if width < NOT_NARROWED
+                else "not narrowed by the record: the posterior is about the prior")
+    return dataclasses.replace(p, default=float(round(median)) if p.integer else median, source=(
+        f"calibrated: ABC-SMC against the 2023-2024 record, posterior median; 90% interval "
+        f"{q05:.3g} to {q95:.3g} ({narrowed}). Declared before calibration: {p.default:g}, "
+        f"{p.source}"))
+
+
+NOT_NARROWED = 0.8  # a posterior interval this share of the prior's or more says little
+_DECLARED = tuple(_calibrated(p) for p in _DECLARED)
 PARAMS: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in _DECLARED})
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _DECLARED))
 
