@@ -485,7 +485,12 @@ def check_workers(workers: int | None) -> tuple[int, str | None]:
 
 
 class WorkerDied(RuntimeError):
-    """A local worker process ended while running a task (killed, out of memory, a crash)."""
+    """A local worker process ended while running a task (killed, out of memory, a crash), on
+    its first attempt and again when retried alone: the batch's and the app's one message."""
+
+    def __init__(self, message: str = "the worker process died running this replicate, twice "
+                                      "(killed, out of memory, or a crash)"):
+        super().__init__(message)
 
 
 def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
@@ -575,9 +580,7 @@ def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
                 if not suspect:
                     suspects.append((replicate, labels))
                     continue
-                outputs = failures(replicate, labels, WorkerDied(
-                    "the worker process died running this replicate, twice (killed, out of "
-                    "memory, or a crash)"))
+                outputs = failures(replicate, labels, WorkerDied())
             except Exception as exc:  # the cluster lost the task, or the task could not start
                 outputs = failures(replicate, labels, exc)
             record(outputs)
