@@ -261,8 +261,9 @@ class Recording:
             results.write_journal([])
         manifest.update(format=MANIFEST_FORMAT, journal=results.journal_path.name,
                         status="running", finished=None)
+        # Made from the plan alone: written anew (so repaired) on every start and resume.
+        manifest["experiments_file"] = results.write_experiments(plan.experiments_table())
         self.manifest = manifest
-        results.write_experiments(plan.experiments_table())
         results.write_manifest(manifest)
 
     def _slot(self, label: str, replicate: int) -> int:
