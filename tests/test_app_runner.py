@@ -1,10 +1,12 @@
 """The app's runner with real workers: Stop ends a running replicate within a simulated month
-(recorded as stopped, nothing cached, the workers free for the next job), and each session has a
-compute budget."""
+(recorded as stopped, nothing cached, the workers free for the next job), each session has a
+compute budget, and a dead worker costs only its own run (retried once, alone)."""
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ os.environ["HAITI_SIM_APP_PREWARM"] = "0"
 
 from sim.model import scenario as scenario_file  # noqa: E402
 from ui import library, runner  # noqa: E402
+from ui.runner import simulate as real_simulate  # noqa: E402
 
 LONG = """name: Long test policy
 base: history.yaml
@@ -26,12 +29,30 @@ end: 2040-12-31
 seed: 3
 """
 SHORT = LONG.replace("2040-12-31", "2023-04-30").replace("Long", "Short")
+MEDIUM = LONG.replace("2040-12-31", "2024-06-30").replace("Long", "Medium")
+DOOMED_SEED = 666
+
+
+@pytest.fixture(autouse=True)
+def no_hang():
+    """Workers are killed here: a runner that waits forever must fail the test run, with every
+    thread's traceback, instead of hanging CI (each wait has its own, shorter, timeout too)."""
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 def scenario(text: str, **parameters):
     lines = "".join(f"  {k}: {v}\n" for k, v in parameters.items())
     return scenario_file.from_text(text + ("parameters:\n" + lines if lines else ""), "s.yaml",
                                    library.SCENARIOS)
+
+
+def dying_simulate(task_id, scenarios, seed, replicate, histories):
+    """`runner.simulate`, but the worker dies (as if killed, or out of memory) on DOOMED_SEED."""
+    if seed == DOOMED_SEED:
+        os._exit(9)
+    return real_simulate(task_id, scenarios, seed, replicate, histories)
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +108,44 @@ def test_a_session_over_its_budget_is_refused_with_a_message(pool):
         pool.stop(job)
     runner.wait(job, timeout=10)
     assert pool.session_run_days("tab 1") == 0
+
+
+def test_a_killed_worker_costs_nothing_its_runs_are_retried(monkeypatch):
+    r = runner.Runner(workers=2)
+    try:
+        job = r.submit([("medium", scenario(MEDIUM, police_intake_per_year=4321))], [1, 2, 3, 4])
+        deadline = time.monotonic() + 120
+        while sum(d > 0 for d in job.days_done.values()) < 2:  # both workers are in a run
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.05)
+        os.kill(next(iter(r.pool._processes)), signal.SIGKILL)
+        runner.wait(job, timeout=180)
+        assert job.errors == [] and job.runs_done == 4 and len(job.replicates("medium")) == 4
+        assert r.generation == 1 and not r.tasks and not r.retries and not r.inflight
+    finally:
+        runner.shutdown(r)
+
+
+def test_a_run_that_kills_its_worker_twice_fails_alone_with_a_message(monkeypatch):
+    monkeypatch.setattr(runner, "simulate", dying_simulate)
+    r = runner.Runner(workers=2)
+    try:
+        doomed = r.submit([("doomed", scenario(SHORT, police_intake_per_year=555))],
+                          [DOOMED_SEED])
+        other = r.submit([("other", scenario(SHORT, police_intake_per_year=556))], [1, 2])
+        runner.wait(doomed, timeout=120)
+        runner.wait(other, timeout=120)
+        assert doomed.runs_done == 1 and not doomed.replicates("doomed")
+        [error] = doomed.errors
+        assert error.startswith(f"doomed, seed {DOOMED_SEED}: WorkerDied: the worker process "
+                                "died running this replicate, twice")
+        assert "(reference " in error
+        assert other.runs_done == 2 and not other.errors
+        after = runner.wait(r.submit([("after", scenario(SHORT, police_intake_per_year=557))],
+                                     [1, 2]), timeout=120)
+        assert after.runs_done == 2 and not after.errors and not r.tasks
+    finally:
+        runner.shutdown(r)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from sim.cli import main
 from sim.model import scenario
 from sim.model.parameters import PARAMS
 from sim.running import batch, design, engine
-from sim.running.results import ResultsDir
+from sim.running.results import ResultsDir, ResultsError
 
 
 # ------------------------------------------------------------------------------ factors
@@ -121,6 +121,33 @@ def test_an_experiments_runs_are_the_one_run_functions_and_resume_completes_it(
     manifest = batch.run_batch(plan, tmp_path / "out", workers=1, resume=True,
                                command="experiment")
     assert manifest["status"] == "complete" and calls == [0]
+
+
+def test_a_damaged_experiments_table_is_refused_by_name_and_rebuilt_by_resume(
+        tmp_path, policy, monkeypatch):
+    plan = batch.Plan.experiment([policy], design.grid({"arms_interdiction": [0.2, 0.8]}), 1,
+                                 base_seed=5)
+    out = tmp_path / "out"
+    batch.run_batch(plan, out, workers=1, command="experiment")
+    results = ResultsDir(out)
+    path = results.experiments_path
+    good = path.read_bytes()
+    recorded = results.read_manifest()["experiments_file"]
+    assert recorded["bytes"] == len(good) and recorded["rows"] == 2
+    for damage, needle in [(good[:100] + bytes([good[100] ^ 0xFF]) + good[101:],
+                            "does not match its recorded sha256"),
+                           (b"", "has 0 bytes, not the")]:
+        path.write_bytes(damage)
+        with pytest.raises(ResultsError) as refused:
+            ResultsDir(out).read_experiments()
+        assert str(path) in str(refused.value) and needle in str(refused.value)
+        assert f"haiti-sim experiment --resume --out {out}" in str(refused.value)
+    calls = []
+    monkeypatch.setattr(engine, "run", lambda *a, **k: calls.append(a))
+    batch.run_batch(plan, out, workers=1, resume=True, command="experiment")
+    assert calls == []  # every run was intact: only the table is written again, as it was
+    assert path.read_bytes() == good
+    assert ResultsDir(out).read_experiments().num_rows == 2
 
 
 def test_experiment_command_runs_a_design_and_refuses_bad_input(tmp_path, policy, capsys):

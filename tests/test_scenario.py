@@ -18,6 +18,7 @@ import yaml
 from sim.model.parameters import PARAMS
 from sim.model.scenario import (
     DEFAULT_BRANCH,
+    MAX_BASE_CHAIN,
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_HORIZON_YEARS,
@@ -394,12 +395,29 @@ def test_scale_factor_out_of_range(tmp_path):
 
 # ------------------------------------------------------------------- bad input: base files
 
-def test_circular_base_chain(tmp_path):
-    write(tmp_path, "b.yaml", "name: b\nbase: a.yaml\n")
-    a = write(tmp_path, "a.yaml", "name: a\nbase: b.yaml\n")
-    err = error_of(a)
-    assert err.field_path == "base" and "circular 'base:' chain" in err.message
-    assert "b.yaml" in err.message
+def test_circular_base_chain_names_the_file_whose_base_closes_it_the_file_and_the_chain(
+        tmp_path):
+    # p.yaml -> a.yaml -> b.yaml -> a.yaml: the bad line is b.yaml's `base: a.yaml`
+    b = write(tmp_path, "b.yaml", "name: b\nbase: a.yaml\n")
+    write(tmp_path, "a.yaml", "name: a\nbase: b.yaml\n")
+    p = write(tmp_path, "p.yaml", "name: p\nbase: a.yaml\n")
+    with pytest.raises(ScenarioError) as info:
+        load(p)
+    err = info.value
+    assert err.source == str(b) and err.field_path == "base"
+    assert err.message == (f"circular 'base:' chain: {(tmp_path / 'a.yaml').resolve()} is "
+                           "already in it (p.yaml -> a.yaml -> b.yaml -> a.yaml)")
+
+
+def test_a_base_chain_too_long_names_the_file_whose_base_is_one_too_many(tmp_path):
+    write(tmp_path, "f0.yaml", "name: f0\nstart: 2020-01-01\nend: 2030-12-31\n")
+    for k in range(1, MAX_BASE_CHAIN + 1):
+        write(tmp_path, f"f{k}.yaml", f"name: f{k}\nbase: f{k - 1}.yaml\n")
+    assert load(tmp_path / f"f{MAX_BASE_CHAIN - 1}.yaml").name == f"f{MAX_BASE_CHAIN - 1}"
+    with pytest.raises(ScenarioError) as info:
+        load(tmp_path / f"f{MAX_BASE_CHAIN}.yaml")  # one file more than allowed
+    assert info.value.source == str(tmp_path / "f1.yaml")
+    assert info.value.message == f"'base:' chain longer than {MAX_BASE_CHAIN}"
 
 
 def test_base_on_itself(tmp_path):

@@ -14,6 +14,13 @@ through, so the whole task ends within a simulated month, and nothing of it is c
 recorded as failed. A run another job still waits for is not cancelled. Each browser session may
 have at most `SESSION_RUN_DAYS` simulated run-days queued or running at once (`OverBudget`).
 
+Faults: the batch's rule (`sim.running.batch._drain`). A worker that dies (killed, out of memory)
+breaks the pool and fails every task in flight; the runner starts a new pool and runs those tasks
+again one at a time, alone, so the innocent finish and only a task that kills its worker a second
+time is recorded as failed (`WorkerDied`). The pool's futures report to a queue read by one thread
+of the runner, never by taking the runner's lock themselves: a broken pool calls them while it
+holds its own lock, which a thread submitting to it under the runner's lock would wait for.
+
 What a worker runs: one replicate of a job's scenarios, as one call of the one run function,
 `sim.running.engine.run`, observing the control map monthly for the map's date slider. Scenarios
 that share a history simulate it once and fork; the history at the branch is also kept (pickled)
@@ -36,14 +43,17 @@ import itertools
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 import uuid
 from collections.abc import Hashable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 from sim.model.scenario import Scenario
 from sim.running import engine
-from sim.running.batch import default_workers, worker_pool
+from sim.running.batch import WorkerDied, default_workers, worker_pool
 from sim.running.results import RunOutput
 
 RunKey = tuple
@@ -241,6 +251,18 @@ class Job:
         return [done[i] for i in sorted(done)]
 
 
+@dataclass
+class _Task:
+    """One replicate of a job in the pool: its runs as (run key, label, scenario), the pool it
+    went to (`generation`), and whether it is the retry of a task whose worker died."""
+
+    job: Job
+    replicate: int
+    items: list[tuple[RunKey, str, Scenario]]
+    generation: int = 0
+    retried: bool = False
+
+
 class Runner:
     """The app's process pool, shared caches and job queue (one per server process)."""
 
@@ -254,24 +276,36 @@ class Runner:
         self.ids = itertools.count(1)
         self.task_ids = itertools.count(1)
         self.inflight: dict[RunKey, list[tuple[Job, str, int]]] = {}
-        self.tasks: dict[int, Job] = {}
-        self.task_items: dict[int, list[tuple[RunKey, str, Scenario]]] = {}
+        self.tasks: dict[int, _Task] = {}  # submitted, or waiting in `retries`
+        self.retries: collections.deque[int] = collections.deque()  # lost with a dead worker
         self.cancelled = None  # the flag table shared with the workers (see `_check_cancelled`)
         self.turn = 0
         self.pool: cf.ProcessPoolExecutor | None = None
+        self.generation = 0  # how many pools a dead worker broke
         self.progress_queue = None
+        self.completions: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._complete, daemon=True, name="haiti-sim-results").start()
 
     # -------------------------------------------------------------- pool
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
-            context = multiprocessing.get_context("forkserver")
-            self.progress_queue = context.Queue()
-            self.cancelled = context.RawArray("q", CANCEL_SLOTS)
+            if self.progress_queue is None:  # kept by every pool: a new pool reuses them
+                context = multiprocessing.get_context("forkserver")
+                self.progress_queue = context.Queue()
+                self.cancelled = context.RawArray("q", CANCEL_SLOTS)
+                threading.Thread(target=self._read_progress, args=(self.progress_queue,),
+                                 daemon=True, name="haiti-sim-progress").start()
             self.pool = worker_pool(self.workers, ("ui.runner",), _init_worker,
                                     (self.progress_queue, self.cancelled))
-            threading.Thread(target=self._read_progress, args=(self.progress_queue,),
-                             daemon=True, name="haiti-sim-progress").start()
         return self.pool
+
+    def _renew(self, generation: int) -> None:
+        """Drop the pool a dead worker broke (`generation`), once: its other futures fail
+        with it, and the next task starts a new one. The broken pool has already ended its
+        workers and closes itself."""
+        if generation == self.generation:
+            self.pool = None
+            self.generation += 1
 
     def warm_up(self) -> None:
         """Start the workers now (loading the model takes a few seconds, and compiling it some
@@ -288,9 +322,17 @@ class Runner:
             except (EOFError, OSError, ValueError):
                 return
             with self.lock:
-                job = self.tasks.get(task_id)
-                if job is not None:
-                    job.days_done[task_id] = days
+                task = self.tasks.get(task_id)
+                if task is not None:
+                    task.job.days_done[task_id] = days
+
+    def _complete(self) -> None:
+        """Record finished tasks, in this thread (see the module's docstring: Faults)."""
+        while (item := self.completions.get()) is not None:
+            try:
+                self._finished(*item)
+            except Exception:  # a bug here must not stop the runner recording other tasks
+                log.exception("recording task %s failed", item[0])
 
     # -------------------------------------------------------------- jobs
     def session_run_days(self, owner: Hashable) -> int:
@@ -332,15 +374,15 @@ class Runner:
                 waiters[:] = [w for w in waiters
                               if w[0] is not job or (w[1], w[2]) not in job.waiting]
             job.waiting.clear()
-            for task_id, owner in self.tasks.items():
-                wanted = any(not w.stopped for key, _, _ in self.task_items[task_id]
+            for task_id, task in self.tasks.items():
+                wanted = any(not w.stopped for key, _, _ in task.items
                              for w, _, _ in self.inflight.get(key, []))
-                if owner is job and not wanted and self.cancelled is not None:
+                if task.job is job and not wanted and self.cancelled is not None:
                     self.cancelled[task_id % CANCEL_SLOTS] = task_id
             self._check_done(job)
 
     def _check_done(self, job: Job) -> None:
-        busy = job.pending or job.waiting or job.id in {j.id for j in self.tasks.values()}
+        busy = job.pending or job.waiting or any(t.job is job for t in self.tasks.values())
         if not busy and job.finished is None:
             job.finished = time.monotonic()
             if job in self.jobs:
@@ -374,51 +416,75 @@ class Runner:
         return None
 
     def _pump(self) -> None:
-        while len(self.tasks) < 2 * self.workers:
+        """Keep two tasks per worker in the pool; after a worker died, run its lost tasks
+        again one at a time, alone, before anything else."""
+        while True:
+            running = [t for i, t in self.tasks.items() if i not in self.retries]
+            if self.retries or any(t.retried for t in running):
+                if running:
+                    return
+                self._submit(self.retries.popleft(), retried=True)
+                continue
+            if len(running) >= 2 * self.workers:
+                return
             task = self._next_task()
             if task is None:
                 return
             job, i, items = task
-            seed = job.seeds[i]
             for key, _, _ in items:
                 self.inflight[key] = [(job, label, i) for label in job.labels
                                       if job.keys[label][i] == key]
-            scenarios = [(label, s) for _, label, s in items]
-            hkeys = {engine.history_key(s, seed) for _, s in scenarios if s.branch is not None}
-            have = {h: self.histories.get(h) for h in hkeys}
-            have = {h: v for h, v in have.items() if v is not None}
             task_id = next(self.task_ids)
-            self.tasks[task_id] = job
-            self.task_items[task_id] = items
-            job.days_total[task_id] = task_days([s for _, s in scenarios], seed, set(have))
-            try:
-                future = self._pool().submit(simulate, task_id, scenarios, seed, i, have)
-            except Exception as exc:  # the pool is broken (a worker was killed): start anew
-                self.pool = None
-                future = cf.Future()
-                future.set_exception(exc)
-            future.add_done_callback(
-                lambda f, t=task_id, it=items, r=(i, seed): self._finished(t, it, r, f))
+            self.tasks[task_id] = _Task(job, i, items)
+            self._submit(task_id)
 
-    def _finished(self, task_id: int, items: list, replicate_seed: tuple[int, int],
-                  future: cf.Future) -> None:
+    def _submit(self, task_id: int, retried: bool = False) -> None:
+        task = self.tasks[task_id]
+        task.retried = retried
+        seed = task.job.seeds[task.replicate]
+        scenarios = [(label, s) for _, label, s in task.items]
+        hkeys = {engine.history_key(s, seed) for _, s in scenarios if s.branch is not None}
+        have = {h: self.histories.get(h) for h in hkeys}
+        have = {h: v for h, v in have.items() if v is not None}
+        task.job.days_total[task_id] = task_days([s for _, s in scenarios], seed, set(have))
+        task.job.days_done.pop(task_id, None)
+        args = (simulate, task_id, scenarios, seed, task.replicate, have)
         try:
-            outputs, made = future.result()
-        except Cancelled:
-            self._cancelled(task_id, items, replicate_seed[0])
-            return
-        except Exception as exc:  # the worker died (out of memory, killed)
-            if isinstance(exc, cf.process.BrokenProcessPool):
-                with self.lock:
-                    self.pool = None
-            outputs, made = [RunOutput.failure(label, *replicate_seed, s.start, exc)
-                             for _, label, s in items], {}
+            try:
+                future = self._pool().submit(*args)
+            except BrokenProcessPool:  # broken before its futures reported: a new pool
+                self._renew(self.generation)
+                future = self._pool().submit(*args)
+        except Exception as exc:  # no pool can start (recorded as the task's failure)
+            self._renew(self.generation)
+            future = cf.Future()
+            future.set_exception(exc)
+        task.generation = self.generation
+        future.add_done_callback(lambda f, t=task_id: self.completions.put((t, f)))
+
+    def _finished(self, task_id: int, future: cf.Future) -> None:
         with self.lock:
+            task = self.tasks[task_id]
+            seed = task.job.seeds[task.replicate]
+            try:
+                outputs, made = future.result()
+            except Cancelled:
+                self._cancelled(task_id)
+                return
+            except BrokenProcessPool:  # a worker died (killed, out of memory, a crash)
+                self._renew(task.generation)
+                if not task.retried:
+                    self.retries.append(task_id)
+                    self._pump()
+                    return
+                outputs, made = self._failures(task, seed, WorkerDied()), {}
+            except Exception as exc:  # the task could not start, or its result not be read
+                outputs, made = self._failures(task, seed, exc), {}
             job = self._forget(task_id)
             for hkey, history in made.items():
                 self.histories.put(hkey, history)
             touched = {job}
-            for (key, _, _), out in zip(items, outputs, strict=True):
+            for (key, _, _), out in zip(task.items, outputs, strict=True):
                 if out.ok:
                     self.cache.put(key, out)
                 for waiter, label, i in self.inflight.pop(key, []):
@@ -432,17 +498,22 @@ class Runner:
             for j in touched:
                 self._check_done(j)
 
+    @staticmethod
+    def _failures(task: _Task, seed: int, exc: BaseException) -> list[RunOutput]:
+        return [RunOutput.failure(label, task.replicate, seed, s.start, exc)
+                for _, label, s in task.items]
+
     def _forget(self, task_id: int) -> Job:
-        job = self.tasks.pop(task_id)
-        self.task_items.pop(task_id, None)
+        job = self.tasks.pop(task_id).job
         job.days_done.pop(task_id, None)
         job.days_total.pop(task_id, None)
         return job
 
-    def _cancelled(self, task_id: int, items: list, replicate: int) -> None:
+    def _cancelled(self, task_id: int) -> None:
         """A stopped task: nothing cached or recorded; a job that began waiting for one of its
         runs after the stop runs that replicate itself."""
         with self.lock:
+            items = self.tasks[task_id].items
             job = self._forget(task_id)
             touched = {job}
             for key, _, _ in items:
@@ -471,6 +542,7 @@ class OverBudget(Exception):
 def shutdown(runner: Runner) -> None:
     if runner.pool is not None:
         runner.pool.shutdown(wait=False, cancel_futures=True)
+    runner.completions.put(None)  # ends the thread that records finished tasks
 
 
 def wait(job: Job, timeout: float = 120.0) -> Job:

@@ -473,14 +473,11 @@ def from_text(text: str, source: str, directory: Path) -> Scenario:
 
 
 def _resolve(path: Path, chain: tuple[str, ...]) -> Scenario:
+    """Resolve the file `path`, reached through the files `chain` (resolved paths, first the
+    one loaded)."""
     source = str(path)
-    key = str(path.resolve())
-    if key in chain:
-        names = " -> ".join(Path(k).name for k in chain[chain.index(key):] + (key,))
-        raise ScenarioError(source, "base", f"circular 'base:' chain: {names}")
-    if len(chain) >= MAX_BASE_CHAIN:
-        raise ScenarioError(source, "base", f"'base:' chain longer than {MAX_BASE_CHAIN}")
-    return _resolve_spec(parse_text(_read(path), source), source, path.parent, chain + (key,))
+    return _resolve_spec(parse_text(_read(path), source), source, path.parent,
+                         chain + (str(path.resolve()),))
 
 
 def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
@@ -503,6 +500,14 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         base_path = Path(directory) / spec.base
         if not base_path.is_file():
             raise ScenarioError(source, "base", f"file not found: {_cut(str(base_path), 300)}")
+        # A chain error is the fault of this file's `base:` line, so it names this file.
+        key = str(base_path.resolve())
+        if key in chain:
+            names = " -> ".join(Path(k).name for k in chain + (key,))
+            raise ScenarioError(source, "base", f"circular 'base:' chain: {_cut(key, 300)} is "
+                                f"already in it ({names})")
+        if len(chain) >= MAX_BASE_CHAIN:
+            raise ScenarioError(source, "base", f"'base:' chain longer than {MAX_BASE_CHAIN}")
         base = _resolve(base_path, chain)
         if spec.start is not None:
             raise ScenarioError(source, "start", "comes from the base scenario; remove it")

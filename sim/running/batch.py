@@ -261,8 +261,9 @@ class Recording:
             results.write_journal([])
         manifest.update(format=MANIFEST_FORMAT, journal=results.journal_path.name,
                         status="running", finished=None)
+        # Made from the plan alone: written anew (so repaired) on every start and resume.
+        manifest["experiments_file"] = results.write_experiments(plan.experiments_table())
         self.manifest = manifest
-        results.write_experiments(plan.experiments_table())
         results.write_manifest(manifest)
 
     def _slot(self, label: str, replicate: int) -> int:
@@ -495,7 +496,12 @@ def backend(workers: int | None = None, scheduler: str | None = None):
 
 
 class WorkerDied(RuntimeError):
-    """A local worker process ended while running a task (killed, out of memory, a crash)."""
+    """A local worker process ended while running a task (killed, out of memory, a crash), on
+    its first attempt and again when retried alone: the batch's and the app's one message."""
+
+    def __init__(self, message: str = "the worker process died running this replicate, twice "
+                                      "(killed, out of memory, or a crash)"):
+        super().__init__(message)
 
 
 def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
@@ -583,9 +589,7 @@ def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
                 if not suspect:
                     suspects.append((replicate, labels))
                     continue
-                outputs = failures(replicate, labels, WorkerDied(
-                    "the worker process died running this replicate, twice (killed, out of "
-                    "memory, or a crash)"))
+                outputs = failures(replicate, labels, WorkerDied())
             except Exception as exc:  # the cluster lost the task, or the task could not start
                 outputs = failures(replicate, labels, exc)
             record(outputs)

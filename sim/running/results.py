@@ -26,7 +26,9 @@ Why checksums. A flipped byte in a Parquet file can decode into a date span of c
 value of 1e290 without any error. Every reader (`read_run`, `read_map`, and so `compare`) checks a
 file's size and sha256 against its journal line first, refusing a damaged file by name
 (`ResultsError`), and sizes its arrays from the manifest (the scenario's start and end), never
-from what a file says; `--resume` redoes every run whose files do not match.
+from what a file says; `--resume` redoes every run whose files do not match. The experiments
+table's size and sha256 are in the manifest (`experiments_file`), checked by `read_experiments`;
+it is made from the plan alone, so every start and resume writes it anew.
 """
 
 from __future__ import annotations
@@ -279,13 +281,23 @@ class ResultsDir:
     def experiments_path(self) -> Path:
         return self.path / "experiments.parquet"
 
-    def write_experiments(self, table: pa.Table) -> None:
-        write_parquet(table, self.experiments_path)
+    def write_experiments(self, table: pa.Table) -> dict:
+        """Write the experiments table; returns what the manifest records of the file
+        (`experiments_file`: size, sha256, rows)."""
+        return write_parquet(table, self.experiments_path)
 
     def read_experiments(self) -> pa.Table:
         """One row per run of the plan (done or not): label, scenario, sample, replicate, seed
-        and every varied parameter's value."""
-        return pq.read_table(self.experiments_path)
+        and every varied parameter's value, once the file matches the manifest's record."""
+        path = self.experiments_path
+        recorded = (self._manifest or self.read_manifest()).get("experiments_file")
+        problem = file_problem(path, recorded) if recorded else None
+        if problem:
+            raise self._damaged(path, problem)
+        try:
+            return pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise self._damaged(path, str(exc)) from None
 
     def series_path(self, scenario: str, replicate: int) -> Path:
         return self.path / "series" / scenario / f"replicate-{replicate:05d}.parquet"
@@ -429,12 +441,18 @@ class ResultsDir:
         problem = file_problem(path, recorded) if recorded else None
         if problem:
             raise ResultsError(f"{path} {problem}: the file is damaged; redo it with "
-                               f"haiti-sim batch --resume --out {self.path}")
+                               f"{self._resume_command()}")
         return record, described
 
     def _damaged(self, path: Path, why: str) -> ResultsError:
-        return ResultsError(f"{path} is damaged ({why}); redo it with haiti-sim batch --resume "
-                            f"--out {self.path}")
+        return ResultsError(f"{path} is damaged ({why}); redo it with {self._resume_command()}")
+
+    def _resume_command(self) -> str:
+        """What completes this directory: an experiment resumes as one, anything else as a
+        batch."""
+        command = "experiment" if (self._manifest or {}).get("command") == "experiment" else \
+            "batch"
+        return f"haiti-sim {command} --resume --out {self.path}"
 
     def read_run(self, scenario: str, replicate: int,
                  metrics: list[str] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
