@@ -252,6 +252,23 @@ def rn1_artibonite_share(held: np.ndarray, geo) -> np.ndarray:
     return np.asarray(held, dtype=bool)[..., in_artibonite].mean(axis=-1)
 
 
+def observed_range(t: Target) -> tuple[float, float]:
+    """The observation as a range: an interval's bounds (an open upper bound: the figure twice
+    over, for drawing), or the figure itself."""
+    lk = t.likelihood
+    if isinstance(lk, Interval):
+        return lk.low, (lk.high if np.isfinite(lk.high) else 2 * t.value)
+    return t.value, t.value
+
+
+def met(t: Target, low: float, high: float) -> bool:
+    """Whether a simulated band [low, high] meets the observation (or touches its interval)."""
+    lo, hi = observed_range(t)
+    if isinstance(t.likelihood, Interval) and not np.isfinite(t.likelihood.high):
+        hi = np.inf
+    return bool(high >= lo and low <= hi)
+
+
 # ---- likelihoods: vectorised, simulated x of any shape against one observation y -----------
 
 def nbinom_logpmf(y: float, mean: np.ndarray, dispersion: float) -> np.ndarray:

@@ -74,7 +74,7 @@ class Settings:
     round_size: int = 64
     min_acceptance: float = 0.02
     max_generations: int = 12
-    screen_threshold: float = 0.02
+    screen_threshold: float = 0.05
 
     def __post_init__(self):
         if self.particles < 10:

@@ -42,14 +42,6 @@ def fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _observed(t: targets.Target) -> tuple[float, float]:
-    """The observation as a range to draw: an interval's bounds, or the figure itself."""
-    lk = t.likelihood
-    if isinstance(lk, targets.Interval):
-        return lk.low, (lk.high if np.isfinite(lk.high) else t.value * 1.5)
-    return t.value, t.value
-
-
 def fit_table(last: abc.Generation) -> list[dict]:
     """Per target: observed, the accepted runs' median and 90% range, and whether the observation
     (or its interval) meets that range."""
@@ -61,10 +53,9 @@ def fit_table(last: abc.Generation) -> list[dict]:
         if not len(x):
             continue
         lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
-        olo, ohi = _observed(t)
         rows.append({"target": t.label, "period": t.period, "observed": t.shown,
                      "median": med, "low": lo, "high": hi, "share": t.share,
-                     "covered": bool(hi >= olo and lo <= ohi)})
+                     "covered": targets.met(t, lo, hi)})
     return rows
 
 
@@ -155,7 +146,7 @@ def _figure_fit(plt, last, path):
             lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
             a.vlines(when, lo, hi, color="tab:blue", lw=6, alpha=0.35)
             a.plot(when, med, "_", color="tab:blue", ms=14, mew=2)
-            olo, ohi = _observed(t)
+            olo, ohi = targets.observed_range(t)
             if olo != ohi:
                 a.vlines(when, olo, ohi, color="black", lw=1.5)
             else:
