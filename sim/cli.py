@@ -22,12 +22,12 @@ from sim.analysis import compare, report
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
-from sim.running import batch, design, engine
+from sim.running import batch, design, engine, ensemble
 from sim.running.progress import DaysBar
 from sim.running.results import ResultsDir, ResultsError, package_version
 
 USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError, design.DesignError,
-               ResultsError)
+               ResultsError, ensemble.EnsembleError)
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -57,15 +57,34 @@ def _overrides(items: list[str]) -> dict[str, float]:
     return out
 
 
-def _plan(files: list[str], replicates: int, seed: int | None, sets: list[str]) -> batch.Plan:
+def _plan(files: list[str], replicates: int, seed: int | None, sets: list[str],
+          draws: ensemble.Ensemble | None) -> batch.Plan:
     # Unknown or out-of-range overrides are reported by `Scenario.with_overrides`, as a
     # ScenarioError that `main` prints like any other mistake in a scenario.
-    return batch.Plan.from_files(files, replicates, seed, _overrides(sets))
+    return batch.Plan.from_files(files, replicates, seed, _overrides(sets), draws)
+
+
+def _say_parameters(plan: batch.Plan, note: str | None) -> None:
+    """How the replicates treated the calibrated parameters."""
+    draws = plan.ensemble
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    else:
+        print(f"parameters: {ensemble.summary(ensemble.describe(draws))}")
+    if draws is not None and plan.replicates > len(draws):
+        print(f"note: {plan.replicates} replicates but {len(draws)} posterior draws: replicate "
+              f"i uses draw i mod {len(draws)}, so draws repeat (with other seeds)",
+              file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- run
 def cmd_run(args) -> int:
-    plan = _plan([args.scenario], 1, args.seed, args.set)
+    draws, note = ensemble.choose(args.point, args.posterior)
+    if args.draw is not None:
+        if draws is None:
+            raise UsageError("--draw picks a posterior draw; it cannot go with point mode")
+        draws = draws.starting_at(args.draw)
+    plan = _plan([args.scenario], 1, args.seed, args.set, draws)
     label, resolved = plan.scenarios[0]
     out = Path(args.out or Path("runs") / label)
     results = ResultsDir(out)
@@ -73,7 +92,8 @@ def cmd_run(args) -> int:
         recording = batch.Recording(results, plan, "run")
         bar = DaysBar(resolved.days, label)
         try:
-            [output] = engine.run(plan.scenarios, plan.seed(0), progress=bar)
+            [output] = engine.run(plan.scenarios, plan.seed(0), ensemble=plan.ensemble,
+                                  progress=bar)
         finally:
             bar.close()
         recording.add([output])
@@ -83,10 +103,13 @@ def cmd_run(args) -> int:
               file=sys.stderr)
         return 1
     branch = f", branch {resolved.branch}" if resolved.branch else ""
-    title = (f"{resolved.name} ({args.scenario}), seed {plan.seed(0)}, "
+    at = "point mode" if draws is None else f"posterior draw {draws.number(0)} of {len(draws)}"
+    title = (f"{resolved.name} ({args.scenario}), seed {plan.seed(0)}, {at}, "
              f"{resolved.start} to {resolved.end}{branch}")
     print(compare.yearly_table(output, title).render())
     print(f"\nResults: {out}/ (compare with: haiti-sim compare {out})")
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -105,12 +128,17 @@ def cmd_batch(args) -> int:
         seed = plan["base_seed"] if seed is None else seed
         if not sets:
             sets = [f"{k}={v!r}" for k, v in plan["overrides"].items()]
+        described = plan.get("ensemble", ensemble.POINT)
+        if not args.point and args.posterior is None:
+            args.point = described["mode"] != "ensemble"
+            args.posterior = None if args.point else described["posterior"]
     elif not files or replicates is None:
         raise UsageError("give the scenario files and --replicates N (or --resume)")
-    return _execute(_plan(files, replicates, seed, sets), args, "batch")
+    draws, note = ensemble.choose(args.point, args.posterior)
+    return _execute(_plan(files, replicates, seed, sets, draws), args, "batch", note)
 
 
-def _execute(plan: batch.Plan, args, command: str) -> int:
+def _execute(plan: batch.Plan, args, command: str, note: str | None) -> int:
     """Run `plan` into --out and report how it went."""
     results = ResultsDir(args.out)
     started = time.perf_counter()
@@ -120,6 +148,7 @@ def _execute(plan: batch.Plan, args, command: str) -> int:
     failed = runs.having("failed")
     print(f"{len(runs) - len(failed)} of {len(runs)} runs done in "
           f"{time.perf_counter() - started:.0f} s; results in {args.out}/")
+    _say_parameters(plan, note)
     for run in failed[:5]:
         print(f"failed: {run['scenario']} replicate {run['replicate']}: {run['error']}",
               file=sys.stderr)
@@ -175,12 +204,13 @@ def cmd_experiment(args) -> int:
     if not args.replicates:
         raise UsageError("give --replicates N")
     seed = scenario.load(args.scenarios[0]).seed if args.seed is None else args.seed
+    draws, note = ensemble.choose(args.point, args.posterior)
     plan = batch.Plan.experiment(args.scenarios, _design(args, seed), args.replicates, seed,
-                                 _overrides(args.set))
+                                 _overrides(args.set), draws)
     print(f"{len(plan.design.points)} points x {len(args.scenarios)} scenarios x "
           f"{args.replicates} replicates = {len(plan.scenarios) * args.replicates} runs",
           file=sys.stderr)
-    return _execute(plan, args, "experiment")
+    return _execute(plan, args, "experiment", note)
 
 
 # ---------------------------------------------------------------------------- compare
@@ -297,10 +327,15 @@ EPILOG = """examples:
   haiti-sim validate scenarios/*.yaml
   haiti-sim run scenarios/status_quo.yaml --set arms_interdiction=0.3
   haiti-sim batch scenarios/status_quo.yaml scenarios/police_surge.yaml -n 100 --out runs/b1
+  haiti-sim batch scenarios/status_quo.yaml -n 20 --point --out runs/p1   # at the defaults
   haiti-sim compare runs/b1 --reference status_quo --html report.html --csv summary.csv
   haiti-sim experiment scenarios/gsf_full.yaml --vary mission_troops_target=1000:20000 \
       --uncertainties --design lhs --samples 200 -n 1 --out runs/e1
 """
+
+POSTERIOR_HELP = ("the posterior draws to run under (default: the shipped "
+                  "sim/data/calibration/posterior.csv; while none is shipped, point mode, "
+                  "with a note)")
 
 SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; 'haiti-sim "
             "params' lists names and ranges): in a policy scenario from its branch date, so "
@@ -313,6 +348,13 @@ def _seed(text: str) -> int:
         return scenario.check_seed(text, "--seed")
     except ScenarioError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def _parameter_options(parser: argparse.ArgumentParser) -> None:
+    """--point and --posterior: the options of every command that runs the model."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--point", action="store_true", help=ensemble.POINT_HELP)
+    group.add_argument("--posterior", metavar="FILE.csv", help=POSTERIOR_HELP)
 
 
 def _batch_options(parser: argparse.ArgumentParser) -> None:
@@ -336,8 +378,9 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
                         help=SET_HELP)
     parser.add_argument("--resume", action="store_true",
                         help="complete an interrupted run in --out: run only what is missing or "
-                             "failed; refuses if the scenario files, the design or the model "
-                             "changed")
+                             "failed; refuses if the scenario files, the design, the posterior "
+                             "or the model changed")
+    _parameter_options(parser)
 
 
 def _wrap(text: str) -> str:
@@ -357,7 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="haiti-sim", formatter_class=fmt, epilog=EPILOG,
         description=_wrap(
             "Agent-based simulator of Haiti's gang crisis: run policy scenarios, many "
-            "times, and compare them."))
+            "times, and compare them.\n\n"
+            "Parameter uncertainty is included by default: replicate i of every scenario "
+            "runs with seed BASE + i and under draw i of the calibration's posterior "
+            "ensemble (parameter sets that reproduce the 2023-2024 record), so bands, "
+            "intervals and chances show what is not known about the model's parameters, "
+            "not only the dice, and scenarios stay paired. Values a scenario or --set "
+            "gives are kept. --point runs every replicate at the posterior median (the "
+            "parameter defaults) instead."))
     parser.add_argument("--version", action="version", version=f"haiti-sim {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, title="commands",
                                 metavar="COMMAND")
@@ -367,7 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=_wrap(
             "Run one replicate of a scenario, print its key outcomes per year, and "
             "write its daily outcomes (long-form Parquet) and end-of-run control map "
-            "to a results directory that 'haiti-sim compare' reads."))
+            "to a results directory that 'haiti-sim compare' reads.\n\n"
+            "By default the run uses draw 0 of the posterior ensemble (--draw picks "
+            "another) for the parameters the scenario does not set; --point runs at the "
+            "parameter defaults, the posterior median."))
     run.add_argument("scenario", metavar="SCENARIO.yaml")
     run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed); "
                      "replicate i of a batch with base seed S used seed S + i")
@@ -375,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results directory (default: runs/<scenario file name>); replaced "
                           "if it holds an earlier run")
     run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
+    run.add_argument("--draw", type=int, metavar="D",
+                     help="posterior draw to run under (default 0); replicate i of a batch used "
+                          "draw i, so --seed S --draw i reproduces it")
+    _parameter_options(run)
     run.set_defaults(func=cmd_run)
 
     bat = sub.add_parser(
@@ -382,12 +439,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=_wrap(
             "Run every scenario N times, in parallel on the local cores (or on a Dask "
             "cluster), writing each run as it finishes.\n\n"
-            "Replicate i of every scenario runs with seed BASE + i (common random "
-            "numbers), so paired differences between scenarios come from the policy, "
-            "not from noise. Scenarios that branch from the same history simulate it "
-            "once per replicate. Every scenario is checked before anything runs; a run "
-            "that fails is recorded in manifest.json and the others go on; an "
-            "interrupted batch keeps what finished and --resume completes it."))
+            "Replicate i of every scenario runs with seed BASE + i and under draw i of "
+            "the posterior ensemble (common random numbers and common parameters), so "
+            "paired differences between scenarios come from the policy, not from noise, "
+            "and every band and interval includes what is not known about the "
+            "parameters, not only the dice (the posterior is the calibration's: "
+            "parameter sets that reproduce the 2023-2024 record). A parameter a "
+            "scenario or --set gives keeps its value; --point runs every replicate at "
+            "the parameter defaults instead. Scenarios that branch from the same "
+            "history simulate it once per replicate. Every scenario is checked before "
+            "anything runs; a run that fails is recorded in manifest.json and the others "
+            "go on; an interrupted batch keeps what finished and --resume completes it."))
     bat.add_argument("scenarios", nargs="*", metavar="SCENARIO.yaml",
                      help="scenario files (labelled by file name; with --resume, default: the "
                           "batch's own)")
@@ -402,9 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
             "each point N times. A point's values take effect by their roles: in a policy, "
             "a lever from its branch date, an uncertainty from the start (so points that "
             "vary only levers share their history). Replicate i of every point runs with "
-            "seed BASE + i (common random numbers across points and scenarios).\n\n"
+            "seed BASE + i and under posterior draw i (common random numbers across points "
+            "and scenarios); a varied parameter keeps the point's value, the other "
+            "calibrated ones take the draw's (--point: the defaults).\n\n"
             "Writes experiments.parquet (one row per run: label, scenario, sample, "
-            "replicate, seed and every varied value) beside the runs, labelled "
+            "replicate, seed, draw and every varied value) beside the runs, labelled "
             "<scenario>.s<point>; 'haiti-sim compare' reads them like a batch."))
     exp.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     exp.add_argument("--vary", action="append", default=[], metavar="NAME[=LOW:HIGH|=V1,V2]",
@@ -432,7 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
             "replicates, and the difference to the reference scenario paired by "
             "replicate, with its interval; the chance that gangs hold less than the "
             "threshold of the capital by each date, and that each national road is "
-            "open at the end."))
+            "open at the end. The spread includes parameter uncertainty where the runs "
+            "used the posterior ensemble (the default of run, batch and experiment); a "
+            "note says how each directory ran."))
     cmp_.add_argument("directories", nargs="+", metavar="DIR",
                       help="results directories from 'haiti-sim run' or 'haiti-sim batch'")
     cmp_.add_argument("--reference", metavar="NAME",

@@ -588,3 +588,81 @@ def test_markdown_in_an_uploaded_name_description_or_note_is_shown_as_text():
     unescaped = [re.sub(r"\\(.)", r"\1", m) for m in shown]
     assert any(f"{image} {link}" in m for m in unescaped)  # the name, as written
     assert any(image in m for m in unescaped)  # the event's note, as written
+
+
+POSTERIOR = ROOT / "tests" / "fixtures" / "posterior.csv"  # synthetic: four draws
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """The fixture posterior as the shipped one."""
+    import shutil
+
+    from sim.running import ensemble
+
+    path = tmp_path / "posterior.csv"
+    shutil.copy(POSTERIOR, path)
+    monkeypatch.setattr(ensemble, "POSTERIOR", path)
+    return ensemble.load(path)
+
+
+def test_runs_include_parameter_uncertainty_by_default_and_the_checkbox_leaves_it_out(shipped):
+    at = upload(app(replicates="2"), "short.yaml", SHORT.encode())
+    box = next(c for c in at.checkbox if c.key == "uncertainty")
+    assert box.value and not box.disabled and box.label.startswith("Include parameter uncert")
+    at.button(key="run").click()
+    no_exception(at.run())
+    job = at.session_state["explore_run"].job
+    assert job.ensemble == shipped
+    for i in range(2):  # replicate i under draw i, the cache key its own
+        ran = job.runs["current"][i]
+        assert {n: ran.parameters[n] for n in shipped.names} == shipped.draw(i)
+        assert job.keys["current"][i] == engine.run_key(shipped.apply(job.scenarios["current"],
+                                                                      i), job.seeds[i])
+    wait_for_run(at)
+    assert any("posterior draws 0 to 1 of 4" in c.value for c in at.caption)
+    next(c for c in at.checkbox if c.key == "uncertainty").uncheck()
+    no_exception(at.run())
+    assert at.query_params["point"] == "1"
+    assert any("settings changed since this run" in i.value for i in at.info)
+    at.button(key="run").click()
+    no_exception(at.run())
+    point = at.session_state["explore_run"].job
+    assert point.ensemble is None and point.runs["current"][1] is point.scenarios["current"]
+    assert not set(point.keys["current"]) & set(job.keys["current"])  # never mixed in the cache
+    again = app(scenario="gsf_full.yaml", point="1")  # a link keeps it off
+    assert not next(c for c in again.checkbox if c.key == "uncertainty").value
+
+
+def test_without_a_shipped_posterior_the_checkbox_is_disabled_and_runs_are_at_the_defaults(
+        tmp_path, monkeypatch):
+    from sim.running import ensemble
+
+    monkeypatch.setattr(ensemble, "POSTERIOR", tmp_path / "absent.csv")
+    at = upload(app(replicates="2"), "short.yaml", SHORT.encode())
+    box = next(c for c in at.checkbox if c.key == "uncertainty")
+    assert box.disabled and "no posterior is shipped yet" in box.help
+    at.button(key="run").click()
+    no_exception(at.run())
+    assert at.session_state["explore_run"].job.ensemble is None
+
+
+def test_the_compare_page_runs_every_scenario_under_the_same_draws(shipped):
+    at = no_exception(app())
+    at.switch_page("views/compare.py")
+    no_exception(at.run())
+    assert next(c for c in at.checkbox if c.key == "compare_uncertainty").value
+    upload(at, "short.yaml", SHORT.encode(), key="compare_uploader")
+    upload(at, "short_b.yaml", SHORT.replace("0.4", "0.9").encode(), key="compare_uploader")
+    widget(at, "compare_choice").set_value(["upload: short.yaml", "upload: short_b.yaml"])
+    widget(at, "compare_replicates").set_value(2)
+    no_exception(at.run())
+    at.button(key="compare_go").click()
+    wait_for_run(no_exception(at.run()), "compare_run")
+    job = at.session_state["compare_run"].job
+    assert job.ensemble == shipped and not job.errors
+    for i in range(2):  # replicate i of both scenarios under draw i
+        for label in job.labels:
+            assert {n: job.runs[label][i].parameters[n] for n in shipped.names} == (
+                shipped.draw(i))
+    assert any("bands include parameter uncertainty" in c.value for c in at.caption)

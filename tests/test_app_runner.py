@@ -150,3 +150,18 @@ def test_a_run_that_kills_its_worker_twice_fails_alone_with_a_message(monkeypatc
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_job_under_the_posterior_runs_replicate_i_under_draw_i_as_the_engine_does(pool):
+    from sim.running import engine, ensemble
+
+    draws = ensemble.load(ROOT / "tests" / "fixtures" / "posterior.csv")
+    a, b = scenario(SHORT), scenario(SHORT, arms_interdiction=0.9)
+    job = runner.wait(pool.submit([("a", a), ("b", b)], [5, 6], ensemble=draws))
+    assert not job.errors
+    outputs = engine.run([("a", a), ("b", b)], 6, replicate=1, ensemble=draws)
+    for out in outputs:  # the app's replicate 1 is the engine's (and the batch's)
+        assert (job.done(out.scenario)[1].values == out.values).all()
+    point = runner.wait(pool.submit([("a", a)], [5, 6]))
+    assert not (point.done("a")[1].values == job.done("a")[1].values).all()
+    assert not set(point.keys["a"]) & set(job.keys["a"])

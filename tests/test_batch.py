@@ -19,7 +19,7 @@ import pytest
 
 from sim.model import scenario
 from sim.model.world import HaitiModel
-from sim.running import batch, engine
+from sim.running import batch, engine, ensemble
 from sim.running.results import ResultsDir, ResultsError
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
@@ -65,7 +65,9 @@ def test_identical_scenarios_give_zero_paired_difference(tmp_path):
 
 
 def test_policies_share_the_history_and_replicate_seeds_follow_the_rule(tmp_path, policies):
-    plan = batch.Plan.from_files(policies, 2, base_seed=7)
+    # under the posterior's draws, as by default: replicate i of both policies under draw i
+    draws = ensemble.load(Path(__file__).parent / "fixtures" / "posterior.csv")
+    plan = batch.Plan.from_files(policies, 2, base_seed=7, ensemble=draws)
     manifest = batch.run_batch(plan, tmp_path / "out", workers=1)
     assert [r["seed"] for r in manifest["runs"]] == [7, 7, 8, 8]
     runs = series(tmp_path / "out")
@@ -74,8 +76,9 @@ def test_policies_share_the_history_and_replicate_seeds_follow_the_rule(tmp_path
         calm, interdict = runs["calm", i], runs["interdict", i]
         assert np.array_equal(calm[:, :branch_day], interdict[:, :branch_day])
         assert not np.array_equal(calm, interdict)
-    # The history is simulated once and forked; a run from scratch with the seed is the same.
-    alone = HaitiModel(plan.scenarios[1][1], seed=8).run()
+    # The history is simulated once and forked; a run from scratch with the seed and the draw
+    # is the same.
+    alone = HaitiModel(draws.apply(plan.scenarios[1][1], 1), seed=8).run()
     assert np.array_equal(alone.values.T, runs["interdict", 1])
 
 
@@ -146,8 +149,8 @@ def test_resume_after_ctrl_c_completes_only_what_is_missing(tmp_path, policies, 
 
     ran = []
     run = engine.run
-    monkeypatch.setattr(engine, "run", lambda task, seed, replicate: ran.append(replicate)
-                        or run(task, seed, replicate=replicate))
+    monkeypatch.setattr(engine, "run", lambda task, seed, replicate, ensemble: ran.append(
+        replicate) or run(task, seed, replicate=replicate, ensemble=ensemble))
     manifest = batch.run_batch(plan, tmp_path / "cut", workers=1, resume=True)
     assert manifest["status"] == "complete" and sorted(ran) == [1, 2]
     assert_same_results(tmp_path / "whole", tmp_path / "cut")
@@ -362,13 +365,13 @@ def test_a_second_batch_into_the_same_directory_refuses_and_a_stale_lock_is_take
     assert batch.run_batch(plan, out, workers=1)["status"] == "complete"
 
 
-def dying_run(task, seed, replicate):
+def dying_run(task, seed, replicate, ensemble=None):
     """A task whose worker dies (as if killed, or out of memory) on replicate 1."""
     import os
 
     if replicate == 1:
         os._exit(9)
-    return engine.run(task, seed, replicate=replicate)
+    return engine.run(task, seed, replicate=replicate, ensemble=ensemble)
 
 
 def test_a_dead_worker_costs_only_its_own_replicate(tmp_path, policies, monkeypatch):

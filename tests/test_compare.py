@@ -156,7 +156,8 @@ def test_runs_held_in_memory_compare_exactly_as_stored_ones(results, comparison)
     scenarios = []
     for label, sc in plan.scenarios:
         outputs = [o for i in range(4)
-                   for o in engine.run(plan.scenarios, plan.seed(i), replicate=i)
+                   for o in engine.run(plan.scenarios, plan.seed(i), replicate=i,
+                                       ensemble=plan.ensemble)
                    if o.scenario == label]
         scenarios.append(compare.scenario_runs(
             label, sc.name, "memory", sc.branch, len(outputs),

@@ -100,8 +100,8 @@ def test_an_experiments_runs_are_the_one_run_functions_and_resume_completes_it(
     plan = batch.Plan.experiment([policy], g, 2, base_seed=11)
     calls = []
     run = engine.run
-    monkeypatch.setattr(engine, "run", lambda task, seed, replicate: calls.append(
-        replicate) or run(task, seed, replicate=replicate))
+    monkeypatch.setattr(engine, "run", lambda task, seed, replicate, ensemble: calls.append(
+        replicate) or run(task, seed, replicate=replicate, ensemble=ensemble))
     batch.run_batch(plan, tmp_path / "out", workers=1, command="experiment")
     results = ResultsDir(tmp_path / "out")
     manifest = results.read_manifest()
@@ -111,7 +111,7 @@ def test_an_experiments_runs_are_the_one_run_functions_and_resume_completes_it(
     # the point s0003 (rate 2.5, interdiction 0.8), replicate 1, run on its own
     point = g.points[3]
     alone = scenario.load(policy).with_overrides(point)
-    [output] = run([("x", alone)], 12, replicate=1)
+    [output] = run([("x", alone)], 12, replicate=1, ensemble=plan.ensemble)
     _, stored = results.read_run("calm.s0003", 1)
     assert np.allclose(output.values[:, output.metrics.index("killed")], stored["killed"])
     # lose two runs; resume runs only those

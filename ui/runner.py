@@ -27,11 +27,17 @@ that share a history simulate it once and fork; the history at the branch is als
 in a bounded cache here and handed back to the engine, so moving a slider and running again only
 simulates the years after the branch. This module only schedules, caches and reports progress.
 
+Parameter uncertainty: a job may run under a posterior ensemble (`sim.running.ensemble`, the
+app's default): replicate i of each of its scenarios runs under draw i with seeds[i], as in a
+batch. The job applies the draws when it is made, so what it sends to the workers, and the keys
+below, are the scenarios as run, drawn values included.
+
 Caching: a run's result depends only on the resolved scenario (dates, parameters, events) and the
-seed, never on its name or file (`engine.run_key`), so results are cached by that key, in a
-least-recently-used cache bounded in bytes, shared by every session (results are read-only once
-made). A cached `RunOutput` keeps the label and replicate of the job that first ran it; jobs index
-their runs by their own labels and replicates and read neither.
+seed, never on its name or file (`engine.run_key` of the scenario as run, so of its draw too),
+so results are cached by that key, in a least-recently-used cache bounded in bytes, shared by
+every session (results are read-only once made). A cached `RunOutput` keeps the label and
+replicate of the job that first ran it; jobs index their runs by their own labels and replicates
+and read neither.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from dataclasses import dataclass
 from sim.model.scenario import Scenario
 from sim.running import engine
 from sim.running.batch import WorkerDied, default_workers, worker_pool
+from sim.running.ensemble import Ensemble
 from sim.running.results import RunOutput
 
 RunKey = tuple
@@ -186,17 +193,24 @@ class LRU:
 
 
 class Job:
-    """Replicates of one or more labelled scenarios, run with seeds `seeds` (common random
-    numbers: replicate i of every scenario uses seeds[i]). Results fill in as replicates finish;
-    the job holds them, so a result evicted from the shared cache stays visible to its job."""
+    """Replicates of one or more labelled scenarios, run with seeds `seeds` and, with `ensemble`,
+    under its draws (common random numbers: replicate i of every scenario uses seeds[i] and
+    draw i). Results fill in as replicates finish; the job holds them, so a result evicted from
+    the shared cache stays visible to its job."""
 
-    def __init__(self, job_id: int, scenarios: list[tuple[str, Scenario]], seeds: list[int]):
+    def __init__(self, job_id: int, scenarios: list[tuple[str, Scenario]], seeds: list[int],
+                 ensemble: Ensemble | None = None):
         self.id = job_id
         self.scenarios = dict(scenarios)
         self.labels = [label for label, _ in scenarios]
         self.seeds = list(seeds)
-        self.keys = {label: [engine.run_key(s, seed) for seed in self.seeds]
-                     for label, s in scenarios}
+        self.ensemble = ensemble
+        # each replicate's scenario as run: under its draw, or as given (point mode)
+        self.runs = {label: [s if ensemble is None else ensemble.apply(s, i)
+                             for i in range(len(self.seeds))] for label, s in scenarios}
+        self.keys = {label: [engine.run_key(s, seed) for s, seed in zip(runs, self.seeds,
+                                                                        strict=True)]
+                     for label, runs in self.runs.items()}
         self.results: dict[str, dict[int, RunOutput]] = {label: {} for label in self.labels}
         self.errors: list[str] = []
         self.pending = collections.deque(range(len(self.seeds)))
@@ -341,16 +355,18 @@ class Runner:
             return sum(j.run_days for j in self.jobs if j.owner == owner and j.running)
 
     def submit(self, scenarios: list[tuple[str, Scenario]], seeds: list[int],
-               owner: Hashable | None = None) -> Job:
-        """Start a job; runs already in the cache are filled in at once. A job of session
-        `owner` that would take it over SESSION_RUN_DAYS is refused (OverBudget)."""
+               owner: Hashable | None = None, ensemble: Ensemble | None = None) -> Job:
+        """Start a job (under the draws of `ensemble`, if given); runs already in the cache are
+        filled in at once. A job of session `owner` that would take it over SESSION_RUN_DAYS is
+        refused (OverBudget); one whose events push a drawn value out of its range raises
+        ScenarioError."""
         with self.lock:
             if owner is not None:
                 asked = len(seeds) * sum(s.days for _, s in scenarios)
                 busy = self.session_run_days(owner)
                 if busy + asked > SESSION_RUN_DAYS:
                     raise OverBudget(asked, busy)
-            job = Job(next(self.ids), scenarios, seeds)
+            job = Job(next(self.ids), scenarios, seeds, ensemble)
             job.owner = owner
             for label in job.labels:
                 for i, key in enumerate(job.keys[label]):
@@ -408,7 +424,7 @@ class Runner:
                     self.inflight[key].append((job, label, i))
                     job.waiting.add((label, i))
                 elif key not in {k for k, _, _ in items}:
-                    items.append((key, label, job.scenarios[label]))
+                    items.append((key, label, job.runs[label][i]))
             if items:
                 return job, i, items
             self._check_done(job)

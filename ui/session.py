@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from sim.model.scenario import Scenario, ScenarioError
+from sim.running import ensemble
+from sim.running.ensemble import Ensemble
 from ui import library
 from ui.library import Source
 from ui.runner import Job, OverBudget, Runner, reference, shutdown
@@ -41,19 +43,52 @@ def runner() -> Runner:
         r.warm_up()
         if PREWARM and DEFAULT_SCENARIO in library.library():
             s = library.load_library(DEFAULT_SCENARIO).resolved
-            r.submit([("prewarm", s)], [s.seed + i for i in range(DEFAULT_REPLICATES)])
+            r.submit([("prewarm", s)], [s.seed + i for i in range(DEFAULT_REPLICATES)],
+                     ensemble=posterior())
 
     threading.Thread(target=start, daemon=True, name="haiti-sim-warm-up").start()
     return r
 
 
-def submit(scenarios: list[tuple[str, Scenario]], seeds: list[int]) -> Job | None:
-    """Start a job for this tab, within its compute budget (`runner.SESSION_RUN_DAYS`); over
-    it, None, and the message waits for `show_refusal`."""
+def posterior() -> Ensemble | None:
+    """The shipped posterior ensemble, or None while none is shipped (runs at the defaults)."""
+    return ensemble.shipped()
+
+
+UNCERTAINTY_LABEL = "Include parameter uncertainty (posterior ensemble)"
+
+
+def uncertainty_help() -> str:
+    """What the run settings' checkbox does, and why it is off while no posterior is shipped."""
+    if posterior() is None:
+        return f"Not available: {ensemble.NOT_SHIPPED}."
+    return ("On (the default): replicate i of every scenario runs under draw i of the "
+            "calibration's posterior, the parameter sets that reproduce the 2023-2024 record, "
+            "so the bands show what is not known about the parameters as well as the dice. The "
+            "values you set are kept. Off: every replicate at the posterior median (the "
+            "defaults), for teaching or speed; the bands then show only the dice.")
+
+
+def parameters_caption(job: Job) -> str:
+    """How a job's replicates treated the calibrated parameters, for its caption."""
+    if job.ensemble is None:
+        return "every replicate at the parameter defaults (bands: the dice only)"
+    n, first = len(job.ensemble), job.ensemble.number(0)
+    draws = (f"all {n} posterior draws" if len(job.seeds) >= n else
+             f"posterior draws {first} to {job.ensemble.number(len(job.seeds) - 1)} of {n}")
+    return f"{draws} (bands include parameter uncertainty)"
+
+
+def submit(scenarios: list[tuple[str, Scenario]], seeds: list[int],
+           uncertainty: bool = True) -> Job | None:
+    """Start a job for this tab, within its compute budget (`runner.SESSION_RUN_DAYS`), under
+    the posterior ensemble if `uncertainty` (and one is shipped); over the budget, or with a
+    draw the scenario's events cannot take, None, and the message waits for `show_refusal`."""
     owner = st.session_state.setdefault("session_id", uuid.uuid4().hex)
     try:
-        job = runner().submit(scenarios, seeds, owner=owner)
-    except OverBudget as exc:
+        job = runner().submit(scenarios, seeds, owner=owner,
+                              ensemble=posterior() if uncertainty else None)
+    except (OverBudget, ScenarioError) as exc:
         st.session_state["refused"] = str(exc)
         return None
     st.session_state.pop("refused", None)

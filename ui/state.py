@@ -2,8 +2,9 @@
 
 The query string holds what differs from the chosen scenario file: `scenario=gsf_full.yaml`, one
 `NAME=VALUE` per changed parameter (the model's units, the names of `haiti-sim params`), `end=`,
-`seed=`, `replicates=`, `reference=`, and `event=DATE|set|NAME|VALUE|NOTE` (repeated) when the
-events were edited (`event=none`: all removed). An uploaded file travels in the link itself,
+`seed=`, `replicates=`, `reference=`, `point=1` when parameter uncertainty is left out, and
+`event=DATE|set|NAME|VALUE|NOTE` (repeated) when the events were edited (`event=none`: all
+removed). An uploaded file travels in the link itself,
 compressed (`upload=` and `file=`), so the link works on another machine running the same version.
 
 Pure functions of dictionaries: the page reads `st.query_params` into `decode` and writes
@@ -39,6 +40,7 @@ class View:
     settings: Settings = field(default_factory=Settings)
     replicates: int = DEFAULT_REPLICATES
     reference: str | None = None  # a library file, NO_REFERENCE, or None: the default
+    point: bool = False  # every replicate at the defaults, not under the posterior's draws
 
 
 def fits_in_link(text: str) -> bool:
@@ -92,6 +94,8 @@ def encode(view: View) -> dict[str, str | list[str]]:
         q["replicates"] = str(view.replicates)
     if view.reference is not None:
         q["reference"] = view.reference
+    if view.point:
+        q["point"] = "1"
     if s.events is not None:
         q["event"] = [_event_text(r) for r in s.events] or ["none"]
     return q
@@ -126,6 +130,10 @@ def decode(query: dict[str, list[str]]) -> tuple[View, list[str]]:
                 view.replicates = min(max(int(text), 1), MAX_REPLICATES)
             elif key == "reference":
                 view.reference = text
+            elif key == "point":
+                if text not in ("0", "1"):
+                    raise ValueError("must be 1 (at the defaults) or 0 (posterior ensemble)")
+                view.point = text == "1"
             elif key == "event":
                 rows = query["event"]
                 s.events = [] if rows == ["none"] else [_event(r) for r in rows]

@@ -29,6 +29,7 @@ from sim.analysis import stats
 from sim.analysis.stats import Interval, Probability
 from sim.model import outcomes
 from sim.model.outcomes import Outcome
+from sim.running import ensemble
 from sim.running.results import ResultsDir, ResultsError, RunOutput
 
 CAPITAL = outcomes.get("capital_gang_share_area")  # whose fall below a threshold has a chance
@@ -178,11 +179,14 @@ def _load_scenario(results: ResultsDir, described: dict, runs: list[dict],
           results.read_map(r["scenario"], r["replicate"])) for r in runs))
 
 
-def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str]]:
-    """The finished runs of every scenario in the results directories, and notes for the user
-    (scenarios with no finished run). A label found in two directories is qualified with the
-    directory's name, so the same scenario from two batches can be compared."""
+def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str], str]:
+    """The finished runs of every scenario in the results directories, notes for the user
+    (scenarios with no finished run, directories run under different parameter draws) and how
+    the runs treated the calibrated parameters (`ensemble.summary`). A label found in two
+    directories is qualified with the directory's name, so the same scenario from two batches
+    can be compared."""
     found: list[tuple[ResultsDir, dict, list[dict]]] = []
+    modes: list[dict] = []
     for directory in directories:
         results = ResultsDir(directory)
         try:
@@ -194,11 +198,18 @@ def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str]]:
                                ) from None
         except ResultsError as exc:
             raise CompareError(str(exc)) from None
+        modes.append(manifest["plan"].get("ensemble", ensemble.POINT))
         for described in manifest["plan"]["scenarios"]:
             found.append((results, described, [r for r in done
                                                if r["scenario"] == described["label"]]))
     labels = [d["label"] for _, d, _ in found]
     scenarios, notes = [], []
+    parameters = ensemble.summary(modes[0])
+    if any(m != modes[0] for m in modes):
+        parameters = "; ".join(f"{d}: {ensemble.summary(m)}"
+                               for d, m in zip(directories, modes, strict=True))
+        notes.append("the directories ran under different parameter draws, so scenarios of "
+                     "different directories are not paired by parameter draw, only by seed")
     for results, described, runs in found:
         label = described["label"]
         if labels.count(label) > 1:
@@ -212,7 +223,7 @@ def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str]]:
             raise CompareError(str(exc)) from None
     if not scenarios:
         raise CompareError("no finished run to compare in " + ", ".join(map(str, directories)))
-    return scenarios, notes
+    return scenarios, notes, parameters
 
 
 @dataclass
@@ -226,6 +237,7 @@ class Comparison:
     threshold: float
     notes: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
+    parameters: str = ""  # how the runs treated the calibrated parameters, if known
 
     @property
     def roads(self) -> list[str]:
@@ -301,8 +313,10 @@ def compare(directories: list[str | Path], reference: str | None = None,
     if not 0 < threshold < 1:
         raise CompareError(f"--threshold is a share of the capital between 0 and 1, "
                            f"got {threshold}")
-    scenarios, notes = load(directories)
-    return compare_runs(scenarios, reference, dates, threshold, notes)
+    scenarios, notes, parameters = load(directories)
+    comparison = compare_runs(scenarios, reference, dates, threshold, notes)
+    comparison.parameters = parameters
+    return comparison
 
 
 def compare_runs(scenarios: list[ScenarioRuns], reference: str | None = None,
@@ -446,7 +460,8 @@ def header(c: Comparison) -> str:
     note = precision_note(c.scenarios)
     return (f"Replicates: {counts}. Reference: {c.reference.label}; differences are paired by "
             f"replicate; chances with their 90% Wilson interval.\nCumulative outcomes count "
-            f"from {c.origin}." + (f"\n{note}" if note else ""))
+            f"from {c.origin}." + (f"\nParameters: {c.parameters}." if c.parameters else "")
+            + (f"\n{note}" if note else ""))
 
 
 def csv_text(c: Comparison) -> str:

@@ -12,6 +12,11 @@ from each parameter's role (`sim.model.parameters`): a lever is a policy choice 
 at the branch date, as an event; an uncertainty, a starting value or a constant describes the
 world, so it holds from the start and defines the history. Runs of the same seed and the same
 world therefore share the history exactly up to the branch, whatever their levers.
+
+What a scenario sets explicitly (its chain's `parameters`, `--set`, the app's edits, an
+experiment's point) is recorded in `Scenario.fixed`: a draw of the calibrated parameters
+(`Scenario.with_draw`, made by `sim.running.ensemble`) sets every other one, from the start, and
+leaves these as the scenario says.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,6 +279,8 @@ class Scenario:
     events: tuple[Event, ...] = ()
     branch: dt.date | None = None
     sources: tuple[str, ...] = field(default=())
+    # the parameters set explicitly (the files' `parameters`, overrides): a draw leaves them
+    fixed: frozenset[str] = frozenset()
 
     @property
     def days(self) -> int:
@@ -303,7 +311,28 @@ class Scenario:
             events.sort(key=lambda e: e.date)
         _check_event_results(params, events, "overrides")
         return dataclasses.replace(self, seed=self.seed if seed is None else seed,
-                                   parameters=params, events=tuple(events))
+                                   parameters=params, events=tuple(events),
+                                   fixed=self.fixed | frozenset(checked))
+
+    def with_draw(self, values: Mapping[str, float]) -> Scenario:
+        """A copy under one draw of the calibrated parameters (`sim.running.ensemble`).
+
+        Each drawn value holds from the start, as every uncertainty does, except for the
+        parameters the scenario sets itself (`fixed`), which keep its values: an explicit value
+        always wins over a draw. The draw is not recorded as explicit, so a later draw replaces
+        it. The values must be valid (the ensemble checks them when it loads); the events are
+        replayed on them so that a `scale` cannot push one out of its range (ScenarioError,
+        source "posterior draw"). A lever cannot be drawn (ValueError): it is a policy choice.
+        """
+        drawn = {n: v for n, v in values.items() if n not in self.fixed}
+        levers = [n for n in drawn if PARAMS[n].lever]
+        if levers:
+            raise ValueError(f"a draw cannot set the lever {levers[0]}")
+        if not drawn:
+            return self
+        params = {**self.parameters, **drawn}
+        _check_event_results(params, list(self.events), "posterior draw")
+        return dataclasses.replace(self, parameters=params)
 
 
 _FIELDS = list(ScenarioSpec.model_fields) + list(EventSpec.model_fields)
@@ -492,6 +521,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         params = defaults()
         params.update(spec.parameters)
         start, end, branch, sources = spec.start, spec.end, spec.branch, (source,)
+        fixed = frozenset(spec.parameters)
         seed = 1 if spec.seed is None else spec.seed
         if branch is not None and not (start < branch <= end):
             raise ScenarioError(source, "branch", f"{branch} must fall after the start {start} "
@@ -528,6 +558,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                                     f"date {branch}; a policy can only change the future")
         events = inherited + at_branch + events
         sources = base.sources + (source,)
+        fixed = base.fixed | frozenset(spec.parameters)
         if not start < branch <= end:  # the line at fault: this file's branch, else its end
             raise ScenarioError(source, "branch" if spec.branch or not spec.end else "end",
                                 f"{branch} (the branch) must fall after the start {start} "
@@ -546,7 +577,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
     events.sort(key=lambda e: e.date)
     _check_event_results(params, events, source)
     return Scenario(spec.name, spec.description, start, end, seed, params, tuple(events),
-                    branch, sources)
+                    branch, sources, fixed)
 
 
 def apply_event(values: dict[str, float], event: Event) -> float:

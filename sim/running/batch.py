@@ -8,6 +8,13 @@ and two scenarios of the same replicate draw the same numbers wherever their pol
 them diverge: the paired difference between scenarios is the policy's effect, not noise.
 `haiti-sim run X --seed S` reproduces replicate S - base_seed of a batch exactly.
 
+Parameter uncertainty. By default replicate i also runs under draw i of the shipped posterior
+(`sim.running.ensemble`), the same draw for every scenario, so pairs stay paired and every band
+includes what is not known about the parameters; `ensemble=None` (`--point`) runs every
+replicate at the scenarios' own values. The manifest records which (with the posterior's
+sha256), and a resume under other draws is refused. (`haiti-sim run X --seed S --draw D`
+reproduces replicate S - base_seed of an ensemble batch, D = S - base_seed.)
+
 Shared histories. Each task is one call of the one run function, `sim.running.engine.run`,
 which simulates every history the task's scenarios share once and forks one model per policy at
 the branch. Scenarios without a branch, or whose history differs, run from their start.
@@ -51,7 +58,9 @@ import pyarrow as pa
 from sim.model import scenario as scenario_file
 from sim.model.scenario import Scenario
 from sim.running import engine
+from sim.running import ensemble as posterior
 from sim.running.design import ONE_POINT, Design
+from sim.running.ensemble import Ensemble
 from sim.running.progress import RunsBar
 from sim.running.results import ResultsDir, RunOutput, Runs, package_version
 
@@ -103,9 +112,10 @@ class Arm:
 @dataclass(frozen=True)
 class Plan:
     """What a batch or an experiment runs: labelled scenarios (overrides and the design's points
-    applied), replicates and the base seed. A batch is the one-point case: each label is a
-    scenario file's; an experiment labels each (scenario, point) pair `<scenario>.s<point>`.
-    `arms` says where each label comes from, in the order of `scenarios`."""
+    applied), replicates, the base seed and the posterior draws (`ensemble`; None: point mode).
+    A batch is the one-point case: each label is a scenario file's; an experiment labels each
+    (scenario, point) pair `<scenario>.s<point>`. `arms` says where each label comes from, in
+    the order of `scenarios`."""
 
     scenarios: tuple[tuple[str, Scenario], ...]
     replicates: int
@@ -113,6 +123,7 @@ class Plan:
     overrides: dict[str, float] = field(default_factory=dict)
     design: Design = ONE_POINT
     arms: tuple[Arm, ...] = ()
+    ensemble: Ensemble | None = None
 
     def __post_init__(self):
         labels = [label for label, _ in self.scenarios]
@@ -129,20 +140,33 @@ class Plan:
         if not self.arms:
             object.__setattr__(self, "arms", tuple(Arm(label, 0, {})
                                                    for label, _ in self.scenarios))
+        if self.ensemble is not None:
+            for label, s in self.scenarios:
+                self.ensemble.check(s, self.replicates, label)
 
     @classmethod
     def from_files(cls, files: list[str], replicates: int, base_seed: int | None = None,
-                   overrides: dict[str, float] | None = None) -> Plan:
+                   overrides: dict[str, float] | None = None,
+                   ensemble: Ensemble | None | str = "shipped") -> Plan:
         """Load and check every scenario file, and the overrides, before anything runs: raises
-        ScenarioError (a bad file or override) or BatchError (labels)."""
-        return cls.experiment(files, ONE_POINT, replicates, base_seed, overrides)
+        ScenarioError (a bad file or override) or BatchError (labels). `ensemble`: the
+        posterior draws replicates run under; "shipped" (default) is the package's posterior,
+        or point mode while none is shipped; None is point mode."""
+        return cls.experiment(files, ONE_POINT, replicates, base_seed, overrides, ensemble)
 
     @classmethod
     def experiment(cls, files: list[str], design: Design, replicates: int,
                    base_seed: int | None = None,
-                   overrides: dict[str, float] | None = None) -> Plan:
+                   overrides: dict[str, float] | None = None,
+                   ensemble: Ensemble | None | str = "shipped") -> Plan:
         """Every scenario file at every point of `design`, each `replicates` times; a point's
-        values take effect by their roles (`Scenario.with_overrides`), after the overrides."""
+        values take effect by their roles (`Scenario.with_overrides`), after the overrides,
+        and are explicit, so a posterior draw leaves them (`ensemble`, as in `from_files`)."""
+        if isinstance(ensemble, str):
+            if ensemble != "shipped":
+                raise ValueError(f"ensemble must be an Ensemble, None or 'shipped', not "
+                                 f"{ensemble!r}")
+            ensemble = posterior.shipped()
         overrides = dict(overrides or {})
         loaded = [(Path(f).stem, scenario_file.load(f)) for f in files]
         one = len(design.points) == 1
@@ -153,11 +177,13 @@ class Plan:
                                   s.with_overrides({**overrides, **point})))
                 arms.append(Arm(label, k, point))
         seed = loaded[0][1].seed if base_seed is None else base_seed
-        return cls(tuple(scenarios), replicates, seed, overrides, design, tuple(arms))
+        return cls(tuple(scenarios), replicates, seed, overrides, design, tuple(arms),
+                   ensemble)
 
     def experiments_table(self) -> pa.Table:
-        """One row per run: label, scenario, sample, replicate, seed and every varied value
-        (built column by column, not row by row: a large plan fits in a few arrays)."""
+        """One row per run: label, scenario, sample, replicate, seed, draw (the posterior draw;
+        null in point mode) and every varied value (built column by column, not row by row: a
+        large plan fits in a few arrays)."""
         n = len(self.scenarios)
         arm = np.tile(np.arange(n), self.replicates)
         replicate = np.repeat(np.arange(self.replicates, dtype=np.int32), n)
@@ -171,6 +197,9 @@ class Plan:
             "sample": pa.array(np.array([a.sample for a in self.arms], np.int32)[arm]),
             "replicate": pa.array(replicate),
             "seed": pa.array(self.base_seed + replicate.astype(np.int64)),
+            "draw": (pa.nulls(len(arm), pa.int32()) if self.ensemble is None else
+                     pa.array(np.array([self.ensemble.number(int(r)) for r in
+                                        range(self.replicates)], np.int32)[replicate])),
         }
         for f in self.design.factors:
             columns[f.name] = pa.array(np.array([a.values[f.name] for a in self.arms],
@@ -186,6 +215,7 @@ class Plan:
             "replicates": self.replicates,
             "base_seed": self.base_seed,
             "seed_rule": SEED_RULE,
+            "ensemble": posterior.describe(self.ensemble),
             "overrides": self.overrides,
             "design": self.design.describe(),
             "package_version": package_version(),
@@ -319,12 +349,17 @@ def _finished(manifest: dict) -> dict[tuple[str, int], dict]:
 
 def _check_same_plan(old: dict, new: dict) -> None:
     """Refuse to resume with anything that would change results: the completed runs and the
-    missing ones must come from the same scenarios, seeds and model."""
+    missing ones must come from the same scenarios, seeds, parameter draws and model."""
     if old == new:
         return
     if old["model_fingerprint"] != new["model_fingerprint"]:
         raise BatchError("the model's code or data changed since the batch started; its results "
                          "would mix two versions of the model: start a new batch")
+    if old["ensemble"] != new["ensemble"]:
+        raise BatchError(f"this batch ran in {_mode(old['ensemble'])}, not in "
+                         f"{_mode(new['ensemble'])}; its runs would mix two sets of parameter "
+                         "draws: resume with the batch's own (omit --point and --posterior to "
+                         "use the manifest's), or start a new batch")
     for key in ("replicates", "base_seed", "overrides"):
         if old[key] != new[key]:
             raise BatchError(f"{key} was {old[key]} in this batch, not {new[key]}; resume with "
@@ -341,6 +376,14 @@ def _check_same_plan(old: dict, new: dict) -> None:
             raise BatchError(f"scenario '{now['label']}' resolves differently than when the "
                              "batch started; start a new batch")
     raise BatchError("the batch's settings differ from the manifest's; start a new batch")
+
+
+def _mode(described: dict) -> str:
+    if described.get("mode") != "ensemble":
+        return "point mode"
+    first = f", from draw {described['first_draw']}" if described.get("first_draw") else ""
+    return (f"the posterior ensemble {described['posterior']} (sha256 "
+            f"{described['sha256'][:12]}, {described['draws']} draws{first})")
 
 
 class _InProcess(cf.Executor):
@@ -573,7 +616,8 @@ def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
                     todo.appendleft((replicate, labels[RUNS_PER_TASK:]))
                     labels = labels[:RUNS_PER_TASK]
             task = tuple((label, by_label[label]) for label in labels)
-            future = executor.submit(engine.run, task, plan.seed(replicate), replicate=replicate)
+            future = executor.submit(engine.run, task, plan.seed(replicate), replicate=replicate,
+                                     ensemble=plan.ensemble)
             running[future] = (replicate, labels, suspect)
             isolating = isolating or suspect
         if not running:

@@ -13,6 +13,12 @@ passes `histories` (a mapping) gets the model at the branch kept there, pickled,
 snapshots taken before it, and later calls start from it: the app keeps a bounded cache so that
 moving a slider only simulates the years after the branch.
 
+Parameter uncertainty. With `ensemble` (`sim.running.ensemble`), each scenario runs under draw
+`replicate` of the posterior, applied before anything else: the history keys and run keys then
+hold the drawn values, so runs under different draws never share a history or a cached result,
+and scenarios of one replicate (same seed, same draw) still share theirs. Without it (point mode)
+a run uses the scenario's own values.
+
 Errors are caught per run (or per history, which fails all its forks) and returned as failed
 `RunOutput`s, so one bad run never loses the others.
 """
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.scenario import Scenario
+from sim.running.ensemble import Ensemble
 from sim.running.results import RunOutput
 
 Progress = Callable[[int], None]  # called with simulated days done since the last call
@@ -119,18 +126,21 @@ def _output(label: str, replicate: int, seed: int, model, steps: np.ndarray,
 
 
 def run(scenarios: Sequence[tuple[str, Scenario]], seed: int, *, replicate: int = 0,
-        observe: Observe = ENDS_ONLY,
+        ensemble: Ensemble | None = None, observe: Observe = ENDS_ONLY,
         histories: MutableMapping[Hashable, tuple[bytes, list]] | None = None,
         progress: Progress | None = None) -> list[RunOutput]:
     """Run each labelled scenario once with `seed`; return their outputs in the given order.
 
-    `replicate` only labels the outputs. `progress(days)` is called as simulated days are done
-    (histories once, then each fork).
+    `replicate` labels the outputs and, with `ensemble`, picks the posterior draw every scenario
+    runs under (`Ensemble.apply`; None: point mode, the scenarios' own values).
+    `progress(days)` is called as simulated days are done (histories once, then each fork).
     """
     # Imported here, in the worker: a batch's parent only schedules and writes, and the model's
     # imports (Mesa and what it pulls in) would double its memory.
     from sim.model.world import HaitiModel
 
+    if ensemble is not None:
+        scenarios = [(label, ensemble.apply(s, replicate)) for label, s in scenarios]
     groups: dict[Hashable, list[int]] = {}
     for i, (_, s) in enumerate(scenarios):
         key = history_key(s, seed) if s.branch is not None else ("own", i)

@@ -7,7 +7,8 @@ A results directory (written by `haiti-sim run` and `haiti-sim batch` alike) hol
     runs.jsonl                                 the journal: one line per finished run (done or
                                                failed), with the sha256 and size of its files
     experiments.parquet                        one row per run: label, scenario, sample, replicate,
-                                               seed, and the value of every varied parameter
+                                               seed, draw (the posterior draw, null in point
+                                               mode), and the value of every varied parameter
     series/<scenario>/replicate-00000.parquet  scenario, replicate, date, metric, value (one row per
                                                metric per simulated day, stocks and daily flows)
     maps/<scenario>/replicate-00000.parquet    scenario, replicate, cell, owner_is_gang (end of run)

@@ -44,7 +44,7 @@ def start(chosen: list[str], reference: str) -> None:
     names = job_labels(chosen)
     seeds = [int(SS["compare_seed"]) + i for i in range(int(SS["compare_replicates"]))]
     items = [(names[label], session.get_source(label).resolved) for label in chosen]
-    job = session.submit(items, seeds)
+    job = session.submit(items, seeds, SS.get("compare_uncertainty", True))
     if job is None:
         return
     SS["compare_run"] = Run(job, {names[label]: names[label] for label in chosen},
@@ -53,7 +53,7 @@ def start(chosen: list[str], reference: str) -> None:
 
 def init_from_url(labels: list[str]) -> None:
     """A link carries the library scenarios compared (`compare=`, repeated), the reference,
-    replicates and seed."""
+    replicates, seed and `point=1` when parameter uncertainty is left out."""
     if SS.get("compare_ready"):
         return
     SS["compare_ready"] = True
@@ -66,6 +66,7 @@ def init_from_url(labels: list[str]) -> None:
         SS["compare_replicates"] = min(max(int(text), 1), MAX_REPLICATES)
     with contextlib.suppress(ScenarioError):  # a bad seed is ignored, not clamped
         SS["compare_seed"] = check_seed(st.query_params.get("seed", "-"), "link")
+    SS["compare_uncertainty"] = st.query_params.get("point") != "1"
 
 
 def write_url(chosen: list[str], reference: str) -> None:
@@ -75,6 +76,8 @@ def write_url(chosen: list[str], reference: str) -> None:
               "replicates": str(SS["compare_replicates"]), "seed": str(SS["compare_seed"])}
     if reference in library_files:
         wanted["reference"] = reference
+    if not SS.get("compare_uncertainty", True):
+        wanted["point"] = "1"
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     if current != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
         st.query_params.from_dict(wanted)
@@ -87,7 +90,8 @@ SS.setdefault("compare_replicates", DEFAULT_REPLICATES)
 SS.setdefault("compare_seed", 1)
 
 st.title("Compare scenarios")
-st.caption("Every scenario runs with the same seeds (replicate i of each uses seed + i), so the "
+st.caption("Every scenario runs with the same seeds (replicate i of each uses seed + i) and, with "
+           "parameter uncertainty, the same posterior draws (replicate i: draw i), so the "
            "paired difference to the reference shows the policy's effect, not noise.")
 with st.sidebar:
     st.multiselect("Scenarios", labels, key="compare_choice", format_func=session.describer(labels),
@@ -103,6 +107,8 @@ with st.sidebar:
     st.slider("Replicates", 1, MAX_REPLICATES, key="compare_replicates", persist_state=KEEP)
     st.number_input("Seed", SEED_MIN, SEED_MAX, step=1, key="compare_seed", persist_state=KEEP,
                     help="Replicate i of every scenario runs with seed + i.")
+    st.checkbox(session.UNCERTAINTY_LABEL, key="compare_uncertainty", persist_state=KEEP,
+                disabled=session.posterior() is None, help=session.uncertainty_help())
     run: Run | None = SS.get("compare_run")
     if run is not None and run.job.running:
         if st.button("Stop", key="compare_stop", use_container_width=True):
@@ -135,7 +141,7 @@ def progress() -> None:
                                          f"{job.elapsed():.0f} s")
     else:
         st.caption(f"{job.runs_done} of {job.runs_total} runs in {job.elapsed():.1f} s; seeds "
-                   f"{job.seeds[0]} to {job.seeds[-1]}.")
+                   f"{job.seeds[0]} to {job.seeds[-1]}; {session.parameters_caption(job)}.")
     for error in job.errors[:3]:
         session.show_error(f"A run failed inside the model (a bug; please report it): {error}")
 

@@ -74,6 +74,7 @@ def init_from_url() -> None:
         label = state.DEFAULT_SCENARIO if state.DEFAULT_SCENARIO in library.library() else (
             library.library()[0])
     apply_source(label, view.settings, view.replicates, view.reference)
+    SS["uncertainty"] = not view.point
     SS["url_notes"] = notes
     SS["explore_ready"] = True
 
@@ -124,8 +125,10 @@ def write_url(view: View) -> None:
 
 # ------------------------------------------------------------------------------ run
 def asked(scenario) -> tuple:
-    """What a run depends on: the scenario's content (not its name), replicates and reference."""
-    return (engine.run_key(scenario, scenario.seed), SS.get("replicates"), SS.get("reference"))
+    """What a run depends on: the scenario's content (not its name), replicates, reference and
+    whether it runs under the posterior's draws."""
+    return (engine.run_key(scenario, scenario.seed), SS.get("replicates"), SS.get("reference"),
+            SS.get("uncertainty", True))
 
 
 def start_run(text: str, scenario) -> None:
@@ -133,7 +136,7 @@ def start_run(text: str, scenario) -> None:
     ref = session.reference_scenario(reference, scenario.end)
     seeds = [scenario.seed + i for i in range(int(SS["replicates"]))]
     items = [("current", scenario)] + ([("reference", ref)] if ref is not None else [])
-    job = session.submit(items, seeds)
+    job = session.submit(items, seeds, SS.get("uncertainty", True))
     if job is None:
         return
     names = {"current": slug(scenario.name)}
@@ -173,7 +176,8 @@ def progress_panel(run: Run) -> None:
         else:
             stopped = " (stopped)" if job.stopped else ""
             st.caption(f"{job.runs_done} of {job.runs_total} runs{stopped} in "
-                       f"{job.elapsed():.1f} s; seeds {job.seeds[0]} to {job.seeds[-1]}.")
+                       f"{job.elapsed():.1f} s; seeds {job.seeds[0]} to {job.seeds[-1]}; "
+                       f"{session.parameters_caption(job)}.")
         for error in job.errors[:3]:
             session.show_error(f"A run failed inside the model (a bug; please report it): {error}")
 
@@ -363,6 +367,8 @@ def page() -> None:
         st.number_input("Seed", SEED_MIN, SEED_MAX, step=1, key="seed", persist_state=KEEP,
                         help="Replicate i runs with seed + i, as `haiti-sim batch` does, so "
                              "results here and on the command line match.")
+        st.checkbox(session.UNCERTAINTY_LABEL, key="uncertainty", persist_state=KEEP,
+                    disabled=session.posterior() is None, help=session.uncertainty_help())
         st.selectbox("Reference", [NO_REFERENCE, *labels], key="reference",
                      format_func=session.describer(labels, NO_REFERENCE), persist_state=KEEP,
                      help="Run with the same seeds to the same end; the headline numbers show "
@@ -394,7 +400,8 @@ def page() -> None:
                      else f"{slug(src.name)}.yaml"), upload_text=src.text,
         settings=Settings(settings.parameters, settings.events, settings.end, settings.seed),
         replicates=SS["replicates"], reference=(SS.get("reference") if SS.get("reference")
-                                                != session.default_reference(src) else None)))
+                                                != session.default_reference(src) else None),
+        point=not SS.get("uncertainty", True)))
 
     if src.kind != "library" and not state.fits_in_link(src.text):
         st.caption("This scenario is too large to travel in the page's link: save it as a file "
