@@ -7,6 +7,7 @@ import re
 from ui.library import ROOT
 
 ODD = ROOT / "docs" / "odd.md"
+VALIDATION = ROOT / "docs" / "VALIDATION.md"
 
 
 def clean(text: str) -> str:

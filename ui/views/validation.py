@@ -28,11 +28,23 @@ def validation_section() -> str:
 
 st.title("Validation against the observed record")
 st.markdown(validation_section())
+if docs.VALIDATION.exists():
+    # The shipped ensemble's full validation (coverage, misses, the 2025 forecast), made by
+    # scripts/update_docs.py; its figure is the same history under the posterior draws.
+    with st.expander("Coverage, patterns missed, the 2025 forecast and what policy answers "
+                     "rest on (docs/VALIDATION.md)", expanded=False):
+        text = docs.VALIDATION.read_text(encoding="utf-8")
+        figure = docs.VALIDATION.parent / "figures" / "validation_history.png"
+        text = text.replace("![history](figures/validation_history.png)", "")
+        if figure.exists():
+            st.image(str(figure))
+        st.markdown(text)
 
 st.subheader("Run the historical record here")
 st.caption("`scenarios/history.yaml` from 2023-01-01, with the observed figures as black "
            "diamonds over the median (line) and 90% interval (band) of the runs.")
-replicates = st.slider("Replicates", 2, 30, 5, key="validation_replicates",
+replicates = st.slider("Replicates (each under its own posterior draw)", 2, 100, 20,
+                       key="validation_replicates",
                        persist_state="session")
 run: Run | None = SS.get("validation_run")
 if st.button("Run the historical record", type="primary", key="validation_go",
