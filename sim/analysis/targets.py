@@ -84,6 +84,7 @@ counts only when the RN1 share is given.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
@@ -250,6 +251,23 @@ def rn1_artibonite_share(held: np.ndarray, geo) -> np.ndarray:
     road = geo.roads["RN1"]
     in_artibonite = road[geo.department[road] == geo.department_index("Artibonite")]
     return np.asarray(held, dtype=bool)[..., in_artibonite].mean(axis=-1)
+
+
+def synthetic(simulated: np.ndarray, targets: tuple[Target, ...] = TARGETS) -> tuple[Target, ...]:
+    """The record as one run made it (`simulated`: each target's value in that run): same dates,
+    likelihoods and weights, the run's figures in place of the observed ones (an interval moved
+    to be centred on it). A calibration against it should recover the run's parameters
+    (parameter-recovery tests)."""
+    out = []
+    for t, x in zip(targets, simulated, strict=True):
+        lk = t.likelihood
+        if isinstance(lk, Interval):
+            half = (lk.high - lk.low) / 2 if np.isfinite(lk.high) else None
+            lk = (Interval(max(x - half, 0.0), x + half, lk.scale, lk.log) if half is not None
+                  else Interval(x, np.inf, lk.scale, lk.log))
+        out.append(dataclasses.replace(t, value=float(x), shown=f"{x:,.3g} (synthetic)",
+                                       likelihood=lk))
+    return tuple(out)
 
 
 def observed_range(t: Target) -> tuple[float, float]:

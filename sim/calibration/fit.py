@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sim.analysis import targets
 from sim.calibration import abc
 from sim.calibration.problem import FAMILIES, Problem, simulate_points
 from sim.running.batch import backend
@@ -41,7 +40,7 @@ def calibrate(problem: Problem, out: str | Path, settings: abc.Settings, budget:
     store = abc.Store(out)
     store.start({"settings": asdict(settings), "problem": problem.describe()}, resume)
     started = time.monotonic()
-    n_targets = len(targets.TARGETS)
+    n_targets = len(problem.record)
     already = sum(g.simulations for g in store.generations())
     bar = tqdm(total=budget, initial=min(already, budget), unit="sim", disable=None,
                dynamic_ncols=True, smoothing=0.05)
@@ -62,8 +61,8 @@ def calibrate(problem: Problem, out: str | Path, settings: abc.Settings, budget:
                 while todo and len(running) < slots:
                     i = todo.pop(0)
                     running[state["executor"].submit(simulate_points, problem.scenario,
-                                                     points[chunks[i]],
-                                                     list(seeds[chunks[i]]))] = i
+                                                     points[chunks[i]], list(seeds[chunks[i]]),
+                                                     problem.record)] = i
                 finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 broken = False
                 for future in finished:

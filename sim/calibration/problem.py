@@ -46,11 +46,14 @@ class Problem:
     scenario: Scenario
     factors: tuple[Factor, ...]
     source: str
+    record: tuple[targets.Target, ...] = targets.TARGETS
 
     @classmethod
-    def of(cls, path: str | Path, exclude: tuple[str, ...] = ()) -> Problem:
+    def of(cls, path: str | Path, only: tuple[str, ...] | None = None,
+           record: tuple[targets.Target, ...] = targets.TARGETS) -> Problem:
         """The record scenario of the file at `path`, ended on the last day of the record, and
-        every uncertain parameter it does not set itself (nor `exclude`)."""
+        every uncertain parameter it does not set itself (or only those of `only`); `record`
+        the figures it is fitted to (a synthetic record in parameter-recovery tests)."""
         path = Path(path)
         full = scenario_file.load(path)
         stated = set(scenario_file.parse_text(path.read_text(encoding="utf-8"),
@@ -63,8 +66,8 @@ class Problem:
         cut = dataclasses.replace(full, end=end, branch=None,
                                   events=tuple(e for e in full.events if e.date <= end))
         factors = tuple(f for f in design.uncertainties()
-                        if f.name not in stated and f.name not in exclude)
-        return cls(cut, factors, str(path))
+                        if f.name not in stated and (only is None or f.name in only))
+        return cls(cut, factors, str(path), tuple(record))
 
     @property
     def names(self) -> list[str]:
@@ -84,7 +87,7 @@ class Problem:
         return {"scenario": self.source, "scenario_sha256": _sha256_files([Path(self.source)]),
                 "record_end": self.scenario.end.isoformat(),
                 "factors": [[f.name, f.low, f.high, f.log] for f in self.factors],
-                "targets": [[t.label, t.period, t.shown, t.weight] for t in targets.TARGETS],
+                "targets": [[t.label, t.period, t.shown, t.weight] for t in self.record],
                 "model": model_version()}
 
 
@@ -111,12 +114,12 @@ def data_version() -> str:
     return _sha256_files(sorted((DATA / "observed").rglob("*.csv")))
 
 
-def score(outputs) -> tuple[float, np.ndarray, np.ndarray]:
+def score(outputs, record=targets.TARGETS) -> tuple[float, np.ndarray, np.ndarray]:
     """(distance, parts per family, every target's simulated value) of one run's outputs."""
     if not outputs[0].ok:
-        n = len(targets.TARGETS)
+        n = len(record)
         return np.inf, np.full(len(FAMILIES), np.inf), np.full(n, np.nan)
-    fit = targets.evaluate_outputs(outputs)
+    fit = targets.evaluate_outputs(outputs, record)
     weighted = np.nan_to_num(fit.weights * fit.distance[:, 0])
     parts = np.zeros(len(FAMILIES))
     for i, t in enumerate(fit.targets):
@@ -127,12 +130,12 @@ def score(outputs) -> tuple[float, np.ndarray, np.ndarray]:
 OBSERVE = engine.Observe(map_dates=targets.MAP_DATES)
 
 
-def simulate_points(scenario: Scenario, points: list[dict[str, float]],
-                    seeds: list[int]) -> Evaluations:
+def simulate_points(scenario: Scenario, points: list[dict[str, float]], seeds: list[int],
+                    record: tuple[targets.Target, ...] = targets.TARGETS) -> Evaluations:
     """Run the record scenario at each point with its seed (in a worker); score each run."""
     rows = []
     for point, seed in zip(points, seeds, strict=True):
         s = scenario.with_overrides(point)
-        rows.append(score(engine.run([("record", s)], int(seed), observe=OBSERVE)))
+        rows.append(score(engine.run([("record", s)], int(seed), observe=OBSERVE), record))
     return Evaluations(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
                        np.array([r[2] for r in rows]))

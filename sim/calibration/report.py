@@ -42,12 +42,12 @@ def fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-def fit_table(last: abc.Generation) -> list[dict]:
+def fit_table(last: abc.Generation, record: tuple[targets.Target, ...]) -> list[dict]:
     """Per target: observed, the accepted runs' median and 90% range, and whether the observation
     (or its interval) meets that range."""
     sim = last.evaluations.values
     rows = []
-    for i, t in enumerate(targets.TARGETS):
+    for i, t in enumerate(record):
         x = sim[:, i]
         x = x[np.isfinite(x)]
         if not len(x):
@@ -131,16 +131,16 @@ def _figure_pairs(plt, last, found, path):
     plt.close(fig)
 
 
-def _figure_fit(plt, last, path):
+def _figure_fit(plt, last, record, path):
     families = [("capital_gang_share_area", "Capital under gang control (share of area)"),
                 ("displaced", "Displaced people"), ("killed", "Killed per quarter"),
                 ("kidnappings", "Kidnapped per quarter")]
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.5))
     sim = last.evaluations.values
     for a, (metric, title) in zip(axes.flat, families, strict=True):
-        idx = [i for i, t in enumerate(targets.TARGETS) if t.metric == metric]
+        idx = [i for i, t in enumerate(record) if t.metric == metric]
         for i in idx:
-            t = targets.TARGETS[i]
+            t = record[i]
             when = t.when if not t.flow else t.when + (t.until - t.when) / 2
             x = sim[:, i][np.isfinite(sim[:, i])]
             lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
@@ -177,11 +177,11 @@ def write(out: str | Path, problem: Problem, generations: list[abc.Generation],
     _figure_generations(plt, generations, figures / "generations.png")
     has_marginals = _figure_marginals(plt, problem, last, found, figures / "marginals.png")
     _figure_pairs(plt, last, found, figures / "pairs.png")
-    _figure_fit(plt, last, figures / "fit.png")
+    _figure_fit(plt, last, problem.record, figures / "fit.png")
     sims = sum(g.simulations for g in generations)
     lines = [
         "# Calibration report", "",
-        f"ABC-SMC of {len(problem.factors)} parameters against {len(targets.TARGETS)} figures "
+        f"ABC-SMC of {len(problem.factors)} parameters against {len(problem.record)} figures "
         f"of the record {problem.scenario.start} to {problem.scenario.end} "
         f"({problem.source}): {sims:,} simulations in {len(generations)} generations, "
         f"{len(last.weights)} particles.", "",
@@ -199,7 +199,7 @@ def write(out: str | Path, problem: Problem, generations: list[abc.Generation],
         "![fit](figures/fit.png)", "",
         "| target | period | observed | runs: median [90%] | met |", "|---|---|---|---|---|",
     ]
-    table = fit_table(last)
+    table = fit_table(last, problem.record)
     for r in table:
         lines.append(f"| {r['target']} | {r['period']} | {r['observed']} | "
                      f"{_value(r['median'], r['share'])} [{_value(r['low'], r['share'])} to "
