@@ -48,8 +48,9 @@ def main(directory: str) -> None:
                   f"{meta['data_sha256'][:12]}, model sha256 {meta['model_sha256'][:12]}.")
     lines = [HEADER.format(provenance="\n".join(_wrap(provenance)))]
     for m in read_marginals(src / "parameters.csv"):
-        lines.append(f"    {m.name!r}: ({m.median!r}, {m.q05!r}, {m.q95!r}, "
-                     f"{round(m.width_ratio, 3)!r}),\n")
+        # six significant figures: far finer than the posterior's spread, and lines that read
+        lines.append(f"    {m.name!r}: ({m.median:.6g}, {m.q05:.6g}, {m.q95:.6g}, "
+                     f"{m.width_ratio:.3f}),\n")
     lines.append("}\n")
     (ROOT / "sim" / "model" / "calibrated.py").write_text("".join(lines))
     print(f"shipped {meta['draws']} draws of {len(meta['parameters'])} parameters from {src}")

@@ -45,16 +45,24 @@ POLICY_REPLICATES = 128
 
 
 def _parallel(tasks, desc: str):
-    """engine.run over (scenarios, seed, replicate) tasks in the batch's pool, in order."""
+    """engine.run over (scenarios, seed, replicate) tasks in the batch's pool, in order, with a
+    bounded window in flight (as the batch keeps: Python 3.12's pool stalls when far more tasks
+    wait than it has workers while it replaces one)."""
     out = [None] * len(tasks)
-    with batch.backend() as (executor, _, _renew):
-        futures = {executor.submit(engine.run, scen, seed, replicate=r, ensemble=ENSEMBLE,
-                                   observe=OBSERVE): i for i, (scen, seed, r) in enumerate(tasks)}
-        bar = tqdm(total=len(tasks), desc=desc, unit="run")
-        for f in cf.as_completed(futures):
-            out[futures[f]] = f.result()
-            bar.update()
-        bar.close()
+    todo = list(range(len(tasks)))
+    with batch.backend() as (executor, slots, _renew), tqdm(total=len(tasks), desc=desc,
+                                                           unit="run") as bar:
+        running = {}
+        while todo or running:
+            while todo and len(running) < slots:
+                i = todo.pop(0)
+                scen, seed, r = tasks[i]
+                running[executor.submit(engine.run, scen, seed, replicate=r, ensemble=ENSEMBLE,
+                                        observe=OBSERVE)] = i
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for f in done:
+                out[running.pop(f)] = f.result()
+                bar.update()
     for outputs in out:
         for o in outputs:
             if not o.ok:
