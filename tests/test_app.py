@@ -388,17 +388,24 @@ def test_state_encoding_round_trips():
 
 
 # ------------------------------------------------------------------------------ other pages
-def test_compare_page_runs_and_shows_the_compare_tables():
+def compare_two_uploads(check=None):
+    """The compare page with two uploaded scenarios run twice each (`check(at)` before)."""
     at = no_exception(app())
     at.switch_page("views/compare.py")
     no_exception(at.run())
+    if check:
+        check(at)
     upload(at, "short.yaml", SHORT.encode(), key="compare_uploader")
     upload(at, "short_b.yaml", SHORT.replace("0.4", "0.9").encode(), key="compare_uploader")
     widget(at, "compare_choice").set_value(["upload: short.yaml", "upload: short_b.yaml"])
     widget(at, "compare_replicates").set_value(2)
     no_exception(at.run())
     at.button(key="compare_go").click()
-    wait_for_run(no_exception(at.run()), "compare_run")
+    return wait_for_run(no_exception(at.run()), "compare_run")
+
+
+def test_compare_page_runs_and_shows_the_compare_tables():
+    at = compare_two_uploads()
     assert len(at.get("plotly_chart")) == 6  # the outcomes, overlaid
     at.session_state["compare_tab"] = "Tables and downloads"
     no_exception(at.run())
@@ -648,17 +655,10 @@ def test_without_a_shipped_posterior_the_checkbox_is_disabled_and_runs_are_at_th
 
 
 def test_the_compare_page_runs_every_scenario_under_the_same_draws(shipped):
-    at = no_exception(app())
-    at.switch_page("views/compare.py")
-    no_exception(at.run())
-    assert next(c for c in at.checkbox if c.key == "compare_uncertainty").value
-    upload(at, "short.yaml", SHORT.encode(), key="compare_uploader")
-    upload(at, "short_b.yaml", SHORT.replace("0.4", "0.9").encode(), key="compare_uploader")
-    widget(at, "compare_choice").set_value(["upload: short.yaml", "upload: short_b.yaml"])
-    widget(at, "compare_replicates").set_value(2)
-    no_exception(at.run())
-    at.button(key="compare_go").click()
-    wait_for_run(no_exception(at.run()), "compare_run")
+    def uncertainty_on_by_default(at):
+        assert next(c for c in at.checkbox if c.key == "compare_uncertainty").value
+
+    at = compare_two_uploads(uncertainty_on_by_default)
     job = at.session_state["compare_run"].job
     assert job.ensemble == shipped and not job.errors
     for i in range(2):  # replicate i of both scenarios under draw i
