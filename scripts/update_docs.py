@@ -94,8 +94,8 @@ def _where() -> str:
 
 
 def validation_table(simulated: np.ndarray, n: int) -> str:
-    rows = ["| figure | date | observed | simulated median [90% interval] | met | source |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| figure | date | observed | simulated median [90% interval] | error of the median "
+            "| met | source |", "|---|---|---|---|---|---|---|"]
     for obs, series in zip(targets.TARGETS, simulated, strict=True):
         rows.append(_row(obs, series))
     return "\n".join(rows) + (f"\n\n{n} replicates of `scenarios/history.yaml` {_where()}; "
@@ -106,7 +106,21 @@ def _row(obs: targets.Target, series: np.ndarray) -> str:
     s = stats.interval(series)
     met = "yes" if targets.met(obs, s.low, s.high) else "**no**"
     return (f"| {obs.label} | {obs.period} | {obs.shown} | {fmt(s.median, obs.share)} "
-            f"[{fmt(s.low, obs.share)} to {fmt(s.high, obs.share)}] | {met} | {obs.source} |")
+            f"[{fmt(s.low, obs.share)} to {fmt(s.high, obs.share)}] | {error(obs, s.median)} | "
+            f"{met} | {obs.source} |")
+
+
+def error(obs: targets.Target, median: float) -> str:
+    """The median's distance from the observation: in points for a share, relative for a count
+    or stock; 0 inside an interval or bound, else from its nearer end."""
+    lo, hi = targets.observed_range(obs)
+    if isinstance(obs.likelihood, targets.Interval) and not np.isfinite(obs.likelihood.high):
+        hi = np.inf
+    gap = 0.0 if lo <= median <= hi else (median - hi if median > hi else median - lo)
+    if obs.share:
+        return f"{100 * gap:+.0f} pts"
+    ref = hi if median > hi else lo
+    return f"{gap / ref:+.0%}" if ref else "n/a"
 
 
 def fill(text: str, marker: str, content: str, path: Path = ODD) -> str:
