@@ -11,6 +11,7 @@ the model is a bug, and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -18,16 +19,16 @@ import textwrap
 import time
 from pathlib import Path
 
-from sim.analysis import compare, report
+from sim.analysis import compare, goals, report, search
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
-from sim.running import batch, design, engine
-from sim.running.progress import DaysBar
-from sim.running.results import ResultsDir, ResultsError, package_version
+from sim.running import batch, design, engine, levels
+from sim.running.progress import DaysBar, SearchBar
+from sim.running.results import ResultsDir, ResultsError, package_version, write_json
 
 USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError, design.DesignError,
-               ResultsError)
+               ResultsError, goals.GoalError, search.SearchError)
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -212,6 +213,132 @@ def cmd_compare(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- target
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-12-31") from None
+
+
+def _lever_notes(s: scenario.Scenario, lever: str, high: float) -> list[str]:
+    """What can keep the lever from acting as set: the scenario's own later changes of it, and
+    the ceiling on troops."""
+    notes = [f"the scenario itself sets {lever} on {e.date} ({e.note or e.op}); the value "
+             "searched holds until then" for e in s.events
+             if e.name == lever and s.branch and e.date > s.branch]
+    if lever == "mission_troops_target":
+        at_branch = [e.value for e in s.events if e.name == "mission_troop_ceiling"
+                     and e.op == "set" and (s.branch is None or e.date <= s.branch)]
+        ceiling = at_branch[-1] if at_branch else s.parameters["mission_troop_ceiling"]
+        if high > ceiling:
+            notes.append(f"mission_troop_ceiling is {ceiling:,.0f} in this scenario: a target "
+                         "above it deploys no more troops (money and the deployment pace cap "
+                         "them too); raise it with --set mission_troop_ceiling=N")
+    return notes
+
+
+def cmd_target(args) -> int:
+    param = search.lever(args.lever)
+    if not 0 < args.probability < 1:
+        raise UsageError(f"--probability {args.probability:g}: give a chance between 0 and 1, "
+                         "e.g. 0.8")
+    if not 0 < args.precision < 0.5:
+        raise UsageError(f"--precision {args.precision:g}: give the half-width wanted as a "
+                         "share, e.g. 0.05 for +-5 points")
+    factor = design.Factor.of(param.name, args.low, args.high)
+    goal = goals.Goal.of(args.metric, args.below if args.above is None else args.above,
+                         args.by, args.above is None, args.sustained_days, args.ever)
+    resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
+    goal.check(resolved.start, resolved.end, resolved.branch)
+    label = Path(args.scenario).stem
+    out = Path(args.out or Path("runs") / f"{label}.target.{param.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    seed = resolved.seed if args.seed is None else args.seed
+    settings = search.Settings(max_replicates=args.replicates or search.Settings.max_replicates,
+                               precision=args.precision, integer=param.integer, seed=seed)
+    for note in _lever_notes(resolved, param.name, factor.high):
+        print(f"note: {note}", file=sys.stderr)
+    # Nothing after the goal's date can change whether it is met: the runs stop there.
+    runs_to = dataclasses.replace(resolved, end=goal.by)
+    origin = resolved.branch or resolved.start
+    bar = SearchBar(f"{label}: {param.name}")
+
+    def on_round(round_: int, est: search.Estimate) -> None:
+        c = est.curve
+        bar.note(f"round {round_}: {c.status}" + (
+            f" near {search.show_level(c.answer, param.integer)}" if c.answer is not None
+            else ""))
+
+    started = time.perf_counter()
+    try:
+        with levels.lever_runs(runs_to, param.name, search.MeetsGoal(goal, origin), seed,
+                               args.workers, bar) as evaluate:
+            result = search.search(evaluate, factor.low, factor.high, args.probability,
+                                   settings, on_round)
+    except levels.RunFailed as exc:
+        print(f"a run failed inside the model (a bug, please report it): {exc}",
+              file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - started
+    lines, answer = _target_lines(result, param, goal, args.precision)
+    table = search.table(result, param.name, param.integer)
+    title = f"What does it take: {resolved.name} ({args.scenario})"
+    write_json({"command": "target", "scenario": {
+        "file": str(Path(args.scenario).resolve()), "label": label, "name": resolved.name,
+        "start": resolved.start, "branch": resolved.branch, "simulated_to": goal.by},
+        "lever": {"name": param.name, "unit": param.unit, "low": factor.low,
+                  "high": factor.high},
+        "goal": goal.to_dict(), "overrides": _overrides(args.set), "base_seed": seed,
+        "seed_rule": batch.SEED_RULE, "precision": args.precision, "seconds": round(seconds, 1),
+        "package_version": package_version(), **search.to_dict(result)}, out / "target.json")
+    (out / "target.html").write_text(
+        report.target_html(result, title, [*lines, answer], table, param.integer),
+        encoding="utf-8")
+    print(table.render())
+    print()
+    for line in lines:
+        print(line)
+    print(f"{result.runs} runs ({max(pt.n for pt in result.points)} replicates at most per "
+          f"value, {result.rounds} rounds) in {seconds:.0f} s; {out / 'target.json'}, "
+          f"{out / 'target.html'}")
+    print(answer)
+    return 0
+
+
+def _target_lines(result: search.Search, param, goal: goals.Goal,
+                  precision: float) -> tuple[list[str], str]:
+    """The summary of a search and its last line (`answer: ...`)."""
+    def show(value):
+        return search.show_level(value, param.integer)
+
+    p, low, high = result.p_at
+    chance = f"{p:.0%} [{low:.0%}-{high:.0%}]"
+    lines = [f"Goal: {goal.describe()}, with a chance of at least {result.probability:.0%}."]
+    if result.status == search.FOUND:
+        lo, hi = result.interval
+        lines.append(f"Chance of the goal at {param.name} = {show(result.answer)}: {chance} "
+                     "(90% interval).")
+        ends = [f"{'--low' if end == result.low else '--high'} ({show(end)})"
+                for end in (lo, hi) if end in (result.low, result.high)]
+        if ends:
+            lines.append(f"note: the interval reaches {' and '.join(ends)}: the answer may lie "
+                         "beyond the range searched")
+        half = (high - low) / 2
+        if half > precision:
+            lines.append(f"note: the chance at the answer is known to +-{half * 100:.0f} points "
+                         "only (more --replicates would narrow it)")
+        return lines, (f"answer: {param.name} = {show(result.answer)} (90% interval {show(lo)} "
+                       f"to {show(hi)})")
+    if result.status == search.NOT_REACHED:
+        return lines, (f"answer: not reached: at --high {param.name} = {show(result.high)} the "
+                       f"chance of the goal is only {chance}, below {result.probability:.0%}")
+    return lines, (f"answer: already reached: at --low {param.name} = {show(result.low)} the "
+                   f"chance of the goal is {chance}, at least {result.probability:.0%}")
+
+
 # ---------------------------------------------------------------------------- validate, params
 def cmd_validate(args) -> int:
     bad = 0
@@ -263,6 +390,8 @@ EPILOG = """examples:
   haiti-sim compare runs/b1 --reference status_quo --html report.html --csv summary.csv
   haiti-sim experiment scenarios/gsf_full.yaml --vary mission_troops_target=1000:20000 \
       --uncertainties --design lhs --samples 200 -n 1 --out runs/e1
+  haiti-sim target scenarios/gsf_full.yaml --lever arms_interdiction \
+      --metric capital_gang_share_area --below 0.6 --by 2027-12-31 --probability 0.8
 """
 
 SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; 'haiti-sim "
@@ -380,6 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_options(exp)
     exp.set_defaults(func=cmd_experiment)
 
+    _add_target(sub, fmt)
+
     cmp_ = sub.add_parser(
         "compare", formatter_class=fmt, help="compare scenarios across replicates",
         description=_wrap(
@@ -427,6 +558,61 @@ def build_parser() -> argparse.ArgumentParser:
                      help="show the reasoning behind each plausible range instead")
     par.set_defaults(func=cmd_params)
     return parser
+
+
+def _add_target(sub, fmt) -> None:
+    tgt = sub.add_parser(
+        "target", formatter_class=fmt,
+        help="the smallest value of a lever that reaches a goal with a given chance",
+        description=_wrap(
+            "What does it take: the smallest value of one lever (in a policy, from its branch "
+            "date) for which the chance of a goal reaches P, e.g. the troops for which gangs "
+            "hold less than half of Port-au-Prince on 2027-12-31 in 80% of runs.\n\n"
+            "The search is adaptive: a coarse grid of values first, then replicates where the "
+            "curve crosses P, until P at the answer is known to within --precision. Replicate i "
+            "runs with seed BASE + i at every value (common random numbers), and all the values "
+            "of one replicate share one simulated history. Prints the curve's points, then "
+            "'answer: LEVER = VALUE (90% interval LO to HI)' as the last line; writes "
+            "target.json and target.html (the curve) to --out."))
+    tgt.add_argument("scenario", metavar="SCENARIO.yaml")
+    tgt.add_argument("--lever", required=True, metavar="NAME",
+                     help="the lever to search ('haiti-sim params --role lever' lists them)")
+    tgt.add_argument("--metric", required=True, metavar="OUTCOME",
+                     help="the goal's outcome, e.g. capital_gang_share_area (a flow, such as "
+                          "killed, counts from the branch date)")
+    side = tgt.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, metavar="X", help="the goal: the outcome below X")
+    side.add_argument("--above", type=float, metavar="X", help="the goal: the outcome above X")
+    tgt.add_argument("--by", required=True, type=_date, metavar="DATE",
+                     help="the goal's date, e.g. 2027-12-31 (the runs stop there)")
+    tgt.add_argument("--probability", required=True, type=float, metavar="P",
+                     help="the chance wanted, between 0 and 1, e.g. 0.8")
+    when = tgt.add_mutually_exclusive_group()
+    when.add_argument("--sustained-days", type=int, metavar="D",
+                      help="the goal holds on every one of the last D days up to --by (default: "
+                           "on --by itself)")
+    when.add_argument("--ever", action="store_true",
+                      help="the goal holds on some day from the branch date to --by")
+    tgt.add_argument("--low", type=float, metavar="A",
+                     help="the lowest value searched (default: the lever's lowest allowed)")
+    tgt.add_argument("--high", type=float, metavar="B",
+                     help="the highest value searched (default: the lever's highest allowed)")
+    tgt.add_argument("--replicates", "-n", type=int, metavar="N",
+                     help="the most replicates run at one value (default "
+                          f"{search.Settings.max_replicates})")
+    tgt.add_argument("--precision", type=float, default=search.Settings.precision,
+                     metavar="PTS", help="stop once the chance at the answer is known to within "
+                     f"this (the half-width of its 90%% interval; default "
+                     f"{search.Settings.precision})")
+    tgt.add_argument("--seed", type=_seed, metavar="BASE",
+                     help="base seed (default: the scenario's seed)")
+    tgt.add_argument("--workers", type=int, metavar="K",
+                     help="local worker processes, at most the cores (default: all)")
+    tgt.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
+    tgt.add_argument("--out", metavar="DIR",
+                     help="where target.json and target.html go (default: "
+                          "runs/<scenario>.target.<lever>)")
+    tgt.set_defaults(func=cmd_target, scheduler=None)
 
 
 def _check_limits(args) -> None:

@@ -1,11 +1,14 @@
-"""The target search (`sim.analysis.search`) on toy responses whose answer is known, and its
-refusals."""
+"""The target search (`sim.analysis.search`) on toy responses whose answer is known, its
+refusals, and `haiti-sim target` end to end on a short scenario."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +16,11 @@ import pytest
 from sim.analysis import search
 from sim.analysis.goals import Goal
 from sim.analysis.search import ALREADY, FOUND, NOT_REACHED, Settings
+from sim.cli import main
 from sim.running.results import RunOutput
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY = ROOT / "scenarios" / "history.yaml"
 
 
 def toy(p, seed: int):
@@ -104,6 +111,63 @@ def test_a_run_is_reduced_to_whether_it_meets_the_goal_flows_counted_from_the_or
     assert not search.MeetsGoal(Goal.of("killed", 5, start + dt.timedelta(days=6)), origin)(out)
     assert search.MeetsGoal(Goal.of("killed", 5, start + dt.timedelta(days=5)), origin)(out)
     assert not search.MeetsGoal(Goal.of("capital_gang_share_area", 0.5, start), origin)(out)
+
+
+# ---------------------------------------------------------------------------- the command line
+@pytest.fixture
+def policy(tmp_path) -> str:
+    path = tmp_path / "short.yaml"
+    path.write_text(f"name: Short policy\nbase: {HISTORY}\nbranch: 2023-03-01\nend: 2023-05-31\n"
+                    "parameters:\n  funding_mission_us: 1000000000\n  mission_mandate: 1\n")
+    return str(path)
+
+
+TARGET = ["--lever", "mission_troops_target", "--metric", "troops", "--above", "300",
+          "--by", "2023-05-31", "--probability", "0.8"]
+
+
+def test_target_end_to_end_on_a_short_scenario(tmp_path, policy, capsys):
+    out = tmp_path / "t"
+    assert main(["target", policy, *TARGET, "--low", "0", "--high", "600", "--workers", "1",
+                 "-n", "12", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    found = re.fullmatch(r"answer: mission_troops_target = (\S+) \(90% interval (\S+) to "
+                         r"(\S+)\)", printed[-1])
+    assert found, printed[-1]
+    answer, lo, hi = map(float, found.groups())
+    # deploying is deterministic here: more than 300 troops by the date once the target is
+    assert lo <= 300 <= hi and 300 < answer <= 301  # above 300, to a thousandth of the range
+    saved = json.loads((out / "target.json").read_text())
+    assert saved["lever"]["name"] == "mission_troops_target" and saved["status"] == "found"
+    assert saved["answer"] == pytest.approx(answer, abs=0.05) and saved["goal"]["mode"] == "at"
+    assert {"level", "n", "p", "low", "high"} <= set(saved["points"][0])
+    assert "<svg" in (out / "target.html").read_text()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"--lever": "mission_troop_target"}, "did you mean 'mission_troops_target'"),
+    ({"--lever": "gang_attack_rate"}, "an uncertainty, not a lever"),
+    ({"--lever": "mission_mandate"}, "a choice among names"),
+    ({"--metric": "troop"}, "no outcome is named 'troop'"),
+    ({"--by": "2024-01-01"}, "outside the run"),
+    ({"--by": "2023-02-01"}, "before the branch date"),
+    ({"--probability": "1.2"}, "between 0 and 1"),
+    ({"--low": "500", "--high": "100"}, "must rise"),
+    ({"--sustained-days": "0"}, "1 or more"),
+])
+def test_target_user_errors_are_one_message(tmp_path, policy, capsys, change, message):
+    argv = list(TARGET)
+    for option, value in change.items():
+        if option in argv:
+            argv[argv.index(option) + 1] = value
+        else:
+            argv += [option, value]
+    assert main(["target", policy, *argv, "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("haiti-sim: error: ") and "Traceback" not in err
+    assert message in err
+    assert not (tmp_path / "t").exists()
+
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

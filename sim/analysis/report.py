@@ -1,4 +1,5 @@
-"""A comparison as one self-contained HTML file: tables, time series, paired differences, maps.
+"""A comparison as one self-contained HTML file: tables, time series, paired differences, maps;
+and the target search's curve (`target_html`), drawn the same way.
 
 Everything is drawn here as inline SVG, with no script, stylesheet, font or image fetched from
 anywhere: the file opens offline in any browser, can be mailed or archived as is, and shows the
@@ -23,6 +24,7 @@ from sim.analysis.compare import (
     paired_band,
     tables,
 )
+from sim.analysis.search import FOUND, Search, show_level
 from sim.model import geography, outcomes
 from sim.model.outcomes import Outcome
 from sim.running.results import package_version
@@ -248,3 +250,69 @@ def render(c: Comparison) -> str:
 
 def write_html(c: Comparison, path: str | Path) -> None:
     Path(path).write_text(render(c), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- target search
+def _curve_svg(result: Search, integer: bool) -> str:
+    """The chance of the goal against the lever: each value run (dot, with its 90% Wilson
+    interval), the fitted curve, P (dashed) and the answer with its 90% interval (shaded)."""
+    width, height, left, right, top, bottom = 760, 300, 52, 16, 12, 34
+    x_ticks = [v for v in _ticks(result.low, result.high) if result.low <= v <= result.high]
+    x0, x1 = result.low, result.high
+
+    def x(v):
+        return left + (width - left - right) * (v - x0) / (x1 - x0)
+
+    def y(p):
+        return top + (height - top - bottom) * (1 - p)
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for p in (0, 0.25, 0.5, 0.75, 1):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(p):.1f}" y2="{y(p):.1f}" '
+                     f'stroke="#eee"/><text x="{left - 4}" y="{y(p) + 4:.1f}" '
+                     f'text-anchor="end">{p:.0%}</text>')
+    for v in x_ticks:
+        parts.append(f'<text x="{x(v):.1f}" y="{height - 12}" text-anchor="middle">'
+                     f'{_e(show_level(v, integer))}</text>')
+    if result.status == FOUND:
+        lo, hi = result.interval
+        parts.append(f'<rect x="{x(lo):.1f}" y="{top}" width="{max(x(hi) - x(lo), 1):.1f}" '
+                     f'height="{height - top - bottom}" fill="{PALETTE[0]}" fill-opacity="0.15"/>'
+                     f'<line x1="{x(result.answer):.1f}" x2="{x(result.answer):.1f}" y1="{top}" '
+                     f'y2="{height - bottom}" stroke="{PALETTE[0]}"/>')
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(result.probability):.1f}" '
+                 f'y2="{y(result.probability):.1f}" stroke="#666" stroke-dasharray="4 3"/>'
+                 f'<text x="{width - right}" y="{y(result.probability) - 4:.1f}" '
+                 f'text-anchor="end">P = {result.probability:.0%}</text>')
+    grid = np.linspace(x0, x1, 300)
+    line = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(grid, result.curve.p(grid),
+                                                              strict=True))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" '
+                 'stroke-width="1.6"/>')
+    for pt in result.points:
+        low, high = pt.interval
+        parts.append(f'<line x1="{x(pt.level):.1f}" x2="{x(pt.level):.1f}" y1="{y(low):.1f}" '
+                     f'y2="{y(high):.1f}" stroke="{PALETTE[1]}"/><circle cx="{x(pt.level):.1f}" '
+                     f'cy="{y(pt.p):.1f}" r="{2 + min(pt.n, 400) ** 0.5 / 4:.1f}" '
+                     f'fill="{PALETTE[1]}"><title>{_e(show_level(pt.level, integer))}: '
+                     f'{pt.successes} of {pt.n}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def target_html(result: Search, title: str, lines: list[str], table: TextTable,
+                integer: bool) -> str:
+    """`haiti-sim target`'s chart and table as one self-contained HTML page; `lines` are the
+    summary the command line printed."""
+    summary = "".join(f"<p>{_e(line)}</p>" for line in lines)
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>{_e(title)}</h1>{summary}"
+        + _curve_svg(result, integer)
+        + "<p class=note>Dots: the share of replicates meeting the goal at each value run, with "
+        "its 90% Wilson interval (the size grows with the replicates). Line: the monotone fit. "
+        "Shaded: the answer's 90% interval.</p>"
+        + _table(table)
+        + f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
+        f"{_e(package_version())}.</p></body></html>")
