@@ -295,7 +295,7 @@ def cmd_target(args) -> int:
         "seed_rule": batch.SEED_RULE, "precision": args.precision, "seconds": round(seconds, 1),
         "package_version": package_version(), **search.to_dict(result)}, out / "target.json")
     (out / "target.html").write_text(
-        report.target_html(result, title, [*lines, answer], table, param.integer),
+        report.target_html(result, title, [*lines, answer], table, param.integer, param.name),
         encoding="utf-8")
     print(table.render())
     print()

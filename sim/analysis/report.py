@@ -253,12 +253,14 @@ def write_html(c: Comparison, path: str | Path) -> None:
 
 
 # ---------------------------------------------------------------------------- target search
-def _curve_svg(result: Search, integer: bool) -> str:
-    """The chance of the goal against the lever: each value run (dot, with its 90% Wilson
-    interval), the fitted curve, P (dashed) and the answer with its 90% interval (shaded)."""
-    width, height, left, right, top, bottom = 760, 300, 52, 16, 12, 34
-    x_ticks = [v for v in _ticks(result.low, result.high) if result.low <= v <= result.high]
-    x0, x1 = result.low, result.high
+def _curve_svg(result: Search, integer: bool, lever: str,
+               span: tuple[float, float] | None = None) -> str:
+    """The chance of the goal against the lever over `span` (default: the range searched): each
+    value run (dot, with its 90% Wilson interval), the fitted curve, P (dashed) and the answer
+    with its 90% interval (shaded)."""
+    width, height, left, right, top, bottom = 760, 300, 52, 16, 12, 48
+    x0, x1 = span or (result.low, result.high)
+    x_ticks = [v for v in _ticks(x0, x1) if x0 <= v <= x1]
 
     def x(v):
         return left + (width - left - right) * (v - x0) / (x1 - x0)
@@ -272,8 +274,10 @@ def _curve_svg(result: Search, integer: bool) -> str:
                      f'stroke="#eee"/><text x="{left - 4}" y="{y(p) + 4:.1f}" '
                      f'text-anchor="end">{p:.0%}</text>')
     for v in x_ticks:
-        parts.append(f'<text x="{x(v):.1f}" y="{height - 12}" text-anchor="middle">'
+        parts.append(f'<text x="{x(v):.1f}" y="{height - 28}" text-anchor="middle">'
                      f'{_e(show_level(v, integer))}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
+                 f'text-anchor="middle">{_e(lever)}</text>')
     if result.status == FOUND:
         lo, hi = result.interval
         parts.append(f'<rect x="{x(lo):.1f}" y="{top}" width="{max(x(hi) - x(lo), 1):.1f}" '
@@ -290,6 +294,8 @@ def _curve_svg(result: Search, integer: bool) -> str:
     parts.append(f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" '
                  'stroke-width="1.6"/>')
     for pt in result.points:
+        if not x0 <= pt.level <= x1:
+            continue
         low, high = pt.interval
         parts.append(f'<line x1="{x(pt.level):.1f}" x2="{x(pt.level):.1f}" y1="{y(low):.1f}" '
                      f'y2="{y(high):.1f}" stroke="{PALETTE[1]}"/><circle cx="{x(pt.level):.1f}" '
@@ -301,15 +307,26 @@ def _curve_svg(result: Search, integer: bool) -> str:
 
 
 def target_html(result: Search, title: str, lines: list[str], table: TextTable,
-                integer: bool) -> str:
+                integer: bool, lever: str) -> str:
     """`haiti-sim target`'s chart and table as one self-contained HTML page; `lines` are the
-    summary the command line printed."""
+    summary the command line printed. A second chart zooms on the values run around the answer
+    (from the last one where no run met the goal to the first where every run did)."""
     summary = "".join(f"<p>{_e(line)}</p>" for line in lines)
+    never = [pt.level for pt in result.points if pt.successes == 0]
+    always = [pt.level for pt in result.points if pt.successes == pt.n]
+    zoom_low = max([lv for lv in never if lv < (result.answer or result.high)] or [result.low])
+    zoom_high = min([lv for lv in always if lv > zoom_low] or [result.high])
+    zoom = ""
+    if result.status == FOUND and (zoom_low, zoom_high) != (result.low, result.high) \
+            and zoom_high > zoom_low:
+        zoom = (f"<h2>From {_e(show_level(zoom_low, integer))} to "
+                f"{_e(show_level(zoom_high, integer))}</h2>"
+                + _curve_svg(result, integer, lever, (zoom_low, zoom_high)))
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{_e(title)}</h1>{summary}"
-        + _curve_svg(result, integer)
+        + _curve_svg(result, integer, lever) + zoom
         + "<p class=note>Dots: the share of replicates meeting the goal at each value run, with "
         "its 90% Wilson interval (the size grows with the replicates). Line: the monotone fit. "
         "Shaded: the answer's 90% interval.</p>"
