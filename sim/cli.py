@@ -19,7 +19,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from sim.analysis import compare, goals, report, search
+from sim.analysis import compare, goals, report, search, sweep
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
@@ -132,8 +132,9 @@ def _execute(plan: batch.Plan, args, command: str) -> int:
 
 
 # ---------------------------------------------------------------------------- experiment
-def _factors(items: list[str], method: str) -> tuple[list, dict]:
-    """Parse --vary NAME, NAME=LOW:HIGH or NAME=V1,V2,...: (factors, explicit grid values)."""
+def _factors(items: list[str], method: str, option: str = "--vary") -> tuple[list, dict]:
+    """Parse --vary NAME, NAME=LOW:HIGH or NAME=V1,V2,...: (factors, explicit grid values);
+    `option` names the option in messages (sweep's is --lever)."""
     factors, values = [], {}
     for item in items:
         name, sep, text = (part.strip() for part in item.partition("="))
@@ -144,22 +145,22 @@ def _factors(items: list[str], method: str) -> tuple[list, dict]:
             try:
                 bounds = float(low), float(high)
             except ValueError:
-                raise UsageError(f"--vary {item!r}: write NAME, NAME=LOW:HIGH or NAME=V1,V2,... "
-                                 "with numbers") from None
+                raise UsageError(f"{option} {item!r}: write NAME, NAME=LOW:HIGH or "
+                                 "NAME=V1,V2,... with numbers") from None
             factors.append(design.Factor.of(name, *bounds))
         elif method != "grid":
-            raise UsageError(f"--vary {item}: a list of values needs --design grid; give "
+            raise UsageError(f"{option} {item}: a list of values needs --design grid; give "
                              "NAME=LOW:HIGH for a sampled design")
         else:
             try:  # numbers, or a categorical parameter's choice names, as --set takes them
                 values[name] = [_overrides([f"{name}={v}"])[name] for v in text.split(",")]
             except UsageError as exc:
-                raise UsageError(f"--vary {item!r}: {str(exc).partition(': ')[2]}") from None
+                raise UsageError(f"{option} {item!r}: {str(exc).partition(': ')[2]}") from None
     return factors, values
 
 
-def _design(args, seed: int) -> design.Design:
-    factors, values = _factors(args.vary, args.design)
+def _design(args, seed: int, option: str = "--vary") -> design.Design:
+    factors, values = _factors(args.vary, args.design, option)
     if args.uncertainties:
         varied = {f.name for f in factors} | set(values)
         factors += [f for f in design.uncertainties() if f.name not in varied]
@@ -211,6 +212,69 @@ def cmd_compare(args) -> int:
         report.write_html(result, args.html)
         print(f"HTML report: {args.html}")
     return 0
+
+
+# ---------------------------------------------------------------------------- sweep
+def cmd_sweep(args) -> int:
+    if not args.lever:
+        raise UsageError("give at least one --lever NAME=V1,V2,... (or NAME=LOW:HIGH)")
+    if not args.replicates and not args.resume:
+        raise UsageError("give --replicates N")
+    seed = scenario.load(args.scenario).seed if args.seed is None else args.seed
+    args.vary, args.uncertainties = args.lever, False
+    if args.resume and not args.replicates:
+        try:
+            args.replicates = ResultsDir(args.out).read_manifest()["plan"]["replicates"]
+        except FileNotFoundError:
+            raise UsageError(f"{args.out} holds no sweep to resume (no manifest.json)") from None
+    plan = batch.Plan.experiment([args.scenario], _design(args, seed, "--lever"),
+                                 args.replicates, seed, _overrides(args.set))
+    print(f"{len(plan.design.points)} points x {args.replicates} replicates = "
+          f"{len(plan.scenarios) * args.replicates} runs", file=sys.stderr)
+    status = _execute(plan, args, "sweep")
+    result = sweep.dose_response(args.out, args.at)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for table in sweep.tables(result):
+        print()
+        print(table.render())
+    out = Path(args.out)
+    (out / "sweep.csv").write_text(sweep.csv_text(result), newline="")
+    title = f"Dose-response: {plan.scenarios[0][1].name} ({args.scenario})"
+    (out / "sweep.html").write_text(report.sweep_html(result, title), encoding="utf-8")
+    print(f"\nCSV: {out / 'sweep.csv'}; chart: {out / 'sweep.html'}")
+    return status
+
+
+def _add_sweep(sub, fmt) -> None:
+    swp = sub.add_parser(
+        "sweep", formatter_class=fmt,
+        help="the key outcomes against the values of one or more levers (dose-response)",
+        description=_wrap(
+            "Run one scenario over a design of lever values (every combination of the "
+            "values given, or a Latin hypercube over ranges), each point N times, then show "
+            "how each key outcome moves with them: median and 90% interval per point, as "
+            "tables, sweep.csv and sweep.html (one chart per outcome against the first lever, "
+            "a curve per combination of the others).\n\n"
+            "An experiment underneath (same results layout, 'haiti-sim compare' reads it): "
+            "replicate i of every point runs with seed BASE + i, the points share their "
+            "history, and an interrupted sweep completes with --resume (give the same "
+            "--lever options)."))
+    swp.add_argument("scenario", metavar="SCENARIO.yaml")
+    swp.add_argument("--lever", action="append", default=[],
+                     metavar="NAME=V1,V2,...|NAME=LOW:HIGH",
+                     help="a lever (or any parameter) and its values (grid) or range "
+                          "(repeatable)")
+    swp.add_argument("--design", choices=("grid", "lhs"), default="grid",
+                     help="grid: every combination (default); lhs: a Latin hypercube over "
+                          "the ranges (needs --samples)")
+    swp.add_argument("--samples", type=int, metavar="N", help="points of a Latin hypercube")
+    swp.add_argument("--levels", type=int, default=5, metavar="K",
+                     help="values of each ranged lever in a grid (default 5)")
+    swp.add_argument("--at", type=_date, metavar="DATE",
+                     help="the date the outcomes are read on (default: each run's last day)")
+    _batch_options(swp)
+    swp.set_defaults(func=cmd_sweep)
 
 
 # ---------------------------------------------------------------------------- target
@@ -390,6 +454,8 @@ EPILOG = """examples:
   haiti-sim compare runs/b1 --reference status_quo --html report.html --csv summary.csv
   haiti-sim experiment scenarios/gsf_full.yaml --vary mission_troops_target=1000:20000 \
       --uncertainties --design lhs --samples 200 -n 1 --out runs/e1
+  haiti-sim sweep scenarios/status_quo.yaml --lever arms_interdiction=0.1,0.3,0.5 -n 20 \
+      --out runs/s1
   haiti-sim target scenarios/gsf_full.yaml --lever arms_interdiction \
       --metric capital_gang_share_area --below 0.6 --by 2027-12-31 --probability 0.8
 """
@@ -510,6 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(func=cmd_experiment)
 
     _add_target(sub, fmt)
+    _add_sweep(sub, fmt)
 
     cmp_ = sub.add_parser(
         "compare", formatter_class=fmt, help="compare scenarios across replicates",
@@ -656,7 +723,7 @@ def _interrupted(args) -> int:
     # A second Ctrl-C while the hint is printed must not end in a traceback either.
     try:
         resume = (f"; finished runs are kept: complete them with haiti-sim {args.command} "
-                  f"--resume --out {args.out}" if args.command in ("batch", "experiment")
+                  f"--resume --out {args.out}" if args.command in ("batch", "experiment", "sweep")
                   else "")
         print(f"\ninterrupted{resume}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """A comparison as one self-contained HTML file: tables, time series, paired differences, maps;
-and the target search's curve (`target_html`), drawn the same way.
+and the target search's curve (`target_html`) and a sweep's dose-response (`sweep_html`), drawn
+the same way.
 
 Everything is drawn here as inline SVG, with no script, stylesheet, font or image fetched from
 anywhere: the file opens offline in any browser, can be mailed or archived as is, and shows the
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import sweep
 from sim.analysis.compare import (
     COMPARED,
     Comparison,
@@ -331,5 +333,80 @@ def target_html(result: Search, title: str, lines: list[str], table: TextTable,
         "its 90% Wilson interval (the size grows with the replicates). Line: the monotone fit. "
         "Shaded: the answer's 90% interval.</p>"
         + _table(table)
+        + f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
+        f"{_e(package_version())}.</p></body></html>")
+
+
+# ---------------------------------------------------------------------------- sweep
+def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
+    """Medians (dots, joined if `connect`) and 90% intervals (a band if joined, else bars)
+    against a lever. `lines`: (colour, [(x, Interval)])."""
+    width, height, left, right, top, bottom = 760, 260, 72, 16, 12, 44
+    xs = [x for _, pts in lines for x, _ in pts]
+    lows = [lv.low for _, pts in lines for _, lv in pts]
+    highs = [lv.high for _, pts in lines for _, lv in pts]
+    if not xs:
+        return "<p class=note>No finished run.</p>"
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y_ticks = _ticks(min(min(lows), 0.0), max(highs))
+    y0, y1 = y_ticks[0], y_ticks[-1]
+
+    def x(v):
+        return left + (width - left - right) * (v - x0) / (x1 - x0)
+
+    def y(v):
+        return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for v in y_ticks:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                     f'stroke="#eee"/><text x="{left - 4}" y="{y(v) + 4:.1f}" '
+                     f'text-anchor="end">{_e(_tick_label(v, display))}</text>')
+    for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
+        parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
+                 f'text-anchor="middle">{_e(lever)}</text>')
+    for colour, pts in lines:
+        if connect and len(pts) > 1:
+            band = " ".join(f"{x(a):.1f},{y(lv.high):.1f}" for a, lv in pts) + " " + " ".join(
+                f"{x(a):.1f},{y(lv.low):.1f}" for a, lv in reversed(pts))
+            line = " ".join(f"{x(a):.1f},{y(lv.median):.1f}" for a, lv in pts)
+            parts.append(f'<polygon points="{band}" fill="{colour}" fill-opacity="0.18"/>'
+                         f'<polyline points="{line}" fill="none" stroke="{colour}" '
+                         'stroke-width="1.6"/>')
+        for a, lv in pts:
+            if not connect:
+                parts.append(f'<line x1="{x(a):.1f}" x2="{x(a):.1f}" y1="{y(lv.low):.1f}" '
+                             f'y2="{y(lv.high):.1f}" stroke="{colour}"/>')
+            parts.append(f'<circle cx="{x(a):.1f}" cy="{y(lv.median):.1f}" r="2.5" '
+                         f'fill="{colour}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sweep_html(s: sweep.Sweep, title: str) -> str:
+    """A sweep's dose-response as one self-contained HTML page: for every key outcome, its
+    median and 90% interval against the first lever varied (one curve per combination of the
+    others), then the tables."""
+    charts = []
+    for outcome in COMPARED:
+        curves = sweep.curves(s, outcome)
+        colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(curves)}
+        legend = "" if len(curves) < 2 else "<p class=legend>" + "".join(
+            f'<span><span class=swatch style="background:{colours[name]}"></span>{_e(name)}'
+            "</span>" for name, _ in curves) + "</p>"
+        since = f" since {s.origin}" if outcome.flow else ""
+        charts.append(f"<h3>{_e(outcome.label)}{since}</h3>{legend}" + _dose_svg(
+            [(colours[name], pts) for name, pts in curves], outcome.display, s.factors[0],
+            connect=s.method == "grid"))
+    when = f"on {s.at}" if s.at else "on each run's last day"
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><h1>{_e(title)}</h1>"
+        f"<p class=note>Median over replicates (dot) and 90% interval "
+        f"({'band' if s.method == 'grid' else 'bar'}), {_e(when)}; flows counted from "
+        f"{s.origin}.</p>"
+        + "".join(f"<p class=note>{_e(n)}</p>" for n in s.notes) + "".join(charts)
+        + "<h2>Tables</h2>" + "".join(_table(t) for t in sweep.tables(s))
         + f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
         f"{_e(package_version())}.</p></body></html>")
