@@ -29,7 +29,7 @@ more interdiction); nothing else about its shape is assumed.
    neighbourhood had, at most `max_replicates`; an end of the answer's interval with no value
    run on its side gets the neighbourhood's replicates, to trace the curve's slope. The search
    stops once P at the answer is known that well and a value run close to the answer (within
-   a quarter of its interval) has a Wilson interval within 1.5 times the precision (a fit is
+   half its interval's width) has a Wilson interval within 1.5 times the precision (a fit is
    not trusted across a stretch without runs, however narrow its bootstrap), once the
    answer's interval is narrower than the lever's resolution (a thousandth of the range; a
    whole unit for a whole-number lever), or once the replicates are spent.
@@ -310,10 +310,10 @@ def _snap(value: float, low: float, high: float, integer: bool) -> float:
 
 def _supported(answer: float, interval: tuple[float, float], data: dict[float, np.ndarray],
                resolution: float, precision: float) -> bool:
-    """Whether the fit at the answer rests on runs there: a value run within a quarter of the
-    answer's interval from it, whose own 90% Wilson interval is within 1.5 times the precision
-    wanted (a fit is not trusted across a stretch without runs, however narrow its bootstrap)."""
-    near = [lv for lv in data if abs(lv - answer) <= max((interval[1] - interval[0]) / 4,
+    """Whether the fit at the answer rests on runs there: a value run within half the width of
+    the answer's interval from it (a value the answer cannot be told apart from), whose own 90%
+    Wilson interval is within 1.5 times the precision wanted (a fit is not trusted across a stretch without runs, however narrow its bootstrap)."""
+    near = [lv for lv in data if abs(lv - answer) <= max((interval[1] - interval[0]) / 2,
                                                           resolution)]
     for level in near:
         low, high = stats.wilson(int(data[level].sum()), len(data[level]))
@@ -356,7 +356,7 @@ def _next(est: Estimate, data: dict[float, np.ndarray], low: float, high: float,
     wanted_n = 1.2 * n * ((p_hi - p_lo) / 2 / settings.precision) ** 2
     n_next = min(int(math.ceil(min(max(wanted_n, 1.5 * n), 4 * n))), settings.max_replicates)
     answer = _snap(curve.answer, low, high, settings.integer)
-    close = [lv for lv in data if abs(lv - curve.answer) <= max((hi - lo) / 4, resolution)]
+    close = [lv for lv in data if abs(lv - curve.answer) <= max((hi - lo) / 2, resolution)]
     if close:
         answer = min(close, key=lambda level: abs(level - curve.answer))
     wanted = {answer: n_next}
