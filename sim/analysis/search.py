@@ -312,7 +312,8 @@ def _supported(answer: float, interval: tuple[float, float], data: dict[float, n
                resolution: float, precision: float) -> bool:
     """Whether the fit at the answer rests on runs there: a value run within half the width of
     the answer's interval from it (a value the answer cannot be told apart from), whose own 90%
-    Wilson interval is within 1.5 times the precision wanted (a fit is not trusted across a stretch without runs, however narrow its bootstrap)."""
+    Wilson interval is within 1.5 times the precision wanted (a fit is not trusted across a
+    stretch without runs, however narrow its bootstrap)."""
     near = [lv for lv in data if abs(lv - answer) <= max((interval[1] - interval[0]) / 2,
                                                           resolution)]
     for level in near:
