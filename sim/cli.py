@@ -456,8 +456,9 @@ EPILOG = """examples:
       --uncertainties --design lhs --samples 200 -n 1 --out runs/e1
   haiti-sim sweep scenarios/status_quo.yaml --lever arms_interdiction=0.1,0.3,0.5 -n 20 \
       --out runs/s1
-  haiti-sim target scenarios/gsf_full.yaml --lever arms_interdiction \
-      --metric capital_gang_share_area --below 0.6 --by 2027-12-31 --probability 0.8
+  haiti-sim target scenarios/gsf_full.yaml --lever mission_troops_target \
+      --set mission_troop_ceiling=20000 --set funding_mission_others=2000000000 \
+      --metric capital_gang_share_area --below 0.5 --by 2027-12-31 --probability 0.8
 """
 
 SET_HELP = ("change a parameter, e.g. --set arms_interdiction=0.3 (repeatable; 'haiti-sim "
