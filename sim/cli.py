@@ -366,7 +366,8 @@ def cmd_target(args) -> int:
     for line in lines:
         print(line)
     print(f"{result.runs} runs ({max(pt.n for pt in result.points)} replicates at most per "
-          f"value, {result.rounds} rounds) in {seconds:.0f} s; {out / 'target.json'}, "
+          f"value, {result.rounds} round{'s' if result.rounds > 1 else ''}) in {seconds:.0f} s; "
+          f"{out / 'target.json'}, "
           f"{out / 'target.html'}")
     print(answer)
     return 0

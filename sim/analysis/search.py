@@ -53,6 +53,7 @@ answer takes.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
 import math
 from collections.abc import Callable
@@ -496,7 +497,7 @@ class MeetsGoal:
     the worker that ran it, so only a boolean travels back."""
 
     goal: Goal
-    origin: object  # dt.date
+    origin: dt.date
 
     def __call__(self, out) -> bool:
         dates = np.datetime64(out.start, "D") + np.arange(len(out.values))
