@@ -11,6 +11,7 @@ the model is a bug, and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -18,16 +19,16 @@ import textwrap
 import time
 from pathlib import Path
 
-from sim.analysis import compare, report
+from sim.analysis import compare, goals, report, search, sweep
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
-from sim.running import batch, design, engine, ensemble
-from sim.running.progress import DaysBar
-from sim.running.results import ResultsDir, ResultsError, package_version
+from sim.running import batch, design, engine, ensemble, levels
+from sim.running.progress import DaysBar, SearchBar
+from sim.running.results import ResultsDir, ResultsError, package_version, write_json
 
 USER_ERRORS = (ScenarioError, batch.BatchError, compare.CompareError, design.DesignError,
-               ResultsError, ensemble.EnsembleError)
+               ResultsError, ensemble.EnsembleError, goals.GoalError, search.SearchError)
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -128,10 +129,7 @@ def cmd_batch(args) -> int:
         seed = plan["base_seed"] if seed is None else seed
         if not sets:
             sets = [f"{k}={v!r}" for k, v in plan["overrides"].items()]
-        described = plan.get("ensemble", ensemble.POINT)
-        if not args.point and args.posterior is None:
-            args.point = described["mode"] != "ensemble"
-            args.posterior = None if args.point else described["posterior"]
+        _resumed_mode(args, plan)
     elif not files or replicates is None:
         raise UsageError("give the scenario files and --replicates N (or --resume)")
     draws, note = ensemble.choose(args.point, args.posterior)
@@ -160,8 +158,9 @@ def _execute(plan: batch.Plan, args, command: str, note: str | None) -> int:
 
 
 # ---------------------------------------------------------------------------- experiment
-def _factors(items: list[str], method: str) -> tuple[list, dict]:
-    """Parse --vary NAME, NAME=LOW:HIGH or NAME=V1,V2,...: (factors, explicit grid values)."""
+def _factors(items: list[str], method: str, option: str = "--vary") -> tuple[list, dict]:
+    """Parse --vary NAME, NAME=LOW:HIGH or NAME=V1,V2,...: (factors, explicit grid values);
+    `option` names the option in messages (sweep's is --lever)."""
     factors, values = [], {}
     for item in items:
         name, sep, text = (part.strip() for part in item.partition("="))
@@ -172,22 +171,22 @@ def _factors(items: list[str], method: str) -> tuple[list, dict]:
             try:
                 bounds = float(low), float(high)
             except ValueError:
-                raise UsageError(f"--vary {item!r}: write NAME, NAME=LOW:HIGH or NAME=V1,V2,... "
-                                 "with numbers") from None
+                raise UsageError(f"{option} {item!r}: write NAME, NAME=LOW:HIGH or "
+                                 "NAME=V1,V2,... with numbers") from None
             factors.append(design.Factor.of(name, *bounds))
         elif method != "grid":
-            raise UsageError(f"--vary {item}: a list of values needs --design grid; give "
+            raise UsageError(f"{option} {item}: a list of values needs --design grid; give "
                              "NAME=LOW:HIGH for a sampled design")
         else:
             try:  # numbers, or a categorical parameter's choice names, as --set takes them
                 values[name] = [_overrides([f"{name}={v}"])[name] for v in text.split(",")]
             except UsageError as exc:
-                raise UsageError(f"--vary {item!r}: {str(exc).partition(': ')[2]}") from None
+                raise UsageError(f"{option} {item!r}: {str(exc).partition(': ')[2]}") from None
     return factors, values
 
 
-def _design(args, seed: int) -> design.Design:
-    factors, values = _factors(args.vary, args.design)
+def _design(args, seed: int, option: str = "--vary") -> design.Design:
+    factors, values = _factors(args.vary, args.design, option)
     if args.uncertainties:
         varied = {f.name for f in factors} | set(values)
         factors += [f for f in design.uncertainties() if f.name not in varied]
@@ -240,6 +239,204 @@ def cmd_compare(args) -> int:
         report.write_html(result, args.html)
         print(f"HTML report: {args.html}")
     return 0
+
+
+# ---------------------------------------------------------------------------- sweep
+def cmd_sweep(args) -> int:
+    if not args.lever:
+        raise UsageError("give at least one --lever NAME=V1,V2,... (or NAME=LOW:HIGH)")
+    if not args.replicates and not args.resume:
+        raise UsageError("give --replicates N")
+    seed = scenario.load(args.scenario).seed if args.seed is None else args.seed
+    args.vary, args.uncertainties = args.lever, False
+    if args.resume and not args.replicates:
+        try:
+            args.replicates = ResultsDir(args.out).read_manifest()["plan"]["replicates"]
+        except FileNotFoundError:
+            raise UsageError(f"{args.out} holds no sweep to resume (no manifest.json)") from None
+    if args.resume:
+        _resumed_mode(args, ResultsDir(args.out).read_manifest()["plan"])
+    draws, note = ensemble.choose(args.point, args.posterior)
+    plan = batch.Plan.experiment([args.scenario], _design(args, seed, "--lever"),
+                                 args.replicates, seed, _overrides(args.set), draws)
+    print(f"{len(plan.design.points)} points x {args.replicates} replicates = "
+          f"{len(plan.scenarios) * args.replicates} runs", file=sys.stderr)
+    status = _execute(plan, args, "sweep", note)
+    result = sweep.dose_response(args.out, args.at)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.parameters:
+        print(f"Parameters: {result.parameters}.")
+    for table in sweep.tables(result):
+        print()
+        print(table.render())
+    out = Path(args.out)
+    (out / "sweep.csv").write_text(sweep.csv_text(result), newline="")
+    title = f"Dose-response: {plan.scenarios[0][1].name} ({args.scenario})"
+    (out / "sweep.html").write_text(report.sweep_html(result, title), encoding="utf-8")
+    print(f"\nCSV: {out / 'sweep.csv'}; chart: {out / 'sweep.html'}")
+    return status
+
+
+def _add_sweep(sub, fmt) -> None:
+    swp = sub.add_parser(
+        "sweep", formatter_class=fmt,
+        help="the key outcomes against the values of one or more levers (dose-response)",
+        description=_wrap(
+            "Run one scenario over a design of lever values (every combination of the "
+            "values given, or a Latin hypercube over ranges), each point N times, then show "
+            "how each key outcome moves with them: median and 90% interval per point, as "
+            "tables, sweep.csv and sweep.html (one chart per outcome against the first lever, "
+            "a curve per combination of the others).\n\n"
+            "An experiment underneath (same results layout, 'haiti-sim compare' reads it): "
+            "replicate i of every point runs with seed BASE + i, the points share their "
+            "history, and an interrupted sweep completes with --resume (give the same "
+            "--lever options)."))
+    swp.add_argument("scenario", metavar="SCENARIO.yaml")
+    swp.add_argument("--lever", action="append", default=[],
+                     metavar="NAME=V1,V2,...|NAME=LOW:HIGH",
+                     help="a lever (or any parameter) and its values (grid) or range "
+                          "(repeatable)")
+    swp.add_argument("--design", choices=("grid", "lhs"), default="grid",
+                     help="grid: every combination (default); lhs: a Latin hypercube over "
+                          "the ranges (needs --samples)")
+    swp.add_argument("--samples", type=int, metavar="N", help="points of a Latin hypercube")
+    swp.add_argument("--levels", type=int, default=5, metavar="K",
+                     help="values of each ranged lever in a grid (default 5)")
+    swp.add_argument("--at", type=_date, metavar="DATE",
+                     help="the date the outcomes are read on (default: each run's last day)")
+    _batch_options(swp)
+    swp.set_defaults(func=cmd_sweep)
+
+
+# ---------------------------------------------------------------------------- target
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-12-31") from None
+
+
+def _lever_notes(s: scenario.Scenario, lever: str, high: float) -> list[str]:
+    """What can keep the lever from acting as set: the scenario's own later changes of it, and
+    the ceiling on troops."""
+    notes = [f"the scenario itself sets {lever} on {e.date} ({e.note or e.op}); the value "
+             "searched holds until then" for e in s.events
+             if e.name == lever and s.branch and e.date > s.branch]
+    if lever == "mission_troops_target":
+        at_branch = [e.value for e in s.events if e.name == "mission_troop_ceiling"
+                     and e.op == "set" and (s.branch is None or e.date <= s.branch)]
+        ceiling = at_branch[-1] if at_branch else s.parameters["mission_troop_ceiling"]
+        if high > ceiling:
+            notes.append(f"mission_troop_ceiling is {ceiling:,.0f} in this scenario: a target "
+                         "above it deploys no more troops (money and the deployment pace cap "
+                         "them too); raise it with --set mission_troop_ceiling=N")
+    return notes
+
+
+def cmd_target(args) -> int:
+    param = search.lever(args.lever)
+    if not 0 < args.probability < 1:
+        raise UsageError(f"--probability {args.probability:g}: give a chance between 0 and 1, "
+                         "e.g. 0.8")
+    if not 0 < args.precision < 0.5:
+        raise UsageError(f"--precision {args.precision:g}: give the half-width wanted as a "
+                         "share, e.g. 0.05 for +-5 points")
+    factor = design.Factor.of(param.name, args.low, args.high)
+    goal = goals.Goal.of(args.metric, args.below if args.above is None else args.above,
+                         args.by, args.above is None, args.sustained_days, args.ever)
+    resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
+    goal.check(resolved.start, resolved.end, resolved.branch)
+    label = Path(args.scenario).stem
+    out = Path(args.out or Path("runs") / f"{label}.target.{param.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    seed = resolved.seed if args.seed is None else args.seed
+    settings = search.Settings(max_replicates=args.replicates or search.Settings.max_replicates,
+                               precision=args.precision, integer=param.integer, seed=seed)
+    for note in _lever_notes(resolved, param.name, factor.high):
+        print(f"note: {note}", file=sys.stderr)
+    # Nothing after the goal's date can change whether it is met: the runs stop there.
+    runs_to = dataclasses.replace(resolved, end=goal.by)
+    origin = resolved.branch or resolved.start
+    bar = SearchBar(f"{label}: {param.name}")
+
+    def on_round(round_: int, est: search.Estimate) -> None:
+        c = est.curve
+        bar.note(f"round {round_}: {c.status}" + (
+            f" near {search.show_level(c.answer, param.integer)}" if c.answer is not None
+            else ""))
+
+    draws, note = ensemble.choose(args.point, args.posterior)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    started = time.perf_counter()
+    try:
+        with levels.lever_runs(runs_to, param.name, search.MeetsGoal(goal, origin), seed,
+                               args.workers, bar, draws) as evaluate:
+            result = search.search(evaluate, factor.low, factor.high, args.probability,
+                                   settings, on_round)
+    except levels.RunFailed as exc:
+        print(f"a run failed inside the model (a bug, please report it): {exc}",
+              file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - started
+    lines, answer = _target_lines(result, param, goal, args.precision)
+    table = search.table(result, param.name, param.integer)
+    title = f"What does it take: {resolved.name} ({args.scenario})"
+    write_json({"command": "target", "scenario": {
+        "file": str(Path(args.scenario).resolve()), "label": label, "name": resolved.name,
+        "start": resolved.start, "branch": resolved.branch, "simulated_to": goal.by},
+        "lever": {"name": param.name, "unit": param.unit, "low": factor.low,
+                  "high": factor.high},
+        "goal": goal.to_dict(), "overrides": _overrides(args.set), "base_seed": seed,
+        "seed_rule": batch.SEED_RULE, "precision": args.precision, "seconds": round(seconds, 1),
+        "package_version": package_version(), **search.to_dict(result)}, out / "target.json")
+    (out / "target.html").write_text(
+        report.target_html(result, title, [*lines, answer], table, param.integer, param.name),
+        encoding="utf-8")
+    print(table.render())
+    print()
+    for line in lines:
+        print(line)
+    print(f"{result.runs} runs ({max(pt.n for pt in result.points)} replicates at most per "
+          f"value, {result.rounds} round{'s' if result.rounds > 1 else ''}) in {seconds:.0f} s; "
+          f"{out / 'target.json'}, "
+          f"{out / 'target.html'}")
+    print(answer)
+    return 0
+
+
+def _target_lines(result: search.Search, param, goal: goals.Goal,
+                  precision: float) -> tuple[list[str], str]:
+    """The summary of a search and its last line (`answer: ...`)."""
+    def show(value):
+        return search.show_level(value, param.integer)
+
+    p, low, high = result.p_at
+    chance = f"{p:.0%} [{low:.0%}-{high:.0%}]"
+    lines = [f"Goal: {goal.describe()}, with a chance of at least {result.probability:.0%}."]
+    if result.status == search.FOUND:
+        lo, hi = result.interval
+        lines.append(f"Chance of the goal at {param.name} = {show(result.answer)}: {chance} "
+                     "(90% interval).")
+        ends = [f"{'--low' if end == result.low else '--high'} ({show(end)})"
+                for end in (lo, hi) if end in (result.low, result.high)]
+        if ends:
+            lines.append(f"note: the interval reaches {' and '.join(ends)}: the answer may lie "
+                         "beyond the range searched")
+        half = (high - low) / 2
+        if half > precision:
+            lines.append(f"note: the chance at the answer is known to +-{half * 100:.0f} points "
+                         "only (more --replicates would narrow it)")
+        return lines, (f"answer: {param.name} = {show(result.answer)} (90% interval {show(lo)} "
+                       f"to {show(hi)})")
+    if result.status == search.NOT_REACHED:
+        return lines, (f"answer: not reached: at --high {param.name} = {show(result.high)} the "
+                       f"chance of the goal is only {chance}, below {result.probability:.0%}")
+    return lines, (f"answer: already reached: at --low {param.name} = {show(result.low)} the "
+                   f"chance of the goal is {chance}, at least {result.probability:.0%}")
 
 
 # ---------------------------------------------------------------------------- validate, params
@@ -331,6 +528,11 @@ EPILOG = """examples:
   haiti-sim compare runs/b1 --reference status_quo --html report.html --csv summary.csv
   haiti-sim experiment scenarios/gsf_full.yaml --vary mission_troops_target=1000:20000 \
       --uncertainties --design lhs --samples 200 -n 1 --out runs/e1
+  haiti-sim sweep scenarios/status_quo.yaml --lever arms_interdiction=0.1,0.3,0.5 -n 20 \
+      --out runs/s1
+  haiti-sim target scenarios/gsf_full.yaml --lever mission_troops_target \
+      --set mission_troop_ceiling=20000 --set funding_mission_others=2000000000 \
+      --metric capital_gang_share_area --below 0.5 --by 2027-12-31 --probability 0.8
 """
 
 POSTERIOR_HELP = ("the posterior draws to run under (default: the shipped "
@@ -348,6 +550,14 @@ def _seed(text: str) -> int:
         return scenario.check_seed(text, "--seed")
     except ScenarioError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def _resumed_mode(args, plan: dict) -> None:
+    """A resume without --point or --posterior runs as the manifest's plan did."""
+    described = plan.get("ensemble", ensemble.POINT)
+    if not args.point and args.posterior is None:
+        args.point = described["mode"] != "ensemble"
+        args.posterior = None if args.point else described["posterior"]
 
 
 def _parameter_options(parser: argparse.ArgumentParser) -> None:
@@ -487,6 +697,9 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_options(exp)
     exp.set_defaults(func=cmd_experiment)
 
+    _add_target(sub, fmt)
+    _add_sweep(sub, fmt)
+
     cmp_ = sub.add_parser(
         "compare", formatter_class=fmt, help="compare scenarios across replicates",
         description=_wrap(
@@ -570,6 +783,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_target(sub, fmt) -> None:
+    tgt = sub.add_parser(
+        "target", formatter_class=fmt,
+        help="the smallest value of a lever that reaches a goal with a given chance",
+        description=_wrap(
+            "What does it take: the smallest value of one lever (in a policy, from its branch "
+            "date) for which the chance of a goal reaches P, e.g. the troops for which gangs "
+            "hold less than half of Port-au-Prince on 2027-12-31 in 80% of runs.\n\n"
+            "The search is adaptive: a coarse grid of values first, then replicates where the "
+            "curve crosses P, until P at the answer is known to within --precision. Replicate i "
+            "runs with seed BASE + i at every value (common random numbers), and all the values "
+            "of one replicate share one simulated history. Prints the curve's points, then "
+            "'answer: LEVER = VALUE (90% interval LO to HI)' as the last line; writes "
+            "target.json and target.html (the curve) to --out."))
+    tgt.add_argument("scenario", metavar="SCENARIO.yaml")
+    tgt.add_argument("--lever", required=True, metavar="NAME",
+                     help="the lever to search ('haiti-sim params --role lever' lists them)")
+    tgt.add_argument("--metric", required=True, metavar="OUTCOME",
+                     help="the goal's outcome, e.g. capital_gang_share_area (a flow, such as "
+                          "killed, counts from the branch date)")
+    side = tgt.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, metavar="X", help="the goal: the outcome below X")
+    side.add_argument("--above", type=float, metavar="X", help="the goal: the outcome above X")
+    tgt.add_argument("--by", required=True, type=_date, metavar="DATE",
+                     help="the goal's date, e.g. 2027-12-31 (the runs stop there)")
+    tgt.add_argument("--probability", required=True, type=float, metavar="P",
+                     help="the chance wanted, between 0 and 1, e.g. 0.8")
+    when = tgt.add_mutually_exclusive_group()
+    when.add_argument("--sustained-days", type=int, metavar="D",
+                      help="the goal holds on every one of the last D days up to --by (default: "
+                           "on --by itself)")
+    when.add_argument("--ever", action="store_true",
+                      help="the goal holds on some day from the branch date to --by")
+    tgt.add_argument("--low", type=float, metavar="A",
+                     help="the lowest value searched (default: the lever's lowest allowed)")
+    tgt.add_argument("--high", type=float, metavar="B",
+                     help="the highest value searched (default: the lever's highest allowed)")
+    tgt.add_argument("--replicates", "-n", type=int, metavar="N",
+                     help="the most replicates run at one value (default "
+                          f"{search.Settings.max_replicates})")
+    tgt.add_argument("--precision", type=float, default=search.Settings.precision,
+                     metavar="PTS", help="stop once the chance at the answer is known to within "
+                     f"this (the half-width of its 90%% interval; default "
+                     f"{search.Settings.precision})")
+    tgt.add_argument("--seed", type=_seed, metavar="BASE",
+                     help="base seed (default: the scenario's seed)")
+    tgt.add_argument("--workers", type=int, metavar="K",
+                     help="local worker processes, at most the cores (default: all)")
+    tgt.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
+    tgt.add_argument("--out", metavar="DIR",
+                     help="where target.json and target.html go (default: "
+                          "runs/<scenario>.target.<lever>)")
+    _parameter_options(tgt)
+    tgt.set_defaults(func=cmd_target, scheduler=None)
+
+
 def _check_limits(args) -> None:
     """--replicates and --workers within the limits, before any file is read or anything runs;
     more workers than cores are capped, with a note."""
@@ -611,7 +880,7 @@ def _interrupted(args) -> int:
     # A second Ctrl-C while the hint is printed must not end in a traceback either.
     try:
         resume = (f"; finished runs are kept: complete them with haiti-sim {args.command} "
-                  f"--resume --out {args.out}" if args.command in ("batch", "experiment")
+                  f"--resume --out {args.out}" if args.command in ("batch", "experiment", "sweep")
                   else "")
         print(f"\ninterrupted{resume}", file=sys.stderr)
     except KeyboardInterrupt:

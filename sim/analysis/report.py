@@ -1,4 +1,6 @@
-"""A comparison as one self-contained HTML file: tables, time series, paired differences, maps.
+"""A comparison as one self-contained HTML file: tables, time series, paired differences, maps;
+and the target search's curve (`target_html`) and a sweep's dose-response (`sweep_html`), drawn
+the same way.
 
 Everything is drawn here as inline SVG, with no script, stylesheet, font or image fetched from
 anywhere: the file opens offline in any browser, can be mailed or archived as is, and shows the
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import sweep
 from sim.analysis.compare import (
     COMPARED,
     Comparison,
@@ -23,6 +26,7 @@ from sim.analysis.compare import (
     paired_band,
     tables,
 )
+from sim.analysis.search import FOUND, Search, show_level
 from sim.model import geography, outcomes
 from sim.model.outcomes import Outcome
 from sim.running.results import package_version
@@ -248,3 +252,161 @@ def render(c: Comparison) -> str:
 
 def write_html(c: Comparison, path: str | Path) -> None:
     Path(path).write_text(render(c), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- target search
+def _curve_svg(result: Search, integer: bool, lever: str,
+               span: tuple[float, float] | None = None) -> str:
+    """The chance of the goal against the lever over `span` (default: the range searched): each
+    value run (dot, with its 90% Wilson interval), the fitted curve, P (dashed) and the answer
+    with its 90% interval (shaded)."""
+    width, height, left, right, top, bottom = 760, 300, 52, 16, 12, 48
+    x0, x1 = span or (result.low, result.high)
+    x_ticks = [v for v in _ticks(x0, x1) if x0 <= v <= x1]
+
+    def x(v):
+        return left + (width - left - right) * (v - x0) / (x1 - x0)
+
+    def y(p):
+        return top + (height - top - bottom) * (1 - p)
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for p in (0, 0.25, 0.5, 0.75, 1):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(p):.1f}" y2="{y(p):.1f}" '
+                     f'stroke="#eee"/><text x="{left - 4}" y="{y(p) + 4:.1f}" '
+                     f'text-anchor="end">{p:.0%}</text>')
+    for v in x_ticks:
+        parts.append(f'<text x="{x(v):.1f}" y="{height - 28}" text-anchor="middle">'
+                     f'{_e(show_level(v, integer))}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
+                 f'text-anchor="middle">{_e(lever)}</text>')
+    if result.status == FOUND:
+        lo, hi = result.interval
+        parts.append(f'<rect x="{x(lo):.1f}" y="{top}" width="{max(x(hi) - x(lo), 1):.1f}" '
+                     f'height="{height - top - bottom}" fill="{PALETTE[0]}" fill-opacity="0.15"/>'
+                     f'<line x1="{x(result.answer):.1f}" x2="{x(result.answer):.1f}" y1="{top}" '
+                     f'y2="{height - bottom}" stroke="{PALETTE[0]}"/>')
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(result.probability):.1f}" '
+                 f'y2="{y(result.probability):.1f}" stroke="#666" stroke-dasharray="4 3"/>'
+                 f'<text x="{width - right}" y="{y(result.probability) - 4:.1f}" '
+                 f'text-anchor="end">P = {result.probability:.0%}</text>')
+    grid = np.linspace(x0, x1, 300)
+    line = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(grid, result.curve.p(grid),
+                                                              strict=True))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" '
+                 'stroke-width="1.6"/>')
+    for pt in result.points:
+        if not x0 <= pt.level <= x1:
+            continue
+        low, high = pt.interval
+        parts.append(f'<line x1="{x(pt.level):.1f}" x2="{x(pt.level):.1f}" y1="{y(low):.1f}" '
+                     f'y2="{y(high):.1f}" stroke="{PALETTE[1]}"/><circle cx="{x(pt.level):.1f}" '
+                     f'cy="{y(pt.p):.1f}" r="{2 + min(pt.n, 400) ** 0.5 / 4:.1f}" '
+                     f'fill="{PALETTE[1]}"><title>{_e(show_level(pt.level, integer))}: '
+                     f'{pt.successes} of {pt.n}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def target_html(result: Search, title: str, lines: list[str], table: TextTable,
+                integer: bool, lever: str) -> str:
+    """`haiti-sim target`'s chart and table as one self-contained HTML page; `lines` are the
+    summary the command line printed. A second chart zooms on the values run around the answer
+    (from the last one where no run met the goal to the first where every run did)."""
+    summary = "".join(f"<p>{_e(line)}</p>" for line in lines)
+    never = [pt.level for pt in result.points if pt.successes == 0]
+    always = [pt.level for pt in result.points if pt.successes == pt.n]
+    zoom_low = max([lv for lv in never if lv < (result.answer or result.high)] or [result.low])
+    zoom_high = min([lv for lv in always if lv > zoom_low] or [result.high])
+    zoom = ""
+    if result.status == FOUND and (zoom_low, zoom_high) != (result.low, result.high) \
+            and zoom_high > zoom_low:
+        zoom = (f"<h2>From {_e(show_level(zoom_low, integer))} to "
+                f"{_e(show_level(zoom_high, integer))}</h2>"
+                + _curve_svg(result, integer, lever, (zoom_low, zoom_high)))
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>{_e(title)}</h1>{summary}"
+        + _curve_svg(result, integer, lever) + zoom
+        + "<p class=note>Dots: the share of replicates meeting the goal at each value run, with "
+        "its 90% Wilson interval (the size grows with the replicates). Line: the monotone fit. "
+        "Shaded: the answer's 90% interval.</p>"
+        + _table(table)
+        + f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
+        f"{_e(package_version())}.</p></body></html>")
+
+
+# ---------------------------------------------------------------------------- sweep
+def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
+    """Medians (dots, joined if `connect`) and 90% intervals (a band if joined, else bars)
+    against a lever. `lines`: (colour, [(x, Interval)])."""
+    width, height, left, right, top, bottom = 760, 260, 72, 16, 12, 44
+    xs = [x for _, pts in lines for x, _ in pts]
+    lows = [lv.low for _, pts in lines for _, lv in pts]
+    highs = [lv.high for _, pts in lines for _, lv in pts]
+    if not xs:
+        return "<p class=note>No finished run.</p>"
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y_ticks = _ticks(min(min(lows), 0.0), max(highs))
+    y0, y1 = y_ticks[0], y_ticks[-1]
+
+    def x(v):
+        return left + (width - left - right) * (v - x0) / (x1 - x0)
+
+    def y(v):
+        return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for v in y_ticks:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                     f'stroke="#eee"/><text x="{left - 4}" y="{y(v) + 4:.1f}" '
+                     f'text-anchor="end">{_e(_tick_label(v, display))}</text>')
+    for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
+        parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
+                 f'text-anchor="middle">{_e(lever)}</text>')
+    for colour, pts in lines:
+        if connect and len(pts) > 1:
+            band = " ".join(f"{x(a):.1f},{y(lv.high):.1f}" for a, lv in pts) + " " + " ".join(
+                f"{x(a):.1f},{y(lv.low):.1f}" for a, lv in reversed(pts))
+            line = " ".join(f"{x(a):.1f},{y(lv.median):.1f}" for a, lv in pts)
+            parts.append(f'<polygon points="{band}" fill="{colour}" fill-opacity="0.18"/>'
+                         f'<polyline points="{line}" fill="none" stroke="{colour}" '
+                         'stroke-width="1.6"/>')
+        for a, lv in pts:
+            if not connect:
+                parts.append(f'<line x1="{x(a):.1f}" x2="{x(a):.1f}" y1="{y(lv.low):.1f}" '
+                             f'y2="{y(lv.high):.1f}" stroke="{colour}"/>')
+            parts.append(f'<circle cx="{x(a):.1f}" cy="{y(lv.median):.1f}" r="2.5" '
+                         f'fill="{colour}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sweep_html(s: sweep.Sweep, title: str) -> str:
+    """A sweep's dose-response as one self-contained HTML page: for every key outcome, its
+    median and 90% interval against the first lever varied (one curve per combination of the
+    others), then the tables."""
+    charts = []
+    for outcome in COMPARED:
+        curves = sweep.curves(s, outcome)
+        colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(curves)}
+        legend = "" if len(curves) < 2 else "<p class=legend>" + "".join(
+            f'<span><span class=swatch style="background:{colours[name]}"></span>{_e(name)}'
+            "</span>" for name, _ in curves) + "</p>"
+        since = f" since {s.origin}" if outcome.flow else ""
+        charts.append(f"<h3>{_e(outcome.label)}{since}</h3>{legend}" + _dose_svg(
+            [(colours[name], pts) for name, pts in curves], outcome.display, s.factors[0],
+            connect=s.method == "grid"))
+    when = f"on {s.at}" if s.at else "on each run's last day"
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><h1>{_e(title)}</h1>"
+        f"<p class=note>Median over replicates (dot) and 90% interval "
+        f"({'band' if s.method == 'grid' else 'bar'}), {_e(when)}; flows counted from "
+        f"{s.origin}.</p>"
+        + "".join(f"<p class=note>{_e(n)}</p>" for n in s.notes) + "".join(charts)
+        + "<h2>Tables</h2>" + "".join(_table(t) for t in sweep.tables(s))
+        + f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
+        f"{_e(package_version())}.</p></body></html>")

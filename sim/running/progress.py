@@ -49,3 +49,24 @@ class RunsBar:
 
     def close(self) -> None:
         self.bar.close()
+
+
+class SearchBar:
+    """Runs of an adaptive search (`haiti-sim target`): its total grows as each round is
+    planned, and the postfix says where the search stands."""
+
+    def __init__(self, label: str):
+        self.bar = tqdm(total=0, desc=label, unit="run", disable=None, dynamic_ncols=True)
+
+    def plan(self, runs: int) -> None:
+        self.bar.total += runs
+        self.bar.refresh()
+
+    def done(self, runs: int) -> None:
+        self.bar.update(runs)
+
+    def note(self, text: str) -> None:
+        self.bar.set_postfix_str(text)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,173 @@
+"""The target search (`sim.analysis.search`) on toy responses whose answer is known, its
+refusals, and `haiti-sim target` end to end on a short scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.analysis import search
+from sim.analysis.goals import Goal
+from sim.analysis.search import ALREADY, FOUND, NOT_REACHED, Settings
+from sim.cli import main
+from sim.running.results import RunOutput
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY = ROOT / "scenarios" / "history.yaml"
+
+
+def toy(p, seed: int):
+    """`evaluate` for a response `p(level)` under common random numbers: replicate r meets the
+    goal at a level wherever its own uniform draw lies below p there (so, at every level above
+    its own threshold). Records every (level, replicate) asked for."""
+    draws = np.random.default_rng(seed).random(10_000)
+    asked = []
+
+    def evaluate(levels, replicates):
+        asked.extend((float(lv), int(r)) for lv in levels for r in replicates)
+        return draws[replicates][:, None] < p(np.asarray(levels))[None, :]
+
+    return evaluate, asked
+
+
+def logistic(answer: float, width: float, at: float):
+    """A rising logistic curve that crosses `at` at `answer`."""
+    middle = answer - width * math.log(at / (1 - at))
+    return lambda x: 1 / (1 + np.exp(-(x - middle) / width))
+
+
+def test_the_search_finds_the_known_answer_of_a_monotone_response():
+    truth, covered, errors = 6000.0, 0, []
+    for seed in range(8):
+        evaluate, asked = toy(logistic(truth, 400, 0.8), seed)
+        result = search.search(evaluate, 0, 20_000, 0.8, Settings(integer=True, seed=seed))
+        assert result.status == FOUND
+        lo, hi = result.interval
+        covered += lo <= truth <= hi
+        errors.append(result.answer - truth)
+        p, p_low, p_high = result.p_at
+        assert p_low <= 0.8 <= p_high and (p_high - p_low) / 2 <= 0.055
+        # each (level, replicate) runs once, and each level's replicates are 0..n-1
+        assert len(asked) == len(set(asked)) == result.runs
+        for pt in result.points:
+            assert sorted(r for lv, r in asked if lv == pt.level) == list(range(pt.n))
+        # the replicates went where the curve crosses P, not to the coarse grid
+        near = sum(pt.n for pt in result.points if abs(pt.level - truth) < 1000)
+        assert near > result.runs / 2
+    # The bootstrap's 90% interval covers the truth in about 3 of 4 searches of this toy (30 of
+    # 40 seeds; the adaptive design follows its sample): 5 of these 8 seeds is what it gives.
+    assert covered >= 5, errors
+    assert np.median(np.abs(errors)) < 150, errors
+
+
+def test_a_step_response_is_bisected_to_a_whole_unit():
+    evaluate, _ = toy(lambda x: (x >= 3217).astype(float), 1)
+    result = search.search(evaluate, 0, 10_000, 0.8, Settings(integer=True))
+    assert (result.status, result.answer, result.interval) == (FOUND, 3217.0, (3216.0, 3217.0))
+    assert result.runs < 300  # bisection on the first round's replicates
+
+
+def test_a_goal_out_of_reach_or_reached_already_is_said_so():
+    evaluate, _ = toy(lambda x: np.full(len(x), 0.3), 2)
+    result = search.search(evaluate, 0, 1, 0.8)
+    assert result.status == NOT_REACHED and result.answer is None and result.p_at[2] < 0.8
+    evaluate, _ = toy(lambda x: np.full(len(x), 0.97), 3)
+    result = search.search(evaluate, 0, 1, 0.8)
+    assert result.status == ALREADY and result.p_at[1] >= 0.8
+
+
+@pytest.mark.parametrize("args, message", [
+    ((0, 1, 0.0), "strictly between 0 and 1"),
+    ((0, 1, 1.0), "strictly between 0 and 1"),
+    ((5, 5, 0.5), "must be below --high"),
+    ((6, 5, 0.5), "must be below --high"),
+])
+def test_bad_input_is_refused(args, message):
+    evaluate, asked = toy(lambda x: x, 0)
+    with pytest.raises(search.SearchError, match=message):
+        search.search(evaluate, *args)
+    assert not asked
+
+
+def test_the_isotonic_fit_pools_violators():
+    assert search.isotonic(np.array([0.1, 0.5, 0.3, 0.9]), np.array([1, 1, 1, 2])).tolist() \
+        == pytest.approx([0.1, 0.4, 0.4, 0.9])
+
+
+def test_a_run_is_reduced_to_whether_it_meets_the_goal_flows_counted_from_the_origin():
+    start = dt.date(2026, 1, 1)
+    metrics = ("capital_gang_share_area", "killed")
+    values = np.column_stack([np.full(10, 0.6), np.ones(10)])  # one killed a day
+    out = RunOutput("x", 0, 1, start, metrics, values, np.zeros(3, bool))
+    origin = start + dt.timedelta(days=2)
+    # from the origin to day 6: 5 killed, not below 5; to day 5: 4, below 5
+    assert not search.MeetsGoal(Goal.of("killed", 5, start + dt.timedelta(days=6)), origin)(out)
+    assert search.MeetsGoal(Goal.of("killed", 5, start + dt.timedelta(days=5)), origin)(out)
+    assert not search.MeetsGoal(Goal.of("capital_gang_share_area", 0.5, start), origin)(out)
+
+
+# ---------------------------------------------------------------------------- the command line
+@pytest.fixture
+def policy(tmp_path) -> str:
+    path = tmp_path / "short.yaml"
+    path.write_text(f"name: Short policy\nbase: {HISTORY}\nbranch: 2023-03-01\nend: 2023-05-31\n"
+                    "parameters:\n  funding_mission_us: 1000000000\n  mission_mandate: 1\n")
+    return str(path)
+
+
+TARGET = ["--lever", "mission_troops_target", "--metric", "troops", "--above", "300",
+          "--by", "2023-05-31", "--probability", "0.8"]
+
+
+def test_target_end_to_end_on_a_short_scenario(tmp_path, policy, capsys):
+    out = tmp_path / "t"
+    assert main(["target", policy, *TARGET, "--low", "0", "--high", "600", "--workers", "1",
+                 "-n", "12", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    found = re.fullmatch(r"answer: mission_troops_target = (\S+) \(90% interval (\S+) to "
+                         r"(\S+)\)", printed[-1])
+    assert found, printed[-1]
+    answer, lo, hi = map(float, found.groups())
+    # deploying is deterministic here: more than 300 troops by the date once the target is
+    assert lo <= 300 <= hi and 300 < answer <= 301  # above 300, to a thousandth of the range
+    saved = json.loads((out / "target.json").read_text())
+    assert saved["lever"]["name"] == "mission_troops_target" and saved["status"] == "found"
+    assert saved["answer"] == pytest.approx(answer, abs=0.05) and saved["goal"]["mode"] == "at"
+    assert {"level", "n", "p", "low", "high"} <= set(saved["points"][0])
+    assert "<svg" in (out / "target.html").read_text()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"--lever": "mission_troop_target"}, "did you mean 'mission_troops_target'"),
+    ({"--lever": "gang_attack_rate"}, "an uncertainty, not a lever"),
+    ({"--lever": "mission_mandate"}, "a choice among names"),
+    ({"--metric": "troop"}, "no outcome is named 'troop'"),
+    ({"--by": "2024-01-01"}, "outside the run"),
+    ({"--by": "2023-02-01"}, "before the branch date"),
+    ({"--probability": "1.2"}, "between 0 and 1"),
+    ({"--low": "500", "--high": "100"}, "must rise"),
+    ({"--sustained-days": "0"}, "1 or more"),
+])
+def test_target_user_errors_are_one_message(tmp_path, policy, capsys, change, message):
+    argv = list(TARGET)
+    for option, value in change.items():
+        if option in argv:
+            argv[argv.index(option) + 1] = value
+        else:
+            argv += [option, value]
+    assert main(["target", policy, *argv, "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("haiti-sim: error: ") and "Traceback" not in err
+    assert message in err
+    assert not (tmp_path / "t").exists()
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
