@@ -237,6 +237,21 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
     assert job.labels == ["current", "reference"]
     assert job.scenarios["reference"].end == job.scenarios["current"].end
     assert any(m.proto.delta for m in at.metric)
+    # Each difference shows its 90% interval, and only one that excludes zero is coloured.
+    from streamlit.proto.Metric_pb2 import Metric
+
+    from ui import analysis
+
+    heads = {h.label: h for h in analysis.headline(
+        *[analysis.runs_of(job, label, label) for label in ("current", "reference")],
+        job.scenarios["current"].branch or job.scenarios["current"].start)}
+    for m in at.metric:
+        if not m.proto.delta:
+            continue
+        h = heads[m.label]
+        assert " to " in m.proto.delta and m.proto.delta == h.delta
+        if not h.clear:  # an interval that holds zero: grey, whatever the median's sign
+            assert m.proto.color == Metric.MetricColor.GRAY, m.label
 
 
 # ------------------------------------------------------------------------------ uploads

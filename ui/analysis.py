@@ -54,6 +54,7 @@ class Headline:
     delta: str | None
     help: str
     better: str  # the outcome's good direction: outcomes.LOWER, HIGHER or NEUTRAL
+    clear: bool = False  # the difference's 90% interval excludes zero: only then coloured
 
 
 def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> list[Headline]:
@@ -66,12 +67,17 @@ def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> li
         help_ = "" if level is None else (
             f"Median over {level.n} replicates{since}; 90% interval {o.show(level.low)} to "
             f"{o.show(level.high)}.")
-        delta = None if diff is None else o.show(diff.median, signed=True)
+        delta = None if diff is None else (
+            f"{o.show(diff.median, signed=True)} [{o.show(diff.low, True)} to "
+            f"{o.show(diff.high, True)}]")
         if diff is not None:
-            help_ += (f" Against {ref.name}: {delta}, 90% interval {o.show(diff.low, True)} to "
-                      f"{o.show(diff.high, True)}, paired over {diff.n} replicates (same seeds).")
+            help_ += (f" Against {ref.name}: median {o.show(diff.median, True)}, 90% interval "
+                      f"{o.show(diff.low, True)} to {o.show(diff.high, True)} (in brackets), "
+                      f"paired over {diff.n} replicates (same seeds and draws); coloured only "
+                      "when the interval excludes zero.")
+        clear = diff is not None and (diff.low > 0 or diff.high < 0)
         out.append(Headline(o.label, "-" if level is None else o.show(level.median), delta,
-                            help_, o.better))
+                            help_, o.better, clear))
     return out
 
 

@@ -203,7 +203,7 @@ def show_results(run: Run) -> None:
     cols = [*st.columns(3), *st.columns(3)]
     for col, h in zip(cols, analysis.headline(cur, ref, origin), strict=True):
         col.metric(h.label, h.value, h.delta, help=h.help, border=True,
-                   delta_color=DELTA_COLOUR[h.better])
+                   delta_color=DELTA_COLOUR[h.better] if h.clear else "off")
 
     # Only the open tab is drawn (on_change="rerun"): while replicates finish, the page redraws
     # one view, not all five.
