@@ -203,3 +203,28 @@ def test_the_command_refuses_a_budget_too_small_and_a_used_folder(tmp_path, caps
     (tmp_path / "calibration.json").write_text("{}")
     assert main(["calibrate", "--out", str(tmp_path), "--budget", "2560"]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_the_shipped_defaults_are_the_medians_of_the_shipped_draws():
+    """scripts/ship_calibration.py writes both halves: the draws the ensemble runs and the
+    medians the parameter table takes as defaults; shipping one without the other is caught."""
+    import json
+
+    from sim.model.calibrated import POSTERIOR
+    from sim.model.parameters import PARAMS
+    from sim.running import ensemble
+
+    shipped = ensemble.shipped()
+    if shipped is None:
+        assert POSTERIOR == {}
+        return
+    meta = json.loads(ensemble.POSTERIOR.with_suffix(".json").read_text())
+    assert len(shipped) == meta["draws"] >= 200
+    assert set(shipped.names) == set(POSTERIOR) == set(meta["parameters"])
+    for name in shipped.names:
+        values = np.array([shipped.draw(i)[name] for i in range(len(shipped))])
+        median, q05, q95, _ = POSTERIOR[name]
+        assert np.isclose(np.median(values), median, rtol=1e-5), name
+        assert np.isclose(np.quantile(values, 0.05), q05, rtol=1e-5), name
+        expected = round(median) if PARAMS[name].integer else median
+        assert PARAMS[name].default == pytest.approx(expected) and PARAMS[name].calibrated
