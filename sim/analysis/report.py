@@ -85,6 +85,24 @@ def _tick_label(value: float, display: str) -> str:
     return outcomes.show(value, display)
 
 
+def _y_grid(ticks, y, left: int, right_x: int, label, zero_line: bool = False) -> str:
+    """Horizontal gridlines at `ticks` (pixel row `y(v)`) from `left` to `right_x`, each labelled
+    `label(v)` left of the plot; with `zero_line`, the line at 0 darker. Every chart's y axis."""
+    return "".join(f'<line x1="{left}" x2="{right_x}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                   f'stroke="{"#999" if v == 0 and zero_line else "#eee"}"/>'
+                   f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
+                   f'{_e(label(v))}</text>' for v in ticks)
+
+
+def _band(colour: str, xs, median, low, high) -> str:
+    """A median line over its shaded 90% band, every coordinate already in pixels."""
+    band = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, high, strict=True)) + " " + " ".join(
+        f"{a:.1f},{b:.1f}" for a, b in zip(xs[::-1], low[::-1], strict=True))
+    line = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, median, strict=True))
+    return (f'<polygon points="{band}" fill="{colour}" fill-opacity="0.18"/>'
+            f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
+
+
 def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
            display: str, marker: dt.date | None, zero_line: bool = False) -> str:
     """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high)."""
@@ -108,12 +126,9 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     def y(v):
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
-    for v in y_ticks:
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
-                     f'stroke="{"#999" if v == 0 and zero_line else "#eee"}"/>'
-                     f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
-                     f'{_e(_tick_label(v, display))}</text>')
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             _y_grid(y_ticks, y, left, width - right, lambda v: _tick_label(v, display),
+                     zero_line)]
     first_year = int(str(x0)[:4]) + 1
     for year in range(first_year, int(str(x1)[:4]) + 1):
         xv = x(np.datetime64(f"{year}-01-01"))
@@ -126,14 +141,8 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
                      f'stroke="#666" stroke-dasharray="4 3"/><text x="{xm + 3:.1f}" '
                      f'y="{top + 10}">branch</text>')
     for (colour, dates, median, low, high), keep in zip(lines, finite, strict=True):
-        xs, md, lo, hi = x(dates[keep]), median[keep], low[keep], high[keep]
-        band = " ".join(f"{a:.1f},{y(b):.1f}" for a, b in zip(xs, hi, strict=True))
-        band += " " + " ".join(f"{a:.1f},{y(b):.1f}" for a, b in zip(xs[::-1], lo[::-1],
-                                                                      strict=True))
-        line = " ".join(f"{a:.1f},{y(b):.1f}" for a, b in zip(xs, md, strict=True))
-        parts.append(f'<polygon points="{band}" fill="{colour}" fill-opacity="0.18"/>'
-                     f'<polyline points="{line}" fill="none" stroke="{colour}" '
-                     f'stroke-width="1.6"/>')
+        parts.append(_band(colour, x(dates[keep]), y(median[keep]), y(low[keep]),
+                           y(high[keep])))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -270,11 +279,8 @@ def _curve_svg(result: Search, integer: bool, lever: str,
     def y(p):
         return top + (height - top - bottom) * (1 - p)
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
-    for p in (0, 0.25, 0.5, 0.75, 1):
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(p):.1f}" y2="{y(p):.1f}" '
-                     f'stroke="#eee"/><text x="{left - 4}" y="{y(p) + 4:.1f}" '
-                     f'text-anchor="end">{p:.0%}</text>')
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             _y_grid((0, 0.25, 0.5, 0.75, 1), y, left, width - right, lambda p: f"{p:.0%}")]
     for v in x_ticks:
         parts.append(f'<text x="{x(v):.1f}" y="{height - 28}" text-anchor="middle">'
                      f'{_e(show_level(v, integer))}</text>')
@@ -357,23 +363,16 @@ def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
     def y(v):
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
-    for v in y_ticks:
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
-                     f'stroke="#eee"/><text x="{left - 4}" y="{y(v) + 4:.1f}" '
-                     f'text-anchor="end">{_e(_tick_label(v, display))}</text>')
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             _y_grid(y_ticks, y, left, width - right, lambda v: _tick_label(v, display))]
     for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
         parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
                  f'text-anchor="middle">{_e(lever)}</text>')
     for colour, pts in lines:
         if connect and len(pts) > 1:
-            band = " ".join(f"{x(a):.1f},{y(lv.high):.1f}" for a, lv in pts) + " " + " ".join(
-                f"{x(a):.1f},{y(lv.low):.1f}" for a, lv in reversed(pts))
-            line = " ".join(f"{x(a):.1f},{y(lv.median):.1f}" for a, lv in pts)
-            parts.append(f'<polygon points="{band}" fill="{colour}" fill-opacity="0.18"/>'
-                         f'<polyline points="{line}" fill="none" stroke="{colour}" '
-                         'stroke-width="1.6"/>')
+            parts.append(_band(colour, [x(a) for a, _ in pts], [y(lv.median) for _, lv in pts],
+                               [y(lv.low) for _, lv in pts], [y(lv.high) for _, lv in pts]))
         for a, lv in pts:
             if not connect:
                 parts.append(f'<line x1="{x(a):.1f}" x2="{x(a):.1f}" y1="{y(lv.low):.1f}" '
