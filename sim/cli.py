@@ -489,6 +489,9 @@ def cmd_calibrate(args) -> int:
     from sim.calibration import report as calibration_report
     from sim.calibration.problem import Problem
 
+    if args.draws < 1:
+        raise UsageError(f"--draws {args.draws}: give at least 1 posterior draw to write "
+                         "(the package ships 256)")
     if args.budget < 10 * args.particles:
         raise UsageError(f"--budget {args.budget:,} is too small for {args.particles} particles: "
                          f"give at least {10 * args.particles:,} simulations")

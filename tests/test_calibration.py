@@ -200,6 +200,9 @@ def test_the_command_refuses_a_budget_too_small_and_a_used_folder(tmp_path, caps
 
     assert main(["calibrate", "--out", str(tmp_path), "--budget", "100"]) == 2
     assert "--budget 100 is too small" in capsys.readouterr().err
+    assert main(["calibrate", "--out", str(tmp_path), "--draws", "0"]) == 2
+    assert "--draws 0: give at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "calibration.json").exists()  # refused before anything ran
     (tmp_path / "calibration.json").write_text("{}")
     assert main(["calibrate", "--out", str(tmp_path), "--budget", "2560"]) == 2
     assert "--resume" in capsys.readouterr().err
