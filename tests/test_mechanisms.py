@@ -55,7 +55,7 @@ def world(cell_value=(1.0, 1.0, 1.0, 1.0)) -> World:
 
 
 def cells(owner, residents=(10_000.0, 20_000.0, 5_000.0, 1_000.0), displaced=(0, 0, 0, 0),
-          cleared_age=10**6) -> CellState:
+          claimant=(-1, -1, -1, -1)) -> CellState:
     owner = np.array(owner, dtype=np.int32)
     border = np.array([sum(owner[b] != owner[a] for b in nbrs) for a, nbrs in
                        enumerate(((1,), (0, 2), (1, 3), (2,)))], dtype=np.int32)
@@ -63,7 +63,8 @@ def cells(owner, residents=(10_000.0, 20_000.0, 5_000.0, 1_000.0), displaced=(0,
     return CellState(owner=owner, border=border, residents=np.array(residents, dtype=float),
                      displaced_from=displaced, hosted=np.zeros(4) + displaced.sum() / 4,
                      days_secure=np.zeros(4, np.int32),
-                     cleared_age=np.full(4, cleared_age, np.int64))
+                     claimant=np.array(claimant, dtype=np.int32),
+                     killed_by_gangs=np.zeros(4), held_days=np.zeros(4, np.int64))
 
 
 def gang_state(members=(100.0, 50.0), firearms=None, cash=(1e6, 1e6), alliance=(3, 4),
@@ -78,11 +79,18 @@ def gang_state(members=(100.0, 50.0), firearms=None, cash=(1e6, 1e6), alliance=(
 
 
 def no_deployment(garrison=(0.0, 0.0, 0.0, 0.0), reserve_power=(0.0, 0.0, 0.0),
-                  operations=(0.0, 0.0, 0.0)) -> combat.Deployment:
+                  operations=(0.0, 0.0, 0.0), own_garrison=None,
+                  mobile_personnel=None) -> combat.Deployment:
+    """A deployment; by default the state's own garrison is all of it and the mobile force is
+    never used up (`mobile_personnel` large)."""
     garrison = np.array(garrison)
     return combat.Deployment(garrison=garrison, garrison_power=garrison.copy(),
+                             own_garrison=garrison.copy() if own_garrison is None
+                             else np.array(own_garrison),
                              reserve_power=np.array(reserve_power),
                              reserve_personnel=np.array(reserve_power),
+                             mobile_personnel=np.full(3, 1e12) if mobile_personnel is None
+                             else np.array(mobile_personnel),
                              operations=np.array(operations),
                              shares=np.tile([1.0, 0.0, 0.0], (3, 1)))
 
@@ -160,7 +168,8 @@ def test_a_won_state_operation_clears_the_cell():
     eng = engagement(STATE, 0, 1, True)
     combat.resolve(eng, c, gang_state(), no_deployment(), world(), combat.rates(params()),
                    SEED, 0)
-    assert c.owner[1] == STATE and c.cleared_age[1] == 0 and eng.captured[0]
+    assert c.owner[1] == STATE and eng.captured[0]
+    assert c.claimant[1] == 0 and c.held_days[1] == 0  # gang 0 keeps a claim on it
 
 
 @pytest.mark.parametrize("won", [True, False])
@@ -216,20 +225,64 @@ def test_unheld_cleared_ground_reverts_with_the_garrison_shortfall():
     p = params(reversion_per_day=0.4, hold_personnel_per_1000_residents=5.0)
     r = combat.rates(p)
     need = 5.0 * 20_000 / 1000
-    dep = no_deployment(garrison=(0.0, 0.25 * need, 0.0, 0.0))
+    # a quarter of the need is held, by troops: the state's own garrison is nil
+    dep = no_deployment(garrison=(0.0, 0.25 * need, 0.0, 0.0), own_garrison=(0.0,) * 4)
     reverted = []
     for day in range(DAYS):
-        c = cells([0, STATE, STATE, STATE], cleared_age=10)
+        c = cells([0, STATE, STATE, STATE], claimant=(-1, 0, -1, -1))
         combat.consolidate(c, gang_state(overstretch=(0.5, 0.5)), dep, world(), r, SEED, day)
         reverted.append(c.owner[1] == 0)
+        assert c.owner[2] == STATE  # never cleared from a gang: no claim, no reversion
     expected = 0.4 * (1 - 0.25)
     within(np.mean(reverted), expected, np.sqrt(expected * (1 - expected)), DAYS)
 
 
-def test_ground_cleared_long_ago_or_fully_held_does_not_revert():
+def test_a_claim_has_no_time_limit_and_lapses_only_under_the_state_s_own_garrison():
+    p = params(reversion_per_day=1.0, hold_personnel_per_1000_residents=5.0,
+               claim_lapse_days=30.0)
+    r = combat.rates(p)
+    need = 5.0 * 20_000 / 1000
+    # held in full by mission troops for 100 days: the claim stands, the cell does not revert
+    c = cells([0, STATE, STATE, STATE], claimant=(-1, 0, -1, -1))
+    troops = no_deployment(garrison=(0, need, 0, 0), own_garrison=(0.0,) * 4)
+    for day in range(100):
+        combat.consolidate(c, gang_state(), troops, world(), r, SEED, day)
+    assert c.owner[1] == STATE and c.claimant[1] == 0
+    # the troops leave: with the claim standing, the cell falls back at once (chance 1)
+    combat.consolidate(c, gang_state(), no_deployment(), world(), r, SEED, 100)
+    assert c.owner[1] == 0 and c.claimant[1] == -1
+    # held by the police for claim_lapse_days: the claim lapses, and then nothing reverts
+    c = cells([0, STATE, STATE, STATE], claimant=(-1, 0, -1, -1))
+    police = no_deployment(garrison=(0, need, 0, 0))
+    for day in range(29):
+        combat.consolidate(c, gang_state(), police, world(), r, SEED, day)
+    assert c.claimant[1] == 0 and c.held_days[1] == 29
+    combat.consolidate(c, gang_state(), police, world(), r, SEED, 29)
+    assert c.claimant[1] == -1
+    combat.consolidate(c, gang_state(), no_deployment(), world(), r, SEED, 30)
+    assert c.owner[1] == STATE
+
+
+def test_remnants_retake_a_claimed_cell_with_no_gang_next_to_it_while_they_exist():
+    r = combat.rates(params(reversion_per_day=0.3))
+    # cell 3 is claimed by gang 1 and borders only state-held cell 2
+    retaken = []
+    for day in range(DAYS):
+        c = cells([STATE, STATE, STATE, STATE], claimant=(-1, -1, -1, 1))
+        combat.consolidate(c, gang_state(), no_deployment(), world(), r, SEED, day)
+        retaken.append(c.owner[3] == 1)
+    within(np.mean(retaken), 0.3, np.sqrt(0.3 * 0.7), DAYS)
+    c = cells([STATE, STATE, STATE, STATE], claimant=(-1, -1, -1, 1))
+    for day in range(200):  # a group with no members left has no remnants
+        combat.consolidate(c, gang_state(members=(100.0, 0.0)), no_deployment(), world(), r,
+                           SEED, day)
+    assert c.owner[3] == STATE
+
+
+def test_ground_never_claimed_or_fully_held_does_not_revert():
     r = combat.rates(params(reversion_per_day=1.0))
-    for age, garrison in [(10**6, 0.0), (10, 1e6)]:
-        c = cells([0, STATE, STATE, STATE], cleared_age=age)
+    for claimant, garrison in [(-1, 0.0), (0, 1e6)]:
+        c = cells([0, STATE, STATE, STATE], claimant=(-1, claimant, -1, -1))
         combat.consolidate(c, gang_state(), no_deployment(garrison=(0, garrison, 0, 0)),
                            world(), r, SEED, 0)
         assert c.owner[1] == STATE
@@ -297,16 +350,17 @@ def test_the_displaced_return_once_their_cell_has_been_secure_long_enough():
 # --------------------------------------------------------------------- 7.1-7.3 gangs
 def test_economy_income_upkeep_arms_and_recruitment():
     p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=1e9,
-               firearm_loss_per_year=0.0, gang_attrition_per_year=0.0)
+               firearm_loss_per_year=0.0, gang_attrition_per_year=0.0,
+               gang_cash_reserve_months=36.0)  # the reserve's cap does not bind here
     r = gangs.rates(p)
     c = cells([0, 0, 0, 1], displaced=(0.0, 10_000.0, 0.0, 0.0))
-    g = gang_state(members=(100.0, 10.0), firearms=(80.0, 10.0), cash=(1e6, 0.0))
+    g = gang_state(members=(100.0, 10.0), firearms=(80.0, 10.0), cash=(5e5, 0.0))
     gangs.economy(g, c, world(), r, SEED, 0)
     day = 1 / 365
     # group 0 holds cells 0-2: 35,000 residents, road cells 1 and 2, both cargo cells
     income = (35_000 * p["extortion_usd_per_resident_per_year"] * day
               + 2 * p["checkpoint_usd_per_day"] + p["cargo_extortion_usd_per_year"] * day)
-    cash = 1e6 + income - 100 * p["gang_upkeep_usd_per_member_per_year"] * day
+    cash = 5e5 + income - 100 * p["gang_upkeep_usd_per_member_per_year"] * day
     bought = min(100 - 80, p["gang_arms_budget_share"] * cash / p["firearm_price_usd"])
     cash -= bought * p["firearm_price_usd"]
     assert g.firearms[0] == pytest.approx(80 + bought)
@@ -323,6 +377,35 @@ def test_economy_income_upkeep_arms_and_recruitment():
     rural = p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
     assert g.overstretch[0] == pytest.approx(
         (30_000 + 5_000 * rural) / (100 * p["gang_residents_per_member"]))
+
+
+def test_a_group_keeps_at_most_its_reserve_and_spends_the_rest_outside_the_fight():
+    p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=0.0,
+               gang_cash_reserve_months=6.0, gang_upkeep_usd_per_member_per_year=1200.0)
+    g = gang_state(members=(100.0, 10.0), cash=(1e9, 0.0))
+    gangs.economy(g, cells([0, 0, 0, 1]), world(), gangs.rates(p), SEED, 0)
+    assert g.cash_usd[0] == pytest.approx(6 / 12 * 1200 * 100)  # of the members before recruits
+
+
+def test_remnants_draw_their_share_of_claimed_ground_and_fights_cost_ammunition():
+    p = params(kidnappings_per_member_per_year=0.0, gang_attrition_per_year=0.0,
+               gang_remnant_share=0.25, extortion_usd_per_resident_per_year=365.0,
+               checkpoint_usd_per_day=0.0, cargo_extortion_usd_per_year=0.0,
+               gang_upkeep_usd_per_member_per_year=365.0, arms_trafficked_per_year=0.0)
+    r = gangs.rates(p)
+    # gang 1 (50 members at $1 a day) holds nothing but claims cell 1 (20,000 residents): it
+    # draws a quarter of their $1 a day each
+    c = cells([0, STATE, STATE, STATE], claimant=(-1, 1, -1, -1))
+    g = gang_state(cash=(0.0, 0.0))
+    gangs.economy(g, c, world(), r, SEED, 0)
+    assert g.cash_usd[1] == pytest.approx(0.25 * 20_000 - 50)
+    # a fight: each side pays for its fighters' ammunition; the state pays nothing here
+    q = params(gang_ammo_usd_per_fighter_engagement=20.0)
+    g = gang_state(cash=(1e6, 1e6))
+    eng = engagement(0, 1, 3, False, attack_personnel=100.0, defence_personnel=50.0)
+    combat.resolve(eng, cells([0, 0, 1, 1]), g, no_deployment(), world(), combat.rates(q),
+                   SEED, 0)
+    assert g.cash_usd == pytest.approx([1e6 - 2_000, 1e6 - 1_000])
 
 
 def test_short_supply_is_rationed_in_proportion_to_what_each_group_wants():
@@ -370,7 +453,7 @@ def test_deployment_splits_police_by_region_and_garrisons_by_residents():
     assert dep.garrison[1] == pytest.approx(garrison[0] * 20_000 / 30_000 + 40.0)  # key site
     assert dep.garrison[2] == pytest.approx(garrison[1])
     assert dep.garrison[3] == 0.0  # gang-held
-    troops = np.array([900.0, 100.0, 0.0])
+    troops = np.array([900.0, 100.0, 0.0]) * (1 - p["mission_support_share"])  # in the field
     offensive = police * 0.2
     assert dep.reserve_personnel == pytest.approx(0.1 * (offensive + troops))
     assert dep.reserve_power == pytest.approx(0.1 * (offensive * r.police_firepower
@@ -380,33 +463,114 @@ def test_deployment_splits_police_by_region_and_garrisons_by_residents():
     assert dep.shares.sum(1) == pytest.approx(np.ones(3))
 
 
+def test_field_troops_hold_contested_ground_first_and_the_rest_are_mobile():
+    p = params(police_operational_share=0.5, police_share_capital=0.6, police_offensive_share=0.2,
+               state_reaction_share=0.1, mission_capital_share=1.0, mission_support_share=0.25,
+               hold_personnel_per_1000_residents=10.0)
+    r = combat.rates(p)
+    # cells 0 and 1 (metro) are state-held; gang 0 claims cell 1 (20,000 residents)
+    c = cells([STATE, STATE, STATE, 0], claimant=(-1, 0, -1, -1))
+    base = combat.deploy(cells([STATE, STATE, STATE, 0]), world(), r, 500.0, 0.0, 0.0)
+    shortfall = 10.0 * 20_000 / 1000 - base.garrison[1]
+    assert shortfall > 0
+    for troops in (100.0, 1_000.0):  # part of the shortfall made up, then all of it
+        dep = combat.deploy(c, world(), r, 500.0, 0.0, troops)
+        field = troops * 0.75
+        hold = min(field, shortfall)
+        assert dep.garrison[1] == pytest.approx(base.garrison[1] + hold)
+        assert dep.own_garrison[1] == pytest.approx(base.garrison[1])
+        assert dep.garrison[0] == pytest.approx(base.garrison[0])  # not claimed: police only
+        assert dep.mobile_personnel[combat.METRO] == pytest.approx(
+            base.mobile_personnel[combat.METRO] + field - hold)
+        assert dep.operations[combat.METRO] == pytest.approx(
+            base.operations[combat.METRO] + p["state_operation_rate"] / 1000 * (field - hold)
+            * mission.tempo(p))
+
+
+def test_the_day_s_engagements_use_the_mobile_force_up():
+    # the state has a mobile force of 30 in the metro and commits at most 20 to one engagement;
+    # a huge operation rate: with gang 0's cells 0 and 1 both targets, only two operations are
+    # launched (20, then the 10 left), and none once it is used up
+    r = combat.rates(params(state_reaction_share=1.0))
+    c, g = cells([0, 0, STATE, 1]), gang_state()
+    for mobile, launched in [(30.0, 1), (0.0, 0)]:
+        dep = no_deployment(reserve_power=(20.0, 0, 0), operations=(1e6, 0, 0),
+                            mobile_personnel=(mobile, 0, 0))
+        eng = combat.engage(c, g, dep, world(), r, SEED, 0)
+        ops = eng.attacker == STATE
+        assert ops.sum() == launched
+        assert eng.attack_personnel[ops].sum() <= mobile
+
+
 # --------------------------------------------------------------------- 7.11 the mission
-def mission_after(days, troops=0.0, cash=0.0, **overrides):
-    p = params(**overrides)
+def mission_after(days, troops=0.0, cash=0.0, pipeline=0.0, start=dt.date(2026, 3, 1),
+                  **overrides):
+    """A mission alone, `days` days from `start`, with the money arriving the next day in full
+    (no lag, no shortfall, no fixed costs) unless the overrides say otherwise."""
+    p = params(**{"mission_disbursement_share": 1.0, "mission_disbursement_lag_months": 0.0,
+                  "mission_fixed_cost_usd_per_year": 0.0, **overrides})
     model = mesa.Model(rng=1)
     model.p, model.rates = p, types.SimpleNamespace(mission=mission.rates(p))
     m = mission.Mission(model)
-    m.troops, m.cash_usd = troops, cash
-    for _ in range(days):
+    m.troops, m.cash_usd, m.pipeline_usd = troops, cash, pipeline
+    for day in range(days):
+        model.today = start + dt.timedelta(days=day)
         m.step()
     return m, p
 
 
-@pytest.mark.parametrize("target, ceiling, funding, goal", [
-    (1_000.0, 5_000.0, 1e9, 1_000.0),  # the pledge binds
-    (5_000.0, 800.0, 1e9, 800.0),  # the ceiling binds
-    (5_000.0, 5_000.0, 120e6, 500.0),  # the money binds: $120 M a year at $240,000 a troop
+@pytest.mark.parametrize("target, ceiling, funding, goal, binding", [
+    (1_000.0, 5_000.0, 1e9, 1_000.0, "target"),
+    (5_000.0, 800.0, 1e9, 800.0, "ceiling"),
+    (5_000.0, 5_000.0, 120e6, 500.0, "money"),  # $120 M a year at $240,000 a troop
 ])
 def test_the_mission_deploys_towards_the_least_of_target_ceiling_and_what_money_sustains(
-        target, ceiling, funding, goal):
+        target, ceiling, funding, goal, binding):
     kw = dict(mission_troops_target=target, mission_troop_ceiling=ceiling,
-              funding_mission_others=funding, mission_runway_months=0.5,
+              funding_mission_others=funding, mission_runway_months=0.0,
               mission_cost_usd_per_troop_year=240_000.0)
-    m, p = mission_after(10, **kw)
+    m, p = mission_after(10, cash=1e9, **kw)
     pace = p["mission_deploy_troops_per_month"] * 12 / 365
     assert m.troops == pytest.approx(min(goal, 10 * pace), rel=1e-6)
+    assert mission.CONSTRAINTS[m.constraint] == ("pace" if 10 * pace < goal else binding)
     m, _ = mission_after(2_000, **kw)
     assert m.troops == pytest.approx(goal, rel=0.02)
+    assert mission.CONSTRAINTS[m.constraint] == binding
+
+
+def test_the_money_sustains_the_disbursed_income_less_fixed_costs_and_the_runway():
+    kw = dict(mission_troops_target=50_000.0, mission_troop_ceiling=50_000.0,
+              funding_mission_others=500e6, mission_disbursement_share=0.8,
+              mission_fixed_cost_usd_per_year=40e6, mission_runway_months=3.0,
+              mission_cost_usd_per_troop_year=200_000.0)
+    m, p = mission_after(0, troops=1_000.0, cash=100e6, **kw)
+    running = 40e6 + 1_000 * 200_000
+    assert m.sustainable_troops() == pytest.approx(
+        (500e6 * 0.8 - 40e6 + 100e6 - 0.25 * running) / 200_000)
+    # in the long run the force is what the disbursed income, less fixed costs, pays
+    m, _ = mission_after(3_000, **kw)
+    assert m.troops == pytest.approx((500e6 * 0.8 - 40e6) / 200_000, rel=0.03)
+
+
+def test_disbursed_money_arrives_through_a_first_order_pipeline():
+    lag_days = 3 * 365 / 12
+    m, p = mission_after(60, funding_mission_others=365e6, mission_disbursement_share=0.5,
+                         mission_disbursement_lag_months=3.0, mission_troops_target=0.0)
+    inflow = 0.5 * 1e6  # a day, disbursed
+    # after t days the pipeline holds inflow * L * (1 - (1 - 1/L)^t); the rest has arrived
+    assert m.pipeline_usd == pytest.approx(inflow * lag_days * (1 - (1 - 1 / lag_days) ** 60))
+    assert m.cash_usd == pytest.approx(60 * inflow - m.pipeline_usd)
+
+
+def test_on_1_january_only_the_carry_over_is_kept():
+    kw = dict(mission_troops_target=1_000.0, mission_troop_ceiling=1_000.0,
+              funding_mission_others=0.0, mission_carryover_months=6.0,
+              mission_cost_usd_per_troop_year=365_000.0, mission_runway_months=0.0)
+    m, _ = mission_after(1, troops=1_000.0, cash=1e9, start=dt.date(2026, 12, 31), **kw)
+    assert m.cash_usd == pytest.approx(1e9 - 1e6)  # a day's pay: $1,000 a troop
+    m, _ = mission_after(2, troops=1_000.0, cash=1e9, start=dt.date(2026, 12, 31), **kw)
+    # six months of the running cost ($365 M a year), less the day's pay
+    assert m.cash_usd == pytest.approx(0.5 * 365e6 - m.spent_usd)
 
 
 def test_the_mission_withdraws_at_the_base_pace_when_the_goal_falls():
@@ -416,13 +580,15 @@ def test_the_mission_withdraws_at_the_base_pace_when_the_goal_falls():
 
 
 def test_the_mission_keeps_only_the_troops_the_day_s_money_pays_for():
-    # $1 M in hand plus $36.5 M a year ($0.1 M a day) at $365,000 a troop-year ($1,000 a day):
+    # $1 M in hand plus $0.1 M arriving today at $365,000 a troop-year ($1,000 a day):
     # 1,100 troops paid today, whatever the pace of withdrawal
-    m, p = mission_after(1, troops=3_000.0, cash=1e6, mission_troops_target=3_000.0,
-                         mission_troop_ceiling=5_000.0, funding_mission_others=36.5e6,
+    m, p = mission_after(1, troops=3_000.0, cash=1e6, pipeline=0.1e6,
+                         mission_troops_target=3_000.0, mission_troop_ceiling=5_000.0,
+                         funding_mission_others=36.5e6,
                          mission_cost_usd_per_troop_year=365_000.0, mission_runway_months=0.0)
     assert m.troops == pytest.approx(1_100)
     assert m.spent_usd == pytest.approx(1.1e6) and m.cash_usd == 0.0
+    assert mission.CONSTRAINTS[m.constraint] == "money"
     m, _ = mission_after(1, troops=1_000.0, cash=0.0, mission_troops_target=1_000.0)
     assert m.troops == 0.0 and m.cash_usd == 0.0  # no money at all: nobody stays unpaid
 

@@ -77,6 +77,7 @@ class Rates(NamedTuple):
     army_firepower: float
     mission_capital_share: float
     mission_firepower: float
+    mission_field_share: float  # of the troops, not in support, rotation or base security
     mission_tempo: float  # the mandate's multiplier of the operations mission troops launch
     reaction_share: float
     operations_per_personnel: float
@@ -91,6 +92,7 @@ class Rates(NamedTuple):
     value_floor_residents: float
     # casualties (7.7)
     loss_rate_loser: float
+    ammo_usd_per_fighter: float
     loss_rate_winner: float
     state_casualty_ratio: float
     civilians_killed_per_engagement: float
@@ -100,7 +102,7 @@ class Rates(NamedTuple):
     release_per_day: float
     hold_personnel_per_resident: float
     reversion_per_day: float
-    recently_cleared_days: float
+    claim_lapse_days: float
 
 
 def rates(p: dict[str, float]) -> Rates:
@@ -113,6 +115,7 @@ def rates(p: dict[str, float]) -> Rates:
         army_firepower=security_forces.firepower(p, "army"),
         mission_capital_share=p["mission_capital_share"],
         mission_firepower=p["mission_firepower"],
+        mission_field_share=1.0 - p["mission_support_share"],
         mission_tempo=mission.tempo(p),
         reaction_share=p["state_reaction_share"],
         operations_per_personnel=p["state_operation_rate"] / 1000,
@@ -125,6 +128,7 @@ def rates(p: dict[str, float]) -> Rates:
         combat_steepness=p["combat_steepness"],
         value_floor_residents=p["target_value_floor_residents"],
         loss_rate_loser=p["loss_rate_loser"],
+        ammo_usd_per_fighter=p["gang_ammo_usd_per_fighter_engagement"],
         loss_rate_winner=p["loss_rate_winner"],
         state_casualty_ratio=p["state_casualty_ratio"],
         civilians_killed_per_engagement=p["civilians_killed_per_engagement"],
@@ -132,24 +136,29 @@ def rates(p: dict[str, float]) -> Rates:
         release_per_day=p["overstretch_release_per_day"],
         hold_personnel_per_resident=p["hold_personnel_per_1000_residents"] / 1000,
         reversion_per_day=p["reversion_per_day"],
-        recently_cleared_days=p["recently_cleared_days"],
+        claim_lapse_days=p["claim_lapse_days"],
     )
 
 
 class Deployment(NamedTuple):
     """The state's forces on the map today.
 
-    garrison: personnel holding each cell; garrison_power: the same times firepower.
-    reserve_power/reserve_personnel: per region, the mobile force (police units and mission) that
-    one engagement can draw on, whether it reinforces a defence or mounts an operation.
-    operations: per region, expected state offensive operations today. shares: (police, army,
-    mission) shares of state personnel per region, to book state casualties to the right force.
+    garrison: personnel holding each cell; garrison_power: the same times firepower;
+    own_garrison: the Haitian state's part of `garrison` (police and army), the part that makes a
+    claim lapse. reserve_power/reserve_personnel: per region, the most of the mobile force (police
+    units and the mission's troops not holding ground) that one engagement can draw on, whether it
+    reinforces a defence or mounts an operation; mobile_personnel: the whole mobile force of the
+    region, which the day's engagements use up (`engage`). operations: per region, expected state
+    offensive operations today. shares: (police, army, mission) shares of state personnel per
+    region, to book state casualties to the right force.
     """
 
     garrison: np.ndarray
     garrison_power: np.ndarray
+    own_garrison: np.ndarray
     reserve_power: np.ndarray
     reserve_personnel: np.ndarray
+    mobile_personnel: np.ndarray
     operations: np.ndarray
     shares: np.ndarray
 
@@ -161,8 +170,14 @@ def deploy(cells, world, rates, police_officers, army_soldiers, mission_troops):
     Police not in offensive units garrison state-held cells in proportion to their residents (the
     metro gets `police_share_capital`, other regions the rest by population); the army guards
     the airport, port and downtown (its role in 2023-25); the mission operates in the metro and
-    (its remaining share) in Artibonite. Offensive operations come from police units and the
-    mission, the mission's scaled by its mandate's tempo.
+    (its remaining share) in Artibonite. Of the mission's troops, `mission_support_share` are in
+    logistics, rotation and base security; the rest first hold contested ground, then form the
+    mobile reserve. Holding comes first (clear, hold, build): in each region the field troops
+    make up the shortfall of the police garrison against `hold_personnel_per_1000_residents` in
+    every cell a gang still claims (`cells.claimant`), all of it if they can, otherwise the same
+    share of it in every such cell. Force is finite: ground held is force not attacking.
+    Offensive operations come from police units and the mobile troops, the mission's scaled by
+    its mandate's tempo.
     """
     owner, residents, region = cells.owner, cells.residents, world.region
     region_population = world.region_population
@@ -202,18 +217,40 @@ def deploy(cells, world, rates, police_officers, army_soldiers, mission_troops):
         if owner[c] == STATE:
             garrison[c] += army_soldiers / held
             garrison_power[c] += army_soldiers / held * rates.army_firepower
+    own_garrison = garrison.copy()
 
-    reserve = offensive + troops
-    reserve_power = offensive * rates.police_firepower + troops * rates.mission_firepower
-    operations = rates.operations_per_personnel * (offensive + troops * rates.mission_tempo)
+    # The mission's field troops hold contested ground first; the rest are mobile.
+    field = troops * rates.mission_field_share
+    shortfall = np.zeros(n)
+    region_shortfall = np.zeros(n_regions)
+    for c in range(n):
+        if owner[c] == STATE and cells.claimant[c] >= 0:
+            shortfall[c] = max(rates.hold_personnel_per_resident * residents[c] - garrison[c],
+                               0.0)
+            region_shortfall[region[c]] += shortfall[c]
+    holding = np.minimum(field, region_shortfall)
+    filled = np.zeros(n_regions)
+    for r in range(n_regions):
+        if region_shortfall[r] > 0:
+            filled[r] = holding[r] / region_shortfall[r]
+    for c in range(n):
+        if shortfall[c] > 0:
+            hold = shortfall[c] * filled[region[c]]
+            garrison[c] += hold
+            garrison_power[c] += hold * rates.mission_firepower
+    mobile = field - holding
+
+    reserve = offensive + mobile
+    reserve_power = offensive * rates.police_firepower + mobile * rates.mission_firepower
+    operations = rates.operations_per_personnel * (offensive + mobile * rates.mission_tempo)
     shares = np.zeros((n_regions, 3))
     for r in range(n_regions):
         total = police[r] + army[r] + troops[r]
         if total > 0:
             shares[r, 0], shares[r, 1], shares[r, 2] = (police[r] / total, army[r] / total,
                                                         troops[r] / total)
-    return Deployment(garrison, garrison_power, reserve_power * rates.reaction_share,
-                      reserve * rates.reaction_share, operations, shares)
+    return Deployment(garrison, garrison_power, own_garrison, reserve_power * rates.reaction_share,
+                      reserve * rates.reaction_share, reserve, operations, shares)
 
 
 class Engagements(NamedTuple):
@@ -272,7 +309,10 @@ def engage(cells, gangs, dep, world, rates, seed, day):
     candidate targets in proportion to their value over their defence; one engagement per target.
     A group fights with `gang_concentration` of its members; a member without a firearm counts
     for `gang_unarmed_member_power`. An attacker is reinforced by a share of its allies' fighters
-    (coordinated offensives). The draws for the edges leaving a cell come from that cell's own
+    (coordinated offensives). The state's mobile force is finite: the day's engagements use it up
+    (defences of state-held cells first, then operations), each taking at most
+    `state_reaction_share` of it; operations beyond what is left are not launched. The draws for
+    the edges leaving a cell come from that cell's own
     generator of the day, and each fight's from its target's (`jit.ATTACK_CHOICE`,
     `OPERATION_CHOICE`, `FIGHT`).
     """
@@ -351,31 +391,45 @@ def engage(cells, gangs, dep, world, rates, seed, day):
     defender = np.empty(n, np.int64)
     won = np.empty(n, np.bool_)
     attack_pers, defence_pers = np.empty(n), np.empty(n)
+    # The mobile force is finite: each engagement it joins (defences first, then operations)
+    # takes at most one engagement's share of it from what the day's earlier ones left.
+    left = dep.mobile_personnel.copy()
     for k in range(len(gp)):
         i = gp[k]
         c, a, d = g_target[i], g_attacker[i], g_defender[i]
         target_cells[k], attacker[k], defender[k] = c, a, d
         jit.reseed(rng, fight, c)
-        won[k] = uniform(rng) < win_probability(attack_power[a], g_defence[i], advantage,
-                                                 steepness)
-        attack_pers[k] = attack_personnel[a]
+        defence, defence_pers[k] = g_defence[i], gang_personnel[d] if d != STATE else 0.0
         if d == STATE:
-            defence_pers[k] = (garrison[c] + reserve_personnel[region[c]]
-                               + community_per_resident * residents[c])
-        else:
-            defence_pers[k] = gang_personnel[d]
+            r = region[c]
+            commit = min(reserve_personnel[r], left[r])
+            left[r] -= commit
+            power = reserve_power[r] * commit / reserve_personnel[r] if commit > 0 else 0.0
+            local = community_per_resident * residents[c]
+            defence = garrison_power[c] + power + local
+            defence_pers[k] = garrison[c] + commit + local
+        won[k] = uniform(rng) < win_probability(attack_power[a], defence, advantage, steepness)
+        attack_pers[k] = attack_personnel[a]
+    m = len(gp)
     for k in range(len(sp)):
-        i, j = sp[k], len(gp) + k
+        i = sp[k]
         c, r = s_target[i], s_region[i]
+        commit = min(reserve_personnel[r], left[r])
+        if commit <= 0:
+            continue  # the region's mobile force is used up for today
+        left[r] -= commit
         d = owner[c]
-        target_cells[j], attacker[j], defender[j] = c, STATE, d
+        target_cells[m], attacker[m], defender[m] = c, STATE, d
         jit.reseed(rng, fight, n_cells + c)
-        won[j] = uniform(rng) < win_probability(reserve_power[r], gang_power[d], advantage,
-                                                 steepness)
-        attack_pers[j] = reserve_personnel[r]
-        defence_pers[j] = gang_personnel[d]
+        won[m] = uniform(rng) < win_probability(reserve_power[r] * commit / reserve_personnel[r],
+                                                 gang_power[d], advantage, steepness)
+        attack_pers[m] = commit
+        defence_pers[m] = gang_personnel[d]
+        m += 1
+    target_cells, attacker, defender = target_cells[:m], attacker[:m], defender[:m]
+    won, attack_pers, defence_pers = won[:m], attack_pers[:m], defence_pers[:m]
     return Engagements(target_cells, attacker, defender, won, attack_pers, defence_pers,
-                       np.zeros(n, np.bool_))
+                       np.zeros(m, np.bool_))
 
 
 @kernel
@@ -383,7 +437,9 @@ def resolve(eng, cells, gangs, dep, world, rates, seed, day):
     """Apply outcomes: control changes, combatant and civilian deaths.
 
     Returns today's deaths: gang members, state personnel by force (police, army, mission), and
-    civilians; fills `eng.captured`. A gang whose coalition is at its holding capacity raids: it
+    civilians; fills `eng.captured`. Each gang in a fight pays
+    `gang_ammo_usd_per_fighter_engagement` for each of its fighters. A gang the state clears out of a cell keeps a claim on it
+    (`cells.claimant`, see `consolidate`). A gang whose coalition is at its holding capacity raids: it
     can win the fight, with the deaths and flight that brings, but it does not take the cell. The
     dead's guns are lost to their group (picked up by the winner, seized by the police). State
     deaths are booked to police, army and mission by their shares of the state's personnel in the
@@ -403,13 +459,18 @@ def resolve(eng, cells, gangs, dep, world, rates, seed, day):
         a, d, c, won = eng.attacker[k], eng.defender[k], eng.cells[k], eng.attacker_won[k]
         jit.reseed(rng, key, c if a != STATE else n_cells + c)
         if won:
-            if a == STATE:
-                cells.cleared_age[c] = 0
             eng.captured[k] = a == STATE or overstretch[a] < 1
             if eng.captured[k]:
+                # the gang cleared out keeps a claim on the cell (`consolidate`)
+                cells.claimant[c] = d if a == STATE else -1
+                cells.held_days[c] = 0
                 set_owner(cells, world, c, a)
         a_rate = (loss_winner if won else loss_loser) * (state_ratio if a == STATE else 1.0)
         d_rate = (loss_loser if won else loss_winner) * (state_ratio if d == STATE else 1.0)
+        for side, fighters in ((a, eng.attack_personnel[k]), (d, eng.defence_personnel[k])):
+            if side != STATE:  # gangs pay for the ammunition they fire
+                gangs.cash_usd[side] = max(gangs.cash_usd[side]
+                                           - fighters * rates.ammo_usd_per_fighter, 0.0)
         a_dead = poisson(rng, eng.attack_personnel[k] * a_rate)
         d_dead = poisson(rng, eng.defence_personnel[k] * d_rate)
         if a == STATE:
@@ -448,6 +509,7 @@ def gang_violence(cells, gangs, rates, seed, day) -> float:
     (`jit.GANG_KILLINGS`).
     """
     owner, residents, members = cells.owner, cells.residents, gangs.members
+    cells.killed_by_gangs[:] = 0.0
     people = np.zeros(len(members))
     for c in range(len(owner)):
         if owner[c] >= 0:
@@ -474,6 +536,7 @@ def gang_violence(cells, gangs, rates, seed, day) -> float:
         left[g] -= k
         killed = min(float(k), residents[c])
         residents[c] -= killed
+        cells.killed_by_gangs[c] = killed
         total += killed
     return total
 
@@ -482,38 +545,57 @@ def gang_violence(cells, gangs, rates, seed, day) -> float:
 def consolidate(cells, gangs, dep, world, rates, seed, day) -> None:
     """Ground changes hands without a fight: unheld cleared cells revert, overstretched gangs leave.
 
-    Holding cleared ground takes `hold_personnel_per_1000_residents`: a recently cleared cell next
-    to a gang whose garrison is below it falls back with a daily chance that grows with the
-    shortfall. A coalition controlling more than its members can hold (overstretch, as assessed
-    this morning by the economy step) pulls back over days: its groups give up frontier cells,
-    but never a stronghold. Each cell's chances are drawn from its own generator of the day
-    (`jit.REVERSION`, `RELEASE`).
+    Contested ground stays contested. A cell the state took from a gang (cleared in a fight, or
+    given up by an overstretched gang) is claimed by that gang (`cells.claimant`) until the
+    Haitian state's own garrison there has met `hold_personnel_per_1000_residents` for
+    `claim_lapse_days` days in a row: a foreign force holding it suppresses the claim but cannot
+    end it. While the claim stands, the cell falls back with a daily chance of
+    `reversion_per_day` times the shortfall of its whole garrison (police, army and the mission's
+    holding troops) below that need, with no time limit: to a gang next to it (the first that
+    does) or, if none is, to the claimant's remnants, as long as the claimant has members left
+    (re-infiltration). A coalition controlling more than its members can hold (overstretch, as
+    assessed this morning by the economy step) pulls back over days: its groups give up frontier
+    cells, but never a stronghold, and keep a claim on them. Each cell's chances are drawn from
+    its own generator of the day (`jit.REVERSION`, `RELEASE`).
     """
     owner, border, edge_ptr, edge_dst = cells.owner, cells.border, world.edge_ptr, world.edge_dst
+    claimant, held_days, members = cells.claimant, cells.held_days, gangs.members
     overstretch = gangs.overstretch
     n = len(owner)
     changed, new_owner = np.empty(n, np.int64), np.empty(n, np.int64)
-    # Reversion, decided on this morning's map: each gang neighbour of an unheld cleared cell may
-    # take it back; the first that does, does.
+    # Reversion, decided on this morning's map.
     rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.REVERSION, day)
     k = 0
     for c in range(n):
-        if (owner[c] != STATE or border[c] == 0
-                or cells.cleared_age[c] >= rates.recently_cleared_days):
+        g = claimant[c]
+        if owner[c] != STATE or g < 0:
             continue
         need = rates.hold_personnel_per_resident * cells.residents[c]
+        if dep.own_garrison[c] >= need:
+            held_days[c] += 1
+            if held_days[c] >= rates.claim_lapse_days:
+                claimant[c] = -1  # consolidated: the state holds it on its own
+            continue
+        held_days[c] = 0
         chance = rates.reversion_per_day * min(max(1.0 - dep.garrison[c] / max(need, 1e-9), 0.0),
                                                1.0)
         if chance <= 0:
             continue
         jit.reseed(rng, key, c)
-        for e in range(edge_ptr[c], edge_ptr[c + 1]):
-            a = owner[edge_dst[e]]
-            if a >= 0 and uniform(rng) < chance:
-                changed[k], new_owner[k] = c, a
-                k += 1
-                break
+        taker = -1
+        if border[c] > 0:
+            for e in range(edge_ptr[c], edge_ptr[c + 1]):
+                a = owner[edge_dst[e]]
+                if a >= 0 and uniform(rng) < chance:
+                    taker = a
+                    break
+        elif members[g] >= 1 and uniform(rng) < chance:
+            taker = g
+        if taker >= 0:
+            changed[k], new_owner[k] = c, taker
+            k += 1
     for i in range(k):
+        claimant[changed[i]] = -1
         set_owner(cells, world, changed[i], new_owner[i])
     # Overstretch: each frontier edge of a group whose coalition holds too much may lead it to let
     # that cell go (never its stronghold), the more likely the more it holds over its capacity.
@@ -535,4 +617,6 @@ def consolidate(cells, gangs, dep, world, rates, seed, day) -> None:
                 k += 1
                 break
     for i in range(k):
+        claimant[changed[i]] = owner[changed[i]]
+        held_days[changed[i]] = 0
         set_owner(cells, world, changed[i], STATE)

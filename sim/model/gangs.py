@@ -99,11 +99,13 @@ class Rates(NamedTuple):
     cargo_usd: float
     ransom_usd: float
     upkeep_usd_per_member: float
+    cash_reserve_days: float  # of upkeep kept in hand; beyond it income is spent outside the fight
     firearm_loss_share: float
     firearms_supplied: float  # trafficked firearms reaching the market, after interdiction
     firearm_price_usd: float
     recruits_per_resident: float
     recruitment_displacement_boost: float
+    remnant_share: float  # what a group draws from ground it claims, relative to holding it
     attrition_share: float
     unpaid_desertion_share: float
     arms_budget_share: float
@@ -128,11 +130,13 @@ def rates(p: dict[str, float]) -> Rates:
         cargo_usd=p["cargo_extortion_usd_per_year"] / 365,
         ransom_usd=p["ransom_usd_per_kidnapping"],
         upkeep_usd_per_member=p["gang_upkeep_usd_per_member_per_year"] / 365,
+        cash_reserve_days=p["gang_cash_reserve_months"] * 365 / 12,
         firearm_loss_share=p["firearm_loss_per_year"] / 365,
         firearms_supplied=p["arms_trafficked_per_year"] / 365 * (1 - p["arms_interdiction"]),
         firearm_price_usd=p["firearm_price_usd"],
         recruits_per_resident=p["gang_recruits_per_1000_residents_per_year"] / 1000 / 365,
         recruitment_displacement_boost=p["recruitment_displacement_boost"],
+        remnant_share=p["gang_remnant_share"],
         attrition_share=p["gang_attrition_per_year"] / 365,
         unpaid_desertion_share=p["gang_unpaid_desertion_per_day"],
         arms_budget_share=p["gang_arms_budget_share"],
@@ -306,10 +310,15 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     """One day of income, upkeep, arms purchases, recruitment and attrition; returns kidnappings.
 
     Income comes from what a group controls (residents, road cells, the cargo corridor) and from
-    kidnapping; upkeep is paid per member; groups that run out of cash lose members; firearms are
+    kidnapping; upkeep is paid per member; groups that run out of cash lose members; a group keeps
+    at most `gang_cash_reserve_months` of upkeep in hand, and spends the rest outside the fight
+    (so income beyond its needs buys nothing, and a cut in income bites within months); firearms are
     bought from the day's trafficked supply after interdiction, shared in proportion to what each
     group wants and can pay for; recruitment is faster where people are displaced and stops when a
-    group cannot pay or arm its recruits (so interdiction slows growth). It also assesses this
+    group cannot pay or arm its recruits (so interdiction slows growth). Ground a group lost to
+    the state but still claims (`cells.claimant`) keeps `gang_remnant_share` of its worth to the
+    group: its remnants there still extort and recruit among the residents and the displaced, so
+    a group cleared out of its ground is weakened, not erased. It also assesses this
     morning's overstretch: the `control_load` a coalition holds over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
     independent group is a coalition of one).
@@ -328,8 +337,12 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     n, n_coalitions = len(members), coalition.max() + 1
     residents_held, displaced_held = np.zeros(n), np.zeros(n)
     load_held, capacity = np.zeros(n_coalitions), np.zeros(n_coalitions)
+    remnant, claimant = rates.remnant_share, cells.claimant
     for c in range(len(owner)):
         g = owner[c]
+        if g < 0 and claimant[c] >= 0:
+            residents_held[claimant[c]] += remnant * residents[c]
+            displaced_held[claimant[c]] += remnant * displaced[c]
         if g >= 0:
             residents_held[g] += residents[c]
             displaced_held[g] += displaced[c]
@@ -365,6 +378,8 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
         if cash[g] < 0:  # unpaid members drift away until the group is solvent
             members[g] *= 1 - rates.unpaid_desertion_share
             cash[g] = 0.0
+        # money beyond the reserve leaves the fight (protection, leaders, abroad)
+        cash[g] = min(cash[g], rates.cash_reserve_days * upkeep * members[g])
         firearms[g] *= 1 - rates.firearm_loss_share
         want[g] = min(max(members[g] - firearms[g], 0.0),
                       rates.arms_budget_share * cash[g] / rates.firearm_price_usd)

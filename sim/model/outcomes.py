@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.geography import ROAD_NAMES
+from sim.model.mission import CONSTRAINTS
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"  # which direction of change is good
 PERCENT, COUNT, USD = "percent", "count", "usd"  # how values are shown
@@ -109,7 +110,11 @@ ROAD_CUT = Family("road_cut", "{} cut by gangs (1 if any of its cells is gang-he
                   LOWER, COUNT)
 ROAD_GANG_SHARE = Family("road_gang_share", "Share of {}'s cells held by gangs",
                          "share of the road's cells", LOWER, PERCENT)
-FAMILIES = (DEPARTMENT_SHARE, ROAD_CUT, ROAD_GANG_SHARE)
+# 1 on the days that constraint holds the mission's troops (`sim.model.mission.CONSTRAINTS`):
+# over replicates, the share of runs it binds in.
+TROOPS_LIMIT = Family("troops_limited_by", "Troops held by the {} (share of runs)",
+                      "share of runs", NEUTRAL, PERCENT)
+FAMILIES = (DEPARTMENT_SHARE, ROAD_CUT, ROAD_GANG_SHARE, TROOPS_LIMIT)
 
 STOCKS = tuple(o.name for o in RECORDED if not o.flow)
 FLOWS = tuple(o.name for o in RECORDED if o.flow)
@@ -163,7 +168,8 @@ def _human(size: float) -> str:
 
 def metric_names(department_names) -> tuple[str, ...]:
     return (STOCKS + FLOWS + DEPARTMENT_SHARE.names(department_names)
-            + ROAD_CUT.names(ROAD_NAMES) + ROAD_GANG_SHARE.names(ROAD_NAMES))
+            + ROAD_CUT.names(ROAD_NAMES) + ROAD_GANG_SHARE.names(ROAD_NAMES)
+            + TROOPS_LIMIT.names(CONSTRAINTS))
 
 
 class Recorder:

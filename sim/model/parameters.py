@@ -178,6 +178,14 @@ _DECLARED: tuple[Param, ...] = (
        plausible=(0.3, 2),
        why="tuned value; a third to twice it spans no growth to the doubling reported by 2026",
        prior="log-uniform"),
+    _p("gang_remnant_share", 0.25, 0, 1, "share", "gangs",
+       "What a gang still draws (extortion, recruits) from ground the state cleared it from "
+       "but it still claims, relative to holding that ground.",
+       "assumption: members melt into the neighbourhood and keep networks of informants and "
+       "extortion; after MINUSTAH's 2007 Cite Soleil operations gangs re-formed from such "
+       "remnants (Kolbe 2020; Crisis Group 2021)",
+       plausible=(0.05, 0.5), why="from a clean break to half the grip of open control",
+       prior="log-uniform"),
     _p("recruitment_displacement_boost", 2.0, 0, 10, "multiplier per displaced share", "gangs",
        "How much faster gangs recruit where the population is displaced (x(1 + boost*share)).",
        "assumption: displaced youths without income are the main recruitment pool (UNICEF)",
@@ -247,6 +255,19 @@ _DECLARED: tuple[Param, ...] = (
        "Days of upkeep for all members and recruits a group must hold before it recruits.",
        "assumption: a group recruits only with a season's pay in hand",
        plausible=(30, 180), why="one to six months of pay"),
+    _p("gang_cash_reserve_months", 6, 0.5, 36, "months of upkeep", "gangs",
+       "Cash a group keeps in hand, in months of its upkeep; income beyond it is spent outside "
+       "the fight (protection and bribes, leaders' consumption, money sent abroad).",
+       "assumption: Crisis Group puts Viv Ansanm's extortion at $60-75 M a year "
+       "(gang_economy_and_arms.csv), not a hoard of hundreds of millions; leaders' property "
+       "abroad and payments to patrons are reported by the UN Panel of Experts (S/2023/674)",
+       plausible=(2, 12), why="from a season's to a year's pay in hand", prior="log-uniform"),
+    _p("gang_ammo_usd_per_fighter_engagement", 20, 0, 1000, "USD/fighter/engagement", "gangs",
+       "Ammunition a group spends for each of its fighters in an engagement.",
+       "assumption: a few dozen rounds at $1-3 each on the Haitian black market (a 5.56 mm round "
+       "sells for several times its US price; UNODC Mar 2023 reports guns at up to 20x)",
+       plausible=(5, 80), why="from a magazine to several at black-market prices",
+       prior="log-uniform"),
     _p("gang_initial_cash_months", 3, 0, 24, "months of upkeep", "gangs",
        "Cash each group holds at the start, in months of upkeep.",
        "assumption: a season's reserves", role="initial",
@@ -360,13 +381,13 @@ _DECLARED: tuple[Param, ...] = (
        "Combat power of one soldier relative to one armed gang member.", "assumption: parity",
        plausible=(0.6, 1.5), why="as for the police"),
     # ------------------------------------------------------------ mission
-    _p("mission_troops_target", 0, 0, 20000, "troops", "mission",
+    _p("mission_troops_target", 0, 0, 100000, "troops", "mission",
        "Troops the contributing countries are ready to deploy now (the pledged schedule; events "
        "move it).", "mission_deployment.csv (the historical scenario replays it)", role="lever"),
-    _p("mission_troop_ceiling", 2500, 0, 20000, "troops", "mission",
+    _p("mission_troop_ceiling", 2500, 0, 100000, "troops", "mission",
        "Authorised ceiling of the mission.",
        "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)", role="lever"),
-    _p("mission_deploy_troops_per_month", 250, 0, 5000, "troops/month", "mission",
+    _p("mission_deploy_troops_per_month", 250, 0, 20000, "troops/month", "mission",
        "How fast troops arrive once pledged and funded.",
        "mission_deployment.csv: contingents of 150-400 a month in 2024-25", role="lever"),
     _p("mission_cost_usd_per_troop_year", 240000, 10000, 500000, "USD/troop/year", "mission",
@@ -414,13 +435,45 @@ _DECLARED: tuple[Param, ...] = (
        "Months of costs the mission must hold in hand to keep deploying; below it, troops leave.",
        "assumption: contributors withdraw when reimbursements stop (Kenya's complaints, 2025)",
        plausible=(1, 6), why="contributors complained within months of arrears (Kenya, 2025)"),
+    _p("mission_disbursement_share", 0.77, 0.05, 1, "share", "mission",
+       "Share of the money pledged to the mission that is ever disbursed.",
+       "mission_funding.csv: the trust fund had received $85 M of $110.3 M pledged by end 2024 "
+       "(Kenya govt spokesman Mwaura, KBC Feb 2025); the US disbursed $1.7 M of a $15 M pledge",
+       plausible=(0.5, 0.95),
+       why="from the US trust-fund pledge's near-total shortfall to in-kind support delivered "
+           "in full; the trust fund's 77% between"),
+    _p("mission_disbursement_lag_months", 3, 0, 24, "months", "mission",
+       "Mean delay between a pledge and its money reaching the mission (first-order pipeline).",
+       "assumption: the trust fund held $18 M in April 2024, months after the first pledges "
+       "(mission_funding.csv), and US funds were held in Congress until June 2024",
+       plausible=(1, 9), why="from a month (in-kind deliveries) to most of a year (holds)"),
+    _p("mission_fixed_cost_usd_per_year", 50e6, 0, 2e9, "USD/year", "mission",
+       "Costs of the mission that do not scale with troops: headquarters, bases, air assets.",
+       "assumption: about a tenth of the ~$600 M a year estimated for 2,500 (Security Council "
+       "Report 2024); MINUSTAH's budget ran $386-491 M a year for ~9,000-13,000 uniformed",
+       plausible=(20e6, 150e6), why="a twentieth to a quarter of the mission's 2024 estimate",
+       prior="log-uniform"),
+    _p("mission_carryover_months", 12, 0, 24, "months", "mission",
+       "Months of running costs the mission may carry into a new budget year; the rest lapses.",
+       "assumption: budgets are annual; a trust fund carries its balance, but much support is "
+       "in kind (vehicles, drones: the US delivered >$300 M of equipment, mission_funding.csv) "
+       "and lapses if unused: up to a year of running costs carries over",
+       plausible=(3, 24), why="from a season's float to two years' reserve (a trust fund "
+           "carries its balance; the 2024 US support paid for 2025)"),
+    _p("mission_support_share", 0.3, 0, 0.9, "share", "mission",
+       "Share of the mission's troops in logistics, rotation and base security, never in the "
+       "field.",
+       "assumption: a third of a deployed force in support and rotation is usual for formed "
+       "units far from home (medical, engineering, aviation, base guards)",
+       plausible=(0.15, 0.5), why="from a lean expeditionary force to a UN-style support "
+           "share"),
     _p("pko_deploy_factor", 0.5, 0.05, 1, "multiplier", "mission",
        "Force generation pace of a UN peacekeeping operation relative to a coalition.",
        "assumption: UN force generation takes months longer (MINUSTAH 2004 precedent)",
        plausible=(0.3, 0.8), why="UN force generation takes months longer than a coalition's"),
     # ------------------------------------------------------------ funding (USD per year by donor)
     *(
-        _p(f"funding_mission_{donor}", 0, 0, 2e9, "USD/year", "funding",
+        _p(f"funding_mission_{donor}", 0, 0, 30e9, "USD/year", "funding",
            f"Funding of the mission from {label}.",
            "mission_funding.csv (the historical scenario replays it)", role="lever")
         for donor, label in (
@@ -507,11 +560,13 @@ _DECLARED: tuple[Param, ...] = (
        plausible=(0.005, 0.06),
        why="gangs return within weeks to months of police withdrawing",
        prior="log-uniform"),
-    _p("recently_cleared_days", 180, 7, 10000, "days", "combat",
-       "How long cleared ground counts as recently cleared, i.e. can revert to gangs that are "
-       "next to it when not held.",
-       "assumption: after half a year either the state holds a cell or gangs have retaken it",
-       plausible=(60, 720), why="two months to two years", prior="log-uniform"),
+    _p("claim_lapse_days", 365, 7, 10000, "days", "combat",
+       "Days the Haitian state's own garrison must hold a cleared cell at full strength before "
+       "the gang cleared from it loses its claim (and can no longer retake it unopposed).",
+       "assumption: a year of continuous police presence; MINUSTAH's 2007 gains, held by the "
+       "mission rather than the police, were lost within a few years of its 2017 exit",
+       plausible=(90, 1095), why="from a season to three years of continuous presence",
+       prior="log-uniform"),
     _p("target_value_floor_residents", 500, 0, 10000, "residents", "combat",
        "Residents added to every cell's value for attackers, so empty ground on the way counts.",
        "assumption: a few hundred people's worth, a tenth of a populated cell",
@@ -543,6 +598,13 @@ _DECLARED: tuple[Param, ...] = (
        "attacks on their neighbourhood",
        plausible=(0.02, 0.12),
        why="IOM: most IDPs fled attacks on their neighbourhood; share per capture unknown"),
+    _p("flee_per_civilian_killed", 60, 0, 500, "people per civilian killed", "population",
+       "People who flee a cell for each civilian gangs kill there outside engagements "
+       "(massacres, executions).",
+       "IOM: 6,270 fled Pont-Sonde after Gran Grif killed >=70 (UN) to 115 (Saint-Marc's mayor) "
+       "on 3 Oct 2024 (Lettera43, 7 Oct 2024; territorial_control.csv): 55-90 per death",
+       plausible=(20, 150), why="the Pont-Sonde ratio, 55-90, widened for smaller killings",
+       prior="log-uniform"),
     _p("flee_rate_gang_control_per_year", 0.03, 0, 2, "share/year", "population",
        "Residents leaving gang-held cells each year outside fighting.",
        "assumption: extortion, rape and recruitment of children push families out over time "

@@ -33,7 +33,9 @@ class CellState(NamedTuple):
     displaced_from: np.ndarray
     hosted: np.ndarray
     days_secure: np.ndarray  # consecutive days state-held without an engagement
-    cleared_age: np.ndarray  # days since the state last cleared the cell
+    claimant: np.ndarray  # the gang the state took the cell from, or -1 (`combat.consolidate`)
+    killed_by_gangs: np.ndarray  # civilians gangs killed there today (`combat.gang_violence`)
+    held_days: np.ndarray  # days in a row the state's own garrison has held it fully
 
 
 def place_initial_displaced(cells: CellState, geo, total: float, to_provinces: float) -> None:
@@ -77,6 +79,7 @@ class Rates(NamedTuple):
     flee_share_per_engagement: float
     flee_neighbour_share: float
     flee_share_on_capture: float
+    flee_per_killed: float
     gang_rule_flight_share: float
     to_provinces_share: float
     return_after_days_secure: float
@@ -88,6 +91,7 @@ def rates(p: dict[str, float]) -> Rates:
         flee_share_per_engagement=p["flee_share_per_engagement"],
         flee_neighbour_share=p["flee_neighbour_share"],
         flee_share_on_capture=p["flee_share_on_capture"],
+        flee_per_killed=p["flee_per_civilian_killed"],
         gang_rule_flight_share=p["flee_rate_gang_control_per_year"] / 365,
         to_provinces_share=p["flee_to_provinces_share"],
         return_after_days_secure=p["return_after_days_secure"],
@@ -103,14 +107,16 @@ def step(cells, world, rates, eng) -> None:
     `flee_neighbour_share` of that share of each neighbouring cell's: fighting in a street empties
     the streets around it. A cell that a gang takes from the state (in `eng`, the day's
     `combat.Engagements`) loses `flee_share_on_capture` of its residents besides: most
-    displacement in 2023-24 followed gangs taking over new neighbourhoods (IOM DTM).
+    displacement in 2023-24 followed gangs taking over new neighbourhoods (IOM DTM). Killings
+    outside engagements drive people out too: `flee_per_civilian_killed` flee a cell for each
+    civilian gangs kill there (a massacre empties a neighbourhood: Pont-Sonde, Oct 2024).
     People under gang rule leave at `flee_rate_gang_control_per_year`. The displaced go home at
     `return_rate_per_year` once their cell has been state-held without fighting for
     `return_after_days_secure` days, and leave their host cells in proportion.
     """
     owner, residents, displaced_from, hosted = (cells.owner, cells.residents,
                                                 cells.displaced_from, cells.hosted)
-    days_secure, cleared_age, is_metro = cells.days_secure, cells.cleared_age, world.is_metro
+    days_secure, is_metro = cells.days_secure, world.is_metro
     edge_ptr, edge_dst, engaged = world.edge_ptr, world.edge_dst, eng.cells
     share, neighbour_share = rates.flee_share_per_engagement, rates.flee_neighbour_share
     gang_rule_rate, to_provinces = rates.gang_rule_flight_share, rates.to_provinces_share
@@ -123,6 +129,9 @@ def step(cells, world, rates, eng) -> None:
     for k in range(len(engaged)):
         if eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE:
             flee[engaged[k]] += rates.flee_share_on_capture
+    for c in range(n):
+        if cells.killed_by_gangs[c] > 0 and residents[c] > 0:
+            flee[c] += rates.flee_per_killed * cells.killed_by_gangs[c] / residents[c]
     # One pass for flight, one for hosting and return (`_host`, inlined, and the return rule):
     # the hosting of cell c reads only cell c's residents, before its own returns.
     out_total = safe_metro = safe_provinces = 0.0
@@ -158,7 +167,6 @@ def step(cells, world, rates, eng) -> None:
             hosted[c] += residents[c] * (per_metro if is_metro[c] else per_provinces)
         hosted_total += hosted[c]
         days_secure[c] = days_secure[c] + 1 if owner[c] == STATE and days_secure[c] >= 0 else 0
-        cleared_age[c] += 1
         if days_secure[c] >= rates.return_after_days_secure and displaced_from[c] > 0:
             back = displaced_from[c] * rates.return_share
             displaced_from[c] -= back

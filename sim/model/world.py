@@ -99,7 +99,9 @@ class HaitiModel(mesa.Model):
                                residents=geo.population.copy(),
                                displaced_from=np.zeros(n), hosted=np.zeros(n),
                                days_secure=np.zeros(n, np.int32),
-                               cleared_age=np.full(n, 10**6, np.int64))
+                               claimant=np.full(n, -1, np.int32),
+                               killed_by_gangs=np.zeros(n),
+                               held_days=np.zeros(n, np.int64))
         population.place_initial_displaced(self.cells, geo, self.p["initial_displaced"],
                                            self.p["flee_to_provinces_share"])
         self.initial_population = float(geo.population.sum())
@@ -131,7 +133,9 @@ class HaitiModel(mesa.Model):
             department_columns=np.array([index[f"gang_population_share.{d}"]
                                          for d in geo.department_name]),
             road_cut_columns=np.array([index[f"road_cut.{r}"] for r in geo.roads]),
-            road_share_columns=np.array([index[f"road_gang_share.{r}"] for r in geo.roads]))
+            road_share_columns=np.array([index[f"road_gang_share.{r}"] for r in geo.roads]),
+            troops_limit_columns=np.array([index[f"troops_limited_by.{c}"]
+                                           for c in mission.CONSTRAINTS]))
 
     def _schedule(self, events) -> None:
         for event in events:
@@ -185,6 +189,11 @@ class HaitiModel(mesa.Model):
         """Index of the day being simulated (0 on the start date)."""
         return self.steps - 1
 
+    @property
+    def today(self) -> dt.date:
+        """The date being simulated."""
+        return self.config.start + dt.timedelta(days=self.day)
+
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
         self.police.step()
@@ -232,6 +241,9 @@ class HaitiModel(mesa.Model):
         }
         for name, value in outcomes.items():
             row[columns[name]] = value
+        limits = self._layout.troops_limit_columns
+        row[limits] = 0.0
+        row[limits[self.mission.constraint]] = 1.0
 
     def run(self, until: dt.date | None = None, progress=None) -> Recorder:
         """Run up to (not including) `until`, or to the scenario's end.
@@ -286,6 +298,7 @@ class _Layout(NamedTuple):
     department_columns: np.ndarray  # of gang_population_share.<department>, by department
     road_cut_columns: np.ndarray  # of road_cut.<road>, by road
     road_share_columns: np.ndarray  # of road_gang_share.<road>, by road
+    troops_limit_columns: np.ndarray  # of troops_limited_by.<constraint>, by constraint
 
 
 class _Summaries(NamedTuple):
