@@ -88,6 +88,9 @@ class ScenarioError(ValueError):
         where = f"{source}: {field_path}: " if field_path else f"{source}: "
         super().__init__(where + message)
 
+    def __reduce__(self):  # raised in a worker process, it must reach the parent whole
+        return type(self), (self.source, self.field_path, self.message)
+
 
 def _suggest(name: str, known: list[str]) -> str:
     near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
