@@ -25,6 +25,7 @@ from ui.library import EventRow, Source, format_value
 from ui.session import plain
 
 KEY = "lever."
+ENTRY = "entry."  # the number typed beside a slider (one pixel of a slider is ~1/250 of its range)
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
 TOKENS = {"us": "US", "un": "UN", "usd": "USD", "pko": "PKO", "canada": "Canada",
           "haiti": "Haiti"}
@@ -125,6 +126,11 @@ def read_levers(source: Source) -> dict[str, float]:
     return changed
 
 
+def _typed(name: str) -> None:
+    """The number typed beside a slider moves the slider."""
+    st.session_state[KEY + name] = st.session_state[ENTRY + name]
+
+
 def _widget(p: Param) -> None:
     d = display(p)
     key = KEY + p.name
@@ -135,10 +141,16 @@ def _widget(p: Param) -> None:
                      persist_state="session")
         return
     low, high = d.to_display(p.low), d.to_display(p.high)
-    st.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
-              max_value=high, step=int(d.step) if d.fmt == "%d" else d.step,
-              format=d.fmt, key=key, help=help_,
-              persist_state="session")
+    step = int(d.step) if d.fmt == "%d" else d.step
+    slider, entry = st.columns([3, 2], vertical_alignment="bottom")
+    slider.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
+                  max_value=high, step=step, format=d.fmt, key=key, help=help_,
+                  persist_state="session")
+    if key in st.session_state:  # the box shows the slider's value, and typing moves it
+        st.session_state[ENTRY + p.name] = st.session_state[key]
+    entry.number_input(f"{label(p)}, typed", low, high, step=step, format=d.fmt,
+                       key=ENTRY + p.name, on_change=_typed, args=(p.name,),
+                       label_visibility="collapsed")
 
 
 def levers(source: Source) -> None:
