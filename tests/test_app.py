@@ -125,15 +125,19 @@ def test_moving_a_lever_changes_the_link_and_the_file_but_runs_nothing():
     assert saved.base == "history.yaml" and saved.parameters["arms_interdiction"] == 0.5
 
 
-def test_a_number_typed_beside_a_slider_moves_it():
+def test_a_number_typed_beside_a_slider_moves_it_and_a_capped_troop_target_is_flagged():
     at = no_exception(app(scenario="gsf_full.yaml"))
+    assert not [w for w in at.warning if "ceiling" in w.value]
     next(n for n in at.number_input if n.key == "entry.mission_troops_target").set_value(8000)
     no_exception(at.run())
     assert at.session_state[KEY + "mission_troops_target"] == 8000
     assert at.query_params["mission_troops_target"] == "8000"
+    [warning] = [w.value for w in at.warning if "ceiling" in w.value]
+    assert "above the authorised ceiling (mission_troop_ceiling, 5,550)" in warning
     widget(at, KEY + "funding_mission_us").set_value(0.0)  # the slider moves the box too
     no_exception(at.run())
     assert next(n for n in at.number_input if n.key == "entry.funding_mission_us").value == 0
+    assert any("pays for about" in w.value for w in at.warning)
 
 
 def test_seed_shown_is_the_scenarios_own_or_inherited():
