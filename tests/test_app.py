@@ -232,6 +232,31 @@ def test_run_shows_results_as_replicates_finish_and_offers_downloads(short_app):
     assert any("Fewer than 20 replicates" in c.value for c in at.caption)
 
 
+def test_chances_of_a_goal_at_a_date_sustained_or_ever_with_their_intervals(short_app):
+    at = short_app
+    at.button(key="run").click()
+    wait_for_run(no_exception(at.run()))
+    at.session_state["results_tab"] = "Chances"
+    no_exception(at.run())
+    widget(at, "chance_threshold").set_value(90.0)
+    no_exception(at.run())
+    [table] = at.dataframe
+    [row] = table.value.to_dict("records")
+    assert re.fullmatch(r"\d+% \[\d+-\d+%\]", row["chance [90% interval]"])
+    assert row["replicates"] == 2 and "±5 needs about" in row["precision"]
+    assert any("below 90.0% on 2023-05-31" in re.sub(r"\\(.)", r"\1", m.value)
+               for m in at.markdown)
+    for mode in ("sustained", "ever"):
+        next(r for r in at.radio if r.key == "chance_mode").set_value(mode)
+        no_exception(at.run())
+        assert at.dataframe and not at.error
+    next(r for r in at.radio if r.key == "chance_mode").set_value("sustained")
+    no_exception(at.run())
+    widget(at, "chance_days").set_value(3000)  # a window longer than the run: a message
+    no_exception(at.run())
+    assert "begins before the run does" in at.error[0].value
+
+
 def test_cached_runs_come_back_at_once(short_app):
     at = short_app
     at.button(key="run").click()

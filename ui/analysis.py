@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.analysis import compare, report, stats
 from sim.analysis.compare import COMPARED, ScenarioRuns, show_interval, show_probability
+from sim.analysis.goals import Goal
 from sim.model import geography, outcomes
 from sim.running.results import RunOutput
 from ui.runner import Job, snapshot_dates
@@ -119,6 +120,37 @@ def road_rows(cur: ScenarioRuns, ref: ScenarioRuns | None) -> list[dict]:
                 row[f"open at the end: {ref.name}"] = show_probability(
                     stats.probability(ref.metrics[cut][:, day] == 0))
         rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------ chances
+def threshold_unit(o: outcomes.Outcome) -> tuple[float, str]:
+    """How a goal's threshold is typed for outcome `o`: (model units per unit typed, the unit's
+    name): shares in percent, money in millions."""
+    if o.display == outcomes.PERCENT:
+        return 0.01, "%"
+    if o.display == outcomes.USD:
+        return 1e6, "million USD"
+    return 1.0, o.unit
+
+
+WANTED_HALF_WIDTH = 0.05  # a chance is "known" to +-5 points; wider intervals are flagged
+
+
+def chance_rows(runs: list[ScenarioRuns], goal: Goal, origin: dt.date) -> list[dict]:
+    """The chance that each scenario's runs meet `goal` (`sim.analysis.goals`: at the date,
+    sustained over a window or ever since `origin`), with its 90% Wilson interval, and how many
+    replicates would know it to +-5 points where these are too few."""
+    rows = []
+    for r in runs:
+        met = goal.met(r.outcome(goal.outcome, origin), r.dates, origin)
+        chance = stats.probability(met)
+        half = (chance.high - chance.low) / 2
+        rows.append({"scenario": r.name, "chance [90% interval]": show_probability(chance),
+                     "replicates": chance.n,
+                     "precision": f"±{half * 100:.0f} points" + (
+                         f" (±5 needs about {stats.replicates_for(chance.p, 0.05):,})"
+                         if half > WANTED_HALF_WIDTH else "")})
     return rows
 
 

@@ -17,11 +17,12 @@ import streamlit as st
 from sim.analysis import goals, search
 from sim.analysis.goals import AT, EVER, SUSTAINED, Goal, GoalError
 from sim.model import outcomes
-from sim.model.outcomes import PERCENT, USD
+from sim.model.outcomes import PERCENT
 from sim.model.parameters import PARAMS, check_value
 from sim.model.scenario import SEED_MAX, SEED_MIN, ScenarioError, check_date, check_seed, printable
 from sim.running.design import DesignError, Factor
 from ui import charts, controls, library, session, target
+from ui.analysis import threshold_unit
 from ui.runner import OverBudget
 
 SS = st.session_state
@@ -36,15 +37,6 @@ PRECISIONS = (0.2, 0.15, 0.1, 0.05)
 MODES = {AT: "on the date", SUSTAINED: "on every day of a window up to it",
          EVER: "on some day from the branch to it"}
 REDRAW_S = 2.0
-
-
-def threshold_unit(o: outcomes.Outcome) -> tuple[float, str]:
-    """How a goal's threshold is typed: (model units per unit typed, the unit's name)."""
-    if o.display == PERCENT:
-        return 0.01, "%"
-    if o.display == USD:
-        return 1e6, "million USD"
-    return 1.0, o.unit
 
 
 def metric_label(name: str) -> str:
