@@ -292,6 +292,15 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
         assert " to " in m.proto.delta and m.proto.delta == h.delta
         if not h.clear:  # an interval that holds zero: grey, whatever the median's sign
             assert m.proto.color == Metric.MetricColor.GRAY, m.label
+    # each value's own interval is shown under it, not only in its tooltip
+    shown = [c.value for c in at.caption]
+    assert all(h.interval in shown for h in heads.values())
+
+
+def test_money_in_a_headline_box_is_in_one_unit():
+    assert analysis.show_money(2.5e9) == "$2,500 M"
+    assert analysis.show_money(-529_679, signed=True) == "-$0.53 M"
+    assert analysis.show_money(34.49e6) == "$34.5 M" and analysis.show_money(None) == "-"
 
 
 # ------------------------------------------------------------------------------ uploads

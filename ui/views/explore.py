@@ -25,6 +25,7 @@ from ui.state import MAX_REPLICATES, NO_REFERENCE, View
 SS = st.session_state
 KEEP = "session"  # widgets keep their value across pages (Streamlit drops them otherwise)
 REDRAW_S = 2.5  # while a job runs, the results are redrawn at most this often
+HEADLINE_PX = 340  # width of a headline number's box
 SERIES = tuple(map(outcomes.get, (
     "capital_gang_share_area", "gang_controlled_share_national", "capital_gang_share_population",
     "gang_controlled_population", "displaced", "killed", "kidnappings", "troops",
@@ -200,10 +201,15 @@ def show_results(run: Run) -> None:
                 f"{cur.end}; totals since {origin}.{against}")
     if note := compare.precision_note(both):
         st.caption(note)
-    cols = [*st.columns(3), *st.columns(3)]
-    for col, h in zip(cols, analysis.headline(cur, ref, origin), strict=True):
-        col.metric(h.label, h.value, h.delta, help=h.help, border=True,
+    # Boxes of a fixed width that wrap: three to a row on a wide screen, fewer on a narrow
+    # one, so a label, value or interval is not cut (three columns cut them at 820 px).
+    row = st.container(horizontal=True, wrap=True)
+    for h in analysis.headline(cur, ref, origin):
+        box = row.container(border=True, width=HEADLINE_PX, gap=None)
+        box.metric(h.label, h.value, h.delta, help=h.help,
                    delta_color=DELTA_COLOUR[h.better] if h.clear else "off")
+        if h.interval:
+            box.caption(h.interval)
 
     # Only the open tab is drawn (on_change="rerun"): while replicates finish, the page redraws
     # one view, not all five.
