@@ -9,6 +9,7 @@ and two replicates, so each run takes well under a second once the workers are u
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import sys
@@ -477,6 +478,37 @@ def test_compare_page_runs_and_shows_the_compare_tables():
     assert "Chance that gangs hold less than 50% of Port-au-Prince" in text
     assert "Chance that each national road is open" in text
     assert {"compare_csv", "compare_html"} <= {b.key for b in at.get("download_button")}
+
+
+def test_compare_page_names_what_differs_flags_identical_runs_and_keeps_colours():
+    at = no_exception(app())
+    at.switch_page("views/compare.py")
+    no_exception(at.run())
+    for name, text in (("short.yaml", SHORT), ("short_b.yaml", SHORT.replace("0.4", "0.9")),
+                       ("copy.yaml", SHORT.replace("Short test policy", "A copy"))):
+        upload(at, name, text.encode(), key="compare_uploader")
+    chosen = ["upload: short.yaml", "upload: short_b.yaml", "upload: copy.yaml"]
+    widget(at, "compare_choice").set_value(chosen)
+    widget(at, "compare_replicates").set_value(2)
+    no_exception(at.run())
+    widget(at, "compare_end").set_value("2023-12-31")
+    no_exception(at.run())
+    [table] = at.dataframe
+    assert table.value.to_dict("records") == [{"parameter": "arms_interdiction",
+                                               "short": "0.4", "short_b": "0.9", "copy": "0.4"}]
+    at.button(key="compare_go").click()
+    at = wait_for_run(no_exception(at.run()), "compare_run")
+    job = at.session_state["compare_run"].job
+    assert {s.end for s in job.scenarios.values()} == {dt.date(2023, 12, 31)}
+    assert any("short and copy are the same runs" in w.value for w in at.warning)
+    colour = {line["name"]: line["line"]["color"] for chart in at.get("plotly_chart")
+              for line in json.loads(chart.proto.spec)["data"] if line.get("name")}
+    at.session_state["compare_tab"] = "Difference to short"
+    no_exception(at.run())
+    for chart in at.get("plotly_chart"):  # the reference is left out; the others keep theirs
+        for line in json.loads(chart.proto.spec)["data"]:
+            if line.get("name"):
+                assert line["line"]["color"] == colour[line["name"]]
 
 
 def test_model_and_validation_pages_render():

@@ -31,9 +31,9 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
-          height: int = 300) -> go.Figure:
-    """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in the
-    palette's order; `display` is the outcome's display format.
+          height: int = 300, colours: list[str] | None = None) -> go.Figure:
+    """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
+    `colours` (default: the palette's order); `display` is the outcome's display format.
 
     Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
     are escaped, so a name shows as written and never becomes a link or an image."""
@@ -41,7 +41,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     title = html.escape(title)
     scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
     for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
-        c, name = colour(i), html.escape(raw_name)
+        c, name = (colours[i] if colours else colour(i)), html.escape(raw_name)
         median, low, high = (np.asarray(v) / scale for v in (median, low, high))
         x = np.asarray(dates).astype("datetime64[D]").astype(str)
         fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0},
