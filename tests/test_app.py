@@ -9,6 +9,7 @@ and two replicates, so each run takes well under a second once the workers are u
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import sys
@@ -125,6 +126,21 @@ def test_moving_a_lever_changes_the_link_and_the_file_but_runs_nothing():
     assert saved.base == "history.yaml" and saved.parameters["arms_interdiction"] == 0.5
 
 
+def test_a_number_typed_beside_a_slider_moves_it_and_a_capped_troop_target_is_flagged():
+    at = no_exception(app(scenario="gsf_full.yaml"))
+    assert not [w for w in at.warning if "ceiling" in w.value]
+    next(n for n in at.number_input if n.key == "entry.mission_troops_target").set_value(8000)
+    no_exception(at.run())
+    assert at.session_state[KEY + "mission_troops_target"] == 8000
+    assert at.query_params["mission_troops_target"] == "8000"
+    [warning] = [w.value for w in at.warning if "ceiling" in w.value]
+    assert "above the authorised ceiling (mission_troop_ceiling, 5,550)" in warning
+    widget(at, KEY + "funding_mission_us").set_value(0.0)  # the slider moves the box too
+    no_exception(at.run())
+    assert next(n for n in at.number_input if n.key == "entry.funding_mission_us").value == 0
+    assert any("pays for about" in w.value for w in at.warning)
+
+
 def test_seed_shown_is_the_scenarios_own_or_inherited():
     at = no_exception(app(scenario="donor_cut.yaml"))  # no seed of its own: its base's
     assert widget(at, "seed").value == library.load_library("donor_cut.yaml").resolved.seed
@@ -217,6 +233,31 @@ def test_run_shows_results_as_replicates_finish_and_offers_downloads(short_app):
     assert any("Fewer than 20 replicates" in c.value for c in at.caption)
 
 
+def test_chances_of_a_goal_at_a_date_sustained_or_ever_with_their_intervals(short_app):
+    at = short_app
+    at.button(key="run").click()
+    wait_for_run(no_exception(at.run()))
+    at.session_state["results_tab"] = "Chances"
+    no_exception(at.run())
+    widget(at, "chance_threshold").set_value(90.0)
+    no_exception(at.run())
+    [table] = at.dataframe
+    [row] = table.value.to_dict("records")
+    assert re.fullmatch(r"\d+% \[\d+-\d+%\]", row["chance [90% interval]"])
+    assert row["replicates"] == 2 and "±5 needs about" in row["precision"]
+    assert any("below 90.0% on 2023-05-31" in re.sub(r"\\(.)", r"\1", m.value)
+               for m in at.markdown)
+    for mode in ("sustained", "ever"):
+        next(r for r in at.radio if r.key == "chance_mode").set_value(mode)
+        no_exception(at.run())
+        assert at.dataframe and not at.error
+    next(r for r in at.radio if r.key == "chance_mode").set_value("sustained")
+    no_exception(at.run())
+    widget(at, "chance_days").set_value(3000)  # a window longer than the run: a message
+    no_exception(at.run())
+    assert "begins before the run does" in at.error[0].value
+
+
 def test_cached_runs_come_back_at_once(short_app):
     at = short_app
     at.button(key="run").click()
@@ -252,6 +293,15 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
         assert " to " in m.proto.delta and m.proto.delta == h.delta
         if not h.clear:  # an interval that holds zero: grey, whatever the median's sign
             assert m.proto.color == Metric.MetricColor.GRAY, m.label
+    # each value's own interval is shown under it, not only in its tooltip
+    shown = [c.value for c in at.caption]
+    assert all(h.interval in shown for h in heads.values())
+
+
+def test_money_in_a_headline_box_is_in_one_unit():
+    assert analysis.show_money(2.5e9) == "$2,500 M"
+    assert analysis.show_money(-529_679, signed=True) == "-$0.53 M"
+    assert analysis.show_money(34.49e6) == "$34.5 M" and analysis.show_money(None) == "-"
 
 
 # ------------------------------------------------------------------------------ uploads
@@ -428,6 +478,37 @@ def test_compare_page_runs_and_shows_the_compare_tables():
     assert "Chance that gangs hold less than 50% of Port-au-Prince" in text
     assert "Chance that each national road is open" in text
     assert {"compare_csv", "compare_html"} <= {b.key for b in at.get("download_button")}
+
+
+def test_compare_page_names_what_differs_flags_identical_runs_and_keeps_colours():
+    at = no_exception(app())
+    at.switch_page("views/compare.py")
+    no_exception(at.run())
+    for name, text in (("short.yaml", SHORT), ("short_b.yaml", SHORT.replace("0.4", "0.9")),
+                       ("copy.yaml", SHORT.replace("Short test policy", "A copy"))):
+        upload(at, name, text.encode(), key="compare_uploader")
+    chosen = ["upload: short.yaml", "upload: short_b.yaml", "upload: copy.yaml"]
+    widget(at, "compare_choice").set_value(chosen)
+    widget(at, "compare_replicates").set_value(2)
+    no_exception(at.run())
+    widget(at, "compare_end").set_value("2023-12-31")
+    no_exception(at.run())
+    [table] = at.dataframe
+    assert table.value.to_dict("records") == [{"parameter": "arms_interdiction",
+                                               "short": "0.4", "short_b": "0.9", "copy": "0.4"}]
+    at.button(key="compare_go").click()
+    at = wait_for_run(no_exception(at.run()), "compare_run")
+    job = at.session_state["compare_run"].job
+    assert {s.end for s in job.scenarios.values()} == {dt.date(2023, 12, 31)}
+    assert any("short and copy are the same runs" in w.value for w in at.warning)
+    colour = {line["name"]: line["line"]["color"] for chart in at.get("plotly_chart")
+              for line in json.loads(chart.proto.spec)["data"] if line.get("name")}
+    at.session_state["compare_tab"] = "Difference to short"
+    no_exception(at.run())
+    for chart in at.get("plotly_chart"):  # the reference is left out; the others keep theirs
+        for line in json.loads(chart.proto.spec)["data"]:
+            if line.get("name"):
+                assert line["line"]["color"] == colour[line["name"]]
 
 
 def test_model_and_validation_pages_render():

@@ -157,3 +157,41 @@ def test_app_in_chromium(executable, app_url):
             browser.close()
     assert not outside, f"requests left the machine: {outside}"
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_what_does_it_take_in_chromium(executable, app_url):
+    """The target page from a link: it answers a tiny question (one round of 12 replicates),
+    Stop ends a longer search, and a range that does not rise is refused with a message."""
+    from playwright.sync_api import sync_playwright
+
+    tiny = {"scenario": "status_quo.yaml", "lever": "arms_interdiction", "low": "0",
+            "high": "0.95", "metric": "capital_gang_share_area", "threshold": "0.7",
+            "by": "2026-03-31", "probability": "0.15", "precision": "0.2", "replicates": "12",
+            "set": "none", "point": "1"}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page.goto(f"{app_url}/target?{urlencode(tiny)}")
+            find = page.get_by_role("button", name="Find the answer")
+            find.click()
+            page.get_by_text("60 runs in").wait_for(timeout=90_000)
+            assert page.get_by_text("arms_interdiction = ").count() >= 1
+            page.locator(".js-plotly-plot").first.wait_for(timeout=15_000)
+            assert page.get_by_text("The same search on the command line").is_visible()
+            page.screenshot(path=str(SCREENSHOT.with_name("app_browser_target.png")))
+
+            longer = {"precision": "0.05", "replicates": "256"}
+            page.goto(f"{app_url}/target?{urlencode(tiny | longer)}")
+            page.get_by_role("button", name="Find the answer").click()
+            stop = page.get_by_role("button", name="Stop")
+            stop.wait_for(timeout=20_000)
+            stop.click()
+            page.get_by_text("Stopped: below, what the runs so far say").wait_for(
+                timeout=20_000)
+
+            page.goto(f"{app_url}/target?{urlencode(tiny | {'low': '0.8', 'high': '0.2'})}")
+            page.get_by_text("must rise").wait_for(timeout=20_000)
+            assert page.get_by_role("button", name="Find the answer").is_disabled()
+        finally:
+            browser.close()

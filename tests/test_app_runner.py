@@ -48,11 +48,11 @@ def scenario(text: str, **parameters):
                                    library.SCENARIOS)
 
 
-def dying_simulate(task_id, scenarios, seed, replicate, histories):
+def dying_simulate(task_id, scenarios, seed, replicate, histories, reduce=None):
     """`runner.simulate`, but the worker dies (as if killed, or out of memory) on DOOMED_SEED."""
     if seed == DOOMED_SEED:
         os._exit(9)
-    return real_simulate(task_id, scenarios, seed, replicate, histories)
+    return real_simulate(task_id, scenarios, seed, replicate, histories, reduce)
 
 
 @pytest.fixture(scope="module")

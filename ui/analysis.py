@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.analysis import compare, report, stats
 from sim.analysis.compare import COMPARED, ScenarioRuns, show_interval, show_probability
+from sim.analysis.goals import Goal
 from sim.model import geography, outcomes
 from sim.running.results import RunOutput
 from ui.runner import Job, snapshot_dates
@@ -55,29 +56,46 @@ class Headline:
     help: str
     better: str  # the outcome's good direction: outcomes.LOWER, HIGHER or NEUTRAL
     clear: bool = False  # the difference's 90% interval excludes zero: only then coloured
+    interval: str = ""  # the value's 90% interval, shown under it
+
+
+def show_money(value: float | None, signed: bool = False) -> str:
+    """Dollars in millions, as the charts' axes show them, with the decimals a small amount
+    needs: "$2,500 M", "$34.5 M", "-$0.53 M"."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    x = abs(value) / 1e6
+    digits = 0 if x >= 100 else 1 if x >= 10 else 2 if x >= 0.1 else 3
+    sign = "-" if value < 0 else ("+" if signed else "")
+    return f"{sign}${x:,.{digits}f} M"
 
 
 def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> list[Headline]:
     """Each key outcome at the end (flows summed from `origin`), and its paired difference to the
-    reference on the same date."""
+    reference on the same date. Money is in one unit (millions) in a box: its value, interval and
+    difference side by side ("$2.50 bn" beside "-$529,679" hid the scale of the difference)."""
     out = []
     for o in COMPARED:
+        def show(value, signed=False, o=o):
+            return show_money(value, signed) if o.display == outcomes.USD else o.show(value,
+                                                                                     signed)
         level, diff = compare.at_date(cur, ref, o, origin, cur.end)
         since = f" since {origin}" if o.flow else f" on {cur.end}"
         help_ = "" if level is None else (
-            f"Median over {level.n} replicates{since}; 90% interval {o.show(level.low)} to "
-            f"{o.show(level.high)}.")
+            f"Median over {level.n} replicates{since}; 90% interval {show(level.low)} to "
+            f"{show(level.high)}.")
         delta = None if diff is None else (
-            f"{o.show(diff.median, signed=True)} [{o.show(diff.low, True)} to "
-            f"{o.show(diff.high, True)}]")
+            f"{show(diff.median, True)} [{show(diff.low, True)} to {show(diff.high, True)}]")
         if diff is not None:
-            help_ += (f" Against {ref.name}: median {o.show(diff.median, True)}, 90% interval "
-                      f"{o.show(diff.low, True)} to {o.show(diff.high, True)} (in brackets), "
+            help_ += (f" Against {ref.name}: median {show(diff.median, True)}, 90% interval "
+                      f"{show(diff.low, True)} to {show(diff.high, True)} (in brackets), "
                       f"paired over {diff.n} replicates (same seeds and draws); coloured only "
                       "when the interval excludes zero.")
         clear = diff is not None and (diff.low > 0 or diff.high < 0)
-        out.append(Headline(o.label, "-" if level is None else o.show(level.median), delta,
-                            help_, o.better, clear))
+        interval = "" if level is None else (
+            f"90% interval {show(level.low)} to {show(level.high)}")
+        out.append(Headline(o.label, "-" if level is None else show(level.median), delta,
+                            help_, o.better, clear, interval))
     return out
 
 
@@ -119,6 +137,37 @@ def road_rows(cur: ScenarioRuns, ref: ScenarioRuns | None) -> list[dict]:
                 row[f"open at the end: {ref.name}"] = show_probability(
                     stats.probability(ref.metrics[cut][:, day] == 0))
         rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------ chances
+def threshold_unit(o: outcomes.Outcome) -> tuple[float, str]:
+    """How a goal's threshold is typed for outcome `o`: (model units per unit typed, the unit's
+    name): shares in percent, money in millions."""
+    if o.display == outcomes.PERCENT:
+        return 0.01, "%"
+    if o.display == outcomes.USD:
+        return 1e6, "million USD"
+    return 1.0, o.unit
+
+
+WANTED_HALF_WIDTH = 0.05  # a chance is "known" to +-5 points; wider intervals are flagged
+
+
+def chance_rows(runs: list[ScenarioRuns], goal: Goal, origin: dt.date) -> list[dict]:
+    """The chance that each scenario's runs meet `goal` (`sim.analysis.goals`: at the date,
+    sustained over a window or ever since `origin`), with its 90% Wilson interval, and how many
+    replicates would know it to +-5 points where these are too few."""
+    rows = []
+    for r in runs:
+        met = goal.met(r.outcome(goal.outcome, origin), r.dates, origin)
+        chance = stats.probability(met)
+        half = (chance.high - chance.low) / 2
+        rows.append({"scenario": r.name, "chance [90% interval]": show_probability(chance),
+                     "replicates": chance.n,
+                     "precision": f"±{half * 100:.0f} points" + (
+                         f" (±5 needs about {stats.replicates_for(chance.p, 0.05):,})"
+                         if half > WANTED_HALF_WIDTH else "")})
     return rows
 
 

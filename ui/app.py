@@ -28,6 +28,7 @@ def main() -> None:
         st.Page(VIEWS / "explore.py", title="Explore a scenario", url_path="explore",
                 default=True),
         st.Page(VIEWS / "compare.py", title="Compare scenarios", url_path="compare"),
+        st.Page(VIEWS / "target.py", title="What does it take", url_path="target"),
         st.Page(VIEWS / "model.py", title="The model", url_path="model"),
         st.Page(VIEWS / "validation.py", title="Validation", url_path="validation"),
     ]

@@ -31,9 +31,9 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
-          height: int = 300) -> go.Figure:
-    """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in the
-    palette's order; `display` is the outcome's display format.
+          height: int = 300, colours: list[str] | None = None) -> go.Figure:
+    """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
+    `colours` (default: the palette's order); `display` is the outcome's display format.
 
     Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
     are escaped, so a name shows as written and never becomes a link or an image."""
@@ -41,7 +41,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     title = html.escape(title)
     scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
     for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
-        c, name = colour(i), html.escape(raw_name)
+        c, name = (colours[i] if colours else colour(i)), html.escape(raw_name)
         median, low, high = (np.asarray(v) / scale for v in (median, low, high))
         x = np.asarray(dates).astype("datetime64[D]").astype(str)
         fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0},
@@ -84,3 +84,48 @@ def observed(fig: go.Figure, dates: list[dt.date], values: list[float], name: st
 
 PLOT_CONFIG = {"displaylogo": False, "scrollZoom": True,
                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+
+def target_curve(points: list, curve, probability: float, answer: float | None,
+                 interval: tuple[float, float] | None, axis: str, scale: float = 1.0,
+                 height: int = 380) -> go.Figure:
+    """A target search's curve: the share of replicates meeting the goal at each lever value run
+    (dots sized by replicates, bars their 90% Wilson interval, `sim.analysis.search.Point`), the
+    search's fitted curve (`curve.p`, a `search.Curve`), the probability asked for and the answer
+    with its 90% interval (shaded). Lever values are divided by `scale` (millions of dollars)."""
+    fig = go.Figure()
+    if interval is not None:
+        fig.add_vrect(x0=interval[0] / scale, x1=interval[1] / scale, fillcolor=_rgba(colour(0),
+                      0.12), line_width=0, layer="below")
+    if curve is not None and len(curve.levels):
+        x = np.linspace(curve.levels[0], curve.levels[-1], 200)
+        fig.add_trace(go.Scatter(x=x / scale, y=curve.p(x), mode="lines", name="fitted curve",
+                                 line={"color": colour(0), "width": 2},
+                                 hovertemplate="%{y:.0%}<extra>fitted</extra>"))
+    if points:
+        x = np.array([pt.level for pt in points]) / scale
+        p = np.array([pt.p for pt in points])
+        low = np.array([pt.interval[0] for pt in points])
+        high = np.array([pt.interval[1] for pt in points])
+        n = np.array([pt.n for pt in points])
+        fig.add_trace(go.Scatter(
+            x=x, y=p, mode="markers", name="runs at a value (90% interval)",
+            marker={"color": "#111", "size": 5 + 10 * np.sqrt(n / n.max())},
+            error_y={"type": "data", "symmetric": False, "array": high - p,
+                     "arrayminus": p - low, "color": "#777", "thickness": 1},
+            customdata=np.stack([n, low, high], axis=1),
+            hovertemplate="%{x:,.4~f}: %{y:.0%} of %{customdata[0]} runs "
+                          "[%{customdata[1]:.0%}-%{customdata[2]:.0%}]<extra></extra>"))
+    fig.add_hline(y=probability, line={"color": colour(1), "dash": "dash", "width": 1},
+                  annotation_text=f"chance wanted: {probability:.0%}",
+                  annotation_position="top left")
+    if answer is not None:
+        fig.add_vline(x=answer / scale, line={"color": colour(0), "width": 2})
+    fig.update_layout(
+        height=height, margin={"l": 60, "r": 10, "t": 20, "b": 40}, plot_bgcolor="white",
+        xaxis={"title": html.escape(axis), "gridcolor": "#eee", "tickformat": ",~f",
+               "zeroline": False},
+        yaxis={"title": "chance of the goal", "tickformat": ".0%", "range": [-0.03, 1.03],
+               "gridcolor": "#eee"},
+        legend={"orientation": "h", "y": -0.25})
+    return fig

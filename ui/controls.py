@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from sim.model import mission
 from sim.model.parameters import GROUPS, PARAMS, Param
 from ui.library import EventRow, Source, format_value
 from ui.session import plain
 
 KEY = "lever."
+ENTRY = "entry."  # the number typed beside a slider (one pixel of a slider is ~1/250 of its range)
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
 TOKENS = {"us": "US", "un": "UN", "usd": "USD", "pko": "PKO", "canada": "Canada",
           "haiti": "Haiti"}
@@ -125,6 +127,11 @@ def read_levers(source: Source) -> dict[str, float]:
     return changed
 
 
+def _typed(name: str) -> None:
+    """The number typed beside a slider moves the slider."""
+    st.session_state[KEY + name] = st.session_state[ENTRY + name]
+
+
 def _widget(p: Param) -> None:
     d = display(p)
     key = KEY + p.name
@@ -135,10 +142,40 @@ def _widget(p: Param) -> None:
                      persist_state="session")
         return
     low, high = d.to_display(p.low), d.to_display(p.high)
-    st.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
-              max_value=high, step=int(d.step) if d.fmt == "%d" else d.step,
-              format=d.fmt, key=key, help=help_,
-              persist_state="session")
+    step = int(d.step) if d.fmt == "%d" else d.step
+    slider, entry = st.columns([3, 2], vertical_alignment="bottom")
+    slider.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
+                  max_value=high, step=step, format=d.fmt, key=key, help=help_,
+                  persist_state="session")
+    if key in st.session_state:  # the box shows the slider's value, and typing moves it
+        st.session_state[ENTRY + p.name] = st.session_state[key]
+    entry.number_input(f"{label(p)}, typed", low, high, step=step, format=d.fmt,
+                       key=ENTRY + p.name, on_change=_typed, args=(p.name,),
+                       label_visibility="collapsed")
+
+
+def cap_notes(values: dict[str, float]) -> list[str]:
+    """What keeps the mission's troops below their target under `values` (every parameter, as
+    in force when the levers take effect), from the model's own numbers (`mission.rates`): the
+    authorised ceiling, and the troops the yearly money pays for; and the deployment pace."""
+    r = mission.rates(values)
+    target = values["mission_troops_target"]
+    notes = []
+    if target > values["mission_troop_ceiling"]:
+        ceiling = values["mission_troop_ceiling"]
+        notes.append(f"The target ({target:,.0f}) is above the authorised ceiling "
+                     f"(mission_troop_ceiling, {ceiling:,.0f}): at most {ceiling:,.0f} troops "
+                     "deploy. Raise the ceiling to deploy more.")
+    paid = r.income_usd_per_year / r.cost_usd_per_troop_year
+    if min(target, values["mission_troop_ceiling"]) > paid:
+        notes.append(f"The mission's yearly funding (${r.income_usd_per_year / 1e6:,.0f} M at "
+                     f"${r.cost_usd_per_troop_year:,.0f} per troop-year) pays for about "
+                     f"{paid:,.0f} troops (a cash balance adds a little for a while): raise the "
+                     "funding to deploy more.")
+    if notes:
+        notes.append(f"Troops arrive at about {r.arrivals_per_day * 365 / 12:,.0f} a month "
+                     "(mission_deploy_troops_per_month).")
+    return notes
 
 
 def levers(source: Source) -> None:
@@ -156,6 +193,9 @@ def levers(source: Source) -> None:
             st.markdown(f"**{group.capitalize()}**")
             for p in main:
                 _widget(p)
+                if p.name == "mission_troops_target":
+                    for note in cap_notes({**source.lever_values, **read_levers(source)}):
+                        st.warning(note)
     for group in GROUPS:
         rest = [p for p in PARAMS.values() if p.group == group and not p.lever]
         if rest:

@@ -53,12 +53,12 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, MutableMapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from sim.model.scenario import Scenario
-from sim.running import engine
+from sim.running import engine, levels
 from sim.running.batch import WorkerDied, default_workers, worker_pool
 from sim.running.ensemble import Ensemble
 from sim.running.results import RunOutput
@@ -74,6 +74,7 @@ MONTHLY = engine.Observe(monthly_maps=True)
 # is about 475,000), so one user cannot keep every worker busy for hours while others wait.
 SESSION_RUN_DAYS = 500_000
 CANCEL_SLOTS = 4096  # more than the tasks ever in flight (2 per worker)
+REDUCED_ENTRIES = 200_000  # reduced results (a search's yes/no per run) kept for every session
 
 
 def snapshot_dates(s: Scenario) -> list[dt.date]:
@@ -109,9 +110,13 @@ def _check_cancelled(task_id: int) -> None:
 
 
 def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, replicate: int,
-             histories: dict[Hashable, tuple[bytes, list]]) -> tuple[list[RunOutput], dict]:
+             histories: dict[Hashable, tuple[bytes, list]],
+             reduce: Callable[[RunOutput], object] | None = None) -> tuple[list, dict]:
     """One replicate of the labelled scenarios by `engine.run`: (their outputs in order, the
-    histories simulated here, to be cached). `histories` holds those the parent already has."""
+    histories simulated here, to be cached). `histories` holds those the parent already has.
+    With `reduce`, a run is observed at its end only and what comes back is `reduce(output)`
+    (a failed run's output stays as it is), so a search's run sends back one answer, not its
+    daily arrays."""
     have, done = set(histories), 0
     _check_cancelled(task_id)
 
@@ -122,9 +127,17 @@ def simulate(task_id: int, scenarios: list[tuple[str, Scenario]], seed: int, rep
         if _progress is not None:
             _progress.put((task_id, done))
 
-    outputs = engine.run(scenarios, seed, replicate=replicate, observe=MONTHLY,
+    outputs = engine.run(scenarios, seed, replicate=replicate,
+                         observe=MONTHLY if reduce is None else engine.ENDS_ONLY,
                          histories=histories, progress=report)
+    if reduce is not None:
+        outputs = [reduce(out) if out.ok else out for out in outputs]
     return outputs, {k: v for k, v in histories.items() if k not in have}
+
+
+def failed(out) -> bool:
+    """Whether a task's output is a failed run (a reduced output is a success)."""
+    return isinstance(out, RunOutput) and not out.ok
 
 
 def reference() -> str:
@@ -196,22 +209,33 @@ class Job:
     """Replicates of one or more labelled scenarios, run with seeds `seeds` and, with `ensemble`,
     under its draws (common random numbers: replicate i of every scenario uses seeds[i] and
     draw i). Results fill in as replicates finish; the job holds them, so a result evicted from
-    the shared cache stays visible to its job."""
+    the shared cache stays visible to its job.
+
+    A search's job (`reduce` given) keeps `reduce(output)` of each run instead of the output
+    (cached by run and reduction), `replicates` numbers its replicates (the draw each runs
+    under: a search's later rounds run replicates 12, 13, ...), and its histories at the branch
+    go to `histories` (the search's own store, packed), not to the shared cache, which holds
+    the app's monthly-mapped ones."""
 
     def __init__(self, job_id: int, scenarios: list[tuple[str, Scenario]], seeds: list[int],
-                 ensemble: Ensemble | None = None):
+                 ensemble: Ensemble | None = None, replicates: list[int] | None = None,
+                 reduce: Callable[[RunOutput], Hashable] | None = None,
+                 histories: MutableMapping[Hashable, bytes] | None = None):
         self.id = job_id
         self.scenarios = dict(scenarios)
         self.labels = [label for label, _ in scenarios]
         self.seeds = list(seeds)
         self.ensemble = ensemble
+        self.numbers = list(range(len(self.seeds)) if replicates is None else replicates)
+        self.reduce = reduce
+        self.histories = {} if reduce is not None and histories is None else histories
         # each replicate's scenario as run: under its draw, or as given (point mode)
-        self.runs = {label: [s if ensemble is None else ensemble.apply(s, i)
-                             for i in range(len(self.seeds))] for label, s in scenarios}
-        self.keys = {label: [engine.run_key(s, seed) for s, seed in zip(runs, self.seeds,
-                                                                        strict=True)]
+        self.runs = {label: [s if ensemble is None else ensemble.apply(s, r)
+                             for r in self.numbers] for label, s in scenarios}
+        self.keys = {label: [self._key(s, seed) for s, seed in zip(runs, self.seeds,
+                                                                   strict=True)]
                      for label, runs in self.runs.items()}
-        self.results: dict[str, dict[int, RunOutput]] = {label: {} for label in self.labels}
+        self.results: dict[str, dict[int, object]] = {label: {} for label in self.labels}
         self.errors: list[str] = []
         self.pending = collections.deque(range(len(self.seeds)))
         self.waiting: set[tuple[str, int]] = set()  # runs another job is computing
@@ -221,6 +245,10 @@ class Job:
         self.finished: float | None = None
         self.stopped = False
         self.owner: Hashable | None = None  # the browser session that started it
+
+    def _key(self, s: Scenario, seed: int) -> RunKey:
+        key = engine.run_key(s, seed)
+        return key if self.reduce is None else ("reduced", self.reduce, key)
 
     @property
     def run_days(self) -> int:
@@ -284,6 +312,7 @@ class Runner:
                  histories: int = HISTORY_ENTRIES):
         self.workers = workers or MAX_WORKERS or max(1, min(default_workers(), 4))
         self.cache = LRU(cache_bytes, nbytes)
+        self.reduced = LRU(REDUCED_ENTRIES)
         self.histories = LRU(histories)
         self.lock = threading.RLock()
         self.jobs: list[Job] = []
@@ -354,23 +383,33 @@ class Runner:
         with self.lock:
             return sum(j.run_days for j in self.jobs if j.owner == owner and j.running)
 
-    def submit(self, scenarios: list[tuple[str, Scenario]], seeds: list[int],
-               owner: Hashable | None = None, ensemble: Ensemble | None = None) -> Job:
-        """Start a job (under the draws of `ensemble`, if given); runs already in the cache are
-        filled in at once. A job of session `owner` that would take it over SESSION_RUN_DAYS is
-        refused (OverBudget); one whose events push a drawn value out of its range raises
-        ScenarioError."""
+    def check_budget(self, owner: Hashable, asked: int) -> None:
+        """Refuse (OverBudget) `asked` more run-days for session `owner` over SESSION_RUN_DAYS."""
         with self.lock:
-            if owner is not None:
-                asked = len(seeds) * sum(s.days for _, s in scenarios)
-                busy = self.session_run_days(owner)
-                if busy + asked > SESSION_RUN_DAYS:
-                    raise OverBudget(asked, busy)
-            job = Job(next(self.ids), scenarios, seeds, ensemble)
+            busy = self.session_run_days(owner)
+            if busy + asked > SESSION_RUN_DAYS:
+                raise OverBudget(asked, busy)
+
+    def submit(self, scenarios: list[tuple[str, Scenario]], seeds: list[int],
+               owner: Hashable | None = None, ensemble: Ensemble | None = None, *,
+               replicates: list[int] | None = None,
+               reduce: Callable[[RunOutput], Hashable] | None = None,
+               histories: MutableMapping[Hashable, bytes] | None = None,
+               budget: bool = True) -> Job:
+        """Start a job (under the draws of `ensemble`, if given; a search's job with
+        `replicates`, `reduce` and `histories`, see `Job`); runs already in the cache are filled
+        in at once. A job of session `owner` that would take it over SESSION_RUN_DAYS is refused
+        (OverBudget) unless `budget` is False (a search's later rounds: the search was checked
+        when it started, and its jobs still count against the session's next ones); one whose
+        events push a drawn value out of its range raises ScenarioError."""
+        with self.lock:
+            if owner is not None and budget:
+                self.check_budget(owner, len(seeds) * sum(s.days for _, s in scenarios))
+            job = Job(next(self.ids), scenarios, seeds, ensemble, replicates, reduce, histories)
             job.owner = owner
             for label in job.labels:
                 for i, key in enumerate(job.keys[label]):
-                    hit = self.cache.get(key)
+                    hit = self._cache(job).get(key)
                     if hit is not None:
                         job.results[label][i] = hit
             self.jobs.append(job)
@@ -404,6 +443,10 @@ class Runner:
             if job in self.jobs:
                 self.jobs.remove(job)
 
+    def _cache(self, job: Job) -> LRU:
+        """Where `job`'s results are cached: full outputs, or a search's reduced ones."""
+        return self.cache if job.reduce is None else self.reduced
+
     def _next_task(self) -> tuple[Job, int, list[tuple[RunKey, str, Scenario]]] | None:
         """The next replicate to run, as (run key, label, scenario) of each run, taking jobs in
         turn; runs cached or being computed for another job are not run twice."""
@@ -417,7 +460,7 @@ class Runner:
                 if i in job.results[label]:
                     continue
                 key = job.keys[label][i]
-                hit = self.cache.get(key)
+                hit = self._cache(job).get(key)
                 if hit is not None:
                     job.results[label][i] = hit
                 elif key in self.inflight:
@@ -457,14 +500,16 @@ class Runner:
     def _submit(self, task_id: int, retried: bool = False) -> None:
         task = self.tasks[task_id]
         task.retried = retried
-        seed = task.job.seeds[task.replicate]
+        job = task.job
+        seed = job.seeds[task.replicate]
         scenarios = [(label, s) for _, label, s in task.items]
         hkeys = {engine.history_key(s, seed) for _, s in scenarios if s.branch is not None}
-        have = {h: self.histories.get(h) for h in hkeys}
+        have = {h: self._history(job, h) for h in hkeys}
         have = {h: v for h, v in have.items() if v is not None}
-        task.job.days_total[task_id] = task_days([s for _, s in scenarios], seed, set(have))
-        task.job.days_done.pop(task_id, None)
-        args = (simulate, task_id, scenarios, seed, task.replicate, have)
+        job.days_total[task_id] = task_days([s for _, s in scenarios], seed, set(have))
+        job.days_done.pop(task_id, None)
+        args = (simulate, task_id, scenarios, seed, job.numbers[task.replicate], have,
+                job.reduce)
         try:
             try:
                 future = self._pool().submit(*args)
@@ -477,6 +522,14 @@ class Runner:
             future.set_exception(exc)
         task.generation = self.generation
         future.add_done_callback(lambda f, t=task_id: self.completions.put((t, f)))
+
+    def _history(self, job: Job, key: Hashable) -> tuple[bytes, list] | None:
+        """A history at the branch for `job`: its own (a search's), else the shared one (a
+        search may start from a history with monthly maps; it observes nothing before the
+        branch, so the maps do not change its runs)."""
+        if job.histories is not None and key in job.histories:
+            return levels.unpack(job.histories[key])
+        return self.histories.get(key)
 
     def _finished(self, task_id: int, future: cf.Future) -> None:
         with self.lock:
@@ -498,15 +551,18 @@ class Runner:
                 outputs, made = self._failures(task, seed, exc), {}
             job = self._forget(task_id)
             for hkey, history in made.items():
-                self.histories.put(hkey, history)
+                if job.histories is None:
+                    self.histories.put(hkey, history)
+                else:  # a search's: made without the maps the shared ones carry
+                    job.histories[hkey] = levels.pack(history)
             touched = {job}
             for (key, _, _), out in zip(task.items, outputs, strict=True):
-                if out.ok:
-                    self.cache.put(key, out)
+                if not failed(out):
+                    self._cache(job).put(key, out)
                 for waiter, label, i in self.inflight.pop(key, []):
                     touched.add(waiter)
                     waiter.waiting.discard((label, i))
-                    if out.ok:
+                    if not failed(out):
                         waiter.results[label][i] = out
                     else:
                         waiter.errors.append(f"{label}, seed {waiter.seeds[i]}: {_message(out)}")

@@ -71,12 +71,23 @@ def uncertainty_help() -> str:
 
 def parameters_caption(job: Job) -> str:
     """How a job's replicates treated the calibrated parameters, for its caption."""
-    if job.ensemble is None:
-        return "every replicate at the parameter defaults (bands: the dice only)"
-    n, first = len(job.ensemble), job.ensemble.number(0)
-    draws = (f"all {n} posterior draws" if len(job.seeds) >= n else
-             f"posterior draws {first} to {job.ensemble.number(len(job.seeds) - 1)} of {n}")
-    return f"{draws} (bands include parameter uncertainty)"
+    return draws_caption(job.ensemble, len(job.seeds))
+
+
+def draws_caption(draws: Ensemble | None, replicates: int, what: str = "bands") -> str:
+    """How `replicates` replicates under `draws` (None: point mode) treated the calibrated
+    parameters; `what` names what their spread shows (bands, intervals)."""
+    if draws is None:
+        return f"every replicate at the parameter defaults ({what}: the dice only)"
+    n, first = len(draws), draws.number(0)
+    used = (f"all {n} posterior draws" if replicates >= n else
+            f"posterior draws {first} to {draws.number(max(replicates, 1) - 1)} of {n}")
+    return f"{used} ({what} include parameter uncertainty)"
+
+
+def owner() -> str:
+    """This tab's id, which its jobs carry (the runner's budget is per tab)."""
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
 
 
 def submit(scenarios: list[tuple[str, Scenario]], seeds: list[int],
@@ -84,9 +95,8 @@ def submit(scenarios: list[tuple[str, Scenario]], seeds: list[int],
     """Start a job for this tab, within its compute budget (`runner.SESSION_RUN_DAYS`), under
     the posterior ensemble if `uncertainty` (and one is shipped); over the budget, or with a
     draw the scenario's events cannot take, None, and the message waits for `show_refusal`."""
-    owner = st.session_state.setdefault("session_id", uuid.uuid4().hex)
     try:
-        job = runner().submit(scenarios, seeds, owner=owner,
+        job = runner().submit(scenarios, seeds, owner=owner(),
                               ensemble=posterior() if uncertainty else None)
     except (OverBudget, ScenarioError) as exc:
         st.session_state["refused"] = str(exc)

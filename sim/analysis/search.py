@@ -64,6 +64,7 @@ import numpy as np
 from sim.analysis import compare, stats
 from sim.analysis.goals import Goal
 from sim.model.parameters import PARAMS
+from sim.model.scenario import Scenario
 
 Evaluate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 FOUND, NOT_REACHED, ALREADY = "found", "not reached", "already reached"
@@ -426,12 +427,17 @@ def _result(est: Estimate, data: dict[float, np.ndarray], probability: float, lo
 
 
 # ---------------------------------------------------------------------------- reading the result
+def levers() -> list[str]:
+    """The levers a search may move: the policy choices of the parameter table with a numeric
+    range (not a choice among names)."""
+    return [n for n, p in PARAMS.items() if p.lever and not p.choices]
+
+
 def lever(name: str):
-    """The declaration of a lever the search may move: a policy choice of the parameter table
-    with a numeric range (not a choice among names)."""
-    levers = [n for n, p in PARAMS.items() if p.lever and not p.choices]
+    """The declaration of a lever the search may move (one of `levers()`)."""
+    levers_ = levers()
     if name not in PARAMS:
-        near = difflib.get_close_matches(name, levers, n=1, cutoff=0.6)
+        near = difflib.get_close_matches(name, levers_, n=1, cutoff=0.6)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         raise SearchError(f"--lever: unknown parameter '{name}'{hint}; haiti-sim params --role "
                           "lever lists the levers")
@@ -488,6 +494,55 @@ def table(result: Search, lever_name: str, integer: bool) -> compare.TextTable:
     return compare.TextTable(f"Chance of the goal at each value of {lever_name} run: share of "
                              "replicates [90% interval]",
                              [lever_name, "replicates", "chance"], rows)
+
+
+def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
+    """What can keep the lever from acting as set: the scenario's own later changes of it, and
+    the ceiling on troops (the command line prints them as notes, the app as warnings)."""
+    notes = [f"the scenario itself sets {lever} on {e.date} ({e.note or e.op}); the value "
+             "searched holds until then" for e in s.events
+             if e.name == lever and s.branch and e.date > s.branch]
+    if lever == "mission_troops_target":
+        at_branch = [e.value for e in s.events if e.name == "mission_troop_ceiling"
+                     and e.op == "set" and (s.branch is None or e.date <= s.branch)]
+        ceiling = at_branch[-1] if at_branch else s.parameters["mission_troop_ceiling"]
+        if high > ceiling:
+            notes.append(f"mission_troop_ceiling is {ceiling:,.0f} in this scenario: a target "
+                         "above it deploys no more troops (money and the deployment pace cap "
+                         "them too); raise it with --set mission_troop_ceiling=N")
+    return notes
+
+
+def summary(result: Search, param, goal: Goal, precision: float) -> tuple[list[str], str]:
+    """The lines that say what a search found, and its last line (`answer: NAME = VALUE (90%
+    interval LO to HI)`, or that the goal is not reached at --high or already at --low);
+    `param` is the lever's declaration (`lever`)."""
+    def show(value):
+        return show_level(value, param.integer)
+
+    p, low, high = result.p_at
+    chance = f"{p:.0%} [{low:.0%}-{high:.0%}]"
+    lines = [f"Goal: {goal.describe()}, with a chance of at least {result.probability:.0%}."]
+    if result.status == FOUND:
+        lo, hi = result.interval
+        lines.append(f"Chance of the goal at {param.name} = {show(result.answer)}: {chance} "
+                     "(90% interval).")
+        ends = [f"{'--low' if end == result.low else '--high'} ({show(end)})"
+                for end in (lo, hi) if end in (result.low, result.high)]
+        if ends:
+            lines.append(f"note: the interval reaches {' and '.join(ends)}: the answer may lie "
+                         "beyond the range searched")
+        half = (high - low) / 2
+        if half > precision:
+            lines.append(f"note: the chance at the answer is known to +-{half * 100:.0f} points "
+                         "only (more --replicates would narrow it)")
+        return lines, (f"answer: {param.name} = {show(result.answer)} (90% interval {show(lo)} "
+                       f"to {show(hi)})")
+    if result.status == NOT_REACHED:
+        return lines, (f"answer: not reached: at --high {param.name} = {show(result.high)} the "
+                       f"chance of the goal is only {chance}, below {result.probability:.0%}")
+    return lines, (f"answer: already reached: at --low {param.name} = {show(result.low)} the "
+                   f"chance of the goal is {chance}, at least {result.probability:.0%}")
 
 
 # ---------------------------------------------------------------------------- the model's runs

@@ -128,6 +128,14 @@ def wilson(successes: int, n: int, z: float = Z) -> tuple[float, float]:
             1.0 if successes == n else float(centre + half))
 
 
+def replicates_for(p: float, half_width: float, z: float = Z) -> int:
+    """About how many replicates bring the 90% interval of a chance near `p` to +-`half_width`
+    (z^2 p (1 - p) / half_width^2, with p kept at least 5% from 0 and 1, where a chance of 0/n
+    still has an interval of some width)."""
+    p = min(max(p, 0.05), 0.95)
+    return int(np.ceil(z * z * p * (1 - p) / half_width ** 2))
+
+
 def too_few(n: int) -> bool:
     """Whether `n` replicates are too few for the 90% interval shown to be more than the range
     of the runs (see `MIN_REPLICATES`)."""

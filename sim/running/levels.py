@@ -49,13 +49,12 @@ def run_replicate(scenario: Scenario, lever: str, levels: Sequence[float], seed:
     history at the branch, packed, if this call simulated it). `history` is one packed by an
     earlier call for the same replicate, to start from instead of simulating it again. With
     `ensemble`, every value runs under the replicate's posterior draw (as in a batch)."""
-    task = [(f"{lever}={level:g}", scenario.with_overrides({lever: float(level)}))
-            for level in levels]
+    task = lever_scenarios(scenario, lever, levels)
     histories: dict = {}
     first = task[0][1] if ensemble is None else ensemble.apply(task[0][1], replicate)
     key = engine.history_key(first, seed) if scenario.branch is not None else None
     if history is not None and key is not None:
-        histories[key] = pickle.loads(zlib.decompress(history))  # noqa: S301 - our own
+        histories[key] = unpack(history)
     outputs = engine.run(task, seed, replicate=replicate, ensemble=ensemble,
                          histories=histories)
     for out in outputs:
@@ -64,8 +63,25 @@ def run_replicate(scenario: Scenario, lever: str, levels: Sequence[float], seed:
                             f"{out.traceback}")
     packed = None
     if history is None and key in histories:
-        packed = zlib.compress(pickle.dumps(histories[key], pickle.HIGHEST_PROTOCOL), 1)
+        packed = pack(histories[key])
     return [reduce(out) for out in outputs], packed
+
+
+def lever_scenarios(scenario: Scenario, lever: str,
+                    levels: Sequence[float]) -> list[tuple[str, Scenario]]:
+    """`scenario` at each value of `lever`, labelled NAME=VALUE: the scenarios of one replicate
+    (here and in the app's runner, which schedules the same runs in its own pool)."""
+    return [(f"{lever}={float(level):.10g}", scenario.with_overrides({lever: float(level)}))
+            for level in levels]
+
+
+def pack(history: tuple[bytes, list]) -> bytes:
+    """A history at the branch (`engine.run`'s `histories` value), compressed to keep."""
+    return zlib.compress(pickle.dumps(history, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(packed: bytes) -> tuple[bytes, list]:
+    return pickle.loads(zlib.decompress(packed))  # noqa: S301 - made by this program's runs
 
 
 @contextlib.contextmanager

@@ -6,11 +6,13 @@ itself).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 
 import streamlit as st
 
 from sim.analysis import compare
 from sim.analysis.compare import COMPARED, tables
+from sim.model.parameters import PARAMS
 from sim.model.scenario import SEED_MAX, SEED_MIN, ScenarioError, check_seed
 from ui import analysis, charts, library, session
 from ui.library import slug
@@ -40,10 +42,58 @@ def job_labels(chosen: list[str]) -> dict[str, str]:
     return out
 
 
+FILES_END = "each file's own end"
+
+
+def horizons(chosen: list[str]) -> list[str]:
+    """The common ends offered: each file's own, or the end of a year after the latest branch
+    (a policy's effect can take longer to show than its file runs, e.g. a donor cut)."""
+    sources = [session.get_source(label).resolved for label in chosen]
+    first = max([s.branch or s.start for s in sources], default=dt.date(2026, 1, 1))
+    ends = [dt.date(first.year + years, 12, 31) for years in range(0, 11)]
+    return [FILES_END, *[d.isoformat() for d in ends if d > first]]
+
+
+def as_run(label: str):
+    s = session.get_source(label).resolved
+    end = SS.get("compare_end", FILES_END)
+    return s if end == FILES_END else library.with_end(s, dt.date.fromisoformat(end))
+
+
+def differing_parameters(chosen: list[str]) -> list[dict]:
+    """The parameters whose value differs between the chosen scenarios, when their levers take
+    effect (a lever at the branch, the rest at the start), one column per scenario; and whether
+    their later events differ."""
+    sources = [session.get_source(label) for label in chosen]
+    names = job_labels(chosen)
+    rows = []
+    for name, p in PARAMS.items():
+        values = [src.lever_values[name] for src in sources]
+        if len(set(values)) > 1:
+            rows.append({"parameter": name, **{names[label]: library.format_value(p, v)
+                                               for label, v in zip(chosen, values, strict=True)}})
+    later = [{(e.date, e.name, e.op, e.value) for e in src.resolved.events
+              if e.date > src.policy_start} for src in sources]
+    if any(events != later[0] for events in later):
+        rows.append({"parameter": "events after the branch", **{
+            names[label]: f"{len(events)} changes" for label, events in zip(chosen, later,
+                                                                             strict=True)}})
+    return rows
+
+
+def identical(job) -> list[list[str]]:
+    """Groups of the job's scenarios whose runs are the same (equal run keys: content and seeds,
+    not names)."""
+    groups: dict[tuple, list[str]] = {}
+    for label in job.labels:
+        groups.setdefault(tuple(job.keys[label]), []).append(label)
+    return [labels for labels in groups.values() if len(labels) > 1]
+
+
 def start(chosen: list[str], reference: str) -> None:
     names = job_labels(chosen)
     seeds = [int(SS["compare_seed"]) + i for i in range(int(SS["compare_replicates"]))]
-    items = [(names[label], session.get_source(label).resolved) for label in chosen]
+    items = [(names[label], as_run(label)) for label in chosen]
     job = session.submit(items, seeds, SS.get("compare_uncertainty", True))
     if job is None:
         return
@@ -104,6 +154,12 @@ with st.sidebar:
     chosen = SS["compare_choice"]
     reference = st.selectbox("Reference", chosen or ["-"], key="compare_reference",
                              format_func=session.describer(chosen), persist_state=KEEP)
+    options = horizons(chosen)
+    if SS.get("compare_end") not in options:
+        SS["compare_end"] = FILES_END
+    st.selectbox("Horizon: run every scenario until", options, key="compare_end",
+                 help="A common end for every scenario: a policy's effect can take longer to "
+                      "show than its file runs (a donor cut ends before its effect shows).")
     st.slider("Replicates", 1, MAX_REPLICATES, key="compare_replicates", persist_state=KEEP)
     st.number_input("Seed", SEED_MIN, SEED_MAX, step=1, key="compare_seed", persist_state=KEEP,
                     help="Replicate i of every scenario runs with seed + i.")
@@ -121,6 +177,13 @@ with st.sidebar:
 
 write_url(chosen, reference)
 session.show_refusal()
+if len(chosen) > 1:
+    with st.expander("What differs between these scenarios", expanded=True):
+        rows = differing_parameters(chosen)
+        if rows:
+            st.dataframe(rows, hide_index=True)
+        else:
+            st.caption("Nothing: the same parameters and events.")
 run = SS.get("compare_run")
 if run is None:
     st.info("Choose scenarios on the left and press **Run the comparison**.")
@@ -157,6 +220,11 @@ st.markdown(f"Reference: **{ref.label}** ({session.plain(ref.name)}). Totals sin
             "Lines: median over replicates; bands: 90% interval.")
 if note := compare.precision_note(runs):
     st.caption(note)
+for same in identical(job):
+    st.warning(f"{' and '.join(same)} are the same runs (the same parameters, events and "
+               "seeds): their lines and bands lie on each other, so only the last drawn shows.")
+# one colour per scenario, whichever tab and whichever scenarios a chart leaves out
+COLOUR = {label: charts.colour(i) for i, label in enumerate(job.labels)}
 
 tab_levels, tab_diff, tab_tables = st.tabs(
     ["Outcomes", f"Difference to {ref.label}", "Tables and downloads"], key="compare_tab",
@@ -168,7 +236,8 @@ def levels() -> None:
     for k, o in enumerate(COMPARED):
         fig = run.cached(f"levels.{o.name}", lambda o=o: charts.bands(
             [(r.label, compare.band(r, o, origin)) for r in runs],
-            o.label + (f" since {origin}" if o.flow else ""), o.display, origin))
+            o.label + (f" since {origin}" if o.flow else ""), o.display, origin,
+            colours=[COLOUR[r.label] for r in runs]))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"lv.{o.name}")
 
 
@@ -184,7 +253,8 @@ def differences() -> None:
         if not lines:
             continue
         fig = run.cached(f"diff.{o.name}", lambda o=o, lines=lines: charts.bands(
-            lines, f"{o.label}: difference to {ref.label}", o.display, origin, zero_line=True))
+            lines, f"{o.label}: difference to {ref.label}", o.display, origin, zero_line=True,
+            colours=[COLOUR[label] for label, _ in lines]))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"df.{o.name}")
 
 

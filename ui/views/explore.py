@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from sim.analysis import compare
+from sim.analysis import compare, goals
 from sim.model import outcomes
 from sim.model.scenario import SEED_MAX, SEED_MIN, ScenarioError
 from sim.running import engine
@@ -25,6 +25,7 @@ from ui.state import MAX_REPLICATES, NO_REFERENCE, View
 SS = st.session_state
 KEEP = "session"  # widgets keep their value across pages (Streamlit drops them otherwise)
 REDRAW_S = 2.5  # while a job runs, the results are redrawn at most this often
+HEADLINE_PX = 340  # width of a headline number's box
 SERIES = tuple(map(outcomes.get, (
     "capital_gang_share_area", "gang_controlled_share_national", "capital_gang_share_population",
     "gang_controlled_population", "displaced", "killed", "kidnappings", "troops",
@@ -200,16 +201,21 @@ def show_results(run: Run) -> None:
                 f"{cur.end}; totals since {origin}.{against}")
     if note := compare.precision_note(both):
         st.caption(note)
-    cols = [*st.columns(3), *st.columns(3)]
-    for col, h in zip(cols, analysis.headline(cur, ref, origin), strict=True):
-        col.metric(h.label, h.value, h.delta, help=h.help, border=True,
+    # Boxes of a fixed width that wrap: three to a row on a wide screen, fewer on a narrow
+    # one, so a label, value or interval is not cut (three columns cut them at 820 px).
+    row = st.container(horizontal=True, wrap=True)
+    for h in analysis.headline(cur, ref, origin):
+        box = row.container(border=True, width=HEADLINE_PX, gap=None)
+        box.metric(h.label, h.value, h.delta, help=h.help,
                    delta_color=DELTA_COLOUR[h.better] if h.clear else "off")
+        if h.interval:
+            box.caption(h.interval)
 
     # Only the open tab is drawn (on_change="rerun"): while replicates finish, the page redraws
     # one view, not all five.
-    tab_map, tab_series, tab_dept, tab_roads, tab_files = st.tabs(
-        ["Map", "Time series", "Departments", "Roads and money", "Downloads"], key="results_tab",
-        on_change="rerun")
+    tab_map, tab_series, tab_chances, tab_dept, tab_roads, tab_files = st.tabs(
+        ["Map", "Time series", "Chances", "Departments", "Roads and money", "Downloads"],
+        key="results_tab", on_change="rerun")
     with tab_map:
         if tab_map.open:
             _map(run, cur, ref)
@@ -221,6 +227,9 @@ def show_results(run: Run) -> None:
                                                  key="series_diff")
             outcomes = [o for o in SERIES if o.label in chosen]
             _grid_of_charts(run, cur, ref, outcomes, origin, diff)
+    with tab_chances:
+        if tab_chances.open:
+            _chances(run, both, origin)
     with tab_dept:
         if tab_dept.open:
             st.caption("Share of each department's residents under gang control: median [90% "
@@ -260,6 +269,52 @@ def _map(run: Run, cur, ref) -> None:
                "border crossing, dot a town (hover for names). "
                f"{maps.ATTRIBUTION}, COD-AB Haiti (via HDX), simplified; population IHSI / "
                "UNFPA.")
+
+
+CHANCE_MODES = {goals.AT: "on the date", goals.SUSTAINED: "on every day of a window up to it",
+                goals.EVER: "on some day from the branch to it"}
+
+
+def _chances(run: Run, runs: list, origin: dt.date) -> None:
+    """The chance of a goal of the user's (an outcome below or above a threshold, at a date,
+    sustained or ever), with its 90% Wilson interval, per scenario run."""
+    end = runs[0].end
+    SS.setdefault("chance_metric", "capital_gang_share_area")
+    SS.setdefault("chance_threshold", 50.0)
+    if not origin <= SS.get("chance_by", end) <= end:
+        SS["chance_by"] = end
+    names = goals.outcome_names()
+    left, middle, right = st.columns([3, 1, 1])
+    left.selectbox("Outcome", names, key="chance_metric",
+                   format_func=lambda n: f"{outcomes.get(n).label} ({n})")
+    o = outcomes.get(SS["chance_metric"])
+    scale, unit = analysis.threshold_unit(o)
+    middle.radio("Side", ("below", "above"), key="chance_side", horizontal=True)
+    right.number_input(f"Threshold ({unit})", key="chance_threshold",
+                       help="Strictly below (or above)." + (
+                           f" A flow counts from {origin}." if o.flow else ""))
+    left, middle, right = st.columns([1, 2, 1])
+    left.date_input("By", key="chance_by", min_value=origin, max_value=end)
+    middle.radio("Judged", list(CHANCE_MODES), key="chance_mode", format_func=CHANCE_MODES.get,
+                 horizontal=True)
+    sustained = SS.get("chance_mode") == goals.SUSTAINED
+    right.number_input("Window (days)", 1, 3650, 90, key="chance_days", disabled=not sustained)
+    try:
+        goal = goals.Goal.of(o.name, float(SS["chance_threshold"]) * scale, SS["chance_by"],
+                             SS.get("chance_side", "below") == "below",
+                             int(SS["chance_days"]) if sustained else None,
+                             SS.get("chance_mode") == goals.EVER)
+        goal.check(runs[0].dates[0].astype(dt.date), end, None)
+    except goals.GoalError as exc:
+        session.show_error(str(exc))
+        return
+    st.markdown(f"**Chance that {session.plain(goal.describe())}**")
+    st.dataframe(run.cached(f"chance.{goal}", lambda: analysis.chance_rows(runs, goal, origin)),
+                 hide_index=True)
+    st.caption("The share of replicates meeting the goal, with its 90% Wilson interval "
+               "(`sim.analysis.stats`); the same goal as `haiti-sim target` and the What does "
+               "it take page judge. Precision: the interval's half-width, and the replicates "
+               "that would bring it to ±5 points.")
 
 
 def _grid_of_charts(run, cur, ref, outcomes, origin, diff) -> None:

@@ -1,0 +1,190 @@
+"""The "What does it take" page through Streamlit's AppTest: it finds the command line's answer on
+a tiny problem (and the command it shows gives that answer), a second search reuses the cached
+runs, Stop ends a search, and bad settings are refused with a message.
+
+The tiny problem: the short uploaded policy of `test_app` (five simulated months), the lever
+`arms_interdiction`, the goal "gangs hold less than 72% of Port-au-Prince on 2023-05-31" with a
+chance of 70%, at most 36 replicates per value and +-10 points: two rounds, 84 runs, a few
+seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+import time
+
+import pytest
+from test_app import APP, SHORT, TIMEOUT, no_exception, upload
+
+from sim.analysis import search
+from sim.cli import _target_lines
+from sim.cli import main as cli
+from sim.model.parameters import PARAMS
+from ui import library, target
+
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+
+def widget(at, key: str):
+    for kind in (at.slider, at.selectbox, at.select_slider, at.number_input, at.multiselect,
+                 at.date_input, at.radio):
+        for w in kind:
+            if w.key == key:
+                return w
+    raise KeyError(key)
+
+
+def target_page(**settings) -> AppTest:
+    """The page on the short upload with the tiny problem's settings (then `settings`)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    upload(no_exception(at.run()), "short.yaml", SHORT.encode())
+    at.switch_page("views/target.py")
+    no_exception(at.run())
+    values = {"target_source": "upload: short.yaml", "target_lever": "arms_interdiction",
+              "target_sets": [], "target_threshold": 72.0, "target_probability": 0.7,
+              "target_precision": 0.1, "target_replicates": 36} | settings
+    for key, value in values.items():
+        widget(at, key).set_value(value)
+        no_exception(at.run())
+    return at
+
+
+def wait_for_search(at: AppTest, timeout: float = 120) -> target.TargetRun:
+    deadline = time.monotonic() + timeout
+    run = at.session_state["target_run"]
+    while run.running:
+        assert time.monotonic() < deadline, "the search did not finish"
+        time.sleep(0.3)
+        no_exception(at.run())
+    no_exception(at.run())
+    return run
+
+
+def test_the_page_finds_the_command_lines_answer_and_shows_its_curve(tmp_path):
+    at = target_page()
+    assert not at.error and not at.button(key="target_go").disabled
+    at.button(key="target_go").click()
+    no_exception(at.run())
+    run = wait_for_search(at)
+    assert run.status == target.DONE and run.result.status == search.FOUND
+    assert run.result.rounds == 2 and run.result.runs == 84
+    [sentence] = [s.value for s in at.success]
+    lo, hi = run.result.interval
+    assert sentence == (f"arms_interdiction = {search.show_level(run.result.answer, False)} "
+                        f"(90% interval {search.show_level(lo, False)} to "
+                        f"{search.show_level(hi, False)})")
+    assert at.get("plotly_chart") and at.dataframe
+    assert any("posterior draws 0 to 35" in c.value for c in at.caption)
+    # the command shown gives the same answer on the command line
+    command = at.session_state["target_command"]
+    path = tmp_path / "short.yaml"
+    path.write_text(SHORT.replace("base: history.yaml",
+                                  f"base: {library.SCENARIOS / 'history.yaml'}"))
+    args = shlex.split(command)[1:]
+    args[1] = str(path)
+    assert cli([*args, "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    saved = json.loads((tmp_path / "out" / "target.json").read_text())
+    mine = search.to_dict(run.result)
+    for key in ("status", "answer", "interval", "points", "runs", "rounds"):
+        assert saved[key] == mine[key], key
+    # the same question again: every run is in the runner's cache
+    at.button(key="target_go").click()
+    no_exception(at.run())
+    again = wait_for_search(at)
+    assert again is not run and again.elapsed() < 5
+    assert search.to_dict(again.result)["points"] == mine["points"]
+
+
+def test_stop_ends_a_search_at_once():
+    at = target_page(target_precision=0.05, target_replicates=256, target_threshold=73.0)
+    at.button(key="target_go").click()
+    no_exception(at.run())
+    run = at.session_state["target_run"]
+    deadline = time.monotonic() + 60
+    while run.runs() == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    at.button(key="target_stop").click()
+    no_exception(at.run())
+    deadline = time.monotonic() + 10
+    while run.running:
+        assert time.monotonic() < deadline, "Stop did not end the search"
+        time.sleep(0.1)
+    no_exception(at.run())
+    assert run.status == target.STOPPED and run.result is None
+    assert any("Stopped" in i.value for i in at.info)
+    runner = run.runner
+    with runner.lock:
+        assert not any(t.job.owner == run.owner for t in runner.tasks.values())
+    assert not at.button(key="target_go").disabled
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"target_low": 0.5, "target_high": 0.2}, "must rise"),
+    ({"target_mode": "sustained", "target_days": 3000}, "begins before the run does"),
+])
+def test_bad_settings_are_refused_with_a_message(settings, message):
+    at = target_page(**settings)
+    assert message in " ".join(e.value for e in at.error)
+    assert at.button(key="target_go").disabled
+
+
+def test_a_search_over_the_sessions_budget_is_refused_with_a_message(monkeypatch):
+    from ui import runner
+
+    monkeypatch.setattr(runner, "SESSION_RUN_DAYS", 10)
+    at = target_page()
+    at.button(key="target_go").click()
+    no_exception(at.run())
+    assert "target_run" not in at.session_state
+    assert "at most 10 queued at once" in " ".join(w.value for w in at.warning)
+
+
+def test_a_link_carries_the_question_and_notes_what_it_cannot_use():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/target.py")
+    at.query_params.update({"scenario": "status_quo.yaml", "lever": "arms_interdiction",
+                            "low": "0.1", "high": "0.8", "metric": "killed", "side": "above",
+                            "threshold": "1000", "by": "2026-12-31", "mode": "sustained",
+                            "days": "30", "probability": "0.9", "precision": "0.2",
+                            "replicates": "48", "seed": "7", "point": "1",
+                            "set": ["police_intake_per_year=1500"], "nonsense": "1"})
+    no_exception(at.run())
+    assert widget(at, "target_lever").value == "arms_interdiction"
+    assert widget(at, "target_low").value == pytest.approx(0.1)
+    assert widget(at, "target_threshold").value == 1000 and widget(at, "target_days").value == 30
+    assert widget(at, "target_sets").value == ["police_intake_per_year"]
+    assert not next(c for c in at.checkbox if c.key == "target_uncertainty").value
+    assert [w.value for w in at.warning] == [
+        "From the link: 'nonsense' is not a setting of this page; ignored"]
+    wanted = {k: at.query_params[k] for k in ("lever", "low", "threshold", "by", "days", "set")}
+    assert wanted == {"lever": "arms_interdiction", "low": "0.1", "threshold": "1000",
+                      "by": "2026-12-31", "days": "30", "set": "police_intake_per_year=1500"}
+    assert "target_run" not in at.session_state  # nothing has run
+    bad = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    bad.switch_page("views/target.py")
+    bad.query_params.update({"lever": "mission_mandate", "by": "2040-01-01", "low": "nan"})
+    no_exception(bad.run())
+    notes = " ".join(w.value for w in bad.warning)
+    assert "lever=mission_mandate: must be one of" in notes and "by=2040-01-01" in notes
+    assert "low=nan" in notes
+
+
+def test_the_pages_words_are_the_command_lines():
+    """`search.summary` is the command line's `_target_lines`, word for word."""
+    import numpy as np
+
+    from sim.analysis.goals import Goal
+
+    def evaluate(levels, replicates):  # a toy response: the goal is met above 40
+        rng = np.random.default_rng(int(replicates[0]))
+        return rng.random((len(replicates), 1)) < 1 / (1 + np.exp(-(levels - 40) / 5))
+
+    goal = Goal.of("capital_gang_share_area", 0.5, dt.date(2027, 12, 31))
+    for low, high in ((0, 100), (60, 100), (0, 20)):
+        result = search.search(evaluate, low, high, 0.8, search.Settings(max_replicates=48))
+        for lever in ("mission_troops_target", "arms_interdiction"):
+            assert search.summary(result, PARAMS[lever], goal, 0.05) == _target_lines(
+                result, PARAMS[lever], goal, 0.05)
