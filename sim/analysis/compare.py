@@ -464,13 +464,19 @@ def header(c: Comparison) -> str:
             + (f"\n{note}" if note else ""))
 
 
+def records_csv(rows: list[dict], fields: list[str] | None = None) -> str:
+    """Records as CSV text, one row each, the columns `fields` (default: the first row's keys):
+    every analysis's CSV file."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=fields or list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def csv_text(c: Comparison) -> str:
     """The comparison's records as CSV, one row per scenario, outcome and date."""
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=list(c.records[0]))
-    writer.writeheader()
-    writer.writerows(c.records)
-    return out.getvalue()
+    return records_csv(c.records)
 
 
 def write_csv(c: Comparison, path: str | Path) -> None:
