@@ -343,10 +343,7 @@ def cmd_target(args) -> int:
         raise UsageError(f"--precision {args.precision:g}: give the half-width wanted as a "
                          "share, e.g. 0.05 for +-5 points")
     factor = design.Factor.of(param.name, args.low, args.high)
-    goal = goals.Goal.of(args.metric, args.below if args.above is None else args.above,
-                         args.by, args.above is None, args.sustained_days, args.ever)
-    resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
-    goal.check(resolved.start, resolved.end, resolved.branch)
+    goal, resolved = _goal(args)
     label = Path(args.scenario).stem
     out = Path(args.out or Path("runs") / f"{label}.target.{param.name}")
     out.mkdir(parents=True, exist_ok=True)
@@ -406,6 +403,16 @@ def cmd_target(args) -> int:
           f"{out / 'target.html'}")
     print(answer)
     return 0
+
+
+def _goal(args) -> tuple[goals.Goal, scenario.Scenario]:
+    """The goal of --metric, --below/--above, --by and --sustained-days/--ever, checked against
+    the scenario (with its --set) that will be run: (goal, scenario)."""
+    goal = goals.Goal.of(args.metric, args.below if args.above is None else args.above,
+                         args.by, args.above is None, args.sustained_days, args.ever)
+    resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
+    goal.check(resolved.start, resolved.end, resolved.branch)
+    return goal, resolved
 
 
 def _target_lines(result: search.Search, param, goal: goals.Goal,
@@ -803,22 +810,9 @@ def _add_target(sub, fmt) -> None:
     tgt.add_argument("scenario", metavar="SCENARIO.yaml")
     tgt.add_argument("--lever", required=True, metavar="NAME",
                      help="the lever to search ('haiti-sim params --role lever' lists them)")
-    tgt.add_argument("--metric", required=True, metavar="OUTCOME",
-                     help="the goal's outcome, e.g. capital_gang_share_area (a flow, such as "
-                          "killed, counts from the branch date)")
-    side = tgt.add_mutually_exclusive_group(required=True)
-    side.add_argument("--below", type=float, metavar="X", help="the goal: the outcome below X")
-    side.add_argument("--above", type=float, metavar="X", help="the goal: the outcome above X")
-    tgt.add_argument("--by", required=True, type=_date, metavar="DATE",
-                     help="the goal's date, e.g. 2027-12-31 (the runs stop there)")
+    _goal_options(tgt)
     tgt.add_argument("--probability", required=True, type=float, metavar="P",
                      help="the chance wanted, between 0 and 1, e.g. 0.8")
-    when = tgt.add_mutually_exclusive_group()
-    when.add_argument("--sustained-days", type=int, metavar="D",
-                      help="the goal holds on every one of the last D days up to --by (default: "
-                           "on --by itself)")
-    when.add_argument("--ever", action="store_true",
-                      help="the goal holds on some day from the branch date to --by")
     tgt.add_argument("--low", type=float, metavar="A",
                      help="the lowest value searched (default: the lever's lowest allowed)")
     tgt.add_argument("--high", type=float, metavar="B",
@@ -840,6 +834,25 @@ def _add_target(sub, fmt) -> None:
                           "runs/<scenario>.target.<lever>)")
     _parameter_options(tgt)
     tgt.set_defaults(func=cmd_target, scheduler=None)
+
+
+def _goal_options(parser: argparse.ArgumentParser) -> None:
+    """--metric, --below/--above, --by, --sustained-days/--ever: a goal (`_goal`), as target and
+    discover take it."""
+    parser.add_argument("--metric", required=True, metavar="OUTCOME",
+                        help="the goal's outcome, e.g. capital_gang_share_area (a flow, such as "
+                             "killed, counts from the branch date)")
+    side = parser.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, metavar="X", help="the goal: the outcome below X")
+    side.add_argument("--above", type=float, metavar="X", help="the goal: the outcome above X")
+    parser.add_argument("--by", required=True, type=_date, metavar="DATE",
+                        help="the goal's date, e.g. 2027-12-31 (the runs stop there)")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--sustained-days", type=int, metavar="D",
+                      help="the goal holds on every one of the last D days up to --by (default: "
+                           "on --by itself)")
+    when.add_argument("--ever", action="store_true",
+                      help="the goal holds on some day from the branch date to --by")
 
 
 def _check_limits(args) -> None:
