@@ -263,19 +263,30 @@ def cmd_sweep(args) -> int:
           f"{len(plan.scenarios) * args.replicates} runs", file=sys.stderr)
     status = _execute(plan, args, "sweep", note)
     result = sweep.dose_response(args.out, args.at)
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
     if result.parameters:
         print(f"Parameters: {result.parameters}.")
-    for table in sweep.tables(result):
-        print()
-        print(table.render())
-    out = Path(args.out)
-    (out / "sweep.csv").write_text(sweep.csv_text(result), newline="")
     title = f"Dose-response: {plan.scenarios[0][1].name} ({args.scenario})"
-    (out / "sweep.html").write_text(report.sweep_html(result, title), encoding="utf-8")
-    print(f"\nCSV: {out / 'sweep.csv'}; chart: {out / 'sweep.html'}")
+    _report(args.out, result.notes, sweep.tables(result), [],
+            {"sweep.csv": sweep.csv_text(result), "sweep.html": report.sweep_html(result, title)})
     return status
+
+
+def _report(out: str, notes: list[str], tables: list[compare.TextTable], lines: list[str],
+            files: dict[str, str]) -> None:
+    """An analysis's ending: its notes (to stderr), tables and closing lines, then its files
+    (name: text) written into `out`, and where they are."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    for block in [*(t.render() for t in tables), "\n".join(lines)]:
+        if block:
+            print()
+            print(block)
+    for name, text in files.items():
+        (Path(out) / name).write_text(text, encoding="utf-8", newline="")
+    kinds = {"CSV": ".csv", "chart": ".html"}
+    print("\n" + "; ".join(
+        f"{kind}: " + ", ".join(str(Path(out) / n) for n in files if n.endswith(suffix))
+        for kind, suffix in kinds.items() if any(n.endswith(suffix) for n in files)))
 
 
 def _add_sweep(sub, fmt) -> None:
@@ -382,18 +393,11 @@ def cmd_sensitivity(args) -> int:
     plan, note = _explore_plan(args, "sensitivity", make, args.until)
     status = _execute(plan, args, "sensitivity", note)
     result = sensitivity.analyse(args.out, names, plan.base_seed)
-    for line in result.notes:
-        print(f"note: {line}", file=sys.stderr)
-    for table in sensitivity.tables(result, args.top):
-        print()
-        print(table.render())
-    out = Path(args.out)
-    (out / "sensitivity.csv").write_text(sensitivity.csv_text(result), newline="")
     title = (f"Sensitivity ({'Morris' if morris else 'Sobol'}): {plan.scenarios[0][1].name} "
              f"({args.scenario})")
-    (out / "sensitivity.html").write_text(report.sensitivity_html(result, title, args.top),
-                                          encoding="utf-8")
-    print(f"\nCSV: {out / 'sensitivity.csv'}; chart: {out / 'sensitivity.html'}")
+    _report(args.out, result.notes, sensitivity.tables(result, args.top), [],
+            {"sensitivity.csv": sensitivity.csv_text(result),
+             "sensitivity.html": report.sensitivity_html(result, title, args.top)})
     return status
 
 
