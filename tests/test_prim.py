@@ -40,6 +40,17 @@ def test_prim_recovers_a_planted_box(seed):
     assert t.steps[0].coverage == 1 and t.steps[0].mass == 1 and t.steps[0].restricted == 0
 
 
+def test_the_significant_part_of_a_box_frees_what_only_luck_restricts():
+    x, y = _planted(9)
+    t = prim.Trajectory(x, y, list("abcdef"))
+    k = t.choose(0.8)
+    assert {lim.name for lim in t.box(k).limits} == {"a", "b", "c"}  # b < 0.95: by luck
+    kept = t.significant(k)
+    assert {lim.name for lim in kept.limits} == {"a", "c"}
+    assert all(lim.significant for lim in kept.limits)
+    assert kept.mass > t.box(k).mass and kept.coverage >= t.box(k).coverage
+
+
 def test_quasi_p_values_are_one_sided_binomial_tests():
     x, y = _planted(3, n=400)
     t = prim.Trajectory(x, y, list("abcdef"))

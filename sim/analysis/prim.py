@@ -206,9 +206,35 @@ class Trajectory:
 
     def box(self, k: int) -> Box:
         """Step `k` with the limits of its restricted dimensions and their quasi-p-values."""
+        return self._box(self.steps[k], k)
+
+    def significant(self, k: int) -> Box:
+        """Step `k` without its restrictions that are not significant: the limit with the
+        largest quasi-p-value at or above SIGNIFICANT is freed (the other side of its dimension
+        stays), the box's statistics and quasi-p-values are computed anew, and so on until
+        every limit left is significant (Bryant and Lempert's advice, which the EMA Workbench's
+        `drop_restriction` follows by hand). With few runs for many dimensions this can free
+        every one."""
+        s = self.steps[k]
+        while True:
+            box = self._box(s, k)
+            sides = [(q, lim.name, lower) for lim in box.limits
+                     for q, lower in ((lim.qp_low, True), (lim.qp_high, False))
+                     if q is not None and q >= SIGNIFICANT]
+            if not sides:
+                return box
+            _, name, lower = max(sides)
+            j = self.names.index(name)
+            low, high = s.low.copy(), s.high.copy()
+            if lower:
+                low[j] = self.bottom[j]
+            else:
+                high[j] = self.top[j]
+            s = self._step(low, high, s.phase)
+
+    def _box(self, s: Step, k: int) -> Box:
         from scipy.stats import binom
 
-        s = self.steps[k]
         limits = []
         for j in np.flatnonzero(self._restricted(s.low, s.high)):
             sides = []
