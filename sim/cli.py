@@ -19,7 +19,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from sim.analysis import compare, goals, report, search, sensitivity, sweep
+from sim.analysis import compare, discover, goals, report, search, sensitivity, sweep
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
@@ -320,7 +320,7 @@ def _add_sweep(sub, fmt) -> None:
     swp.set_defaults(func=cmd_sweep)
 
 
-# ---------------------------------------------------------------------------- sensitivity
+# ---------------------------------------------------------------------------- sensitivity, discover
 def _varied(args) -> list[design.Factor]:
     """The factors of --vary NAME[=LOW:HIGH], --uncertainties and --levers (default: every
     uncertainty); a parameter named twice keeps its --vary range."""
@@ -401,6 +401,25 @@ def cmd_sensitivity(args) -> int:
     return status
 
 
+def cmd_discover(args) -> int:
+    goal, _ = _goal(args)
+    if not 0 < args.density <= 1:
+        raise UsageError(f"--density {args.density:g}: give a share between 0 and 1, e.g. 0.8")
+    plan, note = _explore_plan(
+        args, "discovery",
+        lambda factors, seed: design.latin_hypercube(factors, args.samples, seed), goal.by)
+    status = _execute(plan, args, "discover", note)
+    found = discover.discover(args.out, goal, args.cases, args.density)
+    lines = discover.summary(found)
+    title = f"Scenario discovery: {plan.scenarios[0][1].name} ({args.scenario})"
+    _report(args.out, found.notes, [discover.table(found)], lines, {
+        "discover.csv": compare.records_csv(discover.trajectory_records(found),
+                                            discover.TRAJECTORY_FIELDS),
+        "boxes.csv": compare.records_csv(discover.box_records(found), discover.BOX_FIELDS),
+        "discover.html": report.discover_html(found, title, lines)})
+    return status
+
+
 def _explore_options(parser: argparse.ArgumentParser) -> None:
     """What sensitivity and discover vary, and the options of their experiment."""
     parser.add_argument("scenario", metavar="SCENARIO.yaml")
@@ -465,6 +484,42 @@ def _add_sensitivity(sub, fmt) -> None:
     sen.add_argument("--top", type=int, default=sensitivity.TOP, metavar="K",
                      help=f"parameters shown per outcome (default {sensitivity.TOP})")
     sen.set_defaults(func=cmd_sensitivity)
+
+
+def _add_discover(sub, fmt) -> None:
+    dis = sub.add_parser(
+        "discover", formatter_class=fmt,
+        help="in which ranges of the parameters a policy fails its goal (PRIM)",
+        description=_wrap(
+            "Scenario discovery: run one scenario over a Latin hypercube of every "
+            "uncertainty's plausible range (or the parameters of --vary, --levers) up to the "
+            "goal's date, judge every run against the goal (as 'haiti-sim target' does), and "
+            "find with PRIM (peeling and pasting, Friedman and Fisher 1999) the box of "
+            "parameter values where the runs that fail it (--cases succeed: that meet it) "
+            "concentrate. Prints 'the policy fails (goal not met) when A > x and B < y' with "
+            "the box's coverage (share of all failures inside it), density (share of runs "
+            "inside it that fail) and mass, and each limit's quasi-p-value (above 0.05 the "
+            "restriction is not significant). The box chosen has the most coverage at a "
+            "density of at least --density. Writes discover.csv (every step of PRIM: "
+            "coverage, density, mass, restricted parameters), boxes.csv (the box's limits) and "
+            "discover.html (the trade-off and the limits) to --out.\n\n"
+            "An experiment underneath (resumable with --resume, which with every run done "
+            "only reads them again: a new goal with the same --by needs no new runs; on Dask "
+            "with --scheduler); point mode by default, as for sensitivity.\n\n"
+            "example:\n"
+            "  haiti-sim discover scenarios/gsf_full.yaml --metric capital_gang_share_area \\\n"
+            "      --below 0.5 --by 2027-12-31 --samples 300 --out runs/discover"))
+    _explore_options(dis)
+    _goal_options(dis)
+    dis.add_argument("--cases", choices=discover.CASES, default=discover.FAIL,
+                     help="which runs PRIM looks for: those that fail the goal (default) or "
+                          "meet it")
+    dis.add_argument("--samples", type=int, default=discover.SAMPLES, metavar="N",
+                     help=f"points of the Latin hypercube (default {discover.SAMPLES})")
+    dis.add_argument("--density", type=float, default=discover.MIN_DENSITY, metavar="D",
+                     help="the least density of the box chosen: the one with the most "
+                          f"coverage among them (default {discover.MIN_DENSITY})")
+    dis.set_defaults(func=cmd_discover)
 
 
 # ---------------------------------------------------------------------------- target
@@ -702,6 +757,8 @@ EPILOG = """examples:
       --set mission_troop_ceiling=20000 --set funding_mission_others=2000000000 \
       --metric capital_gang_share_area --below 0.5 --by 2027-12-31 --probability 0.8
   haiti-sim sensitivity scenarios/status_quo.yaml --method morris --out runs/morris
+  haiti-sim discover scenarios/gsf_full.yaml --metric capital_gang_share_area --below 0.5 \
+      --by 2027-12-31 --out runs/discover
 """
 
 POSTERIOR_HELP = ("the posterior draws to run under (default: the shipped "
@@ -885,6 +942,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(sub, fmt)
     _add_sweep(sub, fmt)
     _add_sensitivity(sub, fmt)
+    _add_discover(sub, fmt)
 
     cmp_ = sub.add_parser(
         "compare", formatter_class=fmt, help="compare scenarios across replicates",
@@ -1073,7 +1131,7 @@ def _interrupted(args) -> int:
     try:
         resume = (f"; finished runs are kept: complete them with haiti-sim {args.command} "
                   f"--resume --out {args.out}" if args.command in (
-                      "batch", "experiment", "sweep", "sensitivity")
+                      "batch", "experiment", "sweep", "sensitivity", "discover")
                   else "")
         print(f"\ninterrupted{resume}", file=sys.stderr)
     except KeyboardInterrupt:
