@@ -29,7 +29,6 @@ import numpy as np
 from sim.model.parameters import PARAMS
 
 METHODS = ("grid", "lhs", "sobol")
-SENSITIVITY = ("morris", "saltelli")  # the designs `sim.analysis.sensitivity` reads
 
 
 class DesignError(ValueError):
