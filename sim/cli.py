@@ -19,7 +19,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from sim.analysis import compare, goals, report, search, sweep
+from sim.analysis import compare, discover, goals, report, search, sensitivity, sweep
 from sim.model import scenario
 from sim.model.parameters import GROUPS, PARAMS, ROLES
 from sim.model.scenario import ScenarioError
@@ -263,19 +263,30 @@ def cmd_sweep(args) -> int:
           f"{len(plan.scenarios) * args.replicates} runs", file=sys.stderr)
     status = _execute(plan, args, "sweep", note)
     result = sweep.dose_response(args.out, args.at)
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
     if result.parameters:
         print(f"Parameters: {result.parameters}.")
-    for table in sweep.tables(result):
-        print()
-        print(table.render())
-    out = Path(args.out)
-    (out / "sweep.csv").write_text(sweep.csv_text(result), newline="")
     title = f"Dose-response: {plan.scenarios[0][1].name} ({args.scenario})"
-    (out / "sweep.html").write_text(report.sweep_html(result, title), encoding="utf-8")
-    print(f"\nCSV: {out / 'sweep.csv'}; chart: {out / 'sweep.html'}")
+    _report(args.out, result.notes, sweep.tables(result), [],
+            {"sweep.csv": sweep.csv_text(result), "sweep.html": report.sweep_html(result, title)})
     return status
+
+
+def _report(out: str, notes: list[str], tables: list[compare.TextTable], lines: list[str],
+            files: dict[str, str]) -> None:
+    """An analysis's ending: its notes (to stderr), tables and closing lines, then its files
+    (name: text) written into `out`, and where they are."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    for block in [*(t.render() for t in tables), "\n".join(lines)]:
+        if block:
+            print()
+            print(block)
+    for name, text in files.items():
+        (Path(out) / name).write_text(text, encoding="utf-8", newline="")
+    kinds = {"CSV": ".csv", "chart": ".html"}
+    print("\n" + "; ".join(
+        f"{kind}: " + ", ".join(str(Path(out) / n) for n in files if n.endswith(suffix))
+        for kind, suffix in kinds.items() if any(n.endswith(suffix) for n in files)))
 
 
 def _add_sweep(sub, fmt) -> None:
@@ -307,6 +318,208 @@ def _add_sweep(sub, fmt) -> None:
                      help="the date the outcomes are read on (default: each run's last day)")
     _batch_options(swp)
     swp.set_defaults(func=cmd_sweep)
+
+
+# ---------------------------------------------------------------------------- sensitivity, discover
+def _varied(args) -> list[design.Factor]:
+    """The factors of --vary NAME[=LOW:HIGH], --uncertainties and --levers (default: every
+    uncertainty); a parameter named twice keeps its --vary range."""
+    for item in args.vary:
+        _, sep, text = item.partition("=")
+        if sep and ":" not in text:
+            raise UsageError(f"--vary {item!r}: give NAME (its plausible or validity range) or "
+                             "NAME=LOW:HIGH; these designs sample ranges, not lists of values")
+    factors, _ = _factors(args.vary, "sampled")
+    everything = args.uncertainties or not (args.vary or args.levers)
+    for group in ((design.uncertainties() if everything else [])
+                  + (design.levers() if args.levers else [])):
+        if group.name not in {f.name for f in factors}:
+            factors.append(group)
+    return factors
+
+
+def _explore_plan(args, command: str, make_design, end: dt.date | None
+                  ) -> tuple[batch.Plan, str | None]:
+    """The experiment under a sensitivity or discovery: its seed, replicates and parameter mode
+    from the options, or on --resume from the manifest where not given."""
+    if args.resume:
+        try:
+            plan = ResultsDir(args.out).read_manifest()["plan"]
+        except FileNotFoundError:
+            raise UsageError(f"{args.out} holds no {command} to resume (no manifest.json)"
+                             ) from None
+        args.replicates = args.replicates or plan["replicates"]
+        args.seed = plan["base_seed"] if args.seed is None else args.seed
+        if not args.ensemble:
+            _resumed_mode(args, plan)
+    args.replicates = args.replicates or 1
+    seed = scenario.load(args.scenario).seed if args.seed is None else args.seed
+    draws, note = ensemble.choose(not (args.ensemble or args.posterior), args.posterior)
+    plan = batch.Plan.experiment([args.scenario], make_design(_varied(args), seed),
+                                 args.replicates, seed, _overrides(args.set), draws, end)
+    print(f"{len(plan.design.factors)} parameters varied: {len(plan.design.points)} points x "
+          f"{args.replicates} replicates = {len(plan.scenarios) * args.replicates} runs",
+          file=sys.stderr)
+    return plan, note
+
+
+def _outcome_names(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names:
+        goals.outcome(name, "--outcomes")
+    if len(set(names)) < len(names):
+        raise UsageError(f"--outcomes {text}: an outcome is named twice")
+    return names
+
+
+def cmd_sensitivity(args) -> int:
+    names = _outcome_names(args.outcomes)
+    morris = args.method == sensitivity.MORRIS
+    given = [o for o, v in (("--trajectories", args.trajectories), ("--levels", args.levels),
+                            ("--samples", args.samples)) if v is not None]
+    wrong = [o for o in given if (o == "--samples") == morris]
+    if wrong:
+        other = "sobol" if morris else "morris"
+        raise UsageError(f"{wrong[0]} goes with --method {other}, not --method {args.method}")
+
+    def make(factors, seed):
+        if morris:
+            return design.morris(factors, args.trajectories or sensitivity.TRAJECTORIES,
+                                 args.levels or sensitivity.LEVELS, seed)
+        return design.saltelli(factors, args.samples or sensitivity.BASE_SAMPLES, seed)
+
+    plan, note = _explore_plan(args, "sensitivity", make, args.until)
+    status = _execute(plan, args, "sensitivity", note)
+    result = sensitivity.analyse(args.out, names, plan.base_seed)
+    title = (f"Sensitivity ({'Morris' if morris else 'Sobol'}): {plan.scenarios[0][1].name} "
+             f"({args.scenario})")
+    _report(args.out, result.notes, sensitivity.tables(result, args.top), [],
+            {"sensitivity.csv": sensitivity.csv_text(result),
+             "sensitivity.html": report.sensitivity_html(result, title, args.top)})
+    return status
+
+
+def cmd_discover(args) -> int:
+    goal, _ = _goal(args)
+    if not 0 < args.density <= 1:
+        raise UsageError(f"--density {args.density:g}: give a share between 0 and 1, e.g. 0.8")
+    plan, note = _explore_plan(
+        args, "discovery",
+        lambda factors, seed: design.latin_hypercube(factors, args.samples, seed), goal.by)
+    status = _execute(plan, args, "discover", note)
+    found = discover.discover(args.out, goal, args.cases, args.density)
+    lines = discover.summary(found)
+    title = f"Scenario discovery: {plan.scenarios[0][1].name} ({args.scenario})"
+    _report(args.out, found.notes, [discover.table(found)], lines, {
+        "discover.csv": compare.records_csv(discover.trajectory_records(found),
+                                            discover.TRAJECTORY_FIELDS),
+        "boxes.csv": compare.records_csv(discover.box_records(found), discover.BOX_FIELDS),
+        "discover.html": report.discover_html(found, title, lines)})
+    return status
+
+
+def _explore_options(parser: argparse.ArgumentParser) -> None:
+    """What sensitivity and discover vary, and the options of their experiment."""
+    parser.add_argument("scenario", metavar="SCENARIO.yaml")
+    parser.add_argument("--vary", action="append", default=[], metavar="NAME[=LOW:HIGH]",
+                        help="a parameter to vary (repeatable): over its plausible range (an "
+                             "uncertainty), its validity range (a lever), or LOW:HIGH")
+    parser.add_argument("--uncertainties", action="store_true",
+                        help="vary every uncertain parameter over its plausible range (the "
+                             "default when neither --vary nor --levers is given)")
+    parser.add_argument("--levers", action="store_true",
+                        help="vary every lever over its validity range (the mandate over its "
+                             "choices' indices)")
+    _batch_options(parser, explore=True)
+
+
+def _add_sensitivity(sub, fmt) -> None:
+    sen = sub.add_parser(
+        "sensitivity", formatter_class=fmt,
+        help="which parameters move the key outcomes most (Morris or Sobol, by SALib)",
+        description=_wrap(
+            "Global sensitivity analysis of one scenario: run it over SALib's design for "
+            "the method (Morris: r trajectories of k + 1 points, one parameter moved a step "
+            "at a time; Sobol: Saltelli's N x (k + 2) points) over every uncertainty's "
+            "plausible range (or the parameters of --vary, --levers), then rank the "
+            "parameters by their influence on each outcome on the runs' last day: Morris's "
+            "mu* (the mean absolute change when a parameter moves across its range) and "
+            "sigma (non-linearity, interactions); Sobol's total (ST) and first-order (S1) "
+            "shares of the variance. Each with the half-width of its bootstrap 90% interval. "
+            "Prints the top parameters per outcome and writes sensitivity.csv and "
+            "sensitivity.html (bars with whiskers) to --out.\n\n"
+            "An experiment underneath (same results layout; resumable with --resume, on Dask "
+            "with --scheduler). Every point runs with seed BASE + i for replicate i (common "
+            "random numbers: between points only the parameters differ), and in point mode "
+            "by default: the design's values win over posterior draws, and what it does not "
+            "vary stays at the defaults, so an effect is the parameter's, not the draw's. "
+            "Morris over the 72 uncertainties with the default 10 trajectories is 730 runs, "
+            "about 5 minutes on 2 cores to the scenario's end (2027); --until shortens the "
+            "runs.\n\n"
+            "examples:\n"
+            "  haiti-sim sensitivity scenarios/status_quo.yaml --out runs/morris\n"
+            "  haiti-sim sensitivity scenarios/status_quo.yaml --method sobol --samples 32 \\\n"
+            "      --vary gang_attack_rate --vary reversion_per_day --vary arms_interdiction \\\n"
+            "      --outcomes capital_gang_share_area,killed --out runs/sobol"))
+    _explore_options(sen)
+    sen.add_argument("--method", choices=sensitivity.METHODS, default=sensitivity.MORRIS,
+                     help="morris: elementary effects, a screening of many parameters (default);"
+                          " sobol: variance-based indices, many more runs")
+    sen.add_argument("--trajectories", type=int, metavar="R",
+                     help=f"Morris trajectories (default {sensitivity.TRAJECTORIES}): "
+                          "R x (k + 1) runs")
+    sen.add_argument("--levels", type=int, metavar="P",
+                     help=f"Morris grid levels per parameter, even (default {sensitivity.LEVELS})")
+    sen.add_argument("--samples", type=int, metavar="N",
+                     help="Sobol base sample, rounded up to a power of two (default "
+                          f"{sensitivity.BASE_SAMPLES}): N x (k + 2) runs")
+    sen.add_argument("--outcomes", metavar="NAME,NAME",
+                     help="outcomes of the catalogue to analyse (default: the key outcomes, "
+                          "as compare shows them)")
+    sen.add_argument("--until", type=_date, metavar="DATE",
+                     help="stop the runs on DATE (default: the scenario's end; not before a "
+                          "policy's branch); the outcomes are read on the last day")
+    sen.add_argument("--top", type=int, default=sensitivity.TOP, metavar="K",
+                     help=f"parameters shown per outcome (default {sensitivity.TOP})")
+    sen.set_defaults(func=cmd_sensitivity)
+
+
+def _add_discover(sub, fmt) -> None:
+    dis = sub.add_parser(
+        "discover", formatter_class=fmt,
+        help="in which ranges of the parameters a policy fails its goal (PRIM)",
+        description=_wrap(
+            "Scenario discovery: run one scenario over a Latin hypercube of every "
+            "uncertainty's plausible range (or the parameters of --vary, --levers) up to the "
+            "goal's date, judge every run against the goal (as 'haiti-sim target' does), and "
+            "find with PRIM (peeling and pasting, Friedman and Fisher 1999) the box of "
+            "parameter values where the runs that fail it (--cases succeed: that meet it) "
+            "concentrate. Prints 'the policy fails (goal not met) when A > x and B < y' with "
+            "the box's coverage (share of all failures inside it), density (share of runs "
+            "inside it that fail) and mass, and each limit's quasi-p-value (above 0.05 the "
+            "restriction is not significant). The box chosen has the most coverage at a "
+            "density of at least --density. Writes discover.csv (every step of PRIM: "
+            "coverage, density, mass, restricted parameters), boxes.csv (the box's limits) and "
+            "discover.html (the trade-off and the limits) to --out.\n\n"
+            "An experiment underneath (resumable with --resume, which with every run done "
+            "only reads them again: a new goal with the same --by needs no new runs; on Dask "
+            "with --scheduler); point mode by default, as for sensitivity.\n\n"
+            "example:\n"
+            "  haiti-sim discover scenarios/gsf_full.yaml --metric capital_gang_share_area \\\n"
+            "      --below 0.5 --by 2027-12-31 --samples 300 --out runs/discover"))
+    _explore_options(dis)
+    _goal_options(dis)
+    dis.add_argument("--cases", choices=discover.CASES, default=discover.FAIL,
+                     help="which runs PRIM looks for: those that fail the goal (default) or "
+                          "meet it")
+    dis.add_argument("--samples", type=int, default=discover.SAMPLES, metavar="N",
+                     help=f"points of the Latin hypercube (default {discover.SAMPLES})")
+    dis.add_argument("--density", type=float, default=discover.MIN_DENSITY, metavar="D",
+                     help="the least density of the box chosen: the one with the most "
+                          f"coverage among them (default {discover.MIN_DENSITY})")
+    dis.set_defaults(func=cmd_discover)
 
 
 # ---------------------------------------------------------------------------- target
@@ -343,10 +556,7 @@ def cmd_target(args) -> int:
         raise UsageError(f"--precision {args.precision:g}: give the half-width wanted as a "
                          "share, e.g. 0.05 for +-5 points")
     factor = design.Factor.of(param.name, args.low, args.high)
-    goal = goals.Goal.of(args.metric, args.below if args.above is None else args.above,
-                         args.by, args.above is None, args.sustained_days, args.ever)
-    resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
-    goal.check(resolved.start, resolved.end, resolved.branch)
+    goal, resolved = _goal(args)
     label = Path(args.scenario).stem
     out = Path(args.out or Path("runs") / f"{label}.target.{param.name}")
     out.mkdir(parents=True, exist_ok=True)
@@ -406,6 +616,16 @@ def cmd_target(args) -> int:
           f"{out / 'target.html'}")
     print(answer)
     return 0
+
+
+def _goal(args) -> tuple[goals.Goal, scenario.Scenario]:
+    """The goal of --metric, --below/--above, --by and --sustained-days/--ever, checked against
+    the scenario (with its --set) that will be run: (goal, scenario)."""
+    goal = goals.Goal.of(args.metric, args.below if args.above is None else args.above,
+                         args.by, args.above is None, args.sustained_days, args.ever)
+    resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
+    goal.check(resolved.start, resolved.end, resolved.branch)
+    return goal, resolved
 
 
 def _target_lines(result: search.Search, param, goal: goals.Goal,
@@ -536,6 +756,9 @@ EPILOG = """examples:
   haiti-sim target scenarios/gsf_full.yaml --lever mission_troops_target \
       --set mission_troop_ceiling=20000 --set funding_mission_others=2000000000 \
       --metric capital_gang_share_area --below 0.5 --by 2027-12-31 --probability 0.8
+  haiti-sim sensitivity scenarios/status_quo.yaml --method morris --out runs/morris
+  haiti-sim discover scenarios/gsf_full.yaml --metric capital_gang_share_area --below 0.5 \
+      --by 2027-12-31 --out runs/discover
 """
 
 POSTERIOR_HELP = ("the posterior draws to run under (default: the shipped "
@@ -563,18 +786,34 @@ def _resumed_mode(args, plan: dict) -> None:
         args.posterior = None if args.point else described["posterior"]
 
 
-def _parameter_options(parser: argparse.ArgumentParser) -> None:
-    """--point and --posterior: the options of every command that runs the model."""
+def _parameter_options(parser: argparse.ArgumentParser, explore: bool = False) -> None:
+    """--point and --posterior: the options of every command that runs the model; with
+    `explore` (sensitivity, discover), point mode is the default and --ensemble opts out."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--point", action="store_true", help=ensemble.POINT_HELP)
-    group.add_argument("--posterior", metavar="FILE.csv", help=POSTERIOR_HELP)
+    if not explore:
+        group.add_argument("--point", action="store_true", help=ensemble.POINT_HELP)
+        group.add_argument("--posterior", metavar="FILE.csv", help=POSTERIOR_HELP)
+        return
+    group.add_argument("--point", action="store_true",
+                       help="the parameters the design does not vary stay at the defaults, the "
+                            "posterior medians (the default: everything that varies is then in "
+                            "the design, where the analysis sees it)")
+    group.add_argument("--ensemble", action="store_true",
+                       help="replicate i runs under posterior draw i for the calibrated "
+                            "parameters the design does not vary (their spread adds to the "
+                            "dice's)")
+    group.add_argument("--posterior", metavar="FILE.csv",
+                       help="as --ensemble, with the draws of this file")
 
 
-def _batch_options(parser: argparse.ArgumentParser) -> None:
-    """The options of every command that runs many replicates (batch, experiment)."""
+def _batch_options(parser: argparse.ArgumentParser, explore: bool = False) -> None:
+    """The options of every command that runs many replicates (batch, experiment, sweep; with
+    `explore`, sensitivity and discover: one replicate by default, point mode by default)."""
     parser.add_argument("--replicates", "-n", type=int, metavar="N",
-                        help="runs of each scenario, at most "
-                             f"{batch.MAX_REPLICATES:,} (required unless --resume)")
+                        help="runs of each scenario (each point), at most "
+                             f"{batch.MAX_REPLICATES:,} " + (
+                                 "(default 1; with --resume, the manifest's)" if explore
+                                 else "(required unless --resume)"))
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="results directory (one batch at a time writes into it)")
     parser.add_argument("--workers", type=int, metavar="K",
@@ -593,7 +832,7 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
                         help="complete an interrupted run in --out: run only what is missing or "
                              "failed; refuses if the scenario files, the design, the posterior "
                              "or the model changed")
-    _parameter_options(parser)
+    _parameter_options(parser, explore)
 
 
 def _wrap(text: str) -> str:
@@ -702,6 +941,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_target(sub, fmt)
     _add_sweep(sub, fmt)
+    _add_sensitivity(sub, fmt)
+    _add_discover(sub, fmt)
 
     cmp_ = sub.add_parser(
         "compare", formatter_class=fmt, help="compare scenarios across replicates",
@@ -803,22 +1044,9 @@ def _add_target(sub, fmt) -> None:
     tgt.add_argument("scenario", metavar="SCENARIO.yaml")
     tgt.add_argument("--lever", required=True, metavar="NAME",
                      help="the lever to search ('haiti-sim params --role lever' lists them)")
-    tgt.add_argument("--metric", required=True, metavar="OUTCOME",
-                     help="the goal's outcome, e.g. capital_gang_share_area (a flow, such as "
-                          "killed, counts from the branch date)")
-    side = tgt.add_mutually_exclusive_group(required=True)
-    side.add_argument("--below", type=float, metavar="X", help="the goal: the outcome below X")
-    side.add_argument("--above", type=float, metavar="X", help="the goal: the outcome above X")
-    tgt.add_argument("--by", required=True, type=_date, metavar="DATE",
-                     help="the goal's date, e.g. 2027-12-31 (the runs stop there)")
+    _goal_options(tgt)
     tgt.add_argument("--probability", required=True, type=float, metavar="P",
                      help="the chance wanted, between 0 and 1, e.g. 0.8")
-    when = tgt.add_mutually_exclusive_group()
-    when.add_argument("--sustained-days", type=int, metavar="D",
-                      help="the goal holds on every one of the last D days up to --by (default: "
-                           "on --by itself)")
-    when.add_argument("--ever", action="store_true",
-                      help="the goal holds on some day from the branch date to --by")
     tgt.add_argument("--low", type=float, metavar="A",
                      help="the lowest value searched (default: the lever's lowest allowed)")
     tgt.add_argument("--high", type=float, metavar="B",
@@ -840,6 +1068,25 @@ def _add_target(sub, fmt) -> None:
                           "runs/<scenario>.target.<lever>)")
     _parameter_options(tgt)
     tgt.set_defaults(func=cmd_target, scheduler=None)
+
+
+def _goal_options(parser: argparse.ArgumentParser) -> None:
+    """--metric, --below/--above, --by, --sustained-days/--ever: a goal (`_goal`), as target and
+    discover take it."""
+    parser.add_argument("--metric", required=True, metavar="OUTCOME",
+                        help="the goal's outcome, e.g. capital_gang_share_area (a flow, such as "
+                             "killed, counts from the branch date)")
+    side = parser.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, metavar="X", help="the goal: the outcome below X")
+    side.add_argument("--above", type=float, metavar="X", help="the goal: the outcome above X")
+    parser.add_argument("--by", required=True, type=_date, metavar="DATE",
+                        help="the goal's date, e.g. 2027-12-31 (the runs stop there)")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--sustained-days", type=int, metavar="D",
+                      help="the goal holds on every one of the last D days up to --by (default: "
+                           "on --by itself)")
+    when.add_argument("--ever", action="store_true",
+                      help="the goal holds on some day from the branch date to --by")
 
 
 def _check_limits(args) -> None:
@@ -883,7 +1130,8 @@ def _interrupted(args) -> int:
     # A second Ctrl-C while the hint is printed must not end in a traceback either.
     try:
         resume = (f"; finished runs are kept: complete them with haiti-sim {args.command} "
-                  f"--resume --out {args.out}" if args.command in ("batch", "experiment", "sweep")
+                  f"--resume --out {args.out}" if args.command in (
+                      "batch", "experiment", "sweep", "sensitivity", "discover")
                   else "")
         print(f"\ninterrupted{resume}", file=sys.stderr)
     except KeyboardInterrupt:

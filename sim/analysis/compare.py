@@ -170,21 +170,22 @@ def scenario_runs(label: str, name: str, source: str, branch: dt.date | None, co
 
 
 def _load_scenario(results: ResultsDir, described: dict, runs: list[dict],
-                   label: str) -> ScenarioRuns:
+                   label: str, keep: Collection[str] | None) -> ScenarioRuns:
     branch = described["branch"]
     return scenario_runs(
         label, described["name"], str(results.path),
         dt.date.fromisoformat(branch) if branch else None, len(runs),
-        ((r["replicate"], r["seed"], *results.read_run(r["scenario"], r["replicate"]),
-          results.read_map(r["scenario"], r["replicate"])) for r in runs))
+        ((r["replicate"], r["seed"], *results.read_run(r["scenario"], r["replicate"], keep),
+          results.read_map(r["scenario"], r["replicate"])) for r in runs), keep)
 
 
-def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str], str]:
+def load(directories: list[str | Path], keep: Collection[str] | None = None
+         ) -> tuple[list[ScenarioRuns], list[str], str]:
     """The finished runs of every scenario in the results directories, notes for the user
     (scenarios with no finished run, directories run under different parameter draws) and how
     the runs treated the calibrated parameters (`ensemble.summary`). A label found in two
     directories is qualified with the directory's name, so the same scenario from two batches
-    can be compared."""
+    can be compared. `keep` names the metrics to keep (default: those a comparison needs)."""
     found: list[tuple[ResultsDir, dict, list[dict]]] = []
     modes: list[dict] = []
     for directory in directories:
@@ -218,7 +219,7 @@ def load(directories: list[str | Path]) -> tuple[list[ScenarioRuns], list[str], 
             notes.append(f"{label}: no finished run in {results.path}; left out")
             continue
         try:  # every file is checked against its recorded sha256 before it is read
-            scenarios.append(_load_scenario(results, described, runs, label))
+            scenarios.append(_load_scenario(results, described, runs, label, keep))
         except ResultsError as exc:
             raise CompareError(str(exc)) from None
     if not scenarios:
@@ -464,13 +465,19 @@ def header(c: Comparison) -> str:
             + (f"\n{note}" if note else ""))
 
 
+def records_csv(rows: list[dict], fields: list[str] | None = None) -> str:
+    """Records as CSV text, one row each, the columns `fields` (default: the first row's keys):
+    every analysis's CSV file."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=fields or list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def csv_text(c: Comparison) -> str:
     """The comparison's records as CSV, one row per scenario, outcome and date."""
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=list(c.records[0]))
-    writer.writeheader()
-    writer.writerows(c.records)
-    return out.getvalue()
+    return records_csv(c.records)
 
 
 def write_csv(c: Comparison, path: str | Path) -> None:

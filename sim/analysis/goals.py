@@ -43,12 +43,14 @@ def outcome_names() -> tuple[str, ...]:
     return recorded + tuple(o.name for o in outcomes.COMPOSITES)
 
 
-def _outcome(name: str) -> Outcome:
+def outcome(name: str, option: str = "--metric") -> Outcome:
+    """The catalogue's outcome named `name`; a GoalError naming `option` and the outcomes (with
+    a did-you-mean) if there is none."""
     known = outcome_names()
     if name not in known:
         near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise GoalError(f"--metric: no outcome is named '{name}'{hint}; the outcomes are "
+        raise GoalError(f"{option}: no outcome is named '{name}'{hint}; the outcomes are "
                         f"{', '.join(o.name for o in outcomes.RECORDED)}, spent_usd, and per "
                         "department or road e.g. gang_population_share.Ouest, road_cut.RN1")
     return outcomes.get(name)
@@ -71,7 +73,7 @@ class Goal:
            sustained_days: int | None = None, ever: bool = False) -> Goal:
         """A checked goal: the metric is in the catalogue, a sustained window has a day or
         more, and at most one of `sustained_days` and `ever` is given."""
-        _outcome(metric)
+        outcome(metric)
         if not np.isfinite(threshold):
             raise GoalError(f"the threshold must be a number, got {threshold}")
         if sustained_days is not None and ever:

@@ -409,3 +409,203 @@ def sweep_html(s: sweep.Sweep, title: str) -> str:
         + "<h2>Tables</h2>" + "".join(_table(t) for t in sweep.tables(s))
         + f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
         f"{_e(package_version())}.</p></body></html>")
+
+
+# ---------------------------------------------------------------------------- sensitivity
+ROLE_COLOURS = {"uncertainty": PALETTE[0], "lever": PALETTE[1], "initial": PALETTE[3],
+                "constant": PALETTE[9]}
+
+
+def _page(title: str, body: str) -> str:
+    """A self-contained page: the title, `body`, and when and by what it was made."""
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
+            f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1>{body}"
+            f"<p class=note>Generated {dt.datetime.now():%Y-%m-%d %H:%M} by haiti-sim "
+            f"{_e(package_version())}.</p></body></html>")
+
+
+def _x_grid(ticks, x, top: int, bottom_y: int, label) -> str:
+    """Vertical gridlines at `ticks` (pixel column `x(v)`), each labelled `label(v)` below."""
+    return "".join(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top}" y2="{bottom_y}" '
+                   f'stroke="{"#999" if v == 0 else "#eee"}"/><text x="{x(v):.1f}" '
+                   f'y="{bottom_y + 14}" text-anchor="middle">{_e(label(v))}</text>'
+                   for v in ticks)
+
+
+def _bars_svg(rows: list[tuple[str, str, float, float, float | None, float | None]],
+              label, axis: str) -> str:
+    """Horizontal bars, one row each, most influential first: (name, colour, value, half-width
+    of its interval, and optionally an inner value and its half-width, drawn darker)."""
+    width, left, right, top, row_height = 760, 250, 20, 8, 20
+    height = top + row_height * len(rows) + 40
+    if not any(np.isfinite(v) and v != 0 for _, _, v, _, _, _ in rows):
+        return "<p class=note>No parameter moves this outcome over the design.</p>"
+    ends = [v + c for _, _, v, c, _, _ in rows if np.isfinite(v + c)] or [1.0]
+    starts = [v - c for _, _, v, c, _, _ in rows if np.isfinite(v - c)] or [0.0]
+    x_ticks = _ticks(min(min(starts), 0.0), max(max(ends), 1e-12))
+    x0, x1 = x_ticks[0], x_ticks[-1]
+
+    def x(v):
+        return left + (width - left - right) * (v - x0) / (x1 - x0)
+
+    bottom_y = top + row_height * len(rows)
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             _x_grid(x_ticks, x, top, bottom_y, label),
+             f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
+             f'text-anchor="middle">{_e(axis)}</text>']
+    for k, (name, colour, value, conf, inner, inner_conf) in enumerate(rows):
+        y = top + k * row_height
+        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_e(name)}</text>')
+        if not np.isfinite(value):
+            continue
+        parts.append(f'<rect x="{min(x(0), x(value)):.1f}" y="{y + 3}" '
+                     f'width="{abs(x(value) - x(0)):.1f}" height="{row_height - 6}" '
+                     f'fill="{colour}" fill-opacity="{0.45 if inner is not None else 0.8}">'
+                     f'<title>{_e(name)}: {_e(label(value))} +- {_e(label(conf))}</title></rect>')
+        whiskers = [(value, conf, y + row_height / 2 - 2)]
+        if inner is not None and np.isfinite(inner):
+            parts.append(f'<rect x="{min(x(0), x(inner)):.1f}" y="{y + 7}" '
+                         f'width="{abs(x(inner) - x(0)):.1f}" height="{row_height - 14}" '
+                         f'fill="{colour}"/>')
+            whiskers.append((inner, inner_conf, y + row_height / 2 + 2))
+        parts += [f'<line x1="{x(v - c):.1f}" x2="{x(v + c):.1f}" y1="{mid:.1f}" '
+                  f'y2="{mid:.1f}" stroke="#222"/>' for v, c, mid in whiskers if np.isfinite(c)]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sensitivity_html(s, title: str, top: int) -> str:
+    """A sensitivity analysis as one page: for every outcome, its `top` most influential
+    parameters as bars (Morris: mu*; Sobol: ST, with S1 inside, darker) with whiskers for the
+    90% intervals, then the tables."""
+    from sim.analysis import sensitivity
+
+    morris = s.method == sensitivity.MORRIS
+    charts = []
+    for o in s.outcomes:
+        def label(v, o=o):
+            if not morris:
+                return f"{v:.2g}"
+            return f"{v * 100:g} pp" if o.display == outcomes.PERCENT else o.show(v)
+
+        rows = [(i.parameter, ROLE_COLOURS[i.role],
+                 *((i.values["mu_star"], i.values["mu_star_conf"], None, None) if morris else
+                   (i.values["ST"], i.values["ST_conf"], i.values["S1"], i.values["S1_conf"])))
+                for i in s.ranked[o.name][:top]]
+        since = f" since {s.origin}" if o.flow else ""
+        axis = (f"mu*: mean absolute change of the outcome{since} across a parameter's range"
+                if morris else "share of the variance: ST (light), S1 (dark)")
+        charts.append(f"<h3>{_e(o.label)}{since}, at the end</h3>"
+                      + _bars_svg(rows, label, axis))
+    legend = "<p class=legend>" + "".join(
+        f'<span><span class=swatch style="background:{c}"></span>{_e(role)}</span>'
+        for role, c in ROLE_COLOURS.items() if role != "constant") + "</p>"
+    what = (f"Morris elementary effects: {s.points} points ({s.points // (len(s.factors) + 1)} "
+            f"trajectories over {len(s.factors)} parameters)" if morris else
+            f"Sobol indices: {s.points} points (Saltelli's design over {len(s.factors)} "
+            "parameters)")
+    body = (f"<p class=note>{_e(what)}, {s.replicates} replicate(s) each, outcomes on the runs' "
+            f"last day; whiskers: 90% bootstrap intervals. Parameters: {_e(s.parameters)}.</p>"
+            + "".join(f"<p class=note>{_e(n)}</p>" for n in s.notes) + legend
+            + "".join(charts) + "<h2>Tables</h2>"
+            + "".join(_table(t) for t in sensitivity.tables(s, top)))
+    return _page(title, body)
+
+
+# ---------------------------------------------------------------------------- discover
+def _tradeoff_svg(steps, chosen: int) -> str:
+    """PRIM's trajectory: each box's density against its coverage, coloured by the number of
+    restricted parameters, the chosen one ringed."""
+    width, height, left, right, top, bottom = 560, 360, 52, 16, 12, 44
+    low = min(s.density for s in steps)
+    y_ticks = [v for v in _ticks(max(0.0, low - 0.05), 1.0) if v <= 1.0]
+    y0, y1 = y_ticks[0], 1.0
+    most = max(max(s.restricted for s in steps), 1)
+
+    def x(v):
+        return left + (width - left - right) * v
+
+    def y(v):
+        return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             _y_grid(y_ticks, y, left, width - right, lambda v: f"{v:.0%}"),
+             _x_grid([0, 0.25, 0.5, 0.75, 1], x, top, height - bottom, lambda v: f"{v:.0%}"),
+             f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
+             'text-anchor="middle">coverage (share of the cases of interest inside)</text>',
+             f'<text x="12" y="{top + (height - top - bottom) / 2:.1f}" text-anchor="middle" '
+             f'transform="rotate(-90 12 {top + (height - top - bottom) / 2:.1f})">density'
+             '</text>']
+    line = " ".join(f"{x(s.coverage):.1f},{y(s.density):.1f}" for s in steps)
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#bbb"/>')
+    for k, s in enumerate(steps):
+        colour = RAMP[min(int(s.restricted / most * (len(RAMP) - 1)), len(RAMP) - 1)]
+        parts.append(f'<circle cx="{x(s.coverage):.1f}" cy="{y(s.density):.1f}" r="4" '
+                     f'fill="{colour}" stroke="#888"><title>step {k} ({s.phase}): coverage '
+                     f'{s.coverage:.0%}, density {s.density:.0%}, mass {s.mass:.0%}, '
+                     f'{s.restricted} restricted</title></circle>')
+        if k == chosen:
+            parts.append(f'<circle cx="{x(s.coverage):.1f}" cy="{y(s.density):.1f}" r="8" '
+                         f'fill="none" stroke="{PALETTE[2]}" stroke-width="2"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _limits_svg(rows: list[dict], kept: dict[str, tuple], show) -> str:
+    """PRIM's box along each parameter it restricts: the range the runs covered (grey), the
+    box's part of it (pale) and, darker over it, the part its significant limits keep (`kept`:
+    name: (low or None, high or None))."""
+    width, left, right, top, row_height = 760, 250, 90, 8, 26
+    height = top + row_height * len(rows) + 8
+
+    def x(v):
+        return left + (width - left - right) * v
+
+    def segment(r, low, high, colour, y):
+        span = r["range_high"] - r["range_low"]
+        a = 0 if low is None else (low - r["range_low"]) / span
+        b = 1 if high is None else (high - r["range_low"]) / span
+        return (f'<line x1="{x(a):.1f}" x2="{x(b):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="{colour}" stroke-width="8"/>', a, b)
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for k, r in enumerate(rows):
+        y = top + k * row_height + row_height / 2
+        box, a, b = segment(r, r["low"], r["high"], "#f4b6b7", y)
+        drawn = [segment(r, None, None, "#ddd", y)[0], box]
+        if r["parameter"] in kept:
+            drawn.append(segment(r, *kept[r["parameter"]], PALETTE[2], y)[0])
+        ends = [(a, r["low"]), (b, r["high"])]
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(r["parameter"])}'
+            "</text>" + "".join(drawn) + "".join(
+                f'<text x="{x(at):.1f}" y="{y - 6:.1f}" text-anchor="middle">'
+                f'{_e(show(r["parameter"], v))}</text>' for at, v in ends if v is not None)
+            + f'<text x="{x(1) + 6:.1f}" y="{y + 4:.1f}">'
+            f'{"" if r["parameter"] in kept else "not significant"}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def discover_html(d, title: str, lines: list[str]) -> str:
+    """A scenario discovery as one page: what PRIM found (the lines the command line printed),
+    the coverage-density trade-off of its trajectory, the chosen box's limits, the table."""
+    from sim.analysis import discover
+
+    kept = {lim.name: (lim.low, lim.high) for lim in d.kept.limits}
+    rows = [r for r in discover.box_records(d) if r["box"] == "prim"]
+    limits = (_limits_svg(rows, kept, discover.show_value) if rows else
+              "<p class=note>The box restricts no parameter.</p>")
+    body = ("".join(f"<p>{_e(line)}</p>" for line in lines)
+            + f"<p class=note>Parameters: {_e(d.parameters)}.</p>"
+            + "".join(f"<p class=note>{_e(n)}</p>" for n in d.notes)
+            + "<h2>Coverage and density along PRIM's trajectory</h2><p class=note>Each dot is "
+            "a box PRIM went through, from the whole of the ranges (coverage 100%) as it "
+            "peeled and pasted; darker: more parameters restricted; ringed: the box chosen, "
+            f"the most coverage at a density of at least {d.min_density:.0%}.</p>"
+            + _tradeoff_svg(d.trajectory.steps, d.box.step)
+            + "<h2>PRIM's box</h2><p class=note>Grey: the range the runs covered; pale red: "
+            "PRIM's box; red: the box the summary gives, without the limits that are not "
+            "significant (quasi-p-value >= 0.05).</p>" + limits
+            + _table(discover.table(d)))
+    return _page(title, body)

@@ -12,9 +12,7 @@ CSV), `TextTable`s (the command line) and the curves `sim.analysis.report.sweep_
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,12 +106,7 @@ def curves(sweep: Sweep, outcome: Outcome) -> list[tuple[str, list[tuple[float, 
 
 
 def csv_text(sweep: Sweep) -> str:
-    rows = records(sweep)
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return compare.records_csv(records(sweep))
 
 
 def tables(sweep: Sweep) -> list[TextTable]:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import multiprocessing
@@ -158,17 +159,19 @@ class Plan:
     def experiment(cls, files: list[str], design: Design, replicates: int,
                    base_seed: int | None = None,
                    overrides: dict[str, float] | None = None,
-                   ensemble: Ensemble | None | str = "shipped") -> Plan:
+                   ensemble: Ensemble | None | str = "shipped",
+                   end: dt.date | None = None) -> Plan:
         """Every scenario file at every point of `design`, each `replicates` times; a point's
         values take effect by their roles (`Scenario.with_overrides`), after the overrides,
-        and are explicit, so a posterior draw leaves them (`ensemble`, as in `from_files`)."""
+        and are explicit, so a posterior draw leaves them (`ensemble`, as in `from_files`).
+        `end` stops every run on that day (a shorter horizon; not before a policy's branch)."""
         if isinstance(ensemble, str):
             if ensemble != "shipped":
                 raise ValueError(f"ensemble must be an Ensemble, None or 'shipped', not "
                                  f"{ensemble!r}")
             ensemble = posterior.shipped()
         overrides = dict(overrides or {})
-        loaded = [(Path(f).stem, scenario_file.load(f)) for f in files]
+        loaded = [(Path(f).stem, _ending(scenario_file.load(f), end, f)) for f in files]
         one = len(design.points) == 1
         scenarios, arms = [], []
         for label, s in loaded:
@@ -233,6 +236,18 @@ class Plan:
                 "events": [[e.date.isoformat(), e.name, e.op, e.value] for e in s.events],
             } for (label, s), arm in zip(self.scenarios, self.arms, strict=True)],
         }
+
+
+def _ending(s: Scenario, end: dt.date | None, path: str) -> Scenario:
+    """`s` stopped on `end` (None: at its own end)."""
+    if end is None:
+        return s
+    first = s.branch or s.start + dt.timedelta(days=1)
+    if not first <= end <= s.end:
+        what = f"its branch {s.branch}" if s.branch else f"the day after its start {s.start}"
+        raise BatchError(f"--until {end}: the runs of {path} cannot stop then; give a date from "
+                         f"{what} to its end {s.end}")
+    return dataclasses.replace(s, end=end)
 
 
 def _now() -> str:

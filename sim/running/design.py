@@ -5,9 +5,13 @@ prior: uniform, or log-uniform for quantities known to within a factor) and a le
 range, or a range the user gives. A design is a list of points (one value per factor), made by
 a full factorial grid, a Latin hypercube or a scrambled Sobol sequence (`scipy.stats.qmc`): the
 hypercube spreads a few hundred points evenly over many factors; Sobol points are the
-low-discrepancy sequence Saltelli's variance-based sensitivity analysis builds on. Samplers are
-seeded, so a design is reproducible from its description (`Design.describe`), which the manifest
-keeps.
+low-discrepancy sequence Saltelli's variance-based sensitivity analysis builds on. The two
+sensitivity designs are SALib's: Morris trajectories (elementary effects, one factor moved a step
+at a time) and Saltelli's scheme for Sobol indices (`morris`, `saltelli`). Every sampler works on
+the unit cube and maps each coordinate through `Factor.value`, so the prior's scale (log-uniform)
+and whole numbers are handled once. Samplers are seeded, so a design is reproducible from its
+description (`Design.describe`, which the manifest keeps; `rebuild` makes it again): the
+sensitivity analysis needs the unit points, which the experiments table does not hold.
 
 Factors, samplers and the rest of the code work on the parameter table's declarations
 (`sim.model.parameters.Param`), never on ad-hoc dictionaries of names.
@@ -74,6 +78,12 @@ def uncertainties() -> list[Factor]:
     return [Factor.of(name) for name, p in PARAMS.items() if p.uncertain]
 
 
+def levers() -> list[Factor]:
+    """Every lever over its validity range (a choice among names over the choices' indices)."""
+    return [Factor.of(name, p.low, p.high) if p.choices else Factor.of(name)
+            for name, p in PARAMS.items() if p.lever]
+
+
 @dataclass(frozen=True)
 class Design:
     """The points an experiment runs (one dict of values per point) and how they were made."""
@@ -83,11 +93,13 @@ class Design:
     points: tuple[dict[str, float], ...]
     seed: int | None = None
     unit_points: np.ndarray | None = field(default=None, compare=False, repr=False)
+    settings: dict = field(default_factory=dict)  # what else makes the design: trajectories...
 
     def describe(self) -> dict:
-        return {"method": self.method, "seed": self.seed, "points": len(self.points),
-                "factors": [{"name": f.name, "low": f.low, "high": f.high, "log": f.log}
-                            for f in self.factors]}
+        out = {"method": self.method, "seed": self.seed, "points": len(self.points),
+               "factors": [{"name": f.name, "low": f.low, "high": f.high, "log": f.log}
+                           for f in self.factors]}
+        return {**out, "settings": self.settings} if self.settings else out
 
 
 ONE_POINT = Design("none", (), ({},))
@@ -146,7 +158,60 @@ def sobol(factors: Sequence[Factor], n: int, seed: int) -> Design:
     return _design("sobol", factors, unit, seed)
 
 
-def _design(method: str, factors: Sequence[Factor], unit: np.ndarray, seed: int) -> Design:
+def _design(method: str, factors: Sequence[Factor], unit: np.ndarray, seed: int,
+            settings: dict | None = None) -> Design:
     points = tuple({f.name: f.value(u) for f, u in zip(factors, row, strict=True)}
                    for row in unit)
-    return Design(method, tuple(factors), points, seed, unit)
+    return Design(method, tuple(factors), points, seed, unit, dict(settings or {}))
+
+
+def _unit_problem(factors: Sequence[Factor]) -> dict:
+    """SALib's problem on the unit cube: `Factor.value` maps each coordinate afterwards."""
+    return {"num_vars": len(factors), "names": [f.name for f in factors],
+            "bounds": [[0.0, 1.0]] * len(factors)}
+
+
+def morris(factors: Sequence[Factor], trajectories: int, levels: int, seed: int) -> Design:
+    """Morris's screening design (Morris 1991; SALib's sampler): `trajectories` random paths on
+    a grid of `levels` values per factor, each moving one factor at a time by a fixed step, so
+    a path of k factors is k + 1 points and gives one elementary effect of each factor."""
+    _check(factors)
+    if len(factors) < 2:
+        raise DesignError("a Morris design needs at least 2 factors")
+    if trajectories < 2:
+        raise DesignError(f"a Morris design needs at least 2 trajectories, got {trajectories}")
+    if levels < 2 or levels % 2:
+        raise DesignError(f"Morris levels must be an even number of 2 or more, got {levels}")
+    from SALib.sample import morris as sampler
+
+    unit = sampler.sample(_unit_problem(factors), trajectories, num_levels=levels, seed=seed)
+    return _design("morris", factors, unit, seed,
+                   {"trajectories": trajectories, "levels": levels})
+
+
+def saltelli(factors: Sequence[Factor], n: int, seed: int) -> Design:
+    """Saltelli's design for first-order and total Sobol indices (Saltelli et al. 2010; SALib's
+    sampler on a scrambled Sobol sequence): n x (k + 2) points for k factors, `n` rounded up to
+    a power of two, which the sequence needs to keep its balance."""
+    _check(factors)
+    if len(factors) < 2:
+        raise DesignError("a Saltelli design needs at least 2 factors")
+    if n < 2:
+        raise DesignError(f"a Saltelli design needs a base sample of at least 2, got {n}")
+    from SALib.sample import sobol as sampler
+
+    n = 2 ** math.ceil(math.log2(n))
+    unit = sampler.sample(_unit_problem(factors), n, calc_second_order=False, seed=seed)
+    return _design("saltelli", factors, unit, seed, {"base_samples": n})
+
+
+def rebuild(described: dict) -> Design:
+    """The design a manifest describes (`Design.describe`), made again from its seed: its unit
+    points are what a sensitivity analysis reads. Only the sensitivity designs are rebuilt."""
+    factors = [Factor(f["name"], f["low"], f["high"], f["log"]) for f in described["factors"]]
+    method, seed, settings = described["method"], described["seed"], described.get("settings", {})
+    if method == "morris":
+        return morris(factors, settings["trajectories"], settings["levels"], seed)
+    if method == "saltelli":
+        return saltelli(factors, settings["base_samples"], seed)
+    raise DesignError(f"a {method} design is not a sensitivity design (Morris or Saltelli)")
