@@ -138,7 +138,7 @@ def test_a_number_typed_beside_a_slider_moves_it_and_a_capped_troop_target_is_fl
     widget(at, KEY + "funding_mission_us").set_value(0.0)  # the slider moves the box too
     no_exception(at.run())
     assert next(n for n in at.number_input if n.key == "entry.funding_mission_us").value == 0
-    assert any("pays for about" in w.value for w in at.warning)
+    assert any("pay for about" in w.value for w in at.warning)
 
 
 def test_seed_shown_is_the_scenarios_own_or_inherited():

@@ -166,12 +166,14 @@ def cap_notes(values: dict[str, float]) -> list[str]:
         notes.append(f"The target ({target:,.0f}) is above the authorised ceiling "
                      f"(mission_troop_ceiling, {ceiling:,.0f}): at most {ceiling:,.0f} troops "
                      "deploy. Raise the ceiling to deploy more.")
-    paid = r.income_usd_per_year / r.cost_usd_per_troop_year
+    paid = mission.funded_troops(r)
     if min(target, values["mission_troop_ceiling"]) > paid:
-        notes.append(f"The mission's yearly funding (${r.income_usd_per_year / 1e6:,.0f} M at "
-                     f"${r.cost_usd_per_troop_year:,.0f} per troop-year) pays for about "
-                     f"{paid:,.0f} troops (a cash balance adds a little for a while): raise the "
-                     "funding to deploy more.")
+        notes.append(f"The mission's yearly pledges (${r.pledged_usd_per_year / 1e6:,.0f} M, of "
+                     f"which {r.disbursement_share:.0%} is disbursed, less "
+                     f"${r.fixed_cost_usd_per_year / 1e6:,.0f} M of fixed costs, at "
+                     f"${r.cost_usd_per_troop_year:,.0f} per troop-year) pay for about "
+                     f"{paid:,.0f} troops (a reserve beyond the runway adds some for a while): "
+                     "raise the funding to deploy more.")
     if notes:
         notes.append(f"Troops arrive at about {r.arrivals_per_day * 365 / 12:,.0f} a month "
                      "(mission_deploy_troops_per_month).")

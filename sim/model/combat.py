@@ -438,10 +438,11 @@ def resolve(eng, cells, gangs, dep, world, rates, seed, day):
 
     Returns today's deaths: gang members, state personnel by force (police, army, mission), and
     civilians; fills `eng.captured`. Each gang in a fight pays
-    `gang_ammo_usd_per_fighter_engagement` for each of its fighters. A gang the state clears out of a cell keeps a claim on it
-    (`cells.claimant`, see `consolidate`). A gang whose coalition is at its holding capacity raids: it
-    can win the fight, with the deaths and flight that brings, but it does not take the cell. The
-    dead's guns are lost to their group (picked up by the winner, seized by the police). State
+    `gang_ammo_usd_per_fighter_engagement` for each of its fighters. A gang the state clears out
+    of a cell keeps a claim on it (`cells.claimant`, see `consolidate`). A gang whose coalition is
+    at its holding capacity raids: it can win the fight, with the deaths and flight that brings,
+    but it does not take the cell. The dead's guns are lost to their group (picked up by the
+    winner, seized by the police). State
     deaths are booked to police, army and mission by their shares of the state's personnel in the
     region (`dep.shares`). Each engagement's deaths are drawn from its target's generator of the
     day (`jit.LOSSES`).

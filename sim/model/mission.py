@@ -89,6 +89,18 @@ def rates(p: dict[str, float]) -> Rates:
     )
 
 
+def funded_usd_per_year(r: Rates) -> float:
+    """What the pledges in force leave for troops each year: their disbursed part, less fixed
+    costs (negative when they do not cover the fixed costs)."""
+    return r.pledged_usd_per_year * r.disbursement_share - r.fixed_cost_usd_per_year
+
+
+def funded_troops(r: Rates) -> float:
+    """Troops the pledges in force pay for in the long run (the app's warning at the troop lever
+    says the same)."""
+    return max(funded_usd_per_year(r), 0.0) / r.cost_usd_per_troop_year
+
+
 class Mission(mesa.Agent):
     def __init__(self, model: mesa.Model):
         super().__init__(model)
@@ -107,9 +119,8 @@ class Mission(mesa.Agent):
         the day's payroll, `step`), and a cut counts at once, softened only by a reserve."""
         r = self.model.rates.mission
         running = r.fixed_cost_usd_per_year + self.troops * r.cost_usd_per_troop_year
-        per_year = (r.pledged_usd_per_year * r.disbursement_share - r.fixed_cost_usd_per_year
-                    + self.cash_usd - r.runway_years * running)
-        return max(per_year, 0.0) / r.cost_usd_per_troop_year
+        reserve = self.cash_usd - r.runway_years * running
+        return max(funded_usd_per_year(r) + reserve, 0.0) / r.cost_usd_per_troop_year
 
     def _budget_year(self) -> None:
         """1 January: the balance carried into the year is capped; the rest lapses."""
