@@ -73,6 +73,26 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     return fig
 
 
+LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b"}
+
+
+def troop_limits(dates, shares: dict[str, np.ndarray], title: str) -> go.Figure:
+    """Stacked shares of runs in which each constraint holds the troops (`compare.troop_limits`):
+    they add up to one on every day."""
+    fig = go.Figure()
+    x = np.asarray(dates).astype("datetime64[D]").astype(str)
+    for name, share in shares.items():
+        fig.add_trace(go.Scatter(x=x, y=share, mode="lines", stackgroup="limits", name=name,
+                                 line={"width": 0.5, "color": LIMIT_COLOURS.get(name)},
+                                 hovertemplate=f"{name}: %{{y:.0%}}<extra></extra>"))
+    fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}, "x": 0.0},
+                      height=300, margin={"l": 60, "r": 10, "t": 40, "b": 10},
+                      hovermode="x unified", legend={"orientation": "h", "y": -0.15},
+                      yaxis={"tickformat": ".0%", "range": [0, 1], "title": "share of runs"},
+                      plot_bgcolor="white", xaxis={"gridcolor": "#eee"})
+    return fig
+
+
 def observed(fig: go.Figure, dates: list[dt.date], values: list[float], name: str) -> go.Figure:
     """Add observed figures as points (the validation page)."""
     fig.add_trace(go.Scatter(x=[d.isoformat() for d in dates], y=values, mode="markers",

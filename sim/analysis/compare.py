@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.analysis import stats
 from sim.analysis.stats import Interval, Probability
-from sim.model import outcomes
+from sim.model import mission, outcomes
 from sim.model.outcomes import Outcome
 from sim.running import ensemble
 from sim.running.results import ResultsDir, ResultsError, RunOutput
@@ -40,6 +40,7 @@ YEARLY = tuple(map(outcomes.get, (
     "capital_gang_share_area", "capital_gang_share_population", "gang_controlled_population",
     "displaced", "killed", "kidnappings", "troops", "spent_usd", "roads_cut")))
 ROAD_PREFIX = outcomes.ROAD_CUT.prefix + "."
+LIMIT_PREFIX = outcomes.TROOPS_LIMIT.prefix + "."
 WEEK_DAYS = 7  # time series are drawn weekly: the eye cannot see daily points in a chart
 
 
@@ -100,6 +101,13 @@ def yearly_table(run: RunOutput, title: str) -> TextTable:
         cells.append(series.sum() if outcome.flow else series[-1])
         rows.append([outcome.label + (" (in the year)" if outcome.flow else "")]
                     + [outcome.show(v) for v in cells])
+    for c in mission.CONSTRAINTS:  # why the troops are what they are
+        name = f"{LIMIT_PREFIX}{c}"
+        if name in metrics:
+            held = metrics[name]
+            rows.append([f"Troops held by the {c} (share of days)"]
+                        + [f"{held[years == y].mean():.0%}" for y in columns]
+                        + [f"{held.mean():.0%}"])
     last = dates[-1].astype(dt.date)
     headers = ["", *(str(y) for y in columns), "end / total"]
     if last != dt.date(last.year, 12, 31):
@@ -144,8 +152,8 @@ class ScenarioRuns:
 
 
 def _wanted(names: list[str]) -> set[str]:
-    return {m for o in COMPARED for m in o.metrics} | {n for n in names
-                                                       if n.startswith(ROAD_PREFIX)}
+    return {m for o in COMPARED for m in o.metrics} | {
+        n for n in names if n.startswith((ROAD_PREFIX, LIMIT_PREFIX))}
 
 
 def scenario_runs(label: str, name: str, source: str, branch: dt.date | None, count: int,
@@ -276,6 +284,20 @@ def band(s: ScenarioRuns, outcome: Outcome, origin: dt.date):
     dates = _weekly(s.dates[0], s.dates[-1])
     values = s.outcome(outcome, origin)[:, (dates - s.dates[0]).astype(int)]
     return dates, *stats.bands(values)
+
+
+def troop_limits(s: ScenarioRuns) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """(dates, {constraint: share of replicates it holds the troops in}), weekly from the
+    branch (the start without one): which of the target, the ceiling, the money and the pace
+    keeps the mission's troops where they are. None for runs that did not record it."""
+    names = [f"{LIMIT_PREFIX}{c}" for c in mission.CONSTRAINTS]
+    if any(n not in s.metrics for n in names):
+        return None
+    first = s.dates[0] if s.branch is None else max(s.dates[0], np.datetime64(s.branch, "D"))
+    dates = _weekly(first, s.dates[-1])
+    days = (dates - s.dates[0]).astype(int)
+    return dates, {c: s.metrics[n][:, days].mean(0)
+                   for c, n in zip(mission.CONSTRAINTS, names, strict=True)}
 
 
 def paired_band(s: ScenarioRuns, ref: ScenarioRuns, outcome: Outcome, origin: dt.date):

@@ -239,6 +239,7 @@ def show_results(run: Run) -> None:
     with tab_roads:
         if tab_roads.open:
             _grid_of_charts(run, cur, ref, ROADS_AND_MONEY, origin, False)
+            _troop_limits(run, cur)
             st.dataframe(run.cached("roads", lambda: analysis.road_rows(cur, ref)),
                          hide_index=True)
     with tab_files:
@@ -315,6 +316,19 @@ def _chances(run: Run, runs: list, origin: dt.date) -> None:
                "(`sim.analysis.stats`); the same goal as `haiti-sim target` and the What does "
                "it take page judge. Precision: the interval's half-width, and the replicates "
                "that would bring it to ±5 points.")
+
+
+def _troop_limits(run: Run, cur) -> None:
+    """Which constraint holds the mission's troops each week: a target above the ceiling, or
+    beyond what the money pays, shows here rather than as a silently smaller force."""
+    limits = compare.troop_limits(cur)
+    if limits is None:
+        return
+    dates, shares = limits
+    st.plotly_chart(run.cached("troop_limits", lambda: charts.troop_limits(
+        dates, shares, f"What holds the troops of {cur.name}: the target, the ceiling, the "
+        "money or the pace of arrival")), theme=None, config=charts.PLOT_CONFIG,
+        key="chart.troop_limits")
 
 
 def _grid_of_charts(run, cur, ref, outcomes, origin, diff) -> None:
