@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.model import outcomes
+from sim.model import mission, outcomes
 from sim.model.geography import ROAD_NAMES, load
 
 
@@ -23,7 +23,8 @@ def test_stocks_and_flows_keep_the_order_the_model_writes_them_in():
 def test_every_recorded_name_is_declared_with_a_direction_and_a_format():
     departments = load().department_name
     names = outcomes.metric_names(departments)
-    assert len(names) == len(set(names)) == 23 + len(departments) + 2 * len(ROAD_NAMES)
+    assert len(names) == len(set(names)) == (23 + len(departments) + 2 * len(ROAD_NAMES)
+                                             + len(mission.CONSTRAINTS))
     for name in names:
         o = outcomes.get(name)
         assert o.name == name and o.metrics == (name,) and o.label and o.unit

@@ -89,7 +89,9 @@ def test_every_parameter_point_conserves_people_and_keeps_numbers_sane(point, cu
 
 MISSION = ("mission_troops_target", "mission_troop_ceiling", "mission_deploy_troops_per_month",
            "mission_mandate", "mission_runway_months", "mission_cost_usd_per_troop_year",
-           "pko_cost_factor", "pko_deploy_factor", *(f"funding_mission_{d}" for d in DONORS))
+           "pko_cost_factor", "pko_deploy_factor", "mission_disbursement_share",
+           "mission_disbursement_lag_months", "mission_fixed_cost_usd_per_year",
+           "mission_carryover_months", *(f"funding_mission_{d}" for d in DONORS))
 
 
 def _whole_range(name: str) -> st.SearchStrategy[float]:
@@ -117,7 +119,8 @@ def test_the_mission_never_spends_money_it_does_not_have(start, cuts, losses):
                     p[f"funding_mission_{d}"] *= factor
                 model.rates = types.SimpleNamespace(mission=mission.rates(p))
         m.killed += sum(killed for when, killed in losses if when == day)
-        available_usd = m.cash_usd + model.rates.mission.income_usd_per_year / 365
+        model.today = dt.date(2026, 12, 1) + dt.timedelta(days=day)  # a 1 January inside
+        available_usd = m.cash_usd + m.pipeline_usd * model.rates.mission.disbursement_per_day
         m.step()
         assert m.cash_usd >= 0 and m.troops >= 0
         assert m.spent_usd <= available_usd

@@ -376,14 +376,15 @@ def test_scale_pushing_value_out_of_range(tmp_path):
 
 
 def test_scale_of_inherited_value_is_checked(tmp_path):
-    # a sets the ceiling to 5000 in 2024; scaling it by 5 after the branch gives 25000 > 20000.
+    # a sets the ceiling to 5000 in 2024; scaling it by 25 after the branch gives 125000 >
+    # 100000.
     write(tmp_path, "a.yaml", BASE)
     ok = load(write(tmp_path, "ok.yaml", "name: p\nbase: a.yaml\n"
                     "events: [{date: 2026-02-01, scale: {mission_troop_ceiling: 3}}]\n"))
     assert ok.events[-1].op == "scale"
     err = bad(tmp_path, "name: p\nbase: a.yaml\n"
-              "events: [{date: 2026-02-01, scale: {mission_troop_ceiling: 5}}]\n")
-    assert ("mission_troop_ceiling: 25000.0 is out of range: allowed 0 to 20000 troops"
+              "events: [{date: 2026-02-01, scale: {mission_troop_ceiling: 25}}]\n")
+    assert ("mission_troop_ceiling: 125000.0 is out of range: allowed 0 to 100000 troops"
             in err.message)
 
 
@@ -642,8 +643,8 @@ def test_seed_range_is_the_same_for_files_and_text():
     ("gang_count", ".nan", "must be a finite number, got nan: allowed 14 to 400"),
     ("gang_count", "9" * 400, "a number of about 400 digits is out of range: allowed 14 to 400"),
     ("gang_count", "9" * 5000, "a number of 5,000 characters: allowed 14 to 400"),
-    ("mission_troop_ceiling", ".nan", "must be a finite number, got nan: allowed 0 to 20000"),
-    ("mission_troop_ceiling", "1.0e+400", "must be a finite number, got inf: allowed 0 to 20000"),
+    ("mission_troop_ceiling", ".nan", "must be a finite number, got nan: allowed 0 to 100000"),
+    ("mission_troop_ceiling", "1.0e+400", "must be a finite number, got inf: allowed 0 to 100000"),
 ])
 def test_non_finite_and_huge_values_are_refused_with_the_range(tmp_path, name, value, needle):
     err = bad(tmp_path, X + f"parameters: {{{name}: {value}}}\n")
