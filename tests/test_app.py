@@ -27,6 +27,7 @@ os.environ["HAITI_SIM_APP_PREWARM"] = "0"  # the server's background warm-up wou
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from sim.analysis import compare  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
 from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
@@ -256,6 +257,20 @@ def test_chances_of_a_goal_at_a_date_sustained_or_ever_with_their_intervals(shor
     widget(at, "chance_days").set_value(3000)  # a window longer than the run: a message
     no_exception(at.run())
     assert "begins before the run does" in at.error[0].value
+
+
+def test_the_roads_and_money_tab_charts_what_holds_the_troops(short_app):
+    at = short_app
+    at.button(key="run").click()
+    wait_for_run(no_exception(at.run()))
+    run = at.session_state["explore_run"]
+    at.session_state["results_tab"] = "Roads and money"
+    no_exception(at.run())
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any(t.startswith("What holds the troops") for t in titles)
+    dates, shares = compare.troop_limits(analysis.runs_of(run.job, "current"))
+    assert list(shares) == ["target", "ceiling", "money", "pace"]
+    assert np.allclose(sum(shares.values()), 1.0)  # one constraint holds them on every day
 
 
 def test_cached_runs_come_back_at_once(short_app):

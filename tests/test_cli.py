@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.cli import main
@@ -45,6 +46,11 @@ def test_run_prints_a_yearly_summary_and_writes_results(tmp_path, policy, capsys
                  "Displaced people", "People killed", "Kidnappings", "Troops",
                  "Money spent", "roads cut", str(out)):
         assert text in printed
+    # why the troops are what they are: the four constraints' shares of each year add up
+    held = [line for line in printed.splitlines() if line.startswith("Troops held by the")]
+    assert [line.split()[4] for line in held] == ["target", "ceiling", "money", "pace"]
+    shares = np.array([[float(c.rstrip("%")) for c in line.split()[-2:]] for line in held])
+    assert shares.sum(0) == pytest.approx([100, 100], abs=2)
     manifest = ResultsDir(out).read_manifest()
     [run] = manifest["runs"]
     assert run["seed"] == 3 and run["status"] == "done"
