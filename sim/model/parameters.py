@@ -182,8 +182,8 @@ _DECLARED: tuple[Param, ...] = (
        "What a gang still draws (extortion, recruits) from ground the state cleared it from "
        "but it still claims, relative to holding that ground.",
        "assumption: members melt into the neighbourhood and keep networks of informants and "
-       "extortion; after MINUSTAH's 2007 Cite Soleil operations gangs re-formed from such "
-       "remnants (Kolbe 2020; Crisis Group 2021)",
+       "extortion; the gangs MINUSTAH broke up in Cite Soleil in 2007 regrew there after its "
+       "2017 exit",
        plausible=(0.05, 0.5), why="from a clean break to half the grip of open control",
        prior="log-uniform"),
     _p("recruitment_displacement_boost", 2.0, 0, 10, "multiplier per displaced share", "gangs",
