@@ -418,14 +418,15 @@ def validation_md(outputs, values, names, rn1, sc, n: int) -> str:
 
 
 MISSED_NOTE = (
-    "Why, as far as the mechanisms go (issue 11 addresses them): displacement in the model "
-    "runs at rates that do not change, so it comes too early in 2023 and falls far short of "
-    "the 2024 surge (the Viv Ansanm offensive, expansion into Gressier, Ganthier and Lower "
-    "Artibonite, and IOM's wider coverage); kidnappings scale with gang membership, not with "
-    "the people worth kidnapping who are left, so they do not fall in 2024; gangs in the "
-    "model spread along RN1 in Lower Artibonite far less than the ~80 km BINUH reported in "
-    "November 2023. Read displacement and kidnapping levels from policy runs as indicative, "
-    "and compare them between scenarios rather than taking them as levels.")
+    "Why, as far as the mechanisms go: displacement now also follows massacres and the "
+    "displaced feed recruitment, but flight still runs at rates that do not change with the "
+    "surge of 2024 (the Viv Ansanm offensive, expansion into Gressier, Ganthier and Lower "
+    "Artibonite, and IOM's wider coverage), so it comes too early in 2023 and falls short at "
+    "the end of 2024; kidnappings scale with gang membership, not with the people worth "
+    "kidnapping who are left or with state presence, so they do not fall in 2024; gangs in "
+    "the model spread along RN1 in Lower Artibonite far less than the ~80 km BINUH reported "
+    "in November 2023. Read displacement and kidnapping levels from policy runs as "
+    "indicative, and compare them between scenarios rather than taking them as levels.")
 POLICY_NOTE = (
     "A parameter the policy effect follows but the record does not narrow is where the answer "
     "is least certain: only evidence on it (not more replicates) would tighten the band.")
