@@ -530,23 +530,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-12-31") from None
 
 
-def _lever_notes(s: scenario.Scenario, lever: str, high: float) -> list[str]:
-    """What can keep the lever from acting as set: the scenario's own later changes of it, and
-    the ceiling on troops."""
-    notes = [f"the scenario itself sets {lever} on {e.date} ({e.note or e.op}); the value "
-             "searched holds until then" for e in s.events
-             if e.name == lever and s.branch and e.date > s.branch]
-    if lever == "mission_troops_target":
-        at_branch = [e.value for e in s.events if e.name == "mission_troop_ceiling"
-                     and e.op == "set" and (s.branch is None or e.date <= s.branch)]
-        ceiling = at_branch[-1] if at_branch else s.parameters["mission_troop_ceiling"]
-        if high > ceiling:
-            notes.append(f"mission_troop_ceiling is {ceiling:,.0f} in this scenario: a target "
-                         "above it deploys no more troops (money and the deployment pace cap "
-                         "them too); raise it with --set mission_troop_ceiling=N")
-    return notes
-
-
 def cmd_target(args) -> int:
     param = search.lever(args.lever)
     if not 0 < args.probability < 1:
@@ -563,7 +546,7 @@ def cmd_target(args) -> int:
     seed = resolved.seed if args.seed is None else args.seed
     settings = search.Settings(max_replicates=args.replicates or search.Settings.max_replicates,
                                precision=args.precision, integer=param.integer, seed=seed)
-    for note in _lever_notes(resolved, param.name, factor.high):
+    for note in search.lever_notes(resolved, param.name, factor.high):
         print(f"note: {note}", file=sys.stderr)
     # Nothing after the goal's date can change whether it is met: the runs stop there.
     runs_to = dataclasses.replace(resolved, end=goal.by)
@@ -592,7 +575,7 @@ def cmd_target(args) -> int:
     finally:
         bar.close()
     seconds = time.perf_counter() - started
-    lines, answer = _target_lines(result, param, goal, args.precision)
+    lines, answer = search.summary(result, param, goal, args.precision)
     table = search.table(result, param.name, param.integer)
     title = f"What does it take: {resolved.name} ({args.scenario})"
     write_json({"command": "target", "scenario": {
@@ -626,37 +609,6 @@ def _goal(args) -> tuple[goals.Goal, scenario.Scenario]:
     resolved = scenario.load(args.scenario).with_overrides(_overrides(args.set))
     goal.check(resolved.start, resolved.end, resolved.branch)
     return goal, resolved
-
-
-def _target_lines(result: search.Search, param, goal: goals.Goal,
-                  precision: float) -> tuple[list[str], str]:
-    """The summary of a search and its last line (`answer: ...`)."""
-    def show(value):
-        return search.show_level(value, param.integer)
-
-    p, low, high = result.p_at
-    chance = f"{p:.0%} [{low:.0%}-{high:.0%}]"
-    lines = [f"Goal: {goal.describe()}, with a chance of at least {result.probability:.0%}."]
-    if result.status == search.FOUND:
-        lo, hi = result.interval
-        lines.append(f"Chance of the goal at {param.name} = {show(result.answer)}: {chance} "
-                     "(90% interval).")
-        ends = [f"{'--low' if end == result.low else '--high'} ({show(end)})"
-                for end in (lo, hi) if end in (result.low, result.high)]
-        if ends:
-            lines.append(f"note: the interval reaches {' and '.join(ends)}: the answer may lie "
-                         "beyond the range searched")
-        half = (high - low) / 2
-        if half > precision:
-            lines.append(f"note: the chance at the answer is known to +-{half * 100:.0f} points "
-                         "only (more --replicates would narrow it)")
-        return lines, (f"answer: {param.name} = {show(result.answer)} (90% interval {show(lo)} "
-                       f"to {show(hi)})")
-    if result.status == search.NOT_REACHED:
-        return lines, (f"answer: not reached: at --high {param.name} = {show(result.high)} the "
-                       f"chance of the goal is only {chance}, below {result.probability:.0%}")
-    return lines, (f"answer: already reached: at --low {param.name} = {show(result.low)} the "
-                   f"chance of the goal is {chance}, at least {result.probability:.0%}")
 
 
 # ---------------------------------------------------------------------------- validate, params

@@ -10,7 +10,6 @@ runs, a few seconds.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shlex
 import time
@@ -19,9 +18,7 @@ import pytest
 from test_app import APP, SHORT, TIMEOUT, no_exception, upload
 
 from sim.analysis import search
-from sim.cli import _target_lines
 from sim.cli import main as cli
-from sim.model.parameters import PARAMS
 from ui import library, target
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
@@ -172,19 +169,3 @@ def test_a_link_carries_the_question_and_notes_what_it_cannot_use():
     assert "low=nan" in notes
 
 
-def test_the_pages_words_are_the_command_lines():
-    """`search.summary` is the command line's `_target_lines`, word for word."""
-    import numpy as np
-
-    from sim.analysis.goals import Goal
-
-    def evaluate(levels, replicates):  # a toy response: the goal is met above 40
-        rng = np.random.default_rng(int(replicates[0]))
-        return rng.random((len(replicates), 1)) < 1 / (1 + np.exp(-(levels - 40) / 5))
-
-    goal = Goal.of("capital_gang_share_area", 0.5, dt.date(2027, 12, 31))
-    for low, high in ((0, 100), (60, 100), (0, 20)):
-        result = search.search(evaluate, low, high, 0.8, search.Settings(max_replicates=48))
-        for lever in ("mission_troops_target", "arms_interdiction"):
-            assert search.summary(result, PARAMS[lever], goal, 0.05) == _target_lines(
-                result, PARAMS[lever], goal, 0.05)

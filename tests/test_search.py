@@ -171,3 +171,18 @@ def test_target_user_errors_are_one_message(tmp_path, policy, capsys, change, me
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_lever_notes_name_every_cap_on_the_troops_searched():
+    from sim.model import scenario
+
+    gsf = scenario.load(Path(__file__).resolve().parents[1] / "scenarios" / "gsf_full.yaml")
+    notes = search.lever_notes(gsf, "mission_troops_target", 100_000)
+    assert len(notes) == 3
+    assert "mission_troop_ceiling is 5,550" in notes[0]
+    assert "pledges in force pay for about" in notes[1] and "months to arrive" in notes[2]
+    uncapped = gsf.with_overrides({"mission_troop_ceiling": 100_000,
+                                   "funding_mission_others": 29e9,
+                                   "mission_deploy_troops_per_month": 10_000})
+    assert search.lever_notes(uncapped, "mission_troops_target", 100_000) == []
+    assert search.lever_notes(gsf, "mission_troops_target", 5_000) == []

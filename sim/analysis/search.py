@@ -63,8 +63,9 @@ import numpy as np
 
 from sim.analysis import compare, stats
 from sim.analysis.goals import Goal
+from sim.model import mission
 from sim.model.parameters import PARAMS
-from sim.model.scenario import Scenario
+from sim.model.scenario import Scenario, apply_event
 
 Evaluate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 FOUND, NOT_REACHED, ALREADY = "found", "not reached", "already reached"
@@ -503,13 +504,26 @@ def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
              "searched holds until then" for e in s.events
              if e.name == lever and s.branch and e.date > s.branch]
     if lever == "mission_troops_target":
-        at_branch = [e.value for e in s.events if e.name == "mission_troop_ceiling"
-                     and e.op == "set" and (s.branch is None or e.date <= s.branch)]
-        ceiling = at_branch[-1] if at_branch else s.parameters["mission_troop_ceiling"]
+        values = dict(s.parameters)  # in force on the branch date, when the lever acts
+        for e in s.events:
+            if s.branch is None or e.date <= s.branch:
+                values[e.name] = apply_event(values, e)
+        ceiling, r = values["mission_troop_ceiling"], mission.rates(values)
         if high > ceiling:
             notes.append(f"mission_troop_ceiling is {ceiling:,.0f} in this scenario: a target "
-                         "above it deploys no more troops (money and the deployment pace cap "
-                         "them too); raise it with --set mission_troop_ceiling=N")
+                         "above it deploys no more troops; raise it with --set "
+                         "mission_troop_ceiling=N")
+        funded = mission.funded_troops(r)
+        if high > funded:
+            notes.append(f"the pledges in force pay for about {funded:,.0f} troops (after the "
+                         "disbursement shortfall and fixed costs): a target above it deploys "
+                         "no more once any reserve is spent; raise the funding with --set "
+                         "funding_mission_others=USD")
+        months = high / max(r.arrivals_per_day * 365 / 12, 1e-9)
+        if months > 12:
+            notes.append(f"at {r.arrivals_per_day * 365 / 12:,.0f} troops a month, "
+                         f"{high:,.0f} take {months:,.0f} months to arrive; raise the pace with "
+                         "--set mission_deploy_troops_per_month=N")
     return notes
 
 
