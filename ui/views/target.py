@@ -34,7 +34,7 @@ DEFAULT_METRIC = "capital_gang_share_area"
 # end of 2027 in 80% of runs, with the ceiling and the money out of the way.
 # The README's example: a ceiling, money and a pace that do not cap the troops searched (money
 # for 100,000 troops after the disbursement shortfall; 5,000 a month arrive within a year).
-DEFAULT_SETS = {"mission_troop_ceiling": 100000.0, "funding_mission_others": 25e9,
+DEFAULT_SETS = {"mission_troop_ceiling": 100000.0, "funding_mission_others": 30e9,
                 "mission_deploy_troops_per_month": 5000.0}
 PRECISIONS = (0.2, 0.15, 0.1, 0.05)
 MODES = {AT: "on the date", SUSTAINED: "on every day of a window up to it",
