@@ -39,6 +39,10 @@ case "${1:-}" in
     app)
         setup app
         shift
+        # Compile the model's kernels here, where a message can say so, rather than behind the
+        # app's first greyed page: Numba caches them on disk, so later starts take a second.
+        echo "haiti-sim: loading the model's compiled kernels (about 20 s once after an install or a change to the model)..."
+        .venv/bin/python -c "import sim.running.worker"
         exec .venv/bin/python -m streamlit run ui/app.py --server.headless true \
             --browser.gatherUsageStats false "$@"
         ;;
