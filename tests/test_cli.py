@@ -46,6 +46,8 @@ def test_run_prints_a_yearly_summary_and_writes_results(tmp_path, policy, capsys
                  "Displaced people", "People killed", "Kidnappings", "Troops",
                  "Money spent", "roads cut", str(out)):
         assert text in printed
+    # what --set changed is in the scenario's name, so no table shows the file's policy
+    assert "Short policy (set arms_interdiction = 0.5, mission_mandate = 1)" in printed
     # why the troops are what they are: the four constraints' shares of each year add up
     held = [line for line in printed.splitlines() if line.startswith("Troops held by the")]
     assert [line.split()[4] for line in held] == ["target", "ceiling", "money", "pace"]

@@ -171,7 +171,8 @@ class Plan:
                                  f"{ensemble!r}")
             ensemble = posterior.shipped()
         overrides = dict(overrides or {})
-        loaded = [(Path(f).stem, _ending(scenario_file.load(f), end, f)) for f in files]
+        loaded = [(Path(f).stem, _named(_ending(scenario_file.load(f), end, f), overrides))
+                  for f in files]
         one = len(design.points) == 1
         scenarios, arms = [], []
         for label, s in loaded:
@@ -236,6 +237,15 @@ class Plan:
                 "events": [[e.date.isoformat(), e.name, e.op, e.value] for e in s.events],
             } for (label, s), arm in zip(self.scenarios, self.arms, strict=True)],
         }
+
+
+def _named(s: Scenario, overrides: dict[str, float]) -> Scenario:
+    """`s` under a name that says what --set changed ("GSF at 5,550 (set mission_troops_target
+    = 2,000)"), so tables, charts and reports do not show the file's name for another policy."""
+    if not overrides:
+        return s
+    changes = ", ".join(f"{n} = {v:,.6g}" for n, v in overrides.items())
+    return dataclasses.replace(s, name=f"{s.name} (set {changes})")
 
 
 def _ending(s: Scenario, end: dt.date | None, path: str) -> Scenario:
