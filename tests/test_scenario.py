@@ -748,3 +748,18 @@ def load_text(text: str):
 
 if __name__ == "__main__":
     raise SystemExit(pytest.main([__file__, "-q"]))
+
+
+def test_a_plain_base_not_next_to_the_file_comes_from_the_library(tmp_path):
+    # a file saved from the app, or copied out of scenarios/, runs from any folder
+    policy = load(write(tmp_path, "mine.yaml", "name: mine\nbase: status_quo.yaml\n"
+                        "parameters: {mission_troops_target: 3000}\n"))
+    assert policy.branch == load(STATUS_QUO).branch
+    assert str(STATUS_QUO) in policy.sources or any(
+        src.endswith("scenarios/status_quo.yaml") for src in policy.sources)
+    # a file next to it still wins, and a name found nowhere is refused, saying where it looked
+    write(tmp_path, "status_quo.yaml", BASE)
+    assert any(src.startswith(str(tmp_path)) and src.endswith("status_quo.yaml")
+               for src in load(tmp_path / "mine.yaml").sources)
+    err = bad(tmp_path, "name: p\nbase: nowhere.yaml\n")
+    assert err.field_path == "base" and "among the library's scenarios" in err.message

@@ -222,8 +222,8 @@ def scenario_text(source: Source, settings: Settings) -> str:
                          for r in sorted(rows, key=lambda r: r.date)]
     body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=96,
                      default_flow_style=None)
-    where = (f"It builds on {spec.base}: save it in the scenarios/ folder, next to that file, "
-             "and run\n#   haiti-sim run scenarios/<this file>") if spec.base else (
+    where = (f"It builds on {spec.base} (next to this file, or else the library's): run it "
+             "from any folder with\n#   haiti-sim run <this file>") if spec.base else (
         "Run it with\n#   haiti-sim run <this file>")
     return (f"# haiti-sim scenario, saved from the app on {dt.date.today()}.\n# {where}\n"
             + body)

@@ -92,6 +92,11 @@ class ScenarioError(ValueError):
         return type(self), (self.source, self.field_path, self.message)
 
 
+# The scenario library shipped with the project: a `base:` given as a plain name that is not next
+# to the file is looked up here.
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
+
+
 def _suggest(name: str, known: list[str]) -> str:
     near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f" (did you mean '{near[0]}'?)" if near else ""
@@ -531,8 +536,14 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
                                 f"and not after the end {end}")
     else:
         base_path = Path(directory) / spec.base
+        # a plain name not next to the file: one of the library's (a file saved from the app,
+        # or copied out of scenarios/, runs from any folder)
+        if (not base_path.is_file() and Path(spec.base).name == spec.base
+                and (LIBRARY / spec.base).is_file()):
+            base_path = LIBRARY / spec.base
         if not base_path.is_file():
-            raise ScenarioError(source, "base", f"file not found: {_cut(str(base_path), 300)}")
+            raise ScenarioError(source, "base", f"file not found: {_cut(str(base_path), 300)} "
+                                "(a plain name is also looked up among the library's scenarios)")
         # A chain error is the fault of this file's `base:` line, so it names this file.
         key = str(base_path.resolve())
         if key in chain:
