@@ -25,6 +25,9 @@ from ui import analyses, analysis_view, charts, controls, library
 SS = st.session_state
 PREFIX = "sens"
 TOP_SENTENCE = 3
+# Recompute's default: 3 Morris trajectories over the 81 uncertainties, 246 runs to 2027, the most
+# that fit a session's budget of run-days (ui.runner.SESSION_RUN_DAYS; 4 would be 328 runs).
+TRAJECTORIES = 3
 
 
 def parameter_words(name: str) -> str:
@@ -81,7 +84,7 @@ def init() -> None:
     SS["sens_ready"] = True
     SS.setdefault("sens_scenario", "status_quo.yaml")
     SS.setdefault("sens_method", MORRIS)
-    SS.setdefault("sens_trajectories", 4)
+    SS.setdefault("sens_trajectories", TRAJECTORIES)
     SS.setdefault("sens_samples", 8)
     SS.setdefault("sens_vary", [])
     SS.setdefault("sens_seed", library.load_library(SS["sens_scenario"]).resolved.seed)
@@ -107,7 +110,7 @@ def settings() -> None:
     left, right = st.columns(2)
     if SS["sens_method"] == MORRIS:
         left.number_input("Trajectories (--trajectories)", 2, 50, key="sens_trajectories",
-                          help="The shipped result uses 10; 4 ranks the strongest parameters.")
+                          help="The shipped result uses 10; a few rank the strongest parameters.")
     else:
         left.number_input("Base samples (--samples)", 2, 1024, key="sens_samples",
                           help="A power of two; N x (k + 2) runs.")
