@@ -47,7 +47,7 @@ def sentence(rows: list[dict], o: outcomes.Outcome, method: str, scenario: str) 
                      f"{value} ± {conf}")
     what = "the mean change across a parameter's range" if method == MORRIS else \
         "the share of the variance a parameter takes part in"
-    return (f"In {scenario}, {o.label.lower()} at the end moves most with "
+    return (f"In {scenario}, **{o.label}** at the end moves most with "
             + "; ".join(parts) + f" ({what}, with its 90% interval).")
 
 
@@ -69,8 +69,7 @@ def draw(rows: list[dict], method: str, scenario: str, key: str) -> None:
     st.plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"{key}_chart")
     st.caption("mu*: the mean absolute change of the outcome when a parameter moves across "
                "its range (Morris); sigma: how much that change varies (non-linearity, "
-               "interactions). ST: the share of the outcome's variance a parameter takes part "
-               "in; S1: the share it explains alone (Sobol). Whiskers: 90% bootstrap intervals."
+               "interactions). Whiskers: 90% bootstrap intervals of mu*."
                if method == MORRIS else
                "ST: the share of the outcome's variance a parameter takes part in, interactions "
                "included; S1: the share it explains alone (Sobol). Whiskers: 90% bootstrap "
