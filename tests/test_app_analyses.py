@@ -68,7 +68,15 @@ def test_what_matters_shows_the_shipped_sensitivity():
                   if r["outcome"] == "capital_gang_share_area"), key=lambda r: r["rank"])[0]
     assert top["parameter"] in words and top["parameter"] in PARAMS
     assert f"{meta['runs']:,} runs" in " ".join(c.value for c in at.caption)
-    assert shipped.current(meta), "the shipped sensitivity is stale: run ship_analyses.py"
+    # on another model than the running one, the page says the result is stale
+    stale = any("is stale" in w.value for w in at.warning)
+    assert stale == (not shipped.current(meta))
+
+
+def test_a_shipped_result_of_another_model_is_stale(monkeypatch):
+    monkeypatch.setattr(shipped, "fingerprint", lambda: "another model")
+    at = page("views/discover.py")
+    assert any("This shipped result is stale" in w.value for w in at.warning)
 
 
 def test_where_a_policy_fails_shows_the_shipped_discovery():
