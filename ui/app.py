@@ -29,6 +29,8 @@ def main() -> None:
                 default=True),
         st.Page(VIEWS / "compare.py", title="Compare scenarios", url_path="compare"),
         st.Page(VIEWS / "target.py", title="What does it take", url_path="target"),
+        st.Page(VIEWS / "sensitivity.py", title="What matters", url_path="sensitivity"),
+        st.Page(VIEWS / "discover.py", title="Where a policy fails", url_path="discover"),
         st.Page(VIEWS / "model.py", title="The model", url_path="model"),
         st.Page(VIEWS / "validation.py", title="Validation", url_path="validation"),
     ]

@@ -149,3 +149,68 @@ def target_curve(points: list, curve, probability: float, answer: float | None,
                "gridcolor": "#eee"},
         legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1.0,
+                     unit: str = "") -> go.Figure:
+    """The parameters of `rows` (one outcome's, most influential first, as `sensitivity.records`
+    gives them) as horizontal bars, the most influential on top: Morris's mu* with its 90%
+    whiskers and sigma as a marker, or Sobol's ST and S1 with theirs. `scale` turns an index
+    into the axis's `unit` (100 for a share's change in percentage points)."""
+    names = [r["parameter"] for r in rows][::-1]
+    escaped = [html.escape(n) for n in names]
+
+    def column(key):
+        return [(r.get(key) or 0.0) * scale for r in rows][::-1]
+
+    fig = go.Figure()
+    if method == "morris":
+        fig.add_trace(go.Bar(x=column("mu_star"), y=escaped, orientation="h", name="mu*",
+                             marker_color=colour(0),
+                             error_x={"type": "data", "array": column("mu_star_conf")},
+                             hovertemplate="%{y}: mu* %{x:.3~g}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=column("sigma"), y=escaped, mode="markers", name="sigma",
+                                 marker={"symbol": "diamond", "color": colour(1), "size": 8},
+                                 hovertemplate="%{y}: sigma %{x:.3~g}<extra></extra>"))
+    else:
+        for i, key in enumerate(("ST", "S1")):
+            fig.add_trace(go.Bar(x=column(key), y=escaped, orientation="h", name=key,
+                                 marker_color=colour(i),
+                                 error_x={"type": "data", "array": column(f"{key}_conf")},
+                                 hovertemplate=f"%{{y}}: {key} %{{x:.2f}}<extra></extra>"))
+        fig.update_layout(barmode="group")
+    fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}, "x": 0.0},
+                      height=120 + 22 * len(names), margin={"l": 10, "r": 10, "t": 40, "b": 30},
+                      legend={"orientation": "h", "y": -0.12},
+                      xaxis={"title": html.escape(unit), "rangemode": "tozero"})
+    return fig
+
+
+def discovery_tradeoff(steps: list[dict]) -> go.Figure:
+    """PRIM's trajectory (`discover.trajectory_records`): density against coverage at every
+    step, the colour the number of parameters restricted, the chosen box ringed."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=[s["coverage"] for s in steps], y=[s["density"] for s in steps], mode="lines+markers",
+        name="PRIM's steps", line={"color": "#bbbbbb"},
+        marker={"color": [s["restricted"] for s in steps], "colorscale": "Viridis", "size": 8,
+                "colorbar": {"title": "restricted"}},
+        customdata=[[s["step"], s["restricted"], s["mass"]] for s in steps],
+        hovertemplate="step %{customdata[0]}: coverage %{x:.0%}, density %{y:.0%}, mass "
+                      "%{customdata[2]:.0%}, %{customdata[1]} parameters<extra></extra>"))
+    chosen = [s for s in steps if s.get("chosen")]
+    if chosen:
+        fig.add_trace(go.Scatter(x=[chosen[0]["coverage"]], y=[chosen[0]["density"]],
+                                 mode="markers", name="the box chosen",
+                                 marker={"size": 16, "color": "rgba(0,0,0,0)",
+                                         "line": {"color": "#d62728", "width": 2}},
+                                 hoverinfo="skip"))
+    fig.update_layout(title={"text": "Coverage against density along PRIM's peeling",
+                             "font": {"size": 14}, "x": 0.0},
+                      height=380, margin={"l": 10, "r": 10, "t": 40, "b": 30},
+                      xaxis={"title": "coverage (share of the failures in the box)",
+                             "tickformat": ".0%", "range": [0, 1.05]},
+                      yaxis={"title": "density (share of the box's runs that fail)",
+                             "tickformat": ".0%", "range": [0, 1.05]},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig

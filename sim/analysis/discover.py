@@ -81,9 +81,19 @@ def discover(directory: str | Path, goal: Goal, cases: str = FAIL,
              min_density: float = MIN_DENSITY) -> Discovery:
     """PRIM over the runs in `directory`: where the runs that fail `goal` (`cases="fail"`) or
     meet it (`"succeed"`) concentrate, and the box of most coverage at `min_density`."""
+    x, y, factors, notes, parameters = cases_of_interest(directory, goal, cases)
+    return of_cases(x, y, factors, goal, cases, min_density, notes, parameters)
+
+
+def of_cases(x: np.ndarray, y: np.ndarray, factors: list[str], goal: Goal, cases: str = FAIL,
+             min_density: float = MIN_DENSITY, notes: list[str] | None = None,
+             parameters: str = "") -> Discovery:
+    """PRIM over runs given as arrays (`x`: each run's values of `factors`; `y`: whether it is a
+    case of interest): what `discover` does once it has read a directory, and what the app does
+    with runs it holds in memory."""
     if not 0 < min_density <= 1:
         raise CompareError(f"--density {min_density:g}: give a share between 0 and 1, e.g. 0.8")
-    x, y, factors, notes, parameters = cases_of_interest(directory, goal, cases)
+    y = np.asarray(y, dtype=bool)
     if not 0 < y.sum() < len(y):
         verb = "fails" if cases == FAIL else "meets"
         which = "every" if y.all() else "no"
@@ -92,8 +102,8 @@ def discover(directory: str | Path, goal: Goal, cases: str = FAIL,
     trajectory = prim.Trajectory(x, y, factors)
     chosen = trajectory.choose(min_density)
     return Discovery(goal, cases, factors, len(y), int(y.sum()), trajectory,
-                     trajectory.box(chosen), trajectory.significant(chosen), min_density, notes,
-                     parameters)
+                     trajectory.box(chosen), trajectory.significant(chosen), min_density,
+                     list(notes or []), parameters)
 
 
 def show_value(name: str, value: float) -> str:

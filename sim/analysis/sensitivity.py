@@ -165,12 +165,22 @@ def analyse(directory: str | Path, names: list[str] | None = None, seed: int = 0
     `compare.COMPARED`) on the last day of the runs in `directory`."""
     manifest = ResultsDir(directory).read_manifest()
     d = design.rebuild(manifest["plan"]["design"])
-    method = method_of(d)
+    method_of(d)  # refuses a design without indices before anything is read
     _check_values(directory, d)
     wanted = [outcomes.get(n) for n in names] if names else list(COMPARED)
     y, replicates, origin, notes, parameters = _outputs(directory, d, wanted)
+    return of_outputs(d, y, wanted, replicates, origin, seed, notes, parameters)
+
+
+def of_outputs(d: Design, y: dict[str, np.ndarray], wanted: list[Outcome], replicates: int,
+               origin, seed: int = 0, notes: list[str] | None = None, parameters: str = ""
+               ) -> Sensitivity:
+    """The indices of the outcomes `wanted` from their values per point of `d` (`y[name]`, in
+    the design's order): what `analyse` computes once it has read a directory, and what the app
+    computes from runs it holds in memory."""
+    method = method_of(d)
     result = Sensitivity(method, wanted, [f.name for f in d.factors], len(d.points), replicates,
-                         origin, notes=notes, parameters=parameters)
+                         origin, notes=list(notes or []), parameters=parameters)
     for o in wanted:
         found = indices(d, y[o.name], seed)
         result.ranked[o.name] = rank(d, found)
@@ -178,6 +188,26 @@ def analyse(directory: str | Path, names: list[str] | None = None, seed: int = 0
             result.notes.append(f"{o.name} is the same at every point: no factor moves it "
                                 "over the design")
     return result
+
+
+@dataclass(frozen=True)
+class LastDay:
+    """The outcomes `names` of one run on its last day, flows counted from `origin`: what a run
+    is reduced to in the worker that ran it when the runs stay in memory (the app), the value
+    `_outputs` reads from a results directory."""
+
+    names: tuple[str, ...]
+    origin: object  # dt.date
+
+    def __call__(self, out) -> tuple[float, ...]:
+        dates = np.datetime64(out.start, "D") + np.arange(len(out.values))
+        values = dict(zip(out.metrics, out.values.T, strict=True))
+        wanted = [outcomes.get(n) for n in self.names]
+        runs = compare.scenario_runs(out.scenario, out.scenario, "memory", None, 1,
+                                     [(out.replicate, out.seed, dates, values,
+                                       out.owner_is_gang)],
+                                     keep={m for o in wanted for m in o.metrics})
+        return tuple(float(runs.outcome(o, self.origin)[0, -1]) for o in wanted)
 
 
 def records(s: Sensitivity) -> list[dict]:
@@ -190,7 +220,7 @@ def csv_text(s: Sensitivity) -> str:
     return compare.records_csv(records(s))
 
 
-def _cell(value: float, o: Outcome, method: str) -> str:
+def show_index(value: float, o: Outcome, method: str) -> str:
     """A Morris index in the outcome's units (a change of a share in percentage points); a
     Sobol index as a share of the variance."""
     if not np.isfinite(value):
@@ -210,11 +240,12 @@ def tables(s: Sensitivity, top: int = TOP) -> list[TextTable]:
         for k, i in enumerate(s.ranked[o.name][:top]):
             v = i.values
             if s.method == MORRIS:
-                cells = [f"{_cell(v['mu_star'], o, MORRIS)} +- "
-                         f"{_cell(v['mu_star_conf'], o, MORRIS)}", _cell(v["sigma"], o, MORRIS)]
+                cells = [f"{show_index(v['mu_star'], o, MORRIS)} +- "
+                         f"{show_index(v['mu_star_conf'], o, MORRIS)}",
+                         show_index(v["sigma"], o, MORRIS)]
             else:
-                cells = [f"{_cell(v['ST'], o, SOBOL)} +- {_cell(v['ST_conf'], o, SOBOL)}",
-                         f"{_cell(v['S1'], o, SOBOL)} +- {_cell(v['S1_conf'], o, SOBOL)}"]
+                cells = [f"{show_index(v['ST'], o, SOBOL)} +- {show_index(v['ST_conf'], o, SOBOL)}",
+                         f"{show_index(v['S1'], o, SOBOL)} +- {show_index(v['S1_conf'], o, SOBOL)}"]
             rows.append([str(k + 1), i.parameter, i.role, *cells])
         headers = (["rank", "parameter", "role", "mu* (90% interval)", "sigma"]
                    if s.method == MORRIS else

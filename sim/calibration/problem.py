@@ -100,11 +100,12 @@ def _sha256_files(paths) -> str:
 
 def model_version() -> str:
     """sha256 of the model's code and its observed data, not of the shipped posterior (which
-    would make the posterior's provenance depend on itself)."""
+    would make the posterior's provenance depend on itself) nor of the shipped analyses."""
     root = Path(__file__).parents[1]
     files = sorted(p for part in ("model", "data") for p in (root / part).rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts
                    and "calibration" not in p.relative_to(root).parts
+                   and p.relative_to(root).parts[:2] != ("data", "analyses")
                    and p.name != "calibrated.py")
     return _sha256_files(files)
 
