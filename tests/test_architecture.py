@@ -53,3 +53,19 @@ def test_imports_point_one_way(folder, forbidden):
            for name in _imports(path)
            if any(name == f or name.startswith(f + ".") for f in forbidden)]
     assert not bad, bad
+
+
+def test_the_command_line_and_the_analyses_start_without_the_model():
+    """Mesa and the model's modules load only where runs happen (the workers): the command
+    line's start and a batch's parent, which only schedule and read results, stay light (a
+    Ctrl-C test and the parent's memory depend on it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sim.cli, sim.analysis.compare, sim.analysis.search, "
+            "sim.analysis.sensitivity, sim.running.batch; "
+            "print(','.join(m for m in ('mesa', 'sim.model.mission', 'sim.model.world') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == ""

@@ -130,10 +130,9 @@ class AnalysisRun:
 
     def _sensitivity(self, job: Job, names: tuple[str, ...]) -> sensitivity.Sensitivity:
         wanted = [outcomes.get(n) for n in names]
-        y = {o.name: np.array([np.mean([job.results[label][i][j] for i in
-                                        range(self.plan.replicates)])
-                               for label, _ in self.plan.scenarios])
-             for j, o in enumerate(wanted)}
+        y = sensitivity.point_means(
+            [[job.results[label][i] for i in range(self.plan.replicates)]
+             for label, _ in self.plan.scenarios], wanted)
         return sensitivity.of_outputs(self.plan.design, y, wanted, self.plan.replicates,
                                       self._origin(), self.plan.base_seed, [], "point")
 

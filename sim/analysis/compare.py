@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.analysis import stats
 from sim.analysis.stats import Interval, Probability
-from sim.model import mission, outcomes
+from sim.model import outcomes
 from sim.model.outcomes import Outcome
 from sim.running import ensemble
 from sim.running.results import ResultsDir, ResultsError, RunOutput
@@ -101,7 +101,7 @@ def yearly_table(run: RunOutput, title: str) -> TextTable:
         cells.append(series.sum() if outcome.flow else series[-1])
         rows.append([outcome.label + (" (in the year)" if outcome.flow else "")]
                     + [outcome.show(v) for v in cells])
-    for c in mission.CONSTRAINTS:  # why the troops are what they are
+    for c in outcomes.TROOP_LIMITS:  # why the troops are what they are
         name = f"{LIMIT_PREFIX}{c}"
         if name in metrics:
             held = metrics[name]
@@ -290,14 +290,14 @@ def troop_limits(s: ScenarioRuns) -> tuple[np.ndarray, dict[str, np.ndarray]] | 
     """(dates, {constraint: share of replicates it holds the troops in}), weekly from the
     branch (the start without one): which of the target, the ceiling, the money and the pace
     keeps the mission's troops where they are. None for runs that did not record it."""
-    names = [f"{LIMIT_PREFIX}{c}" for c in mission.CONSTRAINTS]
+    names = [f"{LIMIT_PREFIX}{c}" for c in outcomes.TROOP_LIMITS]
     if any(n not in s.metrics for n in names):
         return None
     first = s.dates[0] if s.branch is None else max(s.dates[0], np.datetime64(s.branch, "D"))
     dates = _weekly(first, s.dates[-1])
     days = (dates - s.dates[0]).astype(int)
     return dates, {c: s.metrics[n][:, days].mean(0)
-                   for c, n in zip(mission.CONSTRAINTS, names, strict=True)}
+                   for c, n in zip(outcomes.TROOP_LIMITS, names, strict=True)}
 
 
 def paired_band(s: ScenarioRuns, ref: ScenarioRuns, outcome: Outcome, origin: dt.date):

@@ -63,7 +63,6 @@ import numpy as np
 
 from sim.analysis import compare, stats
 from sim.analysis.goals import Goal
-from sim.model import mission
 from sim.model.parameters import PARAMS
 from sim.model.scenario import Scenario, apply_event
 
@@ -504,6 +503,10 @@ def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
              "searched holds until then" for e in s.events
              if e.name == lever and s.branch and e.date > s.branch]
     if lever == "mission_troops_target":
+        # Imported here: the mission's module brings in Mesa, which the command line's start
+        # and a batch's parent need not load (only this note reads the mission's rates).
+        from sim.model import mission
+
         values = dict(s.parameters)  # in force on the branch date, when the lever acts
         for e in s.events:
             if s.branch is None or e.date <= s.branch:

@@ -172,6 +172,15 @@ def analyse(directory: str | Path, names: list[str] | None = None, seed: int = 0
     return of_outputs(d, y, wanted, replicates, origin, seed, notes, parameters)
 
 
+def point_means(per_point: list[list[tuple[float, ...]]], wanted: list[Outcome]
+                ) -> dict[str, np.ndarray]:
+    """Every outcome's value per point from runs held in memory: `per_point[k][i]` is replicate
+    i of point k reduced by `LastDay`; the mean over replicates, as `_outputs` takes it from a
+    directory."""
+    return {o.name: np.array([np.nanmean([run[j] for run in runs]) for runs in per_point])
+            for j, o in enumerate(wanted)}
+
+
 def of_outputs(d: Design, y: dict[str, np.ndarray], wanted: list[Outcome], replicates: int,
                origin, seed: int = 0, notes: list[str] | None = None, parameters: str = ""
                ) -> Sensitivity:

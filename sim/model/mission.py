@@ -29,13 +29,15 @@ from typing import NamedTuple
 
 import mesa
 
+from sim.model.outcomes import TROOP_LIMITS
 from sim.model.parameters import DONORS, MANDATES
 
 UN_PEACEKEEPING = MANDATES.index("un_peacekeeping")
 # What holds the force today, recorded as the index (outcome `troops_constraint`): the
 # contributors' pledged target, the authorised ceiling, the money, or the pace of arrival.
-TARGET, CEILING, MONEY, PACE = range(4)
-CONSTRAINTS = ("target", "ceiling", "money", "pace")
+CONSTRAINTS = TROOP_LIMITS
+TARGET, CEILING, MONEY, PACE = (CONSTRAINTS.index(c)
+                                 for c in ("target", "ceiling", "money", "pace"))
 
 
 class Rates(NamedTuple):

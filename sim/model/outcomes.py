@@ -22,7 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.geography import ROAD_NAMES
-from sim.model.mission import CONSTRAINTS
+
+# What can hold the mission's troops on a day (`sim.model.mission`, which records the one that
+# does): declared here, with the outcome, so that reading results never imports the model.
+TROOP_LIMITS = ("target", "ceiling", "money", "pace")
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"  # which direction of change is good
 PERCENT, COUNT, USD = "percent", "count", "usd"  # how values are shown
@@ -110,7 +113,7 @@ ROAD_CUT = Family("road_cut", "{} cut by gangs (1 if any of its cells is gang-he
                   LOWER, COUNT)
 ROAD_GANG_SHARE = Family("road_gang_share", "Share of {}'s cells held by gangs",
                          "share of the road's cells", LOWER, PERCENT)
-# 1 on the days that constraint holds the mission's troops (`sim.model.mission.CONSTRAINTS`):
+# 1 on the days that constraint holds the mission's troops (`TROOP_LIMITS`):
 # over replicates, the share of runs it binds in.
 TROOPS_LIMIT = Family("troops_limited_by", "Troops held by the {} (share of runs)",
                       "share of runs", NEUTRAL, PERCENT)
@@ -169,7 +172,7 @@ def _human(size: float) -> str:
 def metric_names(department_names) -> tuple[str, ...]:
     return (STOCKS + FLOWS + DEPARTMENT_SHARE.names(department_names)
             + ROAD_CUT.names(ROAD_NAMES) + ROAD_GANG_SHARE.names(ROAD_NAMES)
-            + TROOPS_LIMIT.names(CONSTRAINTS))
+            + TROOPS_LIMIT.names(TROOP_LIMITS))
 
 
 class Recorder:
