@@ -265,18 +265,19 @@ def ctrl_c_after(seconds: float, module: str) -> tuple[int, str]:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_ctrl_c_while_the_command_line_starts_prints_no_traceback():
-    interrupted = 0
+    seen, interrupted = [], 0
     # most of the start-up is importing; the later, longer delays catch it on a loaded machine
     for seconds in (0.2, 0.3, 0.15, 0.4, 0.1, 0.25, 0.6, 0.9, 1.3, 2.0):
         status, err = ctrl_c_after(seconds, "sim")
+        seen.append((seconds, status, err.strip()[-60:]))
         assert "Traceback" not in err, err
-        if status == -signal.SIGINT:  # before Python's own handler existed: no traceback
-            continue
-        assert status in (0, 130), (status, err)
-        interrupted += status == 130 and err.strip() == "interrupted"
+        # 130: our handler; -SIGINT: before Python's own handler existed, or Python ending by
+        # the signal after our message; 0: the help was printed before the signal came
+        assert status in (0, 130, -signal.SIGINT), (status, err)
+        interrupted += err.strip() == "interrupted"
         if interrupted >= 2:
             break
-    assert interrupted, "SIGINT never arrived while haiti-sim was starting"
+    assert interrupted, f"SIGINT never arrived while haiti-sim was starting: {seen}"
 
 
 @pytest.mark.parametrize("seed", ["-1", "1.5", "true", "4294967296", "9" * 5001])
