@@ -255,8 +255,12 @@ def ctrl_c_after(seconds: float, module: str) -> tuple[int, str]:
     """`python -m module --help` sent SIGINT after `seconds`: (exit status, stderr)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    # The child starts with Ctrl-C at its default, as from a shell: a disposition this test
+    # process inherited (an earlier test's library may ignore SIGINT) would pass to it, and
+    # Python keeps an ignored SIGINT ignored, so the signal would never arrive.
     process = subprocess.Popen([sys.executable, "-m", module, "--help"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(seconds)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
