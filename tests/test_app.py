@@ -65,7 +65,7 @@ def no_exception(at: AppTest) -> AppTest:
 
 def widget(at: AppTest, key: str):
     for kind in (at.slider, at.selectbox, at.select_slider, at.number_input, at.text_input,
-                 at.multiselect):
+                 at.multiselect, at.date_input, at.radio):
         for w in kind:
             if w.key == key:
                 return w

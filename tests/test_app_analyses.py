@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pytest
-from test_app import APP, TIMEOUT, no_exception
+from test_app import APP, TIMEOUT, no_exception, widget
 
 from sim.analysis import sensitivity, shipped
 from sim.cli import main as cli
@@ -35,12 +35,6 @@ def page(path: str) -> AppTest:
     return no_exception(at.run())
 
 
-def widget(at, key: str):
-    for kind in (at.selectbox, at.number_input, at.multiselect, at.date_input, at.radio):
-        for w in kind:
-            if w.key == key:
-                return w
-    raise KeyError(key)
 
 
 def wait(at: AppTest, key: str, timeout: float = 60) -> analyses.AnalysisRun:

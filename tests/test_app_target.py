@@ -15,7 +15,7 @@ import shlex
 import time
 
 import pytest
-from test_app import APP, SHORT, TIMEOUT, no_exception, upload
+from test_app import APP, SHORT, TIMEOUT, no_exception, upload, widget
 
 from sim.analysis import search
 from sim.cli import main as cli
@@ -24,13 +24,6 @@ from ui import library, target
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 
-def widget(at, key: str):
-    for kind in (at.slider, at.selectbox, at.select_slider, at.number_input, at.multiselect,
-                 at.date_input, at.radio):
-        for w in kind:
-            if w.key == key:
-                return w
-    raise KeyError(key)
 
 
 def target_page(**settings) -> AppTest:

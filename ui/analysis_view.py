@@ -99,3 +99,29 @@ def progress(prefix: str) -> None:
             session.show_error(run.error)
 
     panel()
+
+
+def page(prefix: str, kind: str, what: str, settings, request, draw_shipped, draw_result
+         ) -> None:
+    """An analysis page's two tabs: the shipped results of `kind` (chosen by name, with their
+    provenance, drawn by `draw_shipped(result)`), and a recompute with `settings()` and
+    `request` on the runner, its progress and Stop, and its result (`draw_result(run)`)."""
+    names = shipped.names(kind)
+    tab_shipped, tab_new = st.tabs(["Shipped result", "Recompute"])
+    with tab_shipped:
+        if not names:
+            st.info(f"No {what} is shipped: make one with `python scripts/ship_analyses.py`"
+                    ", or recompute one here.")
+        else:
+            result = shipped.load(st.selectbox("Shipped analysis", names,
+                                               key=f"{prefix}_shipped"))
+            provenance(result.meta)
+            draw_shipped(result)
+    with tab_new:
+        settings()
+        buttons(prefix, request)
+        progress(prefix)
+        run: analyses.AnalysisRun | None = SS.get(f"{prefix}_run")
+        if run is not None and run.status == analyses.DONE:
+            recomputed_caption(run)
+            draw_result(run)

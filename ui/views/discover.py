@@ -129,28 +129,11 @@ def page() -> None:
                "plausible ranges, each judged against a goal, and PRIM's box of parameter "
                "values where the runs that fail it concentrate. Under the model's assumptions, "
                "not a forecast.")
-    names = shipped.names(shipped.DISCOVER)
-    tab_shipped, tab_new = st.tabs(["Shipped result", "Recompute"])
-    with tab_shipped:
-        if not names:
-            st.info("No discovery is shipped: make one with `python scripts/ship_analyses.py`"
-                    ", or recompute one here.")
-        else:
-            name = st.selectbox("Shipped analysis", names, key="disc_shipped")
-            result = shipped.load(name)
-            analysis_view.provenance(result.meta)
-            draw(result.meta["summary"], result.tables["discover.csv"],
-                 result.tables["boxes.csv"], "disc_s")
-    with tab_new:
-        settings()
-        analysis_view.buttons(PREFIX, request)
-        analysis_view.progress(PREFIX)
-        run: analyses.AnalysisRun | None = SS.get("disc_run")
-        if run is not None and run.status == analyses.DONE:
-            analysis_view.recomputed_caption(run)
-            found = run.result
-            draw(discover.summary(found), discover.trajectory_records(found),
-                 discover.box_records(found), "disc_r")
-
+    analysis_view.page(
+        PREFIX, shipped.DISCOVER, "discovery", settings, request,
+        lambda result: draw(result.meta["summary"], result.tables["discover.csv"],
+                            result.tables["boxes.csv"], "disc_s"),
+        lambda run: draw(discover.summary(run.result), discover.trajectory_records(run.result),
+                         discover.box_records(run.result), "disc_r"))
 
 page()

@@ -128,29 +128,17 @@ def page() -> None:
                "`haiti-sim sensitivity` (Morris elementary effects or Sobol indices, by SALib), "
                "in point mode (what is not varied stays at its default). A ranking of "
                "influence under the model's assumptions, not a forecast.")
-    names = shipped.names(shipped.SENSITIVITY)
-    tab_shipped, tab_new = st.tabs(["Shipped result", "Recompute"])
-    with tab_shipped:
-        if not names:
-            st.info("No sensitivity is shipped: make one with `python scripts/ship_analyses.py`"
-                    ", or recompute one here.")
-        else:
-            name = st.selectbox("Shipped analysis", names, key="sens_shipped")
-            result = shipped.load(name)
-            analysis_view.provenance(result.meta)
-            draw(result.tables["sensitivity.csv"], result.meta["method"],
-                 result.meta["scenario"], "sens_s")
-    with tab_new:
-        settings()
-        analysis_view.buttons(PREFIX, request)
-        analysis_view.progress(PREFIX)
-        run: analyses.AnalysisRun | None = SS.get("sens_run")
-        if run is not None and run.status == analyses.DONE:
-            analysis_view.recomputed_caption(run)
-            for note in run.result.notes:
-                st.warning(note)
-            draw(sensitivity.records(run.result), run.result.method,
-                 run.request.path.rsplit("/", 1)[-1], "sens_r")
+    analysis_view.page(
+        PREFIX, shipped.SENSITIVITY, "sensitivity", settings, request,
+        lambda result: draw(result.tables["sensitivity.csv"], result.meta["method"],
+                            result.meta["scenario"], "sens_s"),
+        _draw_recomputed)
 
+
+def _draw_recomputed(run: analyses.AnalysisRun) -> None:
+    for note in run.result.notes:
+        st.warning(note)
+    draw(sensitivity.records(run.result), run.result.method,
+         run.request.path.rsplit("/", 1)[-1], "sens_r")
 
 page()
