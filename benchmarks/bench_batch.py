@@ -8,7 +8,7 @@ Each contender runs in its own process tree; memory is the peak of the summed pr
 parallel batch's footprint is the sum over its processes, not the largest one, and PSS counts a
 page shared by forked processes once rather than in each of them as resident sizes would.
 
-Policies branch on 2026-01-01 from scenarios/history.yaml and run two years after it (to
+Policies branch from scenarios/history.yaml the day after it ends (2026-04-01) and run (to
 2027-12-31); mesa.batch_run has no way to share the history, so it simulates each run from 2023,
 and it keeps every run's daily data in memory as dictionaries, which is how it returns results.
 """
@@ -53,7 +53,7 @@ def write_scenarios(directory: Path, count: int) -> list[str]:
     files = []
     for i, policy in enumerate(POLICIES[:count]):
         path = directory / f"policy_{i}.yaml"
-        lines = [f"name: Benchmark policy {i}", f"base: {HISTORY}", "branch: 2026-01-01",
+        lines = [f"name: Benchmark policy {i}", f"base: {HISTORY}",
                  "end: 2027-12-31", "parameters:"]
         lines += [f"  {name}: {value}" for name, value in policy.items()]
         path.write_text("\n".join(lines) + "\n")
@@ -152,7 +152,7 @@ def main() -> None:
         size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20
         runs = args.scenarios * args.replicates
         print(f"haiti-sim batch: {args.scenarios} scenarios x {args.replicates} replicates "
-              f"({runs} runs, two years after the branch) on {args.workers} workers: "
+              f"({runs} runs, branch to 2027-12-31) on {args.workers} workers: "
               f"{seconds:.1f} s wall ({seconds / runs:.2f} s/run), {cpu:.0f} CPU-s, "
               f"peak memory {peak_mb:.0f} MB, "
               f"results {size_mb:.0f} MB on disk")

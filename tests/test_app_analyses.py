@@ -5,7 +5,7 @@ a message.
 
 The tiny setting: Morris over two parameters with two trajectories (6 runs), or a Latin
 hypercube of 12 points over two parameters, of the status quo stopped 20 days after its branch
-(2026-01-21): a few seconds of runs.
+(2026-04-21): a few seconds of runs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ui import analyses
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
-UNTIL = dt.date(2026, 1, 21)
+UNTIL = dt.date(2026, 4, 21)
 TWO = ["gang_attack_rate", "reversion_per_day"]
 
 

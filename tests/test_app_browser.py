@@ -166,7 +166,7 @@ def test_what_does_it_take_in_chromium(executable, app_url):
 
     tiny = {"scenario": "status_quo.yaml", "lever": "arms_interdiction", "low": "0",
             "high": "0.95", "metric": "capital_gang_share_area", "threshold": "0.7",
-            "by": "2026-03-31", "probability": "0.15", "precision": "0.2", "replicates": "12",
+            "by": "2026-06-30", "probability": "0.15", "precision": "0.2", "replicates": "12",
             "set": "none", "point": "1"}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

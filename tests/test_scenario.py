@@ -17,7 +17,6 @@ import yaml
 
 from sim.model.parameters import PARAMS
 from sim.model.scenario import (
-    DEFAULT_BRANCH,
     MAX_BASE_CHAIN,
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -73,11 +72,11 @@ def bad(tmp_path: Path, text: str, name: str = "bad.yaml") -> ScenarioError:
 def test_history_loads():
     s = load(HISTORY)
     assert (s.name, s.start, s.end, s.branch) == (
-        "Historical record 2023-2025", D(2023, 1, 1), D(2025, 12, 31), None)
+        "Historical record 2023 to March 2026", D(2023, 1, 1), D(2026, 3, 31), None)
     assert s.sources == (str(HISTORY),)
     assert set(s.parameters) == set(PARAMS)
     assert s.parameters["police_officers"] == 14861
-    assert s.days == 1096
+    assert s.days == 1186
     alliance = [e for e in s.events if e.name == "viv_ansanm_alliance"]
     assert [(e.date, e.op, e.value) for e in alliance] == [(D(2024, 2, 29), "set", 1.0)]
 
@@ -85,7 +84,7 @@ def test_history_loads():
 def test_status_quo_resolves_on_history():
     history, s = load(HISTORY), load(STATUS_QUO)
     assert s.start == history.start == D(2023, 1, 1)
-    assert s.branch == D(2026, 1, 1)
+    assert s.branch == history.end + dt.timedelta(days=1) == D(2026, 4, 1)
     assert s.end == D(2027, 12, 31)
     assert s.sources == (str(HISTORY), str(STATUS_QUO))
     # Its parameters take effect at the branch, so at the start it is exactly history.
@@ -126,7 +125,7 @@ events:
 def test_from_text_resolves_base_in_directory():
     s = from_text(STATUS_QUO.read_text(), "upload.yaml", SCENARIOS)
     assert s.sources == (str(HISTORY), "upload.yaml")
-    assert s.branch == D(2026, 1, 1) and s.end == D(2027, 12, 31)
+    assert s.branch == D(2026, 4, 1) and s.end == D(2027, 12, 31)
 
 
 # ---------------------------------------------------------------------------- base chains
@@ -163,11 +162,13 @@ def test_a_policy_on_a_policy_keeps_the_base_policy(tmp_path):
         ("mission_troops_target", D(2027, 1, 1))]
 
 
-def test_end_defaults_to_two_years_after_branch(tmp_path):
-    write(tmp_path, "a.yaml", BASE)
+def test_branch_defaults_to_the_day_after_the_base_ends_and_end_to_two_years_later(tmp_path):
+    write(tmp_path, "a.yaml", BASE)  # ends 2025-12-31
     s = load(write(tmp_path, "p.yaml", "name: p\nbase: a.yaml\n"))
-    assert s.branch == DEFAULT_BRANCH == D(2026, 1, 1)
+    assert s.branch == D(2026, 1, 1)
     assert s.end == D(2027, 12, 31)
+    write(tmp_path, "b.yaml", BASE.replace("end: 2025-12-31", "end: 2026-03-31"))
+    assert load(write(tmp_path, "q.yaml", "name: q\nbase: b.yaml\n")).branch == D(2026, 4, 1)
 
 
 def test_end_defaults_to_two_calendar_years_across_a_leap_day(tmp_path):

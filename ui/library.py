@@ -6,9 +6,10 @@ settings become a YAML file first, and the file is what runs. So the file a user
 construction, the scenario they saw (and `tests/test_app.py` round-trips it).
 
 What a setting means follows the parameter's role, as in a file: in a policy scenario (`base:`) a
-lever takes effect at the branch date, so the shared 2023-2025 history is not rewritten, while an
-uncertainty or a starting value describes the world and holds from the start (a history of its
-own); in a scenario without `base:` (the historical record) everything applies from its start.
+lever takes effect at the branch date, so the shared history (2023 to March 2026) is not
+rewritten, while an uncertainty or a starting value describes the world and holds from the start
+(a history of its own); in a scenario without `base:` (the historical record) everything
+applies from its start.
 """
 
 from __future__ import annotations

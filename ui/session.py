@@ -35,7 +35,7 @@ PREWARM = os.environ.get("HAITI_SIM_APP_PREWARM", "1") != "0"
 def runner() -> Runner:
     """The server's runner. It starts its workers at once and, unless HAITI_SIM_APP_PREWARM=0,
     runs the page's default (the status quo, its default replicates) in the background: the
-    2023-2025 history of those seeds is then cached for every policy, so a user's first run
+    2023 to March 2026 history of those seeds is then cached for every policy, so a user's first run
     simulates only the policy years. Nothing is shown until the user presses Run."""
     r = Runner()
 

@@ -4,19 +4,19 @@ The 2023-2024 record is what the calibration fits; these are the other patterns 
 demands of a model that answers "what force, for how long, with what money" (docs/odd.md,
 section 7.12, argues each against its sources):
 
-- force response: the chance of pushing gang control of the capital below half within two years
-  rises gradually with the force, not as a cliff, and at any force the outcome is uncertain;
+- force response: the chance of pushing gang control of the capital below half by the end of
+  2027 rises gradually with the force, not as a cliff, and at any force the outcome is uncertain;
 - resurgence: when a force that cleared ground leaves, gangs regain ground unless the state
   holds it;
 - money binds: a year after the largest donor leaves, the force is smaller in about the
   proportion of the money lost.
 
-Each pattern is a set of policies branching on 2026-01-01 from the historical record
-(`scenarios/history.yaml`), built from `gsf_full.yaml` and `donor_cut.yaml` by changing their
-levers; every replicate runs all of them in one call of the one run function
-(`sim.running.engine.run`), sharing one history (common random numbers), in the batch's worker
-pool, under the replicate's posterior draw. `scripts/update_docs.py` draws the curves with their
-bands in docs/VALIDATION.md, and tests/test_patterns.py checks the directions over replicates.
+Each pattern is a set of policies branching from the historical record (`scenarios/history.yaml`) on
+the day after its sourced inputs end (2026-04-01), built from `gsf_full.yaml` and `donor_cut.yaml`
+by changing their levers; every replicate runs all of them in one call of the one run function
+(`sim.running.engine.run`), sharing one history (common random numbers), in the batch's worker pool,
+under the replicate's posterior draw. `scripts/update_docs.py` draws the curves with their bands in
+docs/VALIDATION.md, and tests/test_patterns.py checks the directions over replicates.
 """
 
 from __future__ import annotations
@@ -36,11 +36,10 @@ from sim.running import batch, engine
 from sim.running.ensemble import Ensemble
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-BRANCH = dt.date(2026, 1, 1)
 # Troops of the force-response curve, up to the densities of the literature: ~20 per 1,000
 # residents of the capital (RAND/Quinlivan) is ~64,000 personnel with the police.
 FORCE_TROOPS = (1000, 2500, 5550, 10000, 20000, 40000, 80000)
-FORCE_BY = dt.date(2027, 12, 31)  # two years after the branch
+FORCE_BY = dt.date(2027, 12, 31)  # 21 months after the branch, the users' "by end 2027"
 CONTROL_BELOW = 0.5  # "gang control of the capital below half"
 EXIT = dt.date(2028, 1, 1)  # the force of the resurgence pattern leaves here...
 EXIT_READ = EXIT - dt.timedelta(days=1)  # the capital on the force's last day...
@@ -163,7 +162,7 @@ class Patterns:
         return np.array([row[key] for row in self.rows])
 
     def force_success(self) -> np.ndarray:
-        """Replicates x force levels: capital below half at two years."""
+        """Replicates x force levels: capital below half at `FORCE_BY`."""
         return np.stack([self.column(f"force={t}") < CONTROL_BELOW for t in FORCE_TROOPS], 1)
 
 

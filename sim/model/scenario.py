@@ -5,8 +5,10 @@ and nesting-checked from the token stream before anything is built in memory, pa
 loader (no tags that construct objects), and every mistake is reported as one `ScenarioError` that
 names the file, the field and what is allowed.
 
-A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (default
-2026-01-01, or the base's own branch): it inherits the base's start, parameters and events. When
+A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (by
+default the base's own branch, else the day after the base ends: a policy on the record starts
+where the record's sourced inputs stop, and moves with it when the record is extended): it
+inherits the base's start, parameters and events. When
 its own `parameters` (and `--set`, the app's edits, an experiment's samples) take effect follows
 from each parameter's role (`sim.model.parameters`): a lever is a policy choice and takes effect
 at the branch date, as an event; an uncertainty, a starting value or a constant describes the
@@ -39,7 +41,6 @@ from sim.model.parameters import PARAMS, check_value, defaults, shown
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 12
 MAX_BASE_CHAIN = 8
-DEFAULT_BRANCH = dt.date(2026, 1, 1)
 DEFAULT_POLICY_HORIZON_YEARS = 2
 MAX_HORIZON_YEARS = 30  # longest run, `end` after `start`: a run's cost grows with its days
 SEED_MIN, SEED_MAX = 0, 2**32 - 1  # one range for files, uploads, links, the app and --seed
@@ -557,7 +558,7 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
             raise ScenarioError(source, "start", "comes from the base scenario; remove it")
         start = base.start
         seed = base.seed if spec.seed is None else spec.seed
-        branch = spec.branch or base.branch or DEFAULT_BRANCH
+        branch = spec.branch or base.branch or base.end + dt.timedelta(days=1)
         end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
         levers, world = split_by_role(spec.parameters)
         params = {**base.parameters, **world}

@@ -477,9 +477,9 @@ def page() -> None:
                    "to share it.")
     if run is None:
         st.info("Move the levers on the left, then press **Run**. Nothing runs before that. "
-                "A replicate of a policy takes a few seconds the first time (the 2023-2025 "
-                "history, then the policy), less once its history is cached; results appear as "
-                "replicates finish.")
+                "A replicate of a policy takes a few seconds the first time (the 2023 to "
+                "March 2026 history, then the policy), less once its history is cached; "
+                "results appear as replicates finish.")
         return
     if scenario is None or run.asked != asked(scenario):
         st.info("The settings changed since this run: press **Run** to see their results. "
