@@ -764,3 +764,14 @@ def test_a_plain_base_not_next_to_the_file_comes_from_the_library(tmp_path):
                for src in load(tmp_path / "mine.yaml").sources)
     err = bad(tmp_path, "name: p\nbase: nowhere.yaml\n")
     assert err.field_path == "base" and "among the library's scenarios" in err.message
+
+
+def test_a_policy_on_a_policy_keeps_its_base_s_horizon(tmp_path):
+    write(tmp_path, "a.yaml", BASE)  # the record, ends 2025-12-31
+    write(tmp_path, "p.yaml", "name: p\nbase: a.yaml\nend: 2027-06-30\n")
+    assert load(write(tmp_path, "q.yaml", "name: q\nbase: p.yaml\n")).end == D(2027, 6, 30)
+    # an explicit end still wins, and so does a branch after the base's end
+    assert load(write(tmp_path, "r.yaml", "name: r\nbase: p.yaml\nend: 2027-12-31\n")
+                ).end == D(2027, 12, 31)
+    late = load(write(tmp_path, "s.yaml", "name: s\nbase: p.yaml\nbranch: 2027-07-01\n"))
+    assert late.end == D(2029, 6, 30)

@@ -7,7 +7,8 @@ names the file, the field and what is allowed.
 
 A policy scenario builds on another (`base: history.yaml`) and branches from it at `branch` (by
 default the base's own branch, else the day after the base ends: a policy on the record starts
-where the record's sourced inputs stop, and moves with it when the record is extended): it
+where the record's sourced inputs stop, and moves with it when the record is extended) and ends
+at `end` (by default its base's end if the base is a policy, else two years after the branch): it
 inherits the base's start, parameters and events. When
 its own `parameters` (and `--set`, the app's edits, an experiment's samples) take effect follows
 from each parameter's role (`sim.model.parameters`): a lever is a policy choice and takes effect
@@ -559,7 +560,11 @@ def _resolve_spec(spec: ScenarioSpec, source: str, directory: Path,
         start = base.start
         seed = base.seed if spec.seed is None else spec.seed
         branch = spec.branch or base.branch or base.end + dt.timedelta(days=1)
-        end = spec.end or _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS) - dt.timedelta(days=1)
+        # A policy built on a policy keeps its base's horizon (police_surge runs as long as the
+        # status quo it is compared with); a policy on the record runs two years from its branch.
+        end = spec.end or (base.end if base.branch is not None and branch < base.end else
+                           _years_later(branch, DEFAULT_POLICY_HORIZON_YEARS)
+                           - dt.timedelta(days=1))
         levers, world = split_by_role(spec.parameters)
         params = {**base.parameters, **world}
         # A child keeps everything its base does (a policy built on a policy keeps the first one's
