@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from sim.analysis import compare  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
+from sim.model import outcomes  # noqa: E402
 from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
 from sim.model.scenario import SEED_MAX, SEED_RANGE  # noqa: E402
@@ -314,9 +315,12 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
 
 
 def test_money_in_a_headline_box_is_in_one_unit():
-    assert analysis.show_money(2.5e9) == "$2,500 M"
-    assert analysis.show_money(-529_679, signed=True) == "-$0.53 M"
-    assert analysis.show_money(34.49e6) == "$34.5 M" and analysis.show_money(None) == "-"
+    def show(value, signed=False):
+        return compare.show_value(value, outcomes.get("spent_usd"), signed, compare.MILLIONS)
+
+    assert show(2.5e9) == "$2,500 M"
+    assert show(-529_679, signed=True) == "-$0.53 M"
+    assert show(34.49e6) == "$34.5 M" and show(None) == "-"
 
 
 # ------------------------------------------------------------------------------ uploads

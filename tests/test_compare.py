@@ -211,3 +211,27 @@ def test_compare_refuses_a_damaged_file_by_name_without_reading_it(results, tmp_
     r.write_journal(records)
     with pytest.raises(compare.CompareError, match="dates outside 2023-01-01 to 2023-05-31"):
         compare.compare([copy], reference="base")
+
+
+def _spending(label: str, usd_per_day: float, start: str = "2026-01-01", days: int = 100
+              ) -> compare.ScenarioRuns:
+    """Four replicates of a scenario that spends `usd_per_day` (plus the replicate's number)
+    and records nothing else: tables of known amounts."""
+    dates = np.datetime64(start, "D") + np.arange(days)
+    quiet = {m: np.zeros(days) for o in compare.COMPARED for m in o.metrics}
+    return compare.scenario_runs(label, label, "memory", None, 4, (
+        (i, i, dates, {**quiet, "spent_mission_usd": np.full(days, usd_per_day + i)},
+         np.zeros(3, bool)) for i in range(4)))
+
+
+def test_money_in_a_column_of_a_table_is_in_one_unit():
+    """$2.5 bn spent and a difference of -$529,679 to it: both in billions ("-$0.001 bn"),
+    never "$2.50 bn" beside "-$529,679", which hides that the difference is tiny."""
+    c = compare.compare_runs([_spending("big", 25e6), _spending("less", 25e6 - 5_296.79)])
+    [money] = [t for t in compare.tables(c) if t.title.startswith("Money spent")]
+    units = [{m or "$" for cell in column for m in re.findall(r"\$[\d,.]+(?: (bn|M))?", cell)}
+             for column in list(zip(*money.rows, strict=True))[1:]]
+    assert units == [{"bn"}]
+    assert money.rows[2][0] == "  vs big" and money.rows[2][1].startswith("-$0.001 bn [")
+    assert compare.show_money(529_679, compare.money_unit([529_679])) == "$529,679"
+    assert compare.money_unit([None, np.nan, -3e6, 2e5]) == compare.MILLIONS

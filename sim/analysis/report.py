@@ -23,7 +23,9 @@ from sim.analysis.compare import (
     TextTable,
     band,
     header,
+    money_unit,
     paired_band,
+    show_money,
     tables,
 )
 from sim.analysis.search import FOUND, Search, show_level
@@ -79,10 +81,17 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [v * step for v in range(math.floor(low / step), math.ceil(high / step) + 1)]
 
 
-def _tick_label(value: float, display: str) -> str:
-    if display == outcomes.PERCENT:
-        return f"{value * 100:g}%"
-    return outcomes.show(value, display)
+def _axis_labels(ticks: list[float], display: str):
+    """A y axis's tick labels, `label(v)`: shares in percent, money in the one unit its
+    largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M")."""
+    unit = money_unit(ticks)
+
+    def label(value: float) -> str:
+        if display == outcomes.PERCENT:
+            return f"{value * 100:g}%"
+        return show_money(value, unit) if display == outcomes.USD else outcomes.show(value,
+                                                                                     display)
+    return label
 
 
 def _y_grid(ticks, y, left: int, right_x: int, label, zero_line: bool = False) -> str:
@@ -127,7 +136,7 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
     parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             _y_grid(y_ticks, y, left, width - right, lambda v: _tick_label(v, display),
+             _y_grid(y_ticks, y, left, width - right, _axis_labels(y_ticks, display),
                      zero_line)]
     first_year = int(str(x0)[:4]) + 1
     for year in range(first_year, int(str(x1)[:4]) + 1):
@@ -364,7 +373,7 @@ def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
     parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             _y_grid(y_ticks, y, left, width - right, lambda v: _tick_label(v, display))]
+             _y_grid(y_ticks, y, left, width - right, _axis_labels(y_ticks, display))]
     for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
         parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
