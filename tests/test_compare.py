@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from sim.analysis import compare, report, stats
+from sim.model import geography
 from sim.running import batch, engine
 from sim.running.results import ResultsDir
 
@@ -117,6 +119,43 @@ def test_html_report_is_self_contained(tmp_path, comparison):
     for s in comparison.scenarios:
         assert s.label in page
     assert "Gang-held share of Port-au-Prince (area)" in page
+
+
+def test_report_maps_carry_boundaries_place_names_and_the_attribution(comparison):
+    page = report.render(comparison)
+    credit = report.boundary_attribution()
+    assert "OCHA / CNIGS" in credit
+    assert page.count(f"<figcaption class=note>{credit}</figcaption>") == 2 * len(
+        comparison.scenarios)  # under each map
+    # the boundaries are drawn once per frame and reused by every scenario's map
+    country = re.search(r'<g id="map-country"><path d="([^"]+)"[^>]*/><path d="([^"]+)"', page)
+    communes, departments = (d.count("M") for d in country.groups())
+    assert communes >= len(report.boundaries("communes")) and departments >= 10
+    assert page.count('<use href="#map-country"/>') == len(comparison.scenarios)
+    for town in ("Port-au-Prince", "Cap-Haïtien", "Gonaïves", "Saint-Marc", "Les Cayes",
+                 "Jacmel", "Jérémie"):
+        assert f">{town}</text>" in page
+    # the time series span the page's width
+    assert "svg.chart{width:100%" in page and page.count("<svg class=chart") >= len(
+        compare.COMPARED)
+
+
+def test_place_names_are_the_most_populous_that_do_not_overlap():
+    geo = geography.load()
+    extent = (-74.5, -71.6, 18.0, 20.1)
+    font = 10
+    labels = report.place_labels(geo, extent, 170, font)  # the report's whole-country scale
+    names = [n for n, _, _ in labels]
+    assert names[0] == "Port-au-Prince"  # the most populous commune
+    assert "Pétion-Ville" not in names and "Carrefour" not in names  # under its name here
+    assert "Saint-Marc" in names and "Pont-Sondé" not in names  # one commune, the larger town
+    aspect = np.cos(np.radians(19.05))
+    for (a, xa, ya), (b, xb, yb) in itertools.combinations(labels, 2):
+        apart_px = abs(xa - xb) * aspect * 170
+        assert apart_px >= 0.3 * font * (len(a) + len(b)) or abs(ya - yb) * 170 >= font, (a, b)
+    # closer in, the suburbs have room for their names
+    metro = report.place_labels(geo, (-72.45, -72.2, 18.45, 18.62), 1000, font)
+    assert {"Port-au-Prince", "Pétion-Ville", "Cité Soleil"} <= {n for n, _, _ in metro}
 
 
 def test_csv_holds_every_record(tmp_path, comparison):

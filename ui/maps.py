@@ -2,7 +2,8 @@
 
 Drawn with `go.Scatter` polygons and a `go.Heatmap` on ordinary axes (equal distances), not with
 plotly's geo projections: those fetch a world topojson from a CDN, and this app must work offline.
-The shipped, simplified OCHA / CNIGS boundaries (sim/data/map/*.geojson) give the communes and
+The shipped, simplified OCHA / CNIGS boundaries (sim/data/map/*.geojson, read by
+`sim.analysis.report.boundaries`, as the HTML report's maps) give the communes and
 departments; the Port-au-Prince metro's ~1 km cells form a regular lattice, shown as a heatmap in
 the right-hand panel.
 
@@ -13,14 +14,13 @@ without a round trip to the server: each frame recolours the communes and the me
 from __future__ import annotations
 
 import functools
-import json
 import math
-from importlib import resources
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from sim.analysis.report import boundaries
 from sim.model import geography
 from ui.analysis import MapFrames
 
@@ -36,12 +36,6 @@ PLACE_SYMBOLS = {"airport": "star", "seaport": "square", "downtown": "diamond",
 SHORT_NAMES = {"airport": "Airport", "seaport": "Port", "downtown": "Downtown"}
 
 
-def _rings(geometry: dict) -> list[list[list[float]]]:
-    polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
-                else [geometry["coordinates"]])
-    return [ring for polygon in polygons for ring in polygon]
-
-
 def _path(rings) -> tuple[list, list]:
     """x and y of several rings in one trace, separated by None (plotly draws each apart)."""
     xs, ys = [], []
@@ -49,14 +43,6 @@ def _path(rings) -> tuple[list, list]:
         xs += [p[0] for p in ring] + [None]
         ys += [p[1] for p in ring] + [None]
     return xs, ys
-
-
-@functools.cache
-def boundaries(layer: str) -> list[dict]:
-    """Features of the shipped communes or departments layer (pcode, name, rings)."""
-    with resources.files("sim.data").joinpath(f"map/{layer}.geojson").open("rb") as fh:
-        data = json.load(fh)
-    return [{**f["properties"], "rings": _rings(f["geometry"])} for f in data["features"]]
 
 
 @functools.cache
