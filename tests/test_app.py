@@ -570,6 +570,28 @@ def test_map_draws_every_commune_and_its_frames_are_valid_plotly():
     assert "geo" not in figure["layout"]  # no projection, hence no topojson from a CDN
 
 
+def test_map_has_a_colour_bar_per_measure_and_names_places_once():
+    """The communes' median share and the share of runs holding a cell are two measures: each
+    has its own colour bar, titled in the catalogue's words; no place is named twice."""
+    from sim.model import geography
+
+    geo = geography.load()
+    frames = analysis.MapFrames([dt.date(2024, 1, 1)], np.full((1, len(geo.commune_pcode)), 0.3),
+                                np.full((1, geo.n_cells), 0.6), 2)
+    figure = maps.control_map(frames).to_dict()
+    bars = [t["colorbar"]["title"]["text"] for t in figure["data"] if "colorbar" in t] + [
+        t["marker"]["colorbar"]["title"]["text"] for t in figure["data"]
+        if t.get("marker", {}).get("showscale")]
+    assert sorted(bars) == sorted([maps.COMMUNE_MEASURE, maps.CELL_MEASURE])
+    assert outcomes.DEPARTMENT_SHARE.label.format("the commune") in maps.COMMUNE_MEASURE
+    assert len({t["colorbar"]["x"] for t in figure["data"] if "colorbar" in t}
+               | {t["marker"]["colorbar"]["x"] for t in figure["data"]
+                  if t.get("marker", {}).get("showscale")}) == 2  # side by side, not one
+    names = [t["text"] for t in figure["data"] if t.get("name") == "place names"]
+    assert len(names) == 2 and all(len(set(n)) == len(n) for n in names)
+    assert {"Port-au-Prince", "Cap-Haïtien", "Gonaïves", "Jérémie"} <= set(names[0])
+
+
 def test_every_library_scenario_saves_to_a_file_that_resolves_to_itself():
     for name in library.library():
         src = library.load_library(name)
