@@ -520,14 +520,19 @@ def test_compare_page_names_what_differs_flags_identical_runs_and_keeps_colours(
     job = at.session_state["compare_run"].job
     assert {s.end for s in job.scenarios.values()} == {dt.date(2023, 12, 31)}
     assert any("short and copy are the same runs" in w.value for w in at.warning)
+    def medians(chart):  # the named lines, not the observed points drawn with them
+        return [t for t in json.loads(chart.proto.spec)["data"]
+                if t.get("name") and t.get("mode") == "lines"]
+
     colour = {line["name"]: line["line"]["color"] for chart in at.get("plotly_chart")
-              for line in json.loads(chart.proto.spec)["data"] if line.get("name")}
+              for line in medians(chart)}
+    assert any(t.get("name", "").startswith("observed (") for chart in at.get("plotly_chart")
+               for t in json.loads(chart.proto.spec)["data"])  # the runs cover 2023
     at.session_state["compare_tab"] = "Difference to short"
     no_exception(at.run())
     for chart in at.get("plotly_chart"):  # the reference is left out; the others keep theirs
-        for line in json.loads(chart.proto.spec)["data"]:
-            if line.get("name"):
-                assert line["line"]["color"] == colour[line["name"]]
+        for line in medians(chart):
+            assert line["line"]["color"] == colour[line["name"]]
 
 
 def test_model_and_validation_pages_render():

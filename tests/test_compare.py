@@ -4,6 +4,7 @@ probabilities, and the self-contained HTML report and CSV."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -274,3 +275,31 @@ def test_money_in_a_column_of_a_table_is_in_one_unit():
     assert money.rows[2][0] == "  vs big" and money.rows[2][1].startswith("-$0.001 bn [")
     assert compare.show_money(529_679, compare.money_unit([529_679])) == "$529,679"
     assert compare.money_unit([None, np.nan, -3e6, 2e5]) == compare.MILLIONS
+
+
+def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,
+                                                                        monkeypatch):
+    from sim.analysis import targets
+
+    capital = compare.CAPITAL
+    shown = compare.observed(comparison.scenarios, capital)  # runs of 2023-01-01 to 05-31
+    assert [t.when for t in shown] == [dt.date(2023, 1, 21), dt.date(2023, 5, 18)]
+    assert compare.observed_name(shown) == "observed (UN)"
+    assert compare.observed(comparison.scenarios, compare.COMPARED[3]) == []  # killed: a flow
+    future = _spending("future", 1.0)  # 2026 only
+    assert compare.observed([future], capital) == []
+    # a figure after the fitted record (2024) is out of sample: never drawn as calibration data
+    later = _spending("later", 1.0, start="2023-01-01", days=3 * 365)
+    late = dataclasses.replace(targets.STOCKS[0], when=dt.date(2025, 6, 1))
+    monkeypatch.setattr(targets, "STOCKS", (*targets.STOCKS, late))
+    assert late not in compare.observed([later], capital)
+    assert len(compare.observed([later], capital)) == 5
+
+
+def test_report_draws_the_observed_figures_only_where_the_runs_cover_the_record(comparison):
+    page = report.render(comparison)
+    first = compare.observed(comparison.scenarios, compare.CAPITAL)[0]
+    assert f"<title>{first.when}: {first.shown} ({first.source})</title>" in page
+    assert "observed (UN)</span>" in page
+    future = report.render(compare.compare_runs([_spending("a", 1.0), _spending("b", 2.0)]))
+    assert "observed (" not in future

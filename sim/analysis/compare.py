@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,6 +326,27 @@ def band(s: ScenarioRuns, outcome: Outcome, origin: dt.date):
     dates = _weekly(s.dates[0], s.dates[-1])
     values = s.outcome(outcome, origin)[:, (dates - s.dates[0]).astype(int)]
     return dates, *stats.bands(values)
+
+
+def observed(runs: Iterable[ScenarioRuns], outcome: Outcome) -> list:
+    """The record's figures of `outcome` on days some of `runs` simulated, to draw over their
+    bands: the stocks of `sim.analysis.targets` (`Target`s: date, value, figure as the source
+    gives it, source), the figures the calibration is fitted to and so only those through its
+    last date (2024): a later figure is out of sample and must not pass for calibration data.
+    Flows (the killed and kidnapped per quarter) are left out: the charts show totals since
+    the origin, which a quarter's count is not."""
+    from sim.analysis import targets  # scipy, which the command line's start does without
+
+    runs = list(runs)
+    return [t for t in targets.STOCKS if t.metric == outcome.name
+            and t.when <= targets.LAST_DATE and any(r.day(t.when) is not None for r in runs)]
+
+
+def observed_name(points: list) -> str:
+    """The legend entry of observed figures: "observed (UN, BINUH, OHCHR)", the organisation
+    each source names first (each point's full source is in its hover text)."""
+    first = dict.fromkeys(re.split(r"[\s,(]", t.source, maxsplit=1)[0] for t in points)
+    return f"observed ({', '.join(first)})"
 
 
 def troop_limits(s: ScenarioRuns) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:

@@ -33,6 +33,8 @@ from sim.analysis.compare import (
     band,
     header,
     money_unit,
+    observed,
+    observed_name,
     paired_band,
     show_money,
     tables,
@@ -125,9 +127,12 @@ def _band(colour: str, xs, median, low, high) -> str:
 
 
 def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-           display: str, marker: dt.date | None, zero_line: bool = False) -> str:
-    """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high).
-    Drawn 1100 units wide and scaled to the page's width (class `chart`), text with it."""
+           display: str, marker: dt.date | None, zero_line: bool = False,
+           points: tuple | list = ()) -> str:
+    """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high);
+    `points`, observed figures (`compare.observed`), drawn over them as black diamonds with
+    their figure and source as a tooltip. Drawn 1100 units wide and scaled to the page's width
+    (class `chart`), text with it."""
     width, height, left, right, top, bottom = 1100, 300, 72, 12, 12, 28
     finite = [np.isfinite(m) for _, _, m, _, _ in lines]
     if not any(f.any() for f in finite):
@@ -136,6 +141,8 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     x1 = max(d[f].max() for (_, d, _, _, _), f in zip(lines, finite, strict=True) if f.any())
     lows = [np.nanmin(lo) for _, _, _, lo, _ in lines if np.isfinite(lo).any()]
     highs = [np.nanmax(hi) for _, _, _, _, hi in lines if np.isfinite(hi).any()]
+    lows += [t.value for t in points]
+    highs += [t.value for t in points]
     y_ticks = _ticks(min(min(lows), 0.0) if display != outcomes.PERCENT or zero_line
                      else min(lows),
                      max(highs))
@@ -166,7 +173,15 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     for (colour, dates, median, low, high), keep in zip(lines, finite, strict=True):
         parts.append(_band(colour, x(dates[keep]), y(median[keep]), y(low[keep]),
                            y(high[keep])))
+    for t in points:
+        xp, yp = x(np.datetime64(t.when, "D")), y(t.value)
+        parts.append(f'<path d="M{xp:.1f} {yp - 5:.1f}l5 5-5 5-5-5z" fill="#111" stroke="#fff">'
+                     f"<title>{_e(f'{t.when}: {t.shown} ({t.source})')}</title></path>")
     parts.append("</svg>")
+    if points:
+        parts.append('<p class=legend><span><span class=swatch style="background:#111;'
+                     f'transform:rotate(45deg) scale(.7)"></span>{_e(observed_name(points))}'
+                     "</span></p>")
     return "".join(parts)
 
 
@@ -179,7 +194,7 @@ def _legend(c: Comparison, colours: dict[str, str], skip_reference: bool = False
 
 def _levels(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
     lines = [(colours[s.label], *band(s, outcome, c.origin)) for s in c.scenarios]
-    return _chart(lines, outcome.display, c.origin)
+    return _chart(lines, outcome.display, c.origin, points=observed(c.scenarios, outcome))
 
 
 def _differences(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
@@ -402,7 +417,9 @@ def render(c: Comparison) -> str:
         f"<th>branch</th><th>end</th><th>results</th></tr>{scenarios}</table>"
         "<h2>Summary</h2>" + "".join(_table(t) for t in tables(c))
         + "<h2>Outcomes over time</h2><p class=note>Median over replicates (line) and 90% "
-        "interval (band).</p>" + _legend(c, colours) + series
+        "interval (band); black diamonds: the observed figures of 2023-2024 the model is fitted "
+        "to, where the runs cover them (hover for the figure and its source).</p>"
+        + _legend(c, colours) + series
         + f"<h2>Difference to {_e(c.reference.label)}, paired by replicate</h2>"
         + _legend(c, colours, skip_reference=True) + diffs
         + "<h2>Where gangs hold ground at the end</h2><p class=note>Share of replicates in "
