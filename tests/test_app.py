@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from sim.analysis import compare  # noqa: E402
 from sim.cli import main as cli  # noqa: E402
+from sim.model import outcomes  # noqa: E402
 from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
 from sim.model.scenario import SEED_MAX, SEED_RANGE  # noqa: E402
@@ -314,9 +315,12 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
 
 
 def test_money_in_a_headline_box_is_in_one_unit():
-    assert analysis.show_money(2.5e9) == "$2,500 M"
-    assert analysis.show_money(-529_679, signed=True) == "-$0.53 M"
-    assert analysis.show_money(34.49e6) == "$34.5 M" and analysis.show_money(None) == "-"
+    def show(value, signed=False):
+        return compare.show_value(value, outcomes.get("spent_usd"), signed, compare.MILLIONS)
+
+    assert show(2.5e9) == "$2,500 M"
+    assert show(-529_679, signed=True) == "-$0.53 M"
+    assert show(34.49e6) == "$34.5 M" and show(None) == "-"
 
 
 # ------------------------------------------------------------------------------ uploads
@@ -516,14 +520,19 @@ def test_compare_page_names_what_differs_flags_identical_runs_and_keeps_colours(
     job = at.session_state["compare_run"].job
     assert {s.end for s in job.scenarios.values()} == {dt.date(2023, 12, 31)}
     assert any("short and copy are the same runs" in w.value for w in at.warning)
+    def medians(chart):  # the named lines, not the observed points drawn with them
+        return [t for t in json.loads(chart.proto.spec)["data"]
+                if t.get("name") and t.get("mode") == "lines"]
+
     colour = {line["name"]: line["line"]["color"] for chart in at.get("plotly_chart")
-              for line in json.loads(chart.proto.spec)["data"] if line.get("name")}
+              for line in medians(chart)}
+    assert any(t.get("name", "").startswith("observed (") for chart in at.get("plotly_chart")
+               for t in json.loads(chart.proto.spec)["data"])  # the runs cover 2023
     at.session_state["compare_tab"] = "Difference to short"
     no_exception(at.run())
     for chart in at.get("plotly_chart"):  # the reference is left out; the others keep theirs
-        for line in json.loads(chart.proto.spec)["data"]:
-            if line.get("name"):
-                assert line["line"]["color"] == colour[line["name"]]
+        for line in medians(chart):
+            assert line["line"]["color"] == colour[line["name"]]
 
 
 def test_model_and_validation_pages_render():
@@ -564,6 +573,28 @@ def test_map_draws_every_commune_and_its_frames_are_valid_plotly():
     assert len(figure["frames"]) == len(frames.dates)
     assert maps.ATTRIBUTION in str(figure["layout"]["annotations"])
     assert "geo" not in figure["layout"]  # no projection, hence no topojson from a CDN
+
+
+def test_map_has_a_colour_bar_per_measure_and_names_places_once():
+    """The communes' median share and the share of runs holding a cell are two measures: each
+    has its own colour bar, titled in the catalogue's words; no place is named twice."""
+    from sim.model import geography
+
+    geo = geography.load()
+    frames = analysis.MapFrames([dt.date(2024, 1, 1)], np.full((1, len(geo.commune_pcode)), 0.3),
+                                np.full((1, geo.n_cells), 0.6), 2)
+    figure = maps.control_map(frames).to_dict()
+    bars = [t["colorbar"]["title"]["text"] for t in figure["data"] if "colorbar" in t] + [
+        t["marker"]["colorbar"]["title"]["text"] for t in figure["data"]
+        if t.get("marker", {}).get("showscale")]
+    assert sorted(bars) == sorted([maps.COMMUNE_MEASURE, maps.CELL_MEASURE])
+    assert outcomes.DEPARTMENT_SHARE.label.format("the commune") in maps.COMMUNE_MEASURE
+    assert len({t["colorbar"]["x"] for t in figure["data"] if "colorbar" in t}
+               | {t["marker"]["colorbar"]["x"] for t in figure["data"]
+                  if t.get("marker", {}).get("showscale")}) == 2  # side by side, not one
+    names = [t["text"] for t in figure["data"] if t.get("name") == "place names"]
+    assert len(names) == 2 and all(len(set(n)) == len(n) for n in names)
+    assert {"Port-au-Prince", "Cap-Haïtien", "Gonaïves", "Jérémie"} <= set(names[0])
 
 
 def test_every_library_scenario_saves_to_a_file_that_resolves_to_itself():

@@ -20,3 +20,18 @@ def test_a_name_with_html_is_escaped_in_every_text_of_the_figure():
         t.hovertemplate or "" for t in fig.data]
     assert not [t for t in texts if "<a " in t or "<img" in t]
     assert "&lt;a href=&quot;https://example.org&quot;&gt;n&lt;/a&gt;" in fig.layout.title.text
+
+
+def test_observed_figures_are_points_with_their_source_on_hover():
+    from sim.analysis import targets
+
+    dates = np.datetime64("2023-01-01") + np.arange(0, 700, 7)
+    band = (dates, np.full(len(dates), 0.8), np.full(len(dates), 0.7), np.full(len(dates), 0.9))
+    points = [t for t in targets.STOCKS if t.metric == "capital_gang_share_area"]
+    fig = charts.bands([("history", band)], "Capital", "percent", observed=points)
+    [shown] = [t for t in fig.data if t.name and t.name.startswith("observed (")]
+    assert shown.name == "observed (UN, BINUH, OHCHR)" and fig.layout.showlegend
+    assert list(shown.y) == [t.value for t in points]
+    assert all(t.source in h for t, h in zip(points, shown.hovertext, strict=True))
+    alone = charts.bands([("future", band)], "Capital", "percent")
+    assert not [t for t in alone.data if (t.name or "").startswith("observed")]

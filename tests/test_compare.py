@@ -4,7 +4,9 @@ probabilities, and the self-contained HTML report and CSV."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import itertools
 import re
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 
 from sim.analysis import compare, report, stats
+from sim.model import geography
 from sim.running import batch, engine
 from sim.running.results import ResultsDir
 
@@ -119,6 +122,43 @@ def test_html_report_is_self_contained(tmp_path, comparison):
     assert "Gang-held share of Port-au-Prince (area)" in page
 
 
+def test_report_maps_carry_boundaries_place_names_and_the_attribution(comparison):
+    page = report.render(comparison)
+    credit = report.boundary_attribution()
+    assert "OCHA / CNIGS" in credit
+    assert page.count(f"<figcaption class=note>{credit}</figcaption>") == 2 * len(
+        comparison.scenarios)  # under each map
+    # the boundaries are drawn once per frame and reused by every scenario's map
+    country = re.search(r'<g id="map-country"><path d="([^"]+)"[^>]*/><path d="([^"]+)"', page)
+    communes, departments = (d.count("M") for d in country.groups())
+    assert communes >= len(report.boundaries("communes")) and departments >= 10
+    assert page.count('<use href="#map-country"/>') == len(comparison.scenarios)
+    for town in ("Port-au-Prince", "Cap-Haïtien", "Gonaïves", "Saint-Marc", "Les Cayes",
+                 "Jacmel", "Jérémie"):
+        assert f">{town}</text>" in page
+    # the time series span the page's width
+    assert "svg.chart{width:100%" in page and page.count("<svg class=chart") >= len(
+        compare.COMPARED)
+
+
+def test_place_names_are_the_most_populous_that_do_not_overlap():
+    geo = geography.load()
+    extent = (-74.5, -71.6, 18.0, 20.1)
+    font = 10
+    labels = report.place_labels(geo, extent, 170, font)  # the report's whole-country scale
+    names = [n for n, _, _ in labels]
+    assert names[0] == "Port-au-Prince"  # the most populous commune
+    assert "Pétion-Ville" not in names and "Carrefour" not in names  # under its name here
+    assert "Saint-Marc" in names and "Pont-Sondé" not in names  # one commune, the larger town
+    aspect = np.cos(np.radians(19.05))
+    for (a, xa, ya), (b, xb, yb) in itertools.combinations(labels, 2):
+        apart_px = abs(xa - xb) * aspect * 170
+        assert apart_px >= 0.3 * font * (len(a) + len(b)) or abs(ya - yb) * 170 >= font, (a, b)
+    # closer in, the suburbs have room for their names
+    metro = report.place_labels(geo, (-72.45, -72.2, 18.45, 18.62), 1000, font)
+    assert {"Port-au-Prince", "Pétion-Ville", "Cité Soleil"} <= {n for n, _, _ in metro}
+
+
 def test_csv_holds_every_record(tmp_path, comparison):
     path = tmp_path / "summary.csv"
     compare.write_csv(comparison, path)
@@ -211,3 +251,55 @@ def test_compare_refuses_a_damaged_file_by_name_without_reading_it(results, tmp_
     r.write_journal(records)
     with pytest.raises(compare.CompareError, match="dates outside 2023-01-01 to 2023-05-31"):
         compare.compare([copy], reference="base")
+
+
+def _spending(label: str, usd_per_day: float, start: str = "2026-01-01", days: int = 100
+              ) -> compare.ScenarioRuns:
+    """Four replicates of a scenario that spends `usd_per_day` (plus the replicate's number)
+    and records nothing else: tables of known amounts."""
+    dates = np.datetime64(start, "D") + np.arange(days)
+    quiet = {m: np.zeros(days) for o in compare.COMPARED for m in o.metrics}
+    return compare.scenario_runs(label, label, "memory", None, 4, (
+        (i, i, dates, {**quiet, "spent_mission_usd": np.full(days, usd_per_day + i)},
+         np.zeros(3, bool)) for i in range(4)))
+
+
+def test_money_in_a_column_of_a_table_is_in_one_unit():
+    """$2.5 bn spent and a difference of -$529,679 to it: both in billions ("-$0.001 bn"),
+    never "$2.50 bn" beside "-$529,679", which hides that the difference is tiny."""
+    c = compare.compare_runs([_spending("big", 25e6), _spending("less", 25e6 - 5_296.79)])
+    [money] = [t for t in compare.tables(c) if t.title.startswith("Money spent")]
+    units = [{m or "$" for cell in column for m in re.findall(r"\$[\d,.]+(?: (bn|M))?", cell)}
+             for column in list(zip(*money.rows, strict=True))[1:]]
+    assert units == [{"bn"}]
+    assert money.rows[2][0] == "  vs big" and money.rows[2][1].startswith("-$0.001 bn [")
+    assert compare.show_money(529_679, compare.money_unit([529_679])) == "$529,679"
+    assert compare.money_unit([None, np.nan, -3e6, 2e5]) == compare.MILLIONS
+
+
+def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,
+                                                                        monkeypatch):
+    from sim.analysis import targets
+
+    capital = compare.CAPITAL
+    shown = compare.observed(comparison.scenarios, capital)  # runs of 2023-01-01 to 05-31
+    assert [t.when for t in shown] == [dt.date(2023, 1, 21), dt.date(2023, 5, 18)]
+    assert compare.observed_name(shown) == "observed (UN)"
+    assert compare.observed(comparison.scenarios, compare.COMPARED[3]) == []  # killed: a flow
+    future = _spending("future", 1.0)  # 2026 only
+    assert compare.observed([future], capital) == []
+    # a figure after the fitted record (2024) is out of sample: never drawn as calibration data
+    later = _spending("later", 1.0, start="2023-01-01", days=3 * 365)
+    late = dataclasses.replace(targets.STOCKS[0], when=dt.date(2025, 6, 1))
+    monkeypatch.setattr(targets, "STOCKS", (*targets.STOCKS, late))
+    assert late not in compare.observed([later], capital)
+    assert len(compare.observed([later], capital)) == 5
+
+
+def test_report_draws_the_observed_figures_only_where_the_runs_cover_the_record(comparison):
+    page = report.render(comparison)
+    first = compare.observed(comparison.scenarios, compare.CAPITAL)[0]
+    assert f"<title>{first.when}: {first.shown} ({first.source})</title>" in page
+    assert "observed (UN)</span>" in page
+    future = report.render(compare.compare_runs([_spending("a", 1.0), _spending("b", 2.0)]))
+    assert "observed (" not in future

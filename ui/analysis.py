@@ -59,26 +59,14 @@ class Headline:
     interval: str = ""  # the value's 90% interval, shown under it
 
 
-def show_money(value: float | None, signed: bool = False) -> str:
-    """Dollars in millions, as the charts' axes show them, with the decimals a small amount
-    needs: "$2,500 M", "$34.5 M", "-$0.53 M"."""
-    if value is None or not np.isfinite(value):
-        return "-"
-    x = abs(value) / 1e6
-    digits = 0 if x >= 100 else 1 if x >= 10 else 2 if x >= 0.1 else 3
-    sign = "-" if value < 0 else ("+" if signed else "")
-    return f"{sign}${x:,.{digits}f} M"
-
-
 def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> list[Headline]:
     """Each key outcome at the end (flows summed from `origin`), and its paired difference to the
-    reference on the same date. Money is in one unit (millions) in a box: its value, interval and
-    difference side by side ("$2.50 bn" beside "-$529,679" hid the scale of the difference)."""
+    reference on the same date. Money is in one unit in a box, millions as the charts' axes:
+    its value, interval and difference side by side ("$2,500 M" beside "-$0.53 M")."""
     out = []
     for o in COMPARED:
         def show(value, signed=False, o=o):
-            return show_money(value, signed) if o.display == outcomes.USD else o.show(value,
-                                                                                     signed)
+            return compare.show_value(value, o, signed, compare.MILLIONS)
         level, diff = compare.at_date(cur, ref, o, origin, cur.end)
         since = f" since {origin}" if o.flow else f" on {cur.end}"
         help_ = "" if level is None else (

@@ -12,6 +12,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.analysis import compare
 from sim.analysis.report import PALETTE
 from sim.model.outcomes import COUNT, PERCENT, USD
 
@@ -31,9 +32,12 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
-          height: int = 300, colours: list[str] | None = None) -> go.Figure:
+          height: int = 300, colours: list[str] | None = None,
+          observed: tuple | list = ()) -> go.Figure:
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
-    `colours` (default: the palette's order); `display` is the outcome's display format.
+    `colours` (default: the palette's order); `display` is the outcome's display format;
+    `observed`, the record's figures over the runs (`compare.observed`), drawn as points with
+    their figure and source on hover, in the legend as "observed (UN, ...)".
 
     Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
     are escaped, so a name shows as written and never becomes a link or an image."""
@@ -55,6 +59,13 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
                                  + f": %{{y:{TICK_FORMAT[display]}}}"
                                                + (" M" if display == USD else "")
                                                + "<extra></extra>"))
+    if observed:
+        fig.add_trace(go.Scatter(
+            x=[t.when.isoformat() for t in observed], y=[t.value / scale for t in observed],
+            mode="markers", name=html.escape(compare.observed_name(observed)),
+            marker={"color": "#111", "size": 9, "symbol": "diamond"},
+            hovertext=[html.escape(f"observed {t.shown} ({t.source})") for t in observed],
+            hovertemplate="%{hovertext}<extra></extra>"))
     if branch is not None:
         fig.add_vline(x=branch.isoformat(), line={"color": "#888", "dash": "dot", "width": 1})
         fig.add_annotation(x=branch.isoformat(), y=1, yref="paper", text="branch",
@@ -64,7 +75,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     fig.update_layout(
         title={"text": title, "font": {"size": 14}, "x": 0.0}, height=height,
         margin={"l": 60, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
-        legend={"orientation": "h", "y": -0.15}, showlegend=len(lines) > 1,
+        legend={"orientation": "h", "y": -0.15}, showlegend=len(lines) > 1 or bool(observed),
         yaxis={"tickformat": TICK_FORMAT[display], "title": AXIS_TITLE.get(display),
                "rangemode": "tozero" if not zero_line else "normal"},
         plot_bgcolor="white", xaxis={"gridcolor": "#eee"},
@@ -90,15 +101,6 @@ def troop_limits(dates, shares: dict[str, np.ndarray], title: str) -> go.Figure:
                       hovermode="x unified", legend={"orientation": "h", "y": -0.15},
                       yaxis={"tickformat": ".0%", "range": [0, 1], "title": "share of runs"},
                       plot_bgcolor="white", xaxis={"gridcolor": "#eee"})
-    return fig
-
-
-def observed(fig: go.Figure, dates: list[dt.date], values: list[float], name: str) -> go.Figure:
-    """Add observed figures as points (the validation page)."""
-    fig.add_trace(go.Scatter(x=[d.isoformat() for d in dates], y=values, mode="markers",
-                             marker={"color": "#111", "size": 9, "symbol": "diamond"},
-                             name=name))
-    fig.update_layout(showlegend=True)
     return fig
 
 

@@ -2,9 +2,15 @@
 
 Drawn with `go.Scatter` polygons and a `go.Heatmap` on ordinary axes (equal distances), not with
 plotly's geo projections: those fetch a world topojson from a CDN, and this app must work offline.
-The shipped, simplified OCHA / CNIGS boundaries (sim/data/map/*.geojson) give the communes and
+The shipped, simplified OCHA / CNIGS boundaries (sim/data/map/*.geojson, read by
+`sim.analysis.report.boundaries`, as the HTML report's maps) give the communes and
 departments; the Port-au-Prince metro's ~1 km cells form a regular lattice, shown as a heatmap in
 the right-hand panel.
+
+The two panels show two measures (the communes' median share of residents under gang control,
+the share of runs in which gangs hold a cell), so each has its own colour bar; the towns named
+are `sim.analysis.report.place_labels`' choice, as in the HTML report, made for a window 820 px
+wide so that no two names overlap.
 
 The date slider and the play button are plotly's own animation frames, so they run in the browser
 without a round trip to the server: each frame recolours the communes and the metro cells.
@@ -13,15 +19,14 @@ without a round trip to the server: each frame recolours the communes and the me
 from __future__ import annotations
 
 import functools
-import json
 import math
-from importlib import resources
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from sim.model import geography
+from sim.analysis.report import boundaries, place_labels
+from sim.model import geography, outcomes
 from ui.analysis import MapFrames
 
 ATTRIBUTION = "Boundaries: OCHA / CNIGS"
@@ -33,13 +38,18 @@ RAMP = ["#" + "".join(f"{round(float(c)):02x}" for c in rgb[4:-1].split(","))  #
 SEA = "#dde9f2"
 PLACE_SYMBOLS = {"airport": "star", "seaport": "square", "downtown": "diamond",
                  "border_crossing": "x", "town": "circle"}
-SHORT_NAMES = {"airport": "Airport", "seaport": "Port", "downtown": "Downtown"}
-
-
-def _rings(geometry: dict) -> list[list[list[float]]]:
-    polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
-                else [geometry["coordinates"]])
-    return [ring for polygon in polygons for ring in polygon]
+# Each panel's share of the figure's width, a colour bar right of each: the communes' measure
+# and the cells' are different numbers, so each has its own bar, titled as the catalogue
+# words it (`sim.model.outcomes`).
+PANELS = ((0.0, 0.52), (0.62, 0.92))
+COMMUNE_MEASURE = (outcomes.DEPARTMENT_SHARE.label.format("the commune")
+                   + " (median over runs)")
+CELL_MEASURE = "Share of runs in which gangs hold the cell"
+RATIO = 1 / math.cos(math.radians(19.0))  # equal distances at Haiti's middle latitude
+# Place names are chosen (`report.place_labels`) for the narrowest layout the page is made for,
+# a browser window 820 px wide: the figure ~790 px; wider windows and zooming only add room.
+NARROW_FIGURE_PX = 790
+MARGINS_PX = (60, 90)  # the layout's top and bottom margins
 
 
 def _path(rings) -> tuple[list, list]:
@@ -49,14 +59,6 @@ def _path(rings) -> tuple[list, list]:
         xs += [p[0] for p in ring] + [None]
         ys += [p[1] for p in ring] + [None]
     return xs, ys
-
-
-@functools.cache
-def boundaries(layer: str) -> list[dict]:
-    """Features of the shipped communes or departments layer (pcode, name, rings)."""
-    with resources.files("sim.data").joinpath(f"map/{layer}.geojson").open("rb") as fh:
-        data = json.load(fh)
-    return [{**f["properties"], "rings": _rings(f["geometry"])} for f in data["features"]]
 
 
 @functools.cache
@@ -116,22 +118,30 @@ def control_map(frames: MapFrames, height: int = 640) -> go.Figure:
                  "showlegend": False})
     b = geo.bounds[geo.is_metro]
     box = (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max())
+    country = (geo.bounds[:, 0].min(), geo.bounds[:, 1].max(), geo.bounds[:, 2].min(),
+               geo.bounds[:, 3].max())
     data.append({"type": "scatter", "x": [box[0], box[1], box[1], box[0], box[0]],
                  "y": [box[2], box[2], box[3], box[3], box[2]], "mode": "lines",
                  "line": {"color": "#222", "width": 1, "dash": "dot"}, "hoverinfo": "skip",
                  "showlegend": False, "name": "Port-au-Prince metro"})
+    # The communes are coloured trace by trace, which draws no colour bar: this marker-less
+    # trace gives their measure its own, beside the left panel.
+    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
+                 "hoverinfo": "skip", "showlegend": False, "name": "commune colour bar",
+                 "marker": {"color": [0], "cmin": 0, "cmax": 100, "colorscale": COLORSCALE,
+                            "showscale": True, "colorbar": _colour_bar(COMMUNE_MEASURE,
+                                                                       PANELS[0][1] + 0.005)}})
     lons, lats, _, _ = metro_grid()
     heat = len(data)
     data.append({"type": "heatmap", "x": lons, "y": lats, "z": _grid(frames.cell_share[last]),
                  "zmin": 0, "zmax": 100, "colorscale": COLORSCALE, "xaxis": "x2", "yaxis": "y2",
                  "hovertemplate": "%{z}% of runs gang-held<extra></extra>",
-                 "colorbar": {"title": {"text": "under gang<br>control", "side": "top"},
-                              "ticksuffix": "%", "len": 0.7, "thickness": 12}})
+                 "colorbar": _colour_bar(CELL_MEASURE, PANELS[1][1] + 0.005)})
     cx, cy = _path(r for c in communes for r in c["rings"])
     data.append({"type": "scatter", "x": cx, "y": cy, "mode": "lines", "xaxis": "x2",
                  "yaxis": "y2", "line": {"color": "#555", "width": 0.6}, "hoverinfo": "skip",
                  "showlegend": False, "name": "commune borders"})
-    data += _places(geo, box)
+    data += _places(geo, box, country, height)
 
     steps, frame_list, frame_names = [], [], []
     for f, date in enumerate(frames.dates):
@@ -146,16 +156,12 @@ def control_map(frames: MapFrames, height: int = 640) -> go.Figure:
                       "args": [[name], {"mode": "immediate", "transition": {"duration": 0},
                                         "frame": {"duration": 0, "redraw": True}}]})
 
-    lon = np.concatenate([geo.bounds[:, 0], geo.bounds[:, 1]])
-    lat = np.concatenate([geo.bounds[:, 2], geo.bounds[:, 3]])
-    ratio = 1 / math.cos(math.radians(19.0))
-    country = (lon.min(), lon.max(), lat.min(), lat.max())
     layout = {
-        "height": height, "margin": {"l": 5, "r": 5, "t": 60, "b": 90}, "plot_bgcolor": SEA,
-        "paper_bgcolor": "white", "dragmode": "pan", "hovermode": "closest",
+        "height": height, "margin": {"l": 5, "r": 5, "t": MARGINS_PX[0], "b": MARGINS_PX[1]},
+        "plot_bgcolor": SEA, "paper_bgcolor": "white", "dragmode": "pan", "hovermode": "closest",
         "annotations": [
-            _title("Haiti: share of each commune's residents under gang control (median)", 0.0),
-            _title("Port-au-Prince: share of runs in which gangs hold each ~1 km cell", 0.63),
+            _title("Haiti, by commune", PANELS[0][0]),
+            _title("Port-au-Prince, by ~1 km cell", PANELS[1][0]),
             {"text": ATTRIBUTION, "showarrow": False, "xref": "paper", "yref": "paper",
              "x": 1.0, "y": 0.0, "xanchor": "right", "yanchor": "bottom",
              "font": {"size": 10, "color": "#444"}}],
@@ -178,13 +184,13 @@ def control_map(frames: MapFrames, height: int = 640) -> go.Figure:
                  {"label": "Zoom to Port-au-Prince", "method": "relayout",
                   "args": [_ranges("", box)]}]}],
     }
-    for axis, domain, extent in (("", [0.0, 0.6], country), ("2", [0.63, 1.0], box)):
+    for axis, domain, extent in (("", PANELS[0], country), ("2", PANELS[1], box)):
         anchor = "y" + axis
         ranges = _ranges(axis, extent)
         layout["xaxis" + axis] = {"domain": domain, "visible": False, "constrain": "domain",
                                   "anchor": anchor, "range": ranges[f"xaxis{axis}.range"]}
         layout["yaxis" + axis] = {"visible": False, "constrain": "domain", "anchor": "x" + axis,
-                                  "scaleanchor": "x" + axis, "scaleratio": ratio,
+                                  "scaleanchor": "x" + axis, "scaleratio": RATIO,
                                   "range": ranges[f"yaxis{axis}.range"]}
     return AnimatedFigure({"data": data, "layout": layout}, frame_list)
 
@@ -215,29 +221,48 @@ def _ranges(axis: str, extent) -> dict:
     return {f"xaxis{axis}.range": [x0 - pad, x1 + pad], f"yaxis{axis}.range": [y0 - pad, y1 + pad]}
 
 
-def _places(geo, box) -> list[dict]:
+def _colour_bar(title: str, x: float) -> dict:
+    """A vertical colour bar of percentages at paper position `x`, its title in one line along
+    it (a title broken over lines runs into the tick labels)."""
+    return {"title": {"text": title, "side": "right", "font": {"size": 10}}, "ticksuffix": "%",
+            "len": 0.9, "thickness": 12, "x": x, "xanchor": "left"}
+
+
+def _px_per_degree(extent, panel: tuple[float, float], height: int) -> float:
+    """Pixels per degree of latitude of a panel showing `extent` (padded as `_ranges` pads it)
+    in the narrowest figure: its width or its height binds, as plotly's `constrain` does."""
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    pad = 0.04 * (x1 - x0)
+    wide = (panel[1] - panel[0]) * NARROW_FIGURE_PX / ((x1 - x0 + pad) / RATIO)
+    high = (height - sum(MARGINS_PX)) / (y1 - y0 + pad)
+    return min(wide, high)
+
+
+def _places(geo, box, country, height: int) -> list[dict]:
+    """Every place as a marker (its name on hover), and the names that fit (see
+    `report.place_labels`) on each panel: the country's largest towns, the capital's
+    communes."""
     lon, lat = geo.lon[geo.place_cell], geo.lat[geo.place_cell]
     kind = geo.place_kind.astype(str)
     name = geo.place_name.astype(str)
     inside = (lon >= box[0]) & (lon <= box[1]) & (lat >= box[2]) & (lat <= box[3])
-    labelled = ~inside
-    short = np.array([SHORT_NAMES.get(k, n.split(" / ")[0]) for n, k in zip(name, kind,
-                                                                              strict=True)])
     hover = [f"{n} ({k.replace('_', ' ')})" for n, k in zip(name, kind, strict=True)]
-    symbols = [PLACE_SYMBOLS.get(k, "circle") for k in kind]
-    return [
-        {"type": "scatter", "x": lon, "y": lat, "mode": "markers+text", "name": "places",
-         "text": np.where(labelled, short, "").tolist(), "textposition": "top center",
-         "textfont": {"size": 9, "color": "#222"}, "hovertext": hover, "hoverinfo": "text",
-         "marker": {"symbol": symbols, "size": 6, "color": "#1f4e79",
-                    "line": {"width": 0.5, "color": "white"}}, "showlegend": False},
-        {"type": "scatter", "x": lon[inside], "y": lat[inside], "mode": "markers+text",
-         "xaxis": "x2", "yaxis": "y2", "name": "places in the capital",
-         "text": np.where(kind[inside] == "town", short[inside], "").tolist(),
-         "textposition": "top center",
-         "textfont": {"size": 10, "color": "#111"},
-         "hovertext": [h for h, i in zip(hover, inside, strict=True) if i], "hoverinfo": "text",
-         "marker": {"symbol": [s for s, i in zip(symbols, inside, strict=True) if i], "size": 8,
-                    "color": "#1f4e79", "line": {"width": 1, "color": "white"}},
-         "showlegend": False},
-    ]
+    symbols = np.array([PLACE_SYMBOLS.get(k, "circle") for k in kind])
+    traces = []
+    everywhere = np.ones(len(lon), bool)
+    for axis, where, extent, panel, font, size in (("", everywhere, country, PANELS[0], 9, 6),
+                                                    ("2", inside, box, PANELS[1], 10, 8)):
+        labels = place_labels(geo, extent, _px_per_degree(extent, panel, height), font)
+        traces += [
+            {"type": "scatter", "x": lon[where], "y": lat[where], "mode": "markers",
+             "xaxis": "x" + axis, "yaxis": "y" + axis, "name": "places",
+             "hovertext": [h for h, i in zip(hover, where, strict=True) if i],
+             "hoverinfo": "text", "showlegend": False,
+             "marker": {"symbol": symbols[where].tolist(), "size": size, "color": "#1f4e79",
+                        "line": {"width": 0.5 + 0.5 * bool(axis), "color": "white"}}},
+            {"type": "scatter", "x": [x for _, x, _ in labels], "y": [y for _, _, y in labels],
+             "mode": "text", "text": [n for n, _, _ in labels], "textposition": "top center",
+             "xaxis": "x" + axis, "yaxis": "y" + axis, "name": "place names",
+             "textfont": {"size": font, "color": "#111"}, "hoverinfo": "skip",
+             "showlegend": False}]
+    return traces

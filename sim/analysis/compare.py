@@ -11,7 +11,9 @@ the earliest branch date among the scenarios.
 
 Results are returned as plain records (for the CSV) and as `TextTable`s that the command line
 prints and `sim.analysis.report` renders as HTML, so both show the same numbers; the app draws
-the same `band`s and `paired_band`s as the report.
+the same `band`s and `paired_band`s as the report. Money read side by side (a table's column, a
+row of the yearly summary, an axis, an app's headline box) is in one unit (`money_unit`,
+`show_money`: this module holds the formatter the report and the app use).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,12 +71,50 @@ class TextTable:
         return "\n".join(lines + ([self.note] if self.note else []))
 
 
-def show_interval(level: Interval | None, outcome: Outcome, signed: bool = False) -> str:
-    """"median [low, high]" in the outcome's format; a difference (`signed`) with its sign."""
+# Money is shown in one unit wherever amounts are read side by side (a table's column or row,
+# a headline box, an axis): the largest unit its largest amount reaches, so "$2.50 bn" stands
+# beside "-$0.001 bn", never beside "-$529,679", which hid that the difference is tiny.
+BILLIONS, MILLIONS, DOLLARS = (1e9, "bn"), (1e6, "M"), (1.0, "")
+MoneyUnit = tuple[float, str]
+
+
+def money_unit(values: Iterable[float | None]) -> MoneyUnit:
+    """The unit for amounts read together: billions if the largest magnitude reaches one,
+    else millions if it reaches one, else dollars."""
+    top = max((abs(v) for v in values if v is not None and np.isfinite(v)), default=0.0)
+    return next((u for u in (BILLIONS, MILLIONS) if top >= u[0]), DOLLARS)
+
+
+def show_money(value: float | None, unit: MoneyUnit, signed: bool = False) -> str:
+    """An amount in `unit` with the decimals its size there needs ("$2.50 bn", "$34.5 M",
+    "-$0.53 M", "$529,679"): the one money formatter of tables, headlines and axes."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    scale, name = unit
+    x = abs(value) / scale
+    digits = 0 if not name or x == 0 or x >= 100 else 1 if x >= 10 else 2 if x >= 0.1 else 3
+    sign = "-" if value < 0 else ("+" if signed else "")
+    return f"{sign}${x:,.{digits}f}" + (f" {name}" if name else "")
+
+
+def show_value(value: float | None, outcome: Outcome, signed: bool = False,
+               unit: MoneyUnit | None = None) -> str:
+    """A value in the outcome's format; money in `unit` (default: the value's own)."""
+    if outcome.display != outcomes.USD:
+        return outcome.show(value, signed)
+    return show_money(value, unit or money_unit([value]), signed)
+
+
+def show_interval(level: Interval | None, outcome: Outcome, signed: bool = False,
+                  unit: MoneyUnit | None = None) -> str:
+    """"median [low, high]" in the outcome's format; a difference (`signed`) with its sign;
+    money in `unit`, by default the one its three amounts share."""
     if level is None:
         return "-"
-    return (f"{outcome.show(level.median, signed)} [{outcome.show(level.low, signed)}, "
-            f"{outcome.show(level.high, signed)}]")
+    ends = (level.median, level.low, level.high)
+    unit = unit or money_unit(ends)
+    median, low, high = (show_value(v, outcome, signed, unit) for v in ends)
+    return f"{median} [{low}, {high}]"
 
 
 def show_probability(p: Probability | None) -> str:
@@ -99,8 +140,9 @@ def yearly_table(run: RunOutput, title: str) -> TextTable:
         cells = [series[years == y].sum() if outcome.flow else series[years == y][-1]
                  for y in columns]
         cells.append(series.sum() if outcome.flow else series[-1])
+        unit = money_unit(cells)  # a row is one measure: its amounts in one unit
         rows.append([outcome.label + (" (in the year)" if outcome.flow else "")]
-                    + [outcome.show(v) for v in cells])
+                    + [show_value(v, outcome, unit=unit) for v in cells])
     for c in outcomes.TROOP_LIMITS:  # why the troops are what they are
         name = f"{LIMIT_PREFIX}{c}"
         if name in metrics:
@@ -286,6 +328,27 @@ def band(s: ScenarioRuns, outcome: Outcome, origin: dt.date):
     return dates, *stats.bands(values)
 
 
+def observed(runs: Iterable[ScenarioRuns], outcome: Outcome) -> list:
+    """The record's figures of `outcome` on days some of `runs` simulated, to draw over their
+    bands: the stocks of `sim.analysis.targets` (`Target`s: date, value, figure as the source
+    gives it, source), the figures the calibration is fitted to and so only those through its
+    last date (2024): a later figure is out of sample and must not pass for calibration data.
+    Flows (the killed and kidnapped per quarter) are left out: the charts show totals since
+    the origin, which a quarter's count is not."""
+    from sim.analysis import targets  # scipy, which the command line's start does without
+
+    runs = list(runs)
+    return [t for t in targets.STOCKS if t.metric == outcome.name
+            and t.when <= targets.LAST_DATE and any(r.day(t.when) is not None for r in runs)]
+
+
+def observed_name(points: list) -> str:
+    """The legend entry of observed figures: "observed (UN, BINUH, OHCHR)", the organisation
+    each source names first (each point's full source is in its hover text)."""
+    first = dict.fromkeys(re.split(r"[\s,(]", t.source, maxsplit=1)[0] for t in points)
+    return f"observed ({', '.join(first)})"
+
+
 def troop_limits(s: ScenarioRuns) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     """(dates, {constraint: share of replicates it holds the troops in}), weekly from the
     branch (the start without one): which of the target, the ceiling, the money and the pace
@@ -429,13 +492,19 @@ def tables(c: Comparison) -> list[TextTable]:
     headers = ["scenario", *columns[:-1], f"end ({', '.join(ends)})"]
     out = []
     for outcome in COMPARED:
+        cells_of = {s.label: [by_key.get((outcome.name, s.label, at)) for at in columns]
+                    for s in c.scenarios}
+        # a column is one outcome on one date: its levels and differences share a money unit
+        units = [money_unit(_amounts(column)) for column in zip(*cells_of.values(), strict=True)]
         rows = []
         for s in c.scenarios:
-            cells = [by_key.get((outcome.name, s.label, at)) for at in columns]
-            rows.append([s.label] + [_interval_cell(r, "", outcome) for r in cells])
+            cells = cells_of[s.label]
+            rows.append([s.label] + [_interval_cell(r, "", outcome, unit=u)
+                                     for r, u in zip(cells, units, strict=True)])
             if s is not c.reference:
                 rows.append([f"  vs {c.reference.label}"]
-                            + [_interval_cell(r, "diff_", outcome, True) for r in cells])
+                            + [_interval_cell(r, "diff_", outcome, True, u)
+                               for r, u in zip(cells, units, strict=True)])
         since = f" since {c.origin}" if outcome.flow else ""
         out.append(TextTable(f"{outcome.label}{since}: median [90% interval]", headers, rows))
     below = f"capital_below_{c.threshold:g}"
@@ -453,12 +522,20 @@ def tables(c: Comparison) -> list[TextTable]:
     return out
 
 
-def _interval_cell(record: dict | None, prefix: str, outcome: Outcome,
-                   signed: bool = False) -> str:
+def _amounts(records) -> list[float]:
+    """Every median and interval end, of levels and differences, in `records`."""
+    return [r[k] for r in records if r is not None
+            for k in ("median", "p05", "p95", "diff_median", "diff_p05", "diff_p95")
+            if r[k] is not None]
+
+
+def _interval_cell(record: dict | None, prefix: str, outcome: Outcome, signed: bool = False,
+                   unit: MoneyUnit | None = None) -> str:
     if record is None or record[prefix + "median"] is None:
         return "-"
     return show_interval(Interval(record[prefix + "median"], record[prefix + "p05"],
-                                  record[prefix + "p95"], record["replicates"]), outcome, signed)
+                                  record[prefix + "p95"], record["replicates"]), outcome, signed,
+                         unit)
 
 
 def _percent(record: dict | None) -> str:

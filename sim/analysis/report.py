@@ -2,6 +2,11 @@
 and the target search's curve (`target_html`) and a sweep's dose-response (`sweep_html`), drawn
 the same way.
 
+The maps draw the cells under the shipped commune and department boundaries (`boundaries`, which
+the app's maps read too), name the largest towns that fit without overlapping (`place_labels`,
+the app's choice as well) and credit the boundary data under each map, as its licence asks.
+The time series span the page's width.
+
 Everything is drawn here as inline SVG, with no script, stylesheet, font or image fetched from
 anywhere: the file opens offline in any browser, can be mailed or archived as is, and shows the
 same numbers as the command line because it renders the same `sim.analysis.compare` tables.
@@ -10,8 +15,12 @@ same numbers as the command line because it renders the same `sim.analysis.compa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+import json
 import math
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +32,11 @@ from sim.analysis.compare import (
     TextTable,
     band,
     header,
+    money_unit,
+    observed,
+    observed_name,
     paired_band,
+    show_money,
     tables,
 )
 from sim.analysis.search import FOUND, Search, show_level
@@ -51,6 +64,9 @@ svg{font-size:11px;font-family:system-ui,sans-serif}
 .legend span{display:inline-block;margin-right:1.2em}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}
 .maps{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+figure{margin:0}figcaption{margin-top:.2em}
+.place{fill:#111;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+body.wide{max-width:none}svg.chart{width:100%;height:auto}
 .note{color:#555;font-size:.9em}
 """
 
@@ -79,10 +95,17 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [v * step for v in range(math.floor(low / step), math.ceil(high / step) + 1)]
 
 
-def _tick_label(value: float, display: str) -> str:
-    if display == outcomes.PERCENT:
-        return f"{value * 100:g}%"
-    return outcomes.show(value, display)
+def _axis_labels(ticks: list[float], display: str):
+    """A y axis's tick labels, `label(v)`: shares in percent, money in the one unit its
+    largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M")."""
+    unit = money_unit(ticks)
+
+    def label(value: float) -> str:
+        if display == outcomes.PERCENT:
+            return f"{value * 100:g}%"
+        return show_money(value, unit) if display == outcomes.USD else outcomes.show(value,
+                                                                                     display)
+    return label
 
 
 def _y_grid(ticks, y, left: int, right_x: int, label, zero_line: bool = False) -> str:
@@ -104,9 +127,13 @@ def _band(colour: str, xs, median, low, high) -> str:
 
 
 def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-           display: str, marker: dt.date | None, zero_line: bool = False) -> str:
-    """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high)."""
-    width, height, left, right, top, bottom = 760, 260, 72, 12, 12, 28
+           display: str, marker: dt.date | None, zero_line: bool = False,
+           points: tuple | list = ()) -> str:
+    """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high);
+    `points`, observed figures (`compare.observed`), drawn over them as black diamonds with
+    their figure and source as a tooltip. Drawn 1100 units wide and scaled to the page's width
+    (class `chart`), text with it."""
+    width, height, left, right, top, bottom = 1100, 300, 72, 12, 12, 28
     finite = [np.isfinite(m) for _, _, m, _, _ in lines]
     if not any(f.any() for f in finite):
         return "<p class=note>No data for these dates.</p>"
@@ -114,6 +141,8 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     x1 = max(d[f].max() for (_, d, _, _, _), f in zip(lines, finite, strict=True) if f.any())
     lows = [np.nanmin(lo) for _, _, _, lo, _ in lines if np.isfinite(lo).any()]
     highs = [np.nanmax(hi) for _, _, _, _, hi in lines if np.isfinite(hi).any()]
+    lows += [t.value for t in points]
+    highs += [t.value for t in points]
     y_ticks = _ticks(min(min(lows), 0.0) if display != outcomes.PERCENT or zero_line
                      else min(lows),
                      max(highs))
@@ -126,8 +155,9 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     def y(v):
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             _y_grid(y_ticks, y, left, width - right, lambda v: _tick_label(v, display),
+    parts = [f'<svg class=chart width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">',
+             _y_grid(y_ticks, y, left, width - right, _axis_labels(y_ticks, display),
                      zero_line)]
     first_year = int(str(x0)[:4]) + 1
     for year in range(first_year, int(str(x1)[:4]) + 1):
@@ -143,7 +173,15 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     for (colour, dates, median, low, high), keep in zip(lines, finite, strict=True):
         parts.append(_band(colour, x(dates[keep]), y(median[keep]), y(low[keep]),
                            y(high[keep])))
+    for t in points:
+        xp, yp = x(np.datetime64(t.when, "D")), y(t.value)
+        parts.append(f'<path d="M{xp:.1f} {yp - 5:.1f}l5 5-5 5-5-5z" fill="#111" stroke="#fff">'
+                     f"<title>{_e(f'{t.when}: {t.shown} ({t.source})')}</title></path>")
     parts.append("</svg>")
+    if points:
+        parts.append('<p class=legend><span><span class=swatch style="background:#111;'
+                     f'transform:rotate(45deg) scale(.7)"></span>{_e(observed_name(points))}'
+                     "</span></p>")
     return "".join(parts)
 
 
@@ -156,7 +194,7 @@ def _legend(c: Comparison, colours: dict[str, str], skip_reference: bool = False
 
 def _levels(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
     lines = [(colours[s.label], *band(s, outcome, c.origin)) for s in c.scenarios]
-    return _chart(lines, outcome.display, c.origin)
+    return _chart(lines, outcome.display, c.origin, points=observed(c.scenarios, outcome))
 
 
 def _differences(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> str:
@@ -166,36 +204,153 @@ def _differences(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> st
     return _chart(lines, outcome.display, None, zero_line=True) if lines else ""
 
 
-def _cells_svg(geo, share: np.ndarray, cells: np.ndarray, width: int,
-               frame: tuple[float, float, float, float] | None = None) -> str:
-    """Cells drawn as their bounding rectangles, one path per colour class (keeps files small).
-    `frame` outlines a (lon_min, lon_max, lat_min, lat_max) box, the zoomed area."""
-    b = geo.bounds[cells]
-    lon0, lon1, lat0, lat1 = b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max()
+# ---------------------------------------------------------------------------- maps
+@functools.cache
+def _layer(layer: str) -> dict:
+    with resources.files("sim.data").joinpath(f"map/{layer}.geojson").open("rb") as fh:
+        return json.load(fh)
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
+                else [geometry["coordinates"]])
+    return [ring for polygon in polygons for ring in polygon]
+
+
+@functools.cache
+def boundaries(layer: str) -> list[dict]:
+    """Features of the shipped "communes" or "departments" layer (pcode, name, rings): the
+    report's maps and the app's read them here."""
+    return [{**f["properties"], "rings": _rings(f["geometry"])} for f in _layer(layer)["features"]]
+
+
+def boundary_attribution() -> str:
+    """What the boundary data asks to be credited with wherever a map is shown (its GeoJSON's
+    `attribution` member: "OCHA / CNIGS", see sim/data/SOURCES.md)."""
+    return _layer("departments")["attribution"]
+
+
+LABEL_KINDS = ("downtown", "town")  # the places that name a town on a map
+
+
+def place_labels(geo, extent, px_per_degree: float, font_px: float
+                 ) -> list[tuple[str, float, float]]:
+    """The towns to name on a map of `extent` (lon_min, lon_max, lat_min, lat_max) drawn at
+    `px_per_degree` pixels per degree of latitude, as (name, lon, lat).
+
+    Towns are taken by the population of their commune, largest first (of two in one commune,
+    the one whose cell holds more people: Saint-Marc before Pont-Sondé), and each is kept only if
+    its name (centred above it, `font_px` high, ~0.6 em a letter) overlaps no name kept before:
+    at the scale of the whole country Port-au-Prince is named and its suburbs are not, in the
+    capital's frame they are. Downtown is named for its commune (Port-au-Prince)."""
+    kind = geo.place_kind.astype(str)
+    lon0, lon1, lat0, lat1 = extent
     aspect = math.cos(math.radians((lat0 + lat1) / 2))
-    scale = width / ((lon1 - lon0) * aspect)
-    height = int(math.ceil((lat1 - lat0) * scale))
+    commune_people = np.bincount(geo.commune, geo.population)
+    candidates = []
+    for k in np.flatnonzero(np.isin(kind, LABEL_KINDS)):
+        cell = geo.place_cell[k]
+        lon, lat = float(geo.lon[cell]), float(geo.lat[cell])
+        if lon0 <= lon <= lon1 and lat0 <= lat <= lat1:
+            name = (str(geo.commune_name[geo.commune[cell]]) if kind[k] == "downtown"
+                    else str(geo.place_name[k]))
+            candidates.append((-commune_people[geo.commune[cell]], -geo.population[cell], name,
+                               lon, lat))
+    kept, boxes = [], []
+    for *_, name, lon, lat in sorted(candidates):
+        x, y = lon * aspect * px_per_degree, -lat * px_per_degree
+        half = 0.3 * font_px * len(name) + 2
+        box = (x - half, x + half, y - 1.4 * font_px - 3, y - 2)
+        if not any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3]
+                   for b in boxes):
+            kept.append((name, lon, lat))
+            boxes.append(box)
+    return kept
 
-    def px(lon, lat):
-        return (lon - lon0) * aspect * scale, (lat1 - lat) * scale
 
-    x, y = px(b[:, 0], b[:, 3])
-    w = (b[:, 1] - b[:, 0]) * aspect * scale
-    h = (b[:, 3] - b[:, 2]) * scale
+LABEL_PX = 10
+
+
+@dataclass(frozen=True)
+class _View:
+    """A map's frame: the `extent` it shows, `width` pixels wide, at equal distances at its
+    middle latitude; `overlay` names its boundaries and place names, drawn once in the page and
+    reused by every scenario's map of this frame."""
+
+    extent: tuple[float, float, float, float]
+    width: int
+    overlay: str
+
+    @property
+    def aspect(self) -> float:
+        return math.cos(math.radians((self.extent[2] + self.extent[3]) / 2))
+
+    @property
+    def scale(self) -> float:  # pixels per degree of latitude
+        return self.width / ((self.extent[1] - self.extent[0]) * self.aspect)
+
+    @property
+    def height(self) -> int:
+        return int(math.ceil((self.extent[3] - self.extent[2]) * self.scale))
+
+    def px(self, lon, lat):
+        return ((lon - self.extent[0]) * self.aspect * self.scale,
+                (self.extent[3] - lat) * self.scale)
+
+
+def _overlay(geo, view: _View) -> str:
+    """Commune (thin) and department (dark) boundaries and the towns named, as an SVG group."""
+    lon0, lon1, lat0, lat1 = view.extent
+
+    def path(layer: str) -> str:
+        parts = []
+        for feature in boundaries(layer):
+            for ring in feature["rings"]:
+                xs, ys = zip(*ring, strict=True)
+                if max(xs) < lon0 or min(xs) > lon1 or max(ys) < lat0 or min(ys) > lat1:
+                    continue
+                x, y = view.px(np.array(xs), np.array(ys))
+                parts.append("M" + "L".join(f"{a:.1f} {b:.1f}" for a, b in zip(x, y,
+                                                                               strict=True)))
+        return "".join(parts)
+
+    labels = "".join(
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#1f4e79"/><text class=place '
+        f'x="{x:.1f}" y="{y - 4:.1f}" font-size="{LABEL_PX}" text-anchor="middle">{_e(name)}'
+        '</text>'
+        for name, lon, lat in place_labels(geo, view.extent, view.scale, LABEL_PX)
+        for x, y in [view.px(lon, lat)])
+    return (f'<g id="{view.overlay}"><path d="{path("communes")}" fill="none" stroke="#8a8a8a" '
+            f'stroke-width="0.4"/><path d="{path("departments")}" fill="none" stroke="#333" '
+            f'stroke-width="1"/>{labels}</g>')
+
+
+def _cells_svg(geo, share: np.ndarray, cells: np.ndarray, view: _View,
+               frame: tuple[float, float, float, float] | None = None) -> str:
+    """Cells drawn as their bounding rectangles, one path per colour class (keeps files small),
+    under the view's boundaries and place names. `frame` outlines a (lon_min, lon_max, lat_min,
+    lat_max) box, the zoomed area."""
+    b = geo.bounds[cells]
+    x, y = view.px(b[:, 0], b[:, 3])
+    w = (b[:, 1] - b[:, 0]) * view.aspect * view.scale
+    h = (b[:, 3] - b[:, 2]) * view.scale
     level = np.where(share[cells] > 0, np.minimum((share[cells] * len(RAMP)).astype(int),
                                                   len(RAMP) - 1) + 1, 0)
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [f'<svg width="{view.width}" height="{view.height}" '
+             f'viewBox="0 0 {view.width} {view.height}">']
     for k, colour in enumerate((NEVER, *RAMP)):
         sel = np.flatnonzero(level == k)
         if len(sel):
             d = "".join(f"M{x[i]:.1f} {y[i]:.1f}h{w[i]:.1f}v{h[i]:.1f}h{-w[i]:.1f}z"
                         for i in sel)
             parts.append(f'<path d="{d}" fill="{colour}"/>')
+    parts.append(f'<use href="#{view.overlay}"/>')
     if frame is not None:
-        fx0, fy0 = px(frame[0], frame[3])
-        fx1, fy1 = px(frame[1], frame[2])
+        fx0, fy0 = view.px(frame[0], frame[3])
+        fx1, fy1 = view.px(frame[1], frame[2])
         parts.append(f'<rect x="{fx0:.1f}" y="{fy0:.1f}" width="{fx1 - fx0:.1f}" '
-                     f'height="{fy1 - fy0:.1f}" fill="none" stroke="#222"/>')
+                     f'height="{fy1 - fy0:.1f}" fill="none" stroke="#222" '
+                     'stroke-dasharray="4 2"/>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -207,23 +362,34 @@ def _map_legend() -> str:
         for c, lab in zip((NEVER, *RAMP), labels, strict=True)) + "</p>"
 
 
+def _extent(bounds: np.ndarray) -> tuple[float, float, float, float]:
+    return (float(bounds[:, 0].min()), float(bounds[:, 1].max()), float(bounds[:, 2].min()),
+            float(bounds[:, 3].max()))
+
+
 def _maps(c: Comparison) -> str:
     geo = geography.load()
     everywhere = np.arange(geo.n_cells)
-    b = geo.bounds[geo.is_metro]
-    frame = (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max())
+    frame = _extent(geo.bounds[geo.is_metro])
     # the zoom shows every cell in the metro's box, the coarse rural cells around it too
     inset = np.flatnonzero((geo.bounds[:, 1] > frame[0]) & (geo.bounds[:, 0] < frame[1])
                            & (geo.bounds[:, 3] > frame[2]) & (geo.bounds[:, 2] < frame[3]))
-    out = [_map_legend()]
+    country = _View(_extent(geo.bounds), 560, "map-country")
+    metro = _View(_extent(geo.bounds[inset]), 360, "map-metro")
+    credit = f"<figcaption class=note>{_e(boundary_attribution())}</figcaption>"
+    out = [_map_legend(), '<svg width="0" height="0" style="position:absolute"><defs>'
+           + _overlay(geo, country) + _overlay(geo, metro) + "</defs></svg>"]
     for s in c.scenarios:
         if len(s.gang_held_share) != geo.n_cells:
             out.append(f"<p class=note>{_e(s.label)}: its maps have {len(s.gang_held_share)} "
                        f"cells, the current geography {geo.n_cells}; not drawn.</p>")
             continue
         out.append(f"<h3>{_e(s.label)}: gang-held at the end ({s.end})</h3><div class=maps>"
-                   + _cells_svg(geo, s.gang_held_share, everywhere, 560, frame)
-                   + _cells_svg(geo, s.gang_held_share, inset, 360) + "</div>")
+                   f'<figure style="width:{country.width}px">'
+                   + _cells_svg(geo, s.gang_held_share, everywhere, country, frame)
+                   + f'{credit}</figure><figure style="width:{metro.width}px">'
+                   + _cells_svg(geo, s.gang_held_share, inset, metro) + f"{credit}</figure>"
+                   "</div>")
     return "".join(out)
 
 
@@ -243,7 +409,7 @@ def render(c: Comparison) -> str:
         for o in COMPARED)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>haiti-sim comparison</title><style>{CSS}</style></head><body>"
+        f"<title>haiti-sim comparison</title><style>{CSS}</style></head><body class=wide>"
         "<h1>haiti-sim: comparison of scenarios</h1>"
         f"<p class=note>{_e(header(c))} Generated {dt.datetime.now():%Y-%m-%d %H:%M} by "
         f"haiti-sim {_e(package_version())}.</p>{notes}"
@@ -251,7 +417,9 @@ def render(c: Comparison) -> str:
         f"<th>branch</th><th>end</th><th>results</th></tr>{scenarios}</table>"
         "<h2>Summary</h2>" + "".join(_table(t) for t in tables(c))
         + "<h2>Outcomes over time</h2><p class=note>Median over replicates (line) and 90% "
-        "interval (band).</p>" + _legend(c, colours) + series
+        "interval (band); black diamonds: the observed figures of 2023-2024 the model is fitted "
+        "to, where the runs cover them (hover for the figure and its source).</p>"
+        + _legend(c, colours) + series
         + f"<h2>Difference to {_e(c.reference.label)}, paired by replicate</h2>"
         + _legend(c, colours, skip_reference=True) + diffs
         + "<h2>Where gangs hold ground at the end</h2><p class=note>Share of replicates in "
@@ -364,7 +532,7 @@ def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
     parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             _y_grid(y_ticks, y, left, width - right, lambda v: _tick_label(v, display))]
+             _y_grid(y_ticks, y, left, width - right, _axis_labels(y_ticks, display))]
     for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
         parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '

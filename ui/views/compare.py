@@ -237,7 +237,7 @@ def levels() -> None:
         fig = run.cached(f"levels.{o.name}", lambda o=o: charts.bands(
             [(r.label, compare.band(r, o, origin)) for r in runs],
             o.label + (f" since {origin}" if o.flow else ""), o.display, origin,
-            colours=[COLOUR[r.label] for r in runs]))
+            colours=[COLOUR[r.label] for r in runs], observed=compare.observed(runs, o)))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"lv.{o.name}")
 
 

@@ -348,7 +348,8 @@ def _grid_of_charts(run, cur, ref, outcomes, origin, diff) -> None:
             if ref is not None:
                 lines.append((ref.name, compare.band(ref, o, origin)))
             fig = run.cached(f"band.{o.name}", lambda lines=lines, o=o, t=title: charts.bands(
-                lines, t, o.display, cur.branch))
+                lines, t, o.display, cur.branch,
+                observed=compare.observed([cur] + ([ref] if ref else []), o)))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                  key=f"chart.{o.name}.{diff}")
 

@@ -73,12 +73,10 @@ if run is not None:
         origin = runs.dates[0].astype(dt.date)
         cols = st.columns(2)
         for k, metric in enumerate(dict.fromkeys(o.metric for o in targets.STOCKS)):
-            observed = [o for o in targets.STOCKS if o.metric == metric]
-            points = [(o.when, o.value) for o in observed if o.value is not None]
-            label = observed[0].label
             o = outcomes.get(metric)
-            fig = charts.bands([("simulated", compare.band(runs, o, origin))], label, o.display)
-            charts.observed(fig, [d for d, _ in points], [v for _, v in points], "observed")
+            observed = compare.observed([runs], o)
+            fig = charts.bands([("simulated", compare.band(runs, o, origin))],
+                               observed[0].label, o.display, observed=observed)
             cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                      key=f"validation.{metric}")
         rows = []
