@@ -375,7 +375,10 @@ def validation_md(outputs, values, names, rn1, sc, n: int) -> str:
         provenance = (f"The posterior: {meta['method']}, seed {meta['seed']}, "
                       f"{meta['simulations']:,} simulations in {meta['generations']} "
                       f"generations, {meta['draws']} draws, created {meta['created']} "
-                      f"(`sim/data/calibration/posterior.json`).")
+                      f"(`sim/data/calibration/posterior.json`), "
+                      + (f"**stale**: {stale}." if (stale := ensemble.stale_note(ENSEMBLE))
+                         else "fitted to this version of the model (model sha256 "
+                              f"{meta['model_sha256'][:12]})."))
     policy_rows, policy_head = policy_dependence(min(n, POLICY_REPLICATES))
     found = run_patterns(min(n, PATTERN_REPLICATES))
     patterns_figure(found, FIGURES / "patterns.png")

@@ -7,6 +7,7 @@ so the tests do not depend on the shipped one.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sim.analysis import compare
 from sim.cli import main
 from sim.model import scenario
 from sim.model.parameters import PARAMS
-from sim.running import ensemble
+from sim.running import ensemble, fingerprint
 from sim.running.ensemble import EnsembleError
 from sim.running.results import ResultsDir, RunOutput
 
@@ -136,6 +137,40 @@ def test_without_a_shipped_posterior_runs_fall_back_to_point_mode_with_a_note(tm
     assert note is None and np.array_equal(chosen.values, ensemble.load(FIXTURE).values)
     assert ensemble.choose(point=True) == (None, None)
     assert ensemble.choose(path=FIXTURE)[0] == ensemble.load(FIXTURE)
+
+
+
+def test_draws_fitted_to_another_version_of_the_model_carry_a_note(tmp_path):
+    shutil.copy(FIXTURE, tmp_path / "posterior.csv")
+    provenance = {"draws": 4, "model_sha256": "0" * 64}
+    (tmp_path / "posterior.json").write_text(json.dumps(provenance))
+    chosen, note = ensemble.choose(path=tmp_path / "posterior.csv")
+    assert "fitted to another version of the model" in note and "000000000000" in note
+    assert "haiti-sim calibrate" in note
+    provenance["model_sha256"] = fingerprint.calibrated_model()
+    (tmp_path / "posterior.json").write_text(json.dumps(provenance))
+    assert ensemble.choose(path=tmp_path / "posterior.csv")[1] is None
+    assert ensemble.stale_note(ensemble.load(FIXTURE)) is None  # no provenance: nothing to say
+
+
+def test_the_shipped_posterior_was_fitted_to_this_model():
+    """Any change of the model's code or data after the fit makes this fail: refit
+    (haiti-sim calibrate, scripts/ship_calibration.py) in the same series of commits."""
+    assert ensemble.stale_note(ensemble.shipped()) is None
+
+
+def test_the_model_s_fingerprint_does_not_depend_on_where_the_package_is(tmp_path, monkeypatch):
+    copy = tmp_path / "elsewhere" / "sim"
+    for part in fingerprint.MODEL_PARTS:
+        shutil.copytree(fingerprint.ROOT / part, copy / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    here = fingerprint.model(), fingerprint.calibrated_model()
+    monkeypatch.setattr(fingerprint, "ROOT", copy)
+    assert (fingerprint.model(), fingerprint.calibrated_model()) == here
+    (copy / "model" / "calibrated.py").write_text("# refitted\n")
+    assert fingerprint.model() != here[0] and fingerprint.calibrated_model() == here[1]
+    (copy / "model" / "world.py").write_text("# changed\n")
+    assert fingerprint.calibrated_model() != here[1]
 
 
 # ------------------------------------------------------------------------------ runs

@@ -82,7 +82,9 @@ def draws_caption(draws: Ensemble | None, replicates: int, what: str = "bands") 
     n, first = len(draws), draws.number(0)
     used = (f"all {n} posterior draws" if replicates >= n else
             f"posterior draws {first} to {draws.number(max(replicates, 1) - 1)} of {n}")
-    return f"{used} ({what} include parameter uncertainty)"
+    stale = ensemble.stale_note(draws)
+    return f"{used} ({what} include parameter uncertainty)" + (
+        f". Warning: {stale}" if stale else "")
 
 
 def owner() -> str:

@@ -5,7 +5,7 @@ policy fails" pages, so a reader sees a result without waiting for 820 runs.
 Each lives in `sim/data/analyses/<name>/`: the small files the command line writes
 (`sensitivity.csv`, or `discover.csv` and `boxes.csv`) and `analysis.json`, how it was made: the
 command, when, how many runs in how many seconds, the parameters' mode (point or posterior), the
-package version and the model's fingerprint (`sim.running.batch.model_fingerprint`, which leaves
+package version and the model's fingerprint (`sim.running.fingerprint.model`, which leaves
 these files out). `current` compares that fingerprint with the running model's: a shipped result
 made on another model is stale, and the pages say so.
 """
@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.running import batch
+from sim.running import fingerprint
 
 DIR = Path(__file__).resolve().parents[1] / "data" / "analyses"
 SENSITIVITY, DISCOVER = KINDS = ("sensitivity", "discover")
@@ -93,11 +93,11 @@ def write(name: str, meta: dict, files: dict[str, str], root: Path = DIR) -> Pat
 
 
 @functools.cache
-def fingerprint() -> str:
+def _running_model() -> str:
     """The running model's fingerprint (hashing the model's files once per process)."""
-    return batch.model_fingerprint()
+    return fingerprint.model()
 
 
 def current(meta: dict) -> bool:
     """Whether a shipped result was made on the model that runs now."""
-    return meta.get("model_fingerprint") == fingerprint()
+    return meta.get("model_fingerprint") == _running_model()

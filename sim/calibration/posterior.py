@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from sim.calibration import abc
-from sim.calibration.problem import Problem, data_version, model_version
+from sim.calibration.problem import Problem, data_version
 from sim.model.parameters import NOT_NARROWED, PARAMS
+from sim.running import fingerprint
 
 DRAWS = 256
 
@@ -96,7 +97,7 @@ def write(out: str | Path, problem: Problem, generations: list[abc.Generation],
         "acceptance": [round(g.acceptance, 4) for g in generations],
         "ess": [round(g.ess, 1) for g in generations],
         "data_sha256": data_version(),
-        "model_sha256": model_version(),
+        "model_sha256": fingerprint.calibrated_model(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     (out / "posterior.json").write_text(json.dumps(provenance, indent=1))

@@ -27,7 +27,7 @@ from sim.analysis import targets
 from sim.calibration.abc import Evaluations
 from sim.model import scenario as scenario_file
 from sim.model.scenario import Scenario
-from sim.running import design, engine
+from sim.running import design, engine, fingerprint
 from sim.running.design import Factor
 
 FAMILIES = ("capital_gang_share_area", "displaced", "killed", "kidnappings", "police_officers",
@@ -84,35 +84,17 @@ class Problem:
 
     def describe(self) -> dict:
         """What a calibration of this problem depends on: the resumed one must match it."""
-        return {"scenario": self.source, "scenario_sha256": _sha256_files([Path(self.source)]),
+        return {"scenario": self.source,
+                "scenario_sha256": hashlib.sha256(Path(self.source).read_bytes()).hexdigest(),
                 "record_end": self.scenario.end.isoformat(),
                 "factors": [[f.name, f.low, f.high, f.log] for f in self.factors],
                 "targets": [[t.label, t.period, t.shown, t.weight] for t in self.record],
-                "model": model_version()}
-
-
-def _sha256_files(paths) -> str:
-    digest = hashlib.sha256()
-    for p in paths:
-        digest.update(p.as_posix().encode() + b"\0" + p.read_bytes())
-    return digest.hexdigest()
-
-
-def model_version() -> str:
-    """sha256 of the model's code and its observed data, not of the shipped posterior (which
-    would make the posterior's provenance depend on itself) nor of the shipped analyses."""
-    root = Path(__file__).parents[1]
-    files = sorted(p for part in ("model", "data") for p in (root / part).rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts
-                   and "calibration" not in p.relative_to(root).parts
-                   and p.relative_to(root).parts[:2] != ("data", "analyses")
-                   and p.name != "calibrated.py")
-    return _sha256_files(files)
+                "model": fingerprint.calibrated_model()}
 
 
 def data_version() -> str:
     """sha256 of the observed record (`sim/data/observed/`)."""
-    return _sha256_files(sorted((DATA / "observed").rglob("*.csv")))
+    return fingerprint.files(sorted((DATA / "observed").rglob("*.csv")), DATA)
 
 
 def score(outputs, record=targets.TARGETS) -> tuple[float, np.ndarray, np.ndarray]:

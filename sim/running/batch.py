@@ -58,7 +58,7 @@ import pyarrow as pa
 
 from sim.model import scenario as scenario_file
 from sim.model.scenario import Scenario
-from sim.running import engine
+from sim.running import engine, fingerprint
 from sim.running import ensemble as posterior
 from sim.running.design import ONE_POINT, Design
 from sim.running.ensemble import Ensemble
@@ -77,28 +77,8 @@ MAX_REPLICATES = 100_000
 RUNS_PER_TASK = 16
 # What changes results: the model sub-package and its data. Editing how runs are scheduled,
 # stored or analysed (sim.running, sim.analysis, the CLI) does not stop a batch from resuming.
-MODEL_PARTS = ("model", "data")
-# Results made by the model and shipped with it (the app's sensitivity and discovery): not a part
-# of the model, and a fingerprint that covered them would change whenever they are refreshed.
-SHIPPED_RESULTS = ("data", "analyses")
-
-
 class BatchError(ValueError):
     """A batch that cannot run as asked; `str()` is the message for the user."""
-
-
-def model_fingerprint() -> str:
-    """sha256 of the model's code and data (every file of `sim.model` and `sim.data` but the
-    shipped results of `SHIPPED_RESULTS`), so a resume cannot mix two versions of the model."""
-    root = Path(__file__).parents[1]
-    digest = hashlib.sha256()
-    for part in MODEL_PARTS:
-        for path in sorted((root / part).rglob("*")):
-            if (path.is_file() and "__pycache__" not in path.parts
-                    and path.relative_to(root).parts[:2] != SHIPPED_RESULTS):
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0"
-                              + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _sha256(path: str) -> str:
@@ -227,7 +207,7 @@ class Plan:
             "overrides": self.overrides,
             "design": self.design.describe(),
             "package_version": package_version(),
-            "model_fingerprint": model_fingerprint(),
+            "model_fingerprint": fingerprint.model(),
             "scenarios": [{
                 "label": label,
                 "scenario": arm.scenario,

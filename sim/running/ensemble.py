@@ -33,6 +33,7 @@ import numpy as np
 
 from sim.model.parameters import PARAMS, check_value, shown
 from sim.model.scenario import Scenario, ScenarioError, printable
+from sim.running import fingerprint
 
 POSTERIOR = Path(__file__).parents[1] / "data" / "calibration" / "posterior.csv"
 MAX_FILE_BYTES = 32 * 2**20  # 200 draws of 70 parameters take ~0.3 MB
@@ -238,12 +239,32 @@ NOT_SHIPPED = (f"no posterior is shipped yet ({POSTERIOR.relative_to(POSTERIOR.p
 def choose(point: bool = False, path: str | Path | None = None) -> tuple[Ensemble | None,
                                                                           str | None]:
     """(the ensemble a command runs under, a note for the user): None with `point`; the file
-    `path`; by default the shipped posterior, or point mode with a note while there is none."""
+    `path`; by default the shipped posterior, or point mode with a note while there is none. The
+    note also says when the draws were fitted to another version of the model (`stale_note`)."""
     if point:
         if path is not None:
             raise EnsembleError("--point runs at the defaults; it takes no --posterior")
         return None, None
-    if path is not None:
-        return load(path), None
-    found = shipped()
-    return found, None if found is not None else NOT_SHIPPED
+    found = load(path) if path is not None else shipped()
+    if found is None:
+        return None, NOT_SHIPPED
+    return found, stale_note(found)
+
+
+@functools.cache
+def _calibrated_model() -> str:
+    return fingerprint.calibrated_model()
+
+
+def stale_note(draws: Ensemble) -> str | None:
+    """A note for the user when `draws` were fitted to another version of the model than the one
+    running (its provenance's `model_sha256` against `fingerprint.calibrated_model`): they
+    reproduced the record under that version, not necessarily under this one. None when they
+    were fitted to this model, or when their file says nothing of it (a user's own draws)."""
+    fitted = draws.provenance.get("model_sha256")
+    if not isinstance(fitted, str) or fitted == _calibrated_model():
+        return None
+    return (f"the posterior {Path(draws.path).name} was fitted to another version of the model "
+            f"(model sha256 {printable(fitted[:12], 40)}, this one {_calibrated_model()[:12]}), so its "
+            "draws may no longer reproduce the 2023-2024 record: refit with 'haiti-sim "
+            "calibrate scenarios/history.yaml' (docs/calibration)")
