@@ -5,7 +5,7 @@ in sim/data/calibration/.
 
 ABC-SMC (population Monte Carlo, adaptive thresholds; sim.calibration.abc); record 2023-01-01
 to 2024-12-31 (sim.analysis.targets); seed 1; 4,608 simulations in 3 generations; 256 draws;
-created 2026-12-01T16:43:39+00:00; data sha256 a73ebc8a03c9, model sha256 ab37eb8bc239.
+created 2026-12-01T18:44:07+00:00; data sha256 dc9098e0a7d5, model sha256 0368161658ab.
 """
 
 # name: (posterior median, 5% quantile, 95% quantile, posterior 90% width over the prior's)
