@@ -265,6 +265,6 @@ def stale_note(draws: Ensemble) -> str | None:
     if not isinstance(fitted, str) or fitted == _calibrated_model():
         return None
     return (f"the posterior {Path(draws.path).name} was fitted to another version of the model "
-            f"(model sha256 {printable(fitted[:12], 40)}, this one {_calibrated_model()[:12]}), so its "
-            "draws may no longer reproduce the 2023-2024 record: refit with 'haiti-sim "
+            f"(model sha256 {printable(fitted[:12], 40)}, this one {_calibrated_model()[:12]}), "
+            "so its draws may no longer reproduce the 2023-2024 record: refit with 'haiti-sim "
             "calibrate scenarios/history.yaml' (docs/calibration)")
