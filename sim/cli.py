@@ -788,8 +788,9 @@ def _batch_options(parser: argparse.ArgumentParser, explore: bool = False) -> No
 
 
 def _wrap(text: str) -> str:
-    """Paragraphs filled to the terminal's usual width (the raw formatter keeps the examples)."""
-    return "\n\n".join(textwrap.fill(p, 79) for p in text.split("\n\n"))
+    """Paragraphs filled to the terminal's usual width; a paragraph of examples (lines after
+    its first indented) is kept line by line, as the raw formatter prints it."""
+    return "\n\n".join(p if "\n " in p else textwrap.fill(p, 79) for p in text.split("\n\n"))
 
 
 def posterior_draws() -> int:
