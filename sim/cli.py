@@ -530,6 +530,33 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-12-31") from None
 
 
+def _line(args, factor: design.Factor) -> search.Line:
+    """The lever searched over the range of `factor`, with the levers of --with NAME=A:B (A at
+    --low, B at --high) or NAME=PER_UNIT (PER_UNIT times the lever's value)."""
+    follow: dict[str, tuple[float, float]] = {}
+    for item in args.with_:
+        name, sep, text = (part.strip() for part in item.partition("="))
+        try:
+            if not sep or not name:
+                raise ValueError
+            if ":" in text:
+                at_low, _, at_high = text.partition(":")
+                ends = float(at_low), float(at_high)
+            else:
+                per_unit = float(text)
+                ends = per_unit * factor.low, per_unit * factor.high
+        except ValueError:
+            raise UsageError(f"--with {item!r}: write NAME=A:B (A at --low, B at --high) or "
+                             "NAME=PER_UNIT (that times the lever's value), with numbers, e.g. "
+                             "--with funding_mission_others=280000") from None
+        if name in follow:
+            raise UsageError(f"--with {name} is given twice")
+        if name in _overrides(args.set):
+            raise UsageError(f"--with {name} and --set {name}: the line sets it; drop one")
+        follow[name] = ends
+    return search.line(factor.name, factor.low, factor.high, follow)
+
+
 def cmd_target(args) -> int:
     param = search.lever(args.lever)
     if not 0 < args.probability < 1:
@@ -539,6 +566,7 @@ def cmd_target(args) -> int:
         raise UsageError(f"--precision {args.precision:g}: give the half-width wanted as a "
                          "share, e.g. 0.05 for +-5 points")
     factor = design.Factor.of(param.name, args.low, args.high)
+    line = _line(args, factor)
     goal, resolved = _goal(args)
     label = Path(args.scenario).stem
     out = Path(args.out or Path("runs") / f"{label}.target.{param.name}")
@@ -546,7 +574,7 @@ def cmd_target(args) -> int:
     seed = resolved.seed if args.seed is None else args.seed
     settings = search.Settings(max_replicates=args.replicates or search.Settings.max_replicates,
                                precision=args.precision, integer=param.integer, seed=seed)
-    for note in search.lever_notes(resolved, param.name, factor.high):
+    for note in search.lever_notes(resolved, line):
         print(f"note: {note}", file=sys.stderr)
     # Nothing after the goal's date can change whether it is met: the runs stop there.
     runs_to = dataclasses.replace(resolved, end=goal.by)
@@ -564,7 +592,7 @@ def cmd_target(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
     try:
-        with levels.lever_runs(runs_to, param.name, search.MeetsGoal(goal, origin), seed,
+        with levels.lever_runs(runs_to, line.values, search.MeetsGoal(goal, origin), seed,
                                args.workers, bar, draws) as evaluate:
             result = search.search(evaluate, factor.low, factor.high, args.probability,
                                    settings, on_round)
@@ -575,8 +603,8 @@ def cmd_target(args) -> int:
     finally:
         bar.close()
     seconds = time.perf_counter() - started
-    lines, answer = search.summary(result, param, goal, args.precision)
-    table = search.table(result, param.name, param.integer)
+    lines, answer = search.summary(result, param, goal, args.precision, line)
+    table = search.table(result, param.name, param.integer, line)
     title = f"What does it take: {resolved.name} ({args.scenario})"
     write_json({"command": "target", "scenario": {
         "file": str(Path(args.scenario).resolve()), "label": label, "name": resolved.name,
@@ -585,7 +613,8 @@ def cmd_target(args) -> int:
                   "high": factor.high},
         "goal": goal.to_dict(), "overrides": _overrides(args.set), "base_seed": seed,
         "seed_rule": batch.SEED_RULE, "precision": args.precision, "seconds": round(seconds, 1),
-        "package_version": package_version(), **search.to_dict(result)}, out / "target.json")
+        "package_version": package_version(), **search.to_dict(result, line)},
+        out / "target.json")
     (out / "target.html").write_text(
         report.target_html(result, title, [*lines, answer], table, param.integer, param.name),
         encoding="utf-8")
@@ -993,10 +1022,27 @@ def _add_target(sub, fmt) -> None:
             "runs with seed BASE + i at every value (common random numbers), and all the values "
             "of one replicate share one simulated history. Prints the curve's points, then "
             "'answer: LEVER = VALUE (90% interval LO to HI)' as the last line; writes "
-            "target.json and target.html (the curve) to --out."))
+            "target.json and target.html (the curve) to --out.\n\n"
+            "Levers moved together: --with moves other levers along a line with the one "
+            "searched (how many troops, with the funding to match?). The search stays over "
+            "--lever; every run sets them all, and the answer line ends '; with NAME = VALUE' "
+            "for each. About $280,000 of pledges a year pays for one more troop after the "
+            "disbursement shortfall; the ceiling can follow the target one for one:\n\n"
+            "example:\n"
+            "  haiti-sim target scenarios/gsf_full.yaml --lever mission_troops_target \\\n"
+            "      --low 2000 --high 40000 --with funding_mission_others=280000 \\\n"
+            "      --with mission_troop_ceiling=1 --set mission_deploy_troops_per_month=5000 \\\n"
+            "      --metric capital_gang_share_area --below 0.5 --by 2027-12-31 \\\n"
+            "      --probability 0.8"))
     tgt.add_argument("scenario", metavar="SCENARIO.yaml")
     tgt.add_argument("--lever", required=True, metavar="NAME",
                      help="the lever to search ('haiti-sim params --role lever' lists them)")
+    tgt.add_argument("--with", dest="with_", action="append", default=[],
+                     metavar="NAME=A:B|NAME=PER_UNIT",
+                     help="another lever moved with --lever along a line (repeatable): A at "
+                          "--low and B at --high, or PER_UNIT times the lever's value, e.g. "
+                          "--with funding_mission_others=280000 (each value within the "
+                          "lever's allowed range)")
     _goal_options(tgt)
     tgt.add_argument("--probability", required=True, type=float, metavar="P",
                      help="the chance wanted, between 0 and 1, e.g. 0.8")

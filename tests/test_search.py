@@ -101,6 +101,50 @@ def test_the_isotonic_fit_pools_violators():
         == pytest.approx([0.1, 0.4, 0.4, 0.9])
 
 
+def test_a_line_sets_every_lever_at_each_value_and_the_answer_says_them():
+    line = search.line("mission_troops_target", 2000, 12_000,
+                       {"funding_mission_others": (0.7e9, 3.5e9), "mission_troop_ceiling": (2000,
+                                                                                          12_000)})
+    assert line.values(7000) == {"mission_troops_target": 7000, "funding_mission_others": 2.1e9,
+                                 "mission_troop_ceiling": 7000}
+    [funding, ceiling] = line.describe()["with"]
+    assert funding["slope"] == pytest.approx(280_000) and funding["intercept"] == pytest.approx(
+        0.14e9)
+    assert (ceiling["intercept"], ceiling["slope"]) == (0, 1)
+    evaluate, _ = toy(logistic(6000, 400, 0.8), 0)
+    result = search.search(evaluate, 2000, 12_000, 0.8, Settings(integer=True))
+    _, answer = search.summary(result, search.lever("mission_troops_target"),
+                               Goal.of("troops", 1, dt.date(2027, 1, 1), below=False), 0.05, line)
+    lo, hi = result.interval
+    alone = (f"answer: mission_troops_target = {result.answer:.0f} (90% interval {lo:.0f} to "
+             f"{hi:.0f})")
+    money = search.show_value("funding_mission_others", line.values(result.answer)[
+        "funding_mission_others"])
+    assert answer == f"{alone}; with funding_mission_others = {money}, mission_troop_ceiling = " \
+                     f"{result.answer:.0f}"
+    assert money.startswith("$") and money.endswith(" bn")
+    saved = search.to_dict(result, line)["line"]
+    assert saved["answer"] == line.values(result.answer)
+    assert saved["interval"] == [line.values(lo), line.values(hi)]
+    assert saved["points"] == [line.values(pt.level) for pt in result.points]
+    assert search.table(result, "mission_troops_target", True, line).headers == [
+        "mission_troops_target", "funding_mission_others", "mission_troop_ceiling", "replicates",
+        "chance"]
+
+
+@pytest.mark.parametrize("follow, message", [
+    ({"funding_mission_others": (0, 40e9)}, "--with funding_mission_others: the line gives it "
+     "$40.0 bn at --high (12000), outside its allowed range, $0 to $30.0 bn (USD/year)"),
+    ({"gang_attack_rate": (0.1, 0.2)}, "--with gang_attack_rate is an uncertainty, not a lever"),
+    ({"mission_troops_target": (1, 2)}, "it is the lever searched"),
+    ({"funding_mission_other": (1, 2)}, "did you mean 'funding_mission_others'"),
+])
+def test_a_line_that_leaves_the_table_is_refused_naming_the_option(follow, message):
+    with pytest.raises(search.SearchError) as refused:
+        search.line("mission_troops_target", 2000, 12_000, follow)
+    assert message in str(refused.value)
+
+
 def test_a_run_is_reduced_to_whether_it_meets_the_goal_flows_counted_from_the_origin():
     start = dt.date(2026, 1, 1)
     metrics = ("capital_gang_share_area", "killed")
@@ -144,8 +188,32 @@ def test_target_end_to_end_on_a_short_scenario(tmp_path, policy, capsys):
     assert "<svg" in (out / "target.html").read_text()
 
 
+def test_target_moves_the_levers_of_the_line_and_records_them(tmp_path, policy, capsys):
+    out = tmp_path / "t"
+    assert main(["target", policy, *TARGET, "--low", "0", "--high", "600", "--workers", "1",
+                 "-n", "12", "--with", "funding_mission_others=280000", "--with",
+                 "mission_troop_ceiling=0:600", "--out", str(out)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    found = re.fullmatch(r"answer: mission_troops_target = (\S+) \(90% interval \S+ to \S+\); "
+                         r"with funding_mission_others = \$(\S+) M, mission_troop_ceiling = "
+                         r"(\S+)", last)
+    assert found, last
+    answer, money, ceiling = map(float, found.groups())
+    # the ceiling follows the target one for one, so the answer is the single lever's
+    assert 300 < answer <= 301 and ceiling == answer
+    assert money == pytest.approx(280_000 * answer / 1e6, abs=0.05)
+    line = json.loads((out / "target.json").read_text())["line"]
+    assert line["with"][0]["slope"] == 280_000 and line["with"][1]["at_high"] == 600
+    assert line["answer"]["mission_troop_ceiling"] == pytest.approx(answer, abs=0.05)
+    assert len(line["points"]) == len(json.loads((out / "target.json").read_text())["points"])
+
+
 @pytest.mark.parametrize("change, message", [
     ({"--lever": "mission_troop_target"}, "did you mean 'mission_troops_target'"),
+    ({"--with": "funding_mission_others=1e9:40e9"}, "the line gives it $40.0 bn at --high"),
+    ({"--with": "funding_mission_others"}, "write NAME=A:B (A at --low, B at --high)"),
+    ({"--with": "mission_troop_ceiling=1", "--set": "mission_troop_ceiling=9"},
+     "--with mission_troop_ceiling and --set mission_troop_ceiling"),
     ({"--lever": "gang_attack_rate"}, "an uncertainty, not a lever"),
     ({"--lever": "mission_mandate"}, "a choice among names"),
     ({"--metric": "troop"}, "no outcome is named 'troop'"),
@@ -177,12 +245,17 @@ def test_lever_notes_name_every_cap_on_the_troops_searched():
     from sim.model import scenario
 
     gsf = scenario.load(Path(__file__).resolve().parents[1] / "scenarios" / "gsf_full.yaml")
-    notes = search.lever_notes(gsf, "mission_troops_target", 100_000)
+    notes = search.lever_notes(gsf, search.line("mission_troops_target", 0, 100_000))
     assert len(notes) == 3
     assert "mission_troop_ceiling is 5,550" in notes[0]
     assert "pledges in force pay for about" in notes[1] and "months to arrive" in notes[2]
     uncapped = gsf.with_overrides({"mission_troop_ceiling": 100_000,
                                    "funding_mission_others": 29e9,
                                    "mission_deploy_troops_per_month": 10_000})
-    assert search.lever_notes(uncapped, "mission_troops_target", 100_000) == []
-    assert search.lever_notes(gsf, "mission_troops_target", 5_000) == []
+    assert search.lever_notes(uncapped, search.line("mission_troops_target", 0, 100_000)) == []
+    assert search.lever_notes(gsf, search.line("mission_troops_target", 0, 5_000)) == []
+    # a line that raises the ceiling and the money with the troops leaves only the pace
+    matched = search.line("mission_troops_target", 0, 100_000, {
+        "mission_troop_ceiling": (0, 100_000), "funding_mission_others": (0, 29e9)})
+    [pace] = search.lever_notes(gsf, matched)
+    assert "months to arrive" in pace

@@ -1,8 +1,10 @@
 """One scenario at many values of one lever, replicate by replicate, on the batch's worker pool.
 
-What the target search evaluates (`sim.analysis.search`): `LeverRuns(...)(levels, replicates)`
-runs the scenario at every lever value for every replicate and returns what `reduce` makes of each
-run (whether it meets a goal), as a replicates x levels array.
+What the target search evaluates (`sim.analysis.search`): `lever_runs(...)` gives
+`evaluate(levels, replicates)`, which runs the scenario at every lever value for every replicate
+and returns what `reduce` makes of each run (whether it meets a goal), as a replicates x levels
+array. A value of the lever is a point: the values of every parameter it sets (`values(level)`),
+so other levers can move with it along a line (`sim.analysis.search.Line`).
 
 Each replicate is one task, one call of the one run function, `sim.running.engine.run`, with every
 value of the lever as a scenario: they share their history up to the branch date (the lever takes
@@ -41,15 +43,16 @@ class RunFailed(RuntimeError):
     """A run raised inside the model (a bug); the message holds its traceback."""
 
 
-def run_replicate(scenario: Scenario, lever: str, levels: Sequence[float], seed: int,
+def run_replicate(scenario: Scenario, points: Sequence[dict[str, float]], seed: int,
                   replicate: int, reduce: Callable[[RunOutput], object],
                   history: bytes | None = None,
                   ensemble: Ensemble | None = None) -> tuple[list, bytes | None]:
-    """Run `scenario` once with `seed` at each value of `lever`: (`reduce` of each run, the
-    history at the branch, packed, if this call simulated it). `history` is one packed by an
-    earlier call for the same replicate, to start from instead of simulating it again. With
-    `ensemble`, every value runs under the replicate's posterior draw (as in a batch)."""
-    task = lever_scenarios(scenario, lever, levels)
+    """Run `scenario` once with `seed` at each point (the values of the lever and of the levers
+    moved with it): (`reduce` of each run, the history at the branch, packed, if this call
+    simulated it). `history` is one packed by an earlier call for the same replicate, to start
+    from instead of simulating it again. With `ensemble`, every value runs under the
+    replicate's posterior draw (as in a batch)."""
+    task = lever_scenarios(scenario, points)
     histories: dict = {}
     first = task[0][1] if ensemble is None else ensemble.apply(task[0][1], replicate)
     key = engine.history_key(first, seed) if scenario.branch is not None else None
@@ -67,12 +70,13 @@ def run_replicate(scenario: Scenario, lever: str, levels: Sequence[float], seed:
     return [reduce(out) for out in outputs], packed
 
 
-def lever_scenarios(scenario: Scenario, lever: str,
-                    levels: Sequence[float]) -> list[tuple[str, Scenario]]:
-    """`scenario` at each value of `lever`, labelled NAME=VALUE: the scenarios of one replicate
-    (here and in the app's runner, which schedules the same runs in its own pool)."""
-    return [(f"{lever}={float(level):.10g}", scenario.with_overrides({lever: float(level)}))
-            for level in levels]
+def lever_scenarios(scenario: Scenario,
+                    points: Sequence[dict[str, float]]) -> list[tuple[str, Scenario]]:
+    """`scenario` at each point, labelled NAME=VALUE by its first parameter (the lever
+    searched; the others follow it): the scenarios of one replicate (here and in the app's
+    runner, which schedules the same runs in its own pool)."""
+    return [(f"{next(iter(point))}={next(iter(point.values())):.10g}",
+             scenario.with_overrides(point)) for point in points]
 
 
 def pack(history: tuple[bytes, list]) -> bytes:
@@ -85,15 +89,16 @@ def unpack(packed: bytes) -> tuple[bytes, list]:
 
 
 @contextlib.contextmanager
-def lever_runs(scenario: Scenario, lever: str, reduce: Callable[[RunOutput], object],
-               base_seed: int, workers: int | None = None, progress=None,
-               ensemble: Ensemble | None = None):
+def lever_runs(scenario: Scenario, values: Callable[[float], dict[str, float]],
+               reduce: Callable[[RunOutput], object], base_seed: int,
+               workers: int | None = None, progress=None, ensemble: Ensemble | None = None):
     """`evaluate(levels, replicates)` for the search, while the worker pool is open (local
-    processes, `workers` at most the cores; 1 runs in this process). `progress`, if given, is
-    told of runs planned (`plan(runs)`) and done (`done(runs)`). Replicate r runs under draw r of
-    `ensemble` (None: point mode)."""
+    processes, `workers` at most the cores; 1 runs in this process); `values(level)` is the
+    point a lever value sets (`Line.values`). `progress`, if given, is told of runs planned
+    (`plan(runs)`) and done (`done(runs)`). Replicate r runs under draw r of `ensemble` (None:
+    point mode)."""
     with batch.backend(workers) as (pool, slots, _):  # stops its workers on any exception
-        yield _Evaluate(pool, scenario, lever, reduce, base_seed, progress, slots,
+        yield _Evaluate(pool, scenario, values, reduce, base_seed, progress, slots,
                         ensemble=ensemble)
 
 
@@ -101,7 +106,7 @@ def lever_runs(scenario: Scenario, lever: str, reduce: Callable[[RunOutput], obj
 class _Evaluate:
     pool: cf.Executor
     scenario: Scenario
-    lever: str
+    values: Callable[[float], dict[str, float]]
     reduce: Callable[[RunOutput], object]
     base_seed: int
     progress: object = None
@@ -121,8 +126,9 @@ class _Evaluate:
             while todo or running:
                 while todo and len(running) < self.slots:
                     k, r = todo.pop()
-                    running[self.pool.submit(run_replicate, self.scenario, self.lever,
-                                             list(levels), self.base_seed + int(r), int(r),
+                    running[self.pool.submit(run_replicate, self.scenario,
+                                             [self.values(lv) for lv in levels],
+                                             self.base_seed + int(r), int(r),
                                              self.reduce, self.histories.get(int(r)),
                                              self.ensemble)] = k
                 finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
