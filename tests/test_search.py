@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis import search
+from sim.analysis import compare, search
 from sim.analysis.goals import Goal
 from sim.analysis.search import ALREADY, FOUND, NOT_REACHED, Settings
 from sim.cli import main
-from sim.running.results import RunOutput
+from sim.running import batch
+from sim.running.results import ResultsDir, RunOutput
 
 ROOT = Path(__file__).resolve().parents[1]
 HISTORY = ROOT / "scenarios" / "history.yaml"
@@ -206,6 +207,76 @@ def test_target_moves_the_levers_of_the_line_and_records_them(tmp_path, policy, 
     assert line["with"][0]["slope"] == 280_000 and line["with"][1]["at_high"] == 600
     assert line["answer"]["mission_troop_ceiling"] == pytest.approx(answer, abs=0.05)
     assert len(line["points"]) == len(json.loads((out / "target.json").read_text())["points"])
+
+
+# A search of a few rounds with a curve that is not a step: the app's tiny problem (less than 72%
+# of the capital held by gangs at the end of May 2023, with a chance of 60%, +-10 points).
+CHANCY = ["--lever", "arms_interdiction", "--metric", "capital_gang_share_area", "--below",
+          "0.72", "--by", "2023-05-31", "--probability", "0.6", "--precision", "0.1", "-n", "36",
+          "--workers", "1"]
+
+
+def test_an_interrupted_search_resumes_from_its_runs_to_the_same_answer(tmp_path, policy,
+                                                                        capsys, monkeypatch):
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main(["target", policy, *CHANCY, "--out", str(whole)]) == 0
+    uninterrupted = json.loads((whole / "target.json").read_text())
+    assert uninterrupted["rounds"] >= 3
+    # Ctrl-C in the middle of a round, after 40 runs are recorded
+    recorded, add = [], batch.Recording.add
+
+    def add_then_stop(recording, outputs):
+        if len(recorded) >= 40:
+            raise KeyboardInterrupt
+        recorded.extend(outputs)
+        add(recording, outputs)
+
+    monkeypatch.setattr(batch.Recording, "add", add_then_stop)
+    assert main(["target", policy, *CHANCY, "--out", str(cut)]) == 130
+    assert f"runs are kept in {cut}: continue the search with the same command and --resume" \
+        in capsys.readouterr().err
+    assert ResultsDir(cut).read_manifest()["status"] == "interrupted"
+    assert not (cut / "target.json").exists()
+    monkeypatch.setattr(batch.Recording, "add", add)
+    assert main(["target", policy, *CHANCY, "--resume", "--out", str(cut)]) == 0
+    resumed = json.loads((cut / "target.json").read_text())
+    for key in ("status", "answer", "interval", "p_at", "points", "runs", "rounds"):
+        assert resumed[key] == uninterrupted[key], key
+    # only the runs the interrupted search had not recorded ran again
+    assert resumed["runs_this_session"] == uninterrupted["runs"] - 40
+    # the runs are a batch's: compare reads them, one scenario per value run
+    manifest = ResultsDir(cut).read_manifest()
+    assert manifest["status"] == "complete" and len(manifest["resumed"]) == 1
+    scenarios, _, _ = compare.load([cut])
+    assert sorted(len(s.replicates) for s in scenarios) == sorted(
+        pt["n"] for pt in resumed["points"])
+    experiments = ResultsDir(cut).read_experiments().to_pylist()
+    assert {row["arms_interdiction"] for row in experiments} == {
+        pt["level"] for pt in resumed["points"]}
+
+
+def test_a_resume_that_asks_something_else_is_refused_naming_it(tmp_path, policy, capsys):
+    out = tmp_path / "t"
+    argv = ["target", policy, *CHANCY, "-n", "12", "--precision", "0.2", "--out", str(out)]
+    assert main(argv) == 0
+    for change, message in [
+            (["--probability", "0.7"], "--probability was 0.6 in the search in"),
+            (["--by", "2023-05-30"], "the goal was Gang-held share of Port-au-Prince (area) "
+             "below 72.0% on 2023-05-31 in the search in"),
+            (["--with", "police_intake_per_year=0:900"], "--with was nothing in the search in"),
+            (["--seed", "9"], "base_seed was 1 in this batch, not 9"),
+            (["--set", "police_intake_per_year=900"], "overrides was {} in this batch")]:
+        capsys.readouterr()
+        changed = list(argv)
+        option, value = change
+        if option in changed:
+            changed[changed.index(option) + 1] = value
+        else:
+            changed += change
+        assert main([*changed, "--resume"]) == 2, change
+        assert message in capsys.readouterr().err, change
+    assert main(argv) == 2  # the same search again needs --resume
+    assert "already holds a batch; add --resume" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("change, message", [

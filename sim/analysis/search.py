@@ -56,7 +56,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +65,7 @@ from sim.analysis import compare, stats
 from sim.analysis.goals import Goal
 from sim.model.parameters import PARAMS
 from sim.model.scenario import Scenario, apply_event
+from sim.running.design import Design, Factor
 
 Evaluate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 FOUND, NOT_REACHED, ALREADY = "found", "not reached", "already reached"
@@ -490,6 +491,16 @@ class Line:
              "intercept": at_low - slope(at_low, at_high) * self.low,
              "slope": slope(at_low, at_high)} for name, at_low, at_high in self.follow]}
 
+    def design(self, levels: Sequence[float]) -> Design:
+        """The design of a search that has run these values of the lever, in the order first
+        run: a point of every lever's value at each, each lever a factor over the line's range,
+        and the line and the values in its settings, so that a resumed search makes the same
+        plan again."""
+        factors = (Factor(self.lever, self.low, self.high),
+                   *(Factor(name, min(a, b), max(a, b)) for name, a, b in self.follow))
+        return Design("line", factors, tuple(self.values(level) for level in levels),
+                      settings={"line": self.describe(), "values": [float(v) for v in levels]})
+
     def shown(self, level: float) -> str:
         """"; with NAME = VALUE, ..." of the followers at `level` ("" if none): what the answer
         line adds after the lever's own value."""
@@ -670,8 +681,9 @@ def summary(result: Search, param, goal: Goal, precision: float,
 # ---------------------------------------------------------------------------- the model's runs
 @dataclass(frozen=True)
 class MeetsGoal:
-    """Whether one run meets `goal`, flows counted from `origin`: what each run is reduced to in
-    the worker that ran it, so only a boolean travels back."""
+    """Whether one run meets `goal`, flows counted from `origin`: what the app's runner reduces
+    each run to in the worker that ran it (so only a boolean travels back), and what the command
+    line's search reads of each run from its files (`sim.running.levels`)."""
 
     goal: Goal
     origin: dt.date
