@@ -1,5 +1,7 @@
 """The target search (`sim.analysis.search`) on toy responses whose answer is known, its
-refusals, and `haiti-sim target` end to end on a short scenario."""
+refusals, and `haiti-sim target` end to end on short scenarios: alone and with levers moved
+together, interrupted and resumed, and against a brute-force grid of the same lever on the
+model."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis import compare, search
+from sim.analysis import compare, search, stats
 from sim.analysis.goals import Goal
 from sim.analysis.search import ALREADY, FOUND, NOT_REACHED, Settings
 from sim.cli import main
-from sim.running import batch
+from sim.model import scenario
+from sim.running import batch, engine, levels
 from sim.running.results import ResultsDir, RunOutput
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,6 +280,58 @@ def test_a_resume_that_asks_something_else_is_refused_naming_it(tmp_path, policy
         assert message in capsys.readouterr().err, change
     assert main(argv) == 2  # the same search again needs --resume
     assert "already holds a batch; add --resume" in capsys.readouterr().err
+
+
+# A lever whose effect is smooth and noisy within three months: the mission's troops against the
+# gangs' share of the capital, with the money, the ceiling and the pace out of the way (at 4,000
+# troops about three runs in four end below 60%, at 2,000 none, at 8,000 all).
+TROOPS = """name: Troops against the capital
+base: {history}
+branch: 2023-03-01
+end: 2023-05-31
+parameters:
+  mission_mandate: 1
+  funding_mission_us: 30000000000
+  mission_troop_ceiling: 100000
+  mission_deploy_troops_per_month: 20000
+"""
+
+
+def test_the_target_agrees_with_a_brute_force_grid_of_the_same_lever(tmp_path):
+    path = tmp_path / "troops.yaml"
+    path.write_text(TROOPS.format(history=HISTORY))
+    probability, by = 0.8, dt.date(2023, 5, 31)
+    assert main(["target", str(path), "--lever", "mission_troops_target", "--low", "0",
+                 "--high", "8000", "--metric", "capital_gang_share_area", "--below", "0.6",
+                 "--by", by.isoformat(), "--probability", str(probability), "--precision",
+                 "0.1", "-n", "64", "--point", "--seed", "1", "--workers", "1",
+                 "--out", str(tmp_path / "t")]) == 0
+    found = json.loads((tmp_path / "t" / "target.json").read_text())
+    assert found["status"] == FOUND
+    # The brute force: every value of a grid around the crossing on each of 60 replicates with
+    # other seeds (10,001 on; the search's are 1 to 64), in memory through the one run function.
+    troops, replicates = np.arange(3000.0, 6001, 500), 60
+    s = scenario.load(path)
+    meets = search.MeetsGoal(Goal.of("capital_gang_share_area", 0.6, by), s.branch)
+    met = np.array([[meets(out) for out in engine.run(levels.lever_scenarios(
+        s, [{"mission_troops_target": v} for v in troops]), 10_001 + r, replicate=r)]
+        for r in range(replicates)])
+    # Its crossing interval: from the last value whose runs put the chance below P to the
+    # first whose runs put it at P or above, each at 99% (Wilson, z = 2.576). Of 60 binomial
+    # replicates that takes at most 40 meeting the goal (67%) for below and at least 56 (93%)
+    # for above, so the true crossing lies inside unless one of the two bracketing bounds errs
+    # (at most 0.5% each), and each end lies where the chance is 13 points or more from P: on
+    # this curve (about 25 points per 1,000 troops near P) 500 troops or more from the
+    # crossing, more than the search's own noise (its 90% interval, about +-300 troops here).
+    # An answer outside would be a bias of the search, not luck: no further tolerance is added.
+    z99 = 2.5758
+    bounds = [stats.wilson(int(k), replicates, z99) for k in met.sum(axis=0)]
+    below = [v for v, (_, high) in zip(troops, bounds, strict=True) if high < probability]
+    above = [v for v, (low, _) in zip(troops, bounds, strict=True) if low >= probability]
+    assert below and above and max(below) < min(above), met.mean(axis=0)
+    assert max(below) < found["answer"] < min(above), (found["answer"], met.mean(axis=0))
+    # and adaptively it took fewer runs than the grid
+    assert found["runs"] < met.size
 
 
 @pytest.mark.parametrize("change, message", [
