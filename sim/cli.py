@@ -11,7 +11,6 @@ the model is a bug, and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import os
 import sys
@@ -530,6 +529,49 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-12-31") from None
 
 
+def _line(args, factor: design.Factor) -> search.Line:
+    """The lever searched over the range of `factor`, with the levers of --with NAME=A:B (A at
+    --low, B at --high) or NAME=PER_UNIT (PER_UNIT times the lever's value)."""
+    follow: dict[str, tuple[float, float]] = {}
+    for item in args.with_:
+        name, sep, text = (part.strip() for part in item.partition("="))
+        try:
+            if not sep or not name:
+                raise ValueError
+            if ":" in text:
+                at_low, _, at_high = text.partition(":")
+                ends = float(at_low), float(at_high)
+            else:
+                per_unit = float(text)
+                ends = per_unit * factor.low, per_unit * factor.high
+        except ValueError:
+            raise UsageError(f"--with {item!r}: write NAME=A:B (A at --low, B at --high) or "
+                             "NAME=PER_UNIT (that times the lever's value), with numbers, e.g. "
+                             "--with funding_mission_others=280000") from None
+        if name in follow:
+            raise UsageError(f"--with {name} is given twice")
+        if name in _overrides(args.set):
+            raise UsageError(f"--with {name} and --set {name}: the line sets it; drop one")
+        follow[name] = ends
+    return search.line(factor.name, factor.low, factor.high, follow)
+
+
+def _resumed_target(args, out: Path) -> None:
+    """On --resume, the seed, --set, --replicates and parameter mode not given again are the
+    search's own (from its manifest), as a resumed batch takes them; the rest must be given
+    the same, which `levels.line_runs` checks."""
+    try:
+        manifest = ResultsDir(out).read_manifest()
+    except FileNotFoundError:
+        return  # line_runs refuses, naming the directory
+    plan, asked = manifest["plan"], manifest.get("search", {})
+    args.seed = plan["base_seed"] if args.seed is None else args.seed
+    if not args.set:
+        args.set = [f"{k}={v!r}" for k, v in plan["overrides"].items()]
+    args.replicates = args.replicates or asked.get("--replicates")
+    _resumed_mode(args, plan)
+
+
 def cmd_target(args) -> int:
     param = search.lever(args.lever)
     if not 0 < args.probability < 1:
@@ -538,19 +580,34 @@ def cmd_target(args) -> int:
     if not 0 < args.precision < 0.5:
         raise UsageError(f"--precision {args.precision:g}: give the half-width wanted as a "
                          "share, e.g. 0.05 for +-5 points")
-    factor = design.Factor.of(param.name, args.low, args.high)
-    goal, resolved = _goal(args)
     label = Path(args.scenario).stem
     out = Path(args.out or Path("runs") / f"{label}.target.{param.name}")
-    out.mkdir(parents=True, exist_ok=True)
+    args.out = str(out)  # for the hint on Ctrl-C
+    if args.resume:
+        _resumed_target(args, out)
+    factor = design.Factor.of(param.name, args.low, args.high)
+    line = _line(args, factor)
+    goal, resolved = _goal(args)
     seed = resolved.seed if args.seed is None else args.seed
     settings = search.Settings(max_replicates=args.replicates or search.Settings.max_replicates,
                                precision=args.precision, integer=param.integer, seed=seed)
-    for note in search.lever_notes(resolved, param.name, factor.high):
+    for note in search.lever_notes(resolved, line):
         print(f"note: {note}", file=sys.stderr)
-    # Nothing after the goal's date can change whether it is met: the runs stop there.
-    runs_to = dataclasses.replace(resolved, end=goal.by)
-    origin = resolved.branch or resolved.start
+    draws, note = ensemble.choose(args.point, args.posterior)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    overrides = _overrides(args.set)
+
+    def plan_of(values: list[float], replicates: int) -> batch.Plan:
+        # Nothing after the goal's date can change whether it is met: the runs stop there.
+        return batch.Plan.experiment([args.scenario], line.design(values), replicates, seed,
+                                     overrides, draws, goal.by)
+
+    question = {"--lever": param.name, "--low": factor.low, "--high": factor.high,
+                "--with": [f"{name}={a:.10g}:{b:.10g}" for name, a, b in line.follow],
+                "the goal": goal.to_dict(),
+                "--probability": args.probability, "--precision": args.precision,
+                "--replicates": settings.max_replicates}
     bar = SearchBar(f"{label}: {param.name}")
 
     def on_round(round_: int, est: search.Estimate) -> None:
@@ -559,13 +616,12 @@ def cmd_target(args) -> int:
             f" near {search.show_level(c.answer, param.integer)}" if c.answer is not None
             else ""))
 
-    draws, note = ensemble.choose(args.point, args.posterior)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
     try:
-        with levels.lever_runs(runs_to, param.name, search.MeetsGoal(goal, origin), seed,
-                               args.workers, bar, draws) as evaluate:
+        with levels.line_runs(plan_of, out, search.MeetsGoal(goal, resolved.branch
+                                                             or resolved.start),
+                              goal.outcome.metrics, question, bar, resume=args.resume,
+                              workers=args.workers, scheduler=args.scheduler) as evaluate:
             result = search.search(evaluate, factor.low, factor.high, args.probability,
                                    settings, on_round)
     except levels.RunFailed as exc:
@@ -575,28 +631,31 @@ def cmd_target(args) -> int:
     finally:
         bar.close()
     seconds = time.perf_counter() - started
-    lines, answer = search.summary(result, param, goal, args.precision)
-    table = search.table(result, param.name, param.integer)
+    lines, answer = search.summary(result, param, goal, args.precision, line)
+    table = search.table(result, param.name, param.integer, line)
     title = f"What does it take: {resolved.name} ({args.scenario})"
     write_json({"command": "target", "scenario": {
         "file": str(Path(args.scenario).resolve()), "label": label, "name": resolved.name,
         "start": resolved.start, "branch": resolved.branch, "simulated_to": goal.by},
         "lever": {"name": param.name, "unit": param.unit, "low": factor.low,
                   "high": factor.high},
-        "goal": goal.to_dict(), "overrides": _overrides(args.set), "base_seed": seed,
+        "goal": goal.to_dict(), "overrides": overrides, "base_seed": seed,
         "seed_rule": batch.SEED_RULE, "precision": args.precision, "seconds": round(seconds, 1),
-        "package_version": package_version(), **search.to_dict(result)}, out / "target.json")
+        "runs_this_session": evaluate.ran, "package_version": package_version(),
+        **search.to_dict(result, line)}, out / "target.json")
     (out / "target.html").write_text(
         report.target_html(result, title, [*lines, answer], table, param.integer, param.name),
         encoding="utf-8")
     print(table.render())
     print()
-    for line in lines:
-        print(line)
-    print(f"{result.runs} runs ({max(pt.n for pt in result.points)} replicates at most per "
-          f"value, {result.rounds} round{'s' if result.rounds > 1 else ''}) in {seconds:.0f} s; "
-          f"{out / 'target.json'}, "
-          f"{out / 'target.html'}")
+    for text in lines:
+        print(text)
+    read = (f", {result.runs - evaluate.ran} of them read from the runs on disk"
+            if evaluate.ran < result.runs else "")
+    print(f"{result.runs} runs{read} ({max(pt.n for pt in result.points)} replicates at most "
+          f"per value, {result.rounds} round{'s' if result.rounds > 1 else ''}) in "
+          f"{seconds:.0f} s; results in {out}/ (haiti-sim compare reads them), "
+          f"{out / 'target.json'}, {out / 'target.html'}")
     print(answer)
     return 0
 
@@ -788,8 +847,9 @@ def _batch_options(parser: argparse.ArgumentParser, explore: bool = False) -> No
 
 
 def _wrap(text: str) -> str:
-    """Paragraphs filled to the terminal's usual width (the raw formatter keeps the examples)."""
-    return "\n\n".join(textwrap.fill(p, 79) for p in text.split("\n\n"))
+    """Paragraphs filled to the terminal's usual width; a paragraph of examples (lines after
+    its first indented) is kept line by line, as the raw formatter prints it."""
+    return "\n\n".join(p if "\n " in p else textwrap.fill(p, 79) for p in text.split("\n\n"))
 
 
 def posterior_draws() -> int:
@@ -989,13 +1049,34 @@ def _add_target(sub, fmt) -> None:
             "hold less than half of Port-au-Prince on 2027-12-31 in 80% of runs.\n\n"
             "The search is adaptive: a coarse grid of values first, then replicates where the "
             "curve crosses P, until P at the answer is known to within --precision. Replicate i "
-            "runs with seed BASE + i at every value (common random numbers), and all the values "
-            "of one replicate share one simulated history. Prints the curve's points, then "
-            "'answer: LEVER = VALUE (90% interval LO to HI)' as the last line; writes "
-            "target.json and target.html (the curve) to --out."))
+            "runs with seed BASE + i at every value (common random numbers), and the values "
+            "one replicate runs in a round share one simulated history. Prints the curve's "
+            "points, then 'answer: LEVER = VALUE (90% interval LO to HI)' as the last line; "
+            "writes target.json and target.html (the curve) to --out.\n\n"
+            "An experiment underneath that grows as the search learns: the runs go into --out "
+            "in a batch's results layout ('haiti-sim compare' reads them, one scenario per "
+            "value run), and an interrupted search continues with --resume from the runs on "
+            "disk, to the same answer.\n\n"
+            "Levers moved together: --with moves other levers along a line with the one "
+            "searched (how many troops, with the funding to match?). The search stays over "
+            "--lever; every run sets them all, and the answer line ends '; with NAME = VALUE' "
+            "for each. About $280,000 of pledges a year pays for one more troop after the "
+            "disbursement shortfall; the ceiling can follow the target one for one:\n\n"
+            "example:\n"
+            "  haiti-sim target scenarios/gsf_full.yaml --lever mission_troops_target \\\n"
+            "      --low 2000 --high 40000 --with funding_mission_others=280000 \\\n"
+            "      --with mission_troop_ceiling=1 --set mission_deploy_troops_per_month=5000 \\\n"
+            "      --metric capital_gang_share_area --below 0.5 --by 2027-12-31 \\\n"
+            "      --probability 0.8"))
     tgt.add_argument("scenario", metavar="SCENARIO.yaml")
     tgt.add_argument("--lever", required=True, metavar="NAME",
                      help="the lever to search ('haiti-sim params --role lever' lists them)")
+    tgt.add_argument("--with", dest="with_", action="append", default=[],
+                     metavar="NAME=A:B|NAME=PER_UNIT",
+                     help="another lever moved with --lever along a line (repeatable): A at "
+                          "--low and B at --high, or PER_UNIT times the lever's value, e.g. "
+                          "--with funding_mission_others=280000 (each value within the "
+                          "lever's allowed range)")
     _goal_options(tgt)
     tgt.add_argument("--probability", required=True, type=float, metavar="P",
                      help="the chance wanted, between 0 and 1, e.g. 0.8")
@@ -1016,10 +1097,17 @@ def _add_target(sub, fmt) -> None:
                      help="local worker processes, at most the cores (default: all)")
     tgt.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
     tgt.add_argument("--out", metavar="DIR",
-                     help="where target.json and target.html go (default: "
-                          "runs/<scenario>.target.<lever>)")
+                     help="the results directory: the runs (as a batch's), target.json and "
+                          "target.html (default: runs/<scenario>.target.<lever>)")
+    tgt.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                     help="run on this Dask scheduler instead of local processes (same "
+                          "answer)")
+    tgt.add_argument("--resume", action="store_true",
+                     help="continue the search in --out from its runs on disk, running only "
+                          "what it had not (give the same options; --seed, --set, -n and the "
+                          "parameter mode default to the search's)")
     _parameter_options(tgt)
-    tgt.set_defaults(func=cmd_target, scheduler=None)
+    tgt.set_defaults(func=cmd_target)
 
 
 def _goal_options(parser: argparse.ArgumentParser) -> None:
@@ -1085,6 +1173,9 @@ def _interrupted(args) -> int:
                   f"--resume --out {args.out}" if args.command in (
                       "batch", "experiment", "sweep", "sensitivity", "discover")
                   else "")
+        if args.command == "target":  # its question is on the command line, not in a file
+            resume = (f"; finished runs are kept in {args.out}: continue the search with the "
+                      "same command and --resume")
         print(f"\ninterrupted{resume}", file=sys.stderr)
     except KeyboardInterrupt:
         pass

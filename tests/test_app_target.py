@@ -111,6 +111,23 @@ def test_stop_ends_a_search_at_once():
     assert not at.button(key="target_go").disabled
 
 
+def test_a_lever_moved_with_the_one_searched_goes_into_the_link_and_back():
+    at = target_page(target_with="police_intake_per_year")
+    # both ends start at the scenario's value on the branch date (no class graduated in 2023)
+    assert widget(at, "target_with_low").value == widget(at, "target_with_high").value == 0
+    widget(at, "target_with_high").set_value(3000.0)
+    no_exception(at.run())
+    assert not at.error and at.query_params["with"] == "police_intake_per_year=0:3000"
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    again.switch_page("views/target.py")
+    again.query_params.update({"lever": "arms_interdiction", "with": at.query_params["with"]})
+    no_exception(again.run())
+    assert widget(again, "target_with").value == "police_intake_per_year"
+    assert (widget(again, "target_with_low").value, widget(again, "target_with_high").value) \
+        == (0, 3000)
+    assert not again.warning
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     ({"target_low": 0.5, "target_high": 0.2}, "must rise"),
     ({"target_mode": "sustained", "target_days": 3000}, "begins before the run does"),

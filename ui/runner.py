@@ -14,7 +14,7 @@ through, so the whole task ends within a simulated month, and nothing of it is c
 recorded as failed. A run another job still waits for is not cancelled. Each browser session may
 have at most `SESSION_RUN_DAYS` simulated run-days queued or running at once (`OverBudget`).
 
-Faults: the batch's rule (`sim.running.batch._drain`). A worker that dies (killed, out of memory)
+Faults: the batch's rule (`sim.running.batch.drain`). A worker that dies (killed, out of memory)
 breaks the pool and fails every task in flight; the runner starts a new pool and runs those tasks
 again one at a time, alone, so the innocent finish and only a task that kills its worker a second
 time is recorded as failed (`WorkerDied`). The pool's futures report to a queue read by one thread

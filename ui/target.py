@@ -40,18 +40,29 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class Question:
-    """What the page asks: the smallest `lever` in [low, high] for which `goal` is met with at
-    least `probability`, in `scenario` (as resolved, with the user's settings), searched as
-    `settings` says (its `seed` is the bootstrap's; replicate r runs with `base_seed + r`)."""
+    """What the page asks: the smallest value of the lever of `line` (moving its other levers
+    with it) for which `goal` is met with at least `probability`, in `scenario` (as resolved,
+    with the user's settings), searched as `settings` says (its `seed` is the bootstrap's;
+    replicate r runs with `base_seed + r`)."""
 
     scenario: Scenario
-    lever: str
-    low: float
-    high: float
+    line: search.Line
     goal: Goal
     probability: float
     settings: search.Settings
     base_seed: int
+
+    @property
+    def lever(self) -> str:
+        return self.line.lever
+
+    @property
+    def low(self) -> float:
+        return self.line.low
+
+    @property
+    def high(self) -> float:
+        return self.line.high
 
     @property
     def runs_to(self) -> Scenario:
@@ -140,7 +151,7 @@ class TargetRun:
 
     def _evaluate(self, values: np.ndarray, replicates: np.ndarray) -> np.ndarray:
         q = self.question
-        scenarios = levels.lever_scenarios(q.runs_to, q.lever, values)
+        scenarios = levels.lever_scenarios(q.runs_to, [q.line.values(v) for v in values])
         numbers = [int(r) for r in replicates]
         with self._lock:
             if self._stop.is_set():

@@ -56,7 +56,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +65,7 @@ from sim.analysis import compare, stats
 from sim.analysis.goals import Goal
 from sim.model.parameters import PARAMS
 from sim.model.scenario import Scenario, apply_event
+from sim.running.design import Design, Factor
 
 Evaluate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 FOUND, NOT_REACHED, ALREADY = "found", "not reached", "already reached"
@@ -433,24 +434,104 @@ def levers() -> list[str]:
     return [n for n, p in PARAMS.items() if p.lever and not p.choices]
 
 
-def lever(name: str):
-    """The declaration of a lever the search may move (one of `levers()`)."""
+def lever(name: str, option: str = "--lever"):
+    """The declaration of a lever the search may move (one of `levers()`); a SearchError naming
+    `option` if `name` is not one."""
     levers_ = levers()
     if name not in PARAMS:
         near = difflib.get_close_matches(name, levers_, n=1, cutoff=0.6)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise SearchError(f"--lever: unknown parameter '{name}'{hint}; haiti-sim params --role "
+        raise SearchError(f"{option}: unknown parameter '{name}'{hint}; haiti-sim params --role "
                           "lever lists the levers")
     p = PARAMS[name]
     if not p.lever:
-        raise SearchError(f"--lever {name} is {'an' if p.role[0] in 'aeiou' else 'a'} "
+        raise SearchError(f"{option} {name} is {'an' if p.role[0] in 'aeiou' else 'a'} "
                           f"{p.role}, not a lever (a policy choice); haiti-sim params --role "
                           "lever lists the levers")
     if p.choices:
-        raise SearchError(f"--lever {name} is a choice among names ({', '.join(p.choices)}), "
+        raise SearchError(f"{option} {name} is a choice among names ({', '.join(p.choices)}), "
                           "not a quantity to search over; compare its choices with "
                           "haiti-sim batch")
     return p
+
+
+@dataclass(frozen=True)
+class Line:
+    """Levers moved together: `lever`, searched from `low` to `high`, and each lever of `follow`
+    (name, its value at `low`, its value at `high`) on the straight line through those two
+    values, e.g. the funding that pays for the troops searched. The search stays
+    one-dimensional, over `lever`; every run sets all of them (`values`). A line with nothing
+    to follow is the single lever."""
+
+    lever: str
+    low: float
+    high: float
+    follow: tuple[tuple[str, float, float], ...] = ()
+
+    @property
+    def followers(self) -> list[str]:
+        return [name for name, _, _ in self.follow]
+
+    def values(self, level: float) -> dict[str, float]:
+        """Every lever's value where `lever` is `level` (a whole-number lever rounded)."""
+        out = {self.lever: float(level)}
+        share = (level - self.low) / (self.high - self.low)
+        for name, at_low, at_high in self.follow:
+            value = at_low + share * (at_high - at_low)
+            out[name] = float(round(value)) if PARAMS[name].integer else float(value)
+        return out
+
+    def describe(self) -> dict:
+        """The line as JSON: each follower's ends and its intercept and slope in `lever`."""
+        def slope(at_low, at_high):
+            return (at_high - at_low) / (self.high - self.low)
+
+        return {"lever": self.lever, "low": self.low, "high": self.high, "with": [
+            {"name": name, "at_low": at_low, "at_high": at_high,
+             "intercept": at_low - slope(at_low, at_high) * self.low,
+             "slope": slope(at_low, at_high)} for name, at_low, at_high in self.follow]}
+
+    def design(self, levels: Sequence[float]) -> Design:
+        """The design of a search that has run these values of the lever, in the order first
+        run: a point of every lever's value at each, each lever a factor over the line's range,
+        and the line and the values in its settings, so that a resumed search makes the same
+        plan again."""
+        factors = (Factor(self.lever, self.low, self.high),
+                   *(Factor(name, min(a, b), max(a, b)) for name, a, b in self.follow))
+        return Design("line", factors, tuple(self.values(level) for level in levels),
+                      settings={"line": self.describe(), "values": [float(v) for v in levels]})
+
+    def shown(self, level: float) -> str:
+        """"; with NAME = VALUE, ..." of the followers at `level` ("" if none): what the answer
+        line adds after the lever's own value."""
+        if not self.follow:
+            return ""
+        values = self.values(level)
+        return "; with " + ", ".join(f"{name} = {show_value(name, values[name])}"
+                                     for name in self.followers)
+
+
+def line(lever_name: str, low: float, high: float,
+         follow: dict[str, tuple[float, float]] | None = None) -> Line:
+    """The line of the lever searched over [low, high] with the levers of `follow` (name: its
+    values at `low` and at `high`), each checked as --with: a lever (a policy choice, numeric),
+    not the one searched, and within its allowed range at both ends (a straight line between
+    two values in range stays in range)."""
+    follow = dict(follow or {})
+    for name, ends in follow.items():
+        p = lever(name, "--with")
+        if name == lever_name:
+            raise SearchError(f"--with {name}: it is the lever searched (--lever); give another "
+                              "lever to move with it")
+        for value, end, at in zip(ends, ("--low", "--high"), (low, high), strict=True):
+            if not p.low <= value <= p.high:
+                raise SearchError(
+                    f"--with {name}: the line gives it {show_value(name, value)} at {end} "
+                    f"({show_level(at, PARAMS[lever_name].integer)}), outside its allowed "
+                    f"range, {show_value(name, p.low)} to {show_value(name, p.high)} "
+                    f"({p.unit}); change its values or the range searched")
+    return Line(lever_name, float(low), float(high),
+                tuple((name, float(a), float(b)) for name, (a, b) in follow.items()))
 
 
 def show_level(value: float | None, integer: bool) -> str:
@@ -461,10 +542,28 @@ def show_level(value: float | None, integer: bool) -> str:
     return f"{value:.0f}" if integer or abs(value) >= 1000 else f"{value:.4g}"
 
 
-def to_dict(result: Search) -> dict:
-    """The result as JSON: status, answer, interval, P there and every point of the curve."""
+def show_value(name: str, value: float, among: Sequence[float] = ()) -> str:
+    """A lever's value as the answer line and the table say it: money by `compare.show_money`
+    (in the unit of `value` and the values `among` shown with it, a table's column), others as
+    `show_level`."""
+    p = PARAMS[name]
+    if p.unit.startswith("USD"):
+        return compare.show_money(value, compare.money_unit([value, *among]))
+    return show_level(value, p.integer)
+
+
+def to_dict(result: Search, line: Line | None = None) -> dict:
+    """The result as JSON: status, answer, interval, P there and every point of the curve; with
+    `line`, the line and every lever's value at each point, at the answer and at its
+    interval's ends."""
     p, p_low, p_high = result.p_at
     c = result.curve
+    moved = {} if line is None else {"line": {
+        **line.describe(),
+        "points": [line.values(pt.level) for pt in result.points],
+        "answer": None if result.answer is None else line.values(result.answer),
+        "interval": None if result.interval is None else [line.values(end)
+                                                          for end in result.interval]}}
     return {
         "probability": result.probability,
         "range": [result.low, result.high],
@@ -482,26 +581,34 @@ def to_dict(result: Search) -> dict:
         "rounds": result.rounds,
         "runs": result.runs,
         "replicates": max(pt.n for pt in result.points),
+        **moved,
     }
 
 
-def table(result: Search, lever_name: str, integer: bool) -> compare.TextTable:
+def table(result: Search, lever_name: str, integer: bool,
+          line: Line | None = None) -> compare.TextTable:
     """The curve's points: how many replicates met the goal at each value, with the 90% Wilson
-    interval."""
-    rows = [[show_level(pt.level, integer), str(pt.n),
-             compare.show_probability(stats.Probability(pt.p, *pt.interval, pt.n))]
-            for pt in result.points]
+    interval (and the value of every lever `line` moves with it)."""
+    followers = [] if line is None else line.followers
+    column = {name: [line.values(pt.level)[name] for pt in result.points] for name in followers}
+    rows = [[show_level(pt.level, integer),
+             *(show_value(name, column[name][k], column[name]) for name in followers),
+             str(pt.n), compare.show_probability(stats.Probability(pt.p, *pt.interval, pt.n))]
+            for k, pt in enumerate(result.points)]
     return compare.TextTable(f"Chance of the goal at each value of {lever_name} run: share of "
                              "replicates [90% interval]",
-                             [lever_name, "replicates", "chance"], rows)
+                             [lever_name, *followers, "replicates", "chance"], rows)
 
 
-def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
-    """What can keep the lever from acting as set: the scenario's own later changes of it, and
-    the ceiling on troops (the command line prints them as notes, the app as warnings)."""
-    notes = [f"the scenario itself sets {lever} on {e.date} ({e.note or e.op}); the value "
-             "searched holds until then" for e in s.events
-             if e.name == lever and s.branch and e.date > s.branch]
+def lever_notes(s: Scenario, line: Line) -> list[str]:
+    """What can keep the levers of `line` from acting as set: the scenario's own later changes
+    of them, and the caps on troops at the top of the range, with the values the line gives
+    there (the command line prints them as notes, the app as warnings)."""
+    lever, high = line.lever, line.high
+    notes = [f"the scenario itself sets {e.name} on {e.date} ({e.note or e.op}); the value "
+             f"{'searched' if e.name == lever else 'the line gives'} holds until then"
+             for e in s.events
+             if e.name in line.values(high) and s.branch and e.date > s.branch]
     if lever == "mission_troops_target":
         # Imported here: the mission's module brings in Mesa, which the command line's start
         # and a batch's parent need not load (only this note reads the mission's rates).
@@ -511,6 +618,7 @@ def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
         for e in s.events:
             if s.branch is None or e.date <= s.branch:
                 values[e.name] = apply_event(values, e)
+        values.update(line.values(high))
         ceiling, r = values["mission_troop_ceiling"], mission.rates(values)
         if high > ceiling:
             notes.append(f"mission_troop_ceiling is {ceiling:,.0f} in this scenario: a target "
@@ -518,10 +626,11 @@ def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
                          "mission_troop_ceiling=N")
         funded = mission.funded_troops(r)
         if high > funded:
-            notes.append(f"the pledges in force pay for about {funded:,.0f} troops (after the "
-                         "disbursement shortfall and fixed costs): a target above it deploys "
-                         "no more once any reserve is spent; raise the funding with --set "
-                         "funding_mission_others=USD")
+            where = " at --high, on the line," if line.follow else ""
+            notes.append(f"the pledges in force{where} pay for about {funded:,.0f} troops "
+                         "(after the disbursement shortfall and fixed costs): a target above "
+                         "it deploys no more once any reserve is spent; raise the funding with "
+                         "--set funding_mission_others=USD")
         months = high / max(r.arrivals_per_day * 365 / 12, 1e-9)
         if months > 12:
             notes.append(f"at {r.arrivals_per_day * 365 / 12:,.0f} troops a month, "
@@ -530,10 +639,15 @@ def lever_notes(s: Scenario, lever: str, high: float) -> list[str]:
     return notes
 
 
-def summary(result: Search, param, goal: Goal, precision: float) -> tuple[list[str], str]:
+def summary(result: Search, param, goal: Goal, precision: float,
+            line: Line | None = None) -> tuple[list[str], str]:
     """The lines that say what a search found, and its last line (`answer: NAME = VALUE (90%
-    interval LO to HI)`, or that the goal is not reached at --high or already at --low);
-    `param` is the lever's declaration (`lever`)."""
+    interval LO to HI)`, or that the goal is not reached at --high or already at --low, then
+    `; with OTHER = VALUE` for each lever `line` moves with it); `param` is the lever's
+    declaration (`lever`)."""
+    def followers(level):
+        return "" if line is None else line.shown(level)
+
     def show(value):
         return show_level(value, param.integer)
 
@@ -554,19 +668,22 @@ def summary(result: Search, param, goal: Goal, precision: float) -> tuple[list[s
             lines.append(f"note: the chance at the answer is known to +-{half * 100:.0f} points "
                          "only (more --replicates would narrow it)")
         return lines, (f"answer: {param.name} = {show(result.answer)} (90% interval {show(lo)} "
-                       f"to {show(hi)})")
+                       f"to {show(hi)}){followers(result.answer)}")
     if result.status == NOT_REACHED:
         return lines, (f"answer: not reached: at --high {param.name} = {show(result.high)} the "
-                       f"chance of the goal is only {chance}, below {result.probability:.0%}")
+                       f"chance of the goal is only {chance}, below {result.probability:.0%}"
+                       f"{followers(result.high)}")
     return lines, (f"answer: already reached: at --low {param.name} = {show(result.low)} the "
-                   f"chance of the goal is {chance}, at least {result.probability:.0%}")
+                   f"chance of the goal is {chance}, at least {result.probability:.0%}"
+                   f"{followers(result.low)}")
 
 
 # ---------------------------------------------------------------------------- the model's runs
 @dataclass(frozen=True)
 class MeetsGoal:
-    """Whether one run meets `goal`, flows counted from `origin`: what each run is reduced to in
-    the worker that ran it, so only a boolean travels back."""
+    """Whether one run meets `goal`, flows counted from `origin`: what the app's runner reduces
+    each run to in the worker that ran it (so only a boolean travels back), and what the command
+    line's search reads of each run from its files (`sim.running.levels`)."""
 
     goal: Goal
     origin: dt.date

@@ -308,14 +308,37 @@ class Recording:
     def _slot(self, label: str, replicate: int) -> int:
         return replicate * len(self.labels) + self.index[label]
 
-    def pending(self) -> Iterator[tuple[int, list[str]]]:
-        """The scenarios still to run, replicate by replicate, computed as they are asked for."""
-        n = len(self.labels)
+    def extend(self, plan: Plan) -> None:
+        """Grow the plan of an experiment that chooses its runs as it learns (`haiti-sim
+        target`): `plan` keeps every scenario of the current one, in the same order, and at
+        least as many replicates; the runs recorded keep their status, the manifest and the
+        experiments table describe the larger plan."""
+        labels = [label for label, _ in plan.scenarios]
+        if labels[:len(self.labels)] != self.labels or plan.replicates < self.plan.replicates:
+            raise ValueError("an extended plan must keep the scenarios and replicates it grows")
+        old, n = self.status, len(self.labels)
+        self.status = bytearray(plan.replicates * len(labels))
         for replicate in range(self.plan.replicates):
+            start = replicate * len(labels)
+            self.status[start:start + n] = old[replicate * n:(replicate + 1) * n]
+        self.plan, self.labels = plan, labels
+        self.index = {label: k for k, label in enumerate(labels)}
+        self.manifest.update(plan=plan.describe(),
+                             experiments_file=self.results.write_experiments(
+                                 plan.experiments_table()))
+        self.results.write_manifest(self.manifest)
+
+    def pending(self, only: dict[int, list[str]] | None = None
+                ) -> Iterator[tuple[int, list[str]]]:
+        """The scenarios still to run, replicate by replicate, computed as they are asked for;
+        with `only` ({replicate: labels}), of those runs only."""
+        n = len(self.labels)
+        for replicate in (range(self.plan.replicates) if only is None else sorted(only)):
             row = self.status[replicate * n:(replicate + 1) * n]
-            if row.count(DONE) < n:
-                yield replicate, [label for label, st in zip(self.labels, row, strict=True)
-                                  if st != DONE]
+            wanted = self.labels if only is None else only[replicate]
+            missing = [label for label in wanted if row[self.index[label]] != DONE]
+            if missing:
+                yield replicate, missing
 
     def count(self, status: str) -> int:
         return self.status.count(STATUS[status]) if status in STATUS else \
@@ -574,7 +597,7 @@ def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
             bar = RunsBar({label: plan.replicates for label, _ in plan.scenarios},
                           recording.done_by_label())
             try:
-                _drain(executor, slots, plan, recording, bar, renew)
+                drain(executor, slots, plan, recording, bar, renew)
             except (KeyboardInterrupt, OSError):
                 with contextlib.suppress(OSError):  # a full disk may refuse this too
                     recording.close("interrupted")
@@ -585,15 +608,16 @@ def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
     return recording.read()
 
 
-def _drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
-           bar: RunsBar, renew=None) -> None:
-    """Submit the pending replicates and record each as it finishes.
+def drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
+          bar: RunsBar, renew=None, only: dict[int, list[str]] | None = None) -> None:
+    """Submit the pending replicates (of `only`, {replicate: labels}, if given) and record each
+    as it finishes.
 
     A dead local worker breaks the pool and every task in flight with it. The pool is renewed
     and those tasks become suspects, run again one at a time: the innocent finish, and one that
     kills its worker a second time is recorded as failed, so a dead worker costs only its own
     runs, never the batch."""
-    pending = recording.pending()
+    pending = recording.pending(only)
     todo: deque[tuple[int, list[str]]] = deque()  # the rest of a replicate split into tasks
     suspects: deque[tuple[int, list[str]]] = deque()
     by_label = dict(plan.scenarios)

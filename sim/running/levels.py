@@ -1,78 +1,194 @@
-"""One scenario at many values of one lever, replicate by replicate, on the batch's worker pool.
+"""One scenario at many values of a lever, run as an experiment that grows while a search learns.
 
-What the target search evaluates (`sim.analysis.search`): `LeverRuns(...)(levels, replicates)`
-runs the scenario at every lever value for every replicate and returns what `reduce` makes of each
-run (whether it meets a goal), as a replicates x levels array.
+What the target search evaluates (`sim.analysis.search`): `line_runs(...)` gives
+`evaluate(levels, replicates)`, which runs the scenario at each value of the lever (a point of a
+line: the values of every lever moved with it) for each replicate and returns what `reduce`
+makes of each run (whether it meets the goal), as a replicates x levels array.
 
-Each replicate is one task, one call of the one run function, `sim.running.engine.run`, with every
-value of the lever as a scenario: they share their history up to the branch date (the lever takes
-effect there), which is simulated once, and fork at the branch. Replicate r runs with seed
-`base_seed + r` at every value, as in a batch (common random numbers). `reduce` runs in the worker,
-so only its result travels back, never a run's daily arrays. Runs are not written to disk: the
-search keeps what `reduce` returns.
+The runs are an experiment's (`sim.running.batch`), not a second machinery: the plan is the
+scenario at every value asked for so far, labelled `<scenario>.s<k>` in the order first asked,
+with as many replicates as the most any value has had. Each call grows it
+(`Recording.extend`) and runs only the runs asked for that are not done (`batch.drain`), on the
+batch's workers or a Dask cluster, with its handling of dead workers and its seeds (replicate r
+with seed BASE + r and posterior draw r at every value: common random numbers, and the values a
+replicate asks for in one call share one simulated history). So a search leaves the standard
+results directory: manifest, journal, experiments.parquet (every lever's value per run), each
+run's series and map, which `haiti-sim compare` reads like a batch's. The runs of a value beyond
+the replicates the search gave it stay pending in the plan: they were never asked for.
 
-A search comes back to a replicate in later rounds, at other values. The first task of a
-replicate also returns its history at the branch (the model pickled there, compressed: about
-0.45 MB), which this process keeps and sends with the replicate's later tasks, so each history is
-simulated once per search (`engine.run`'s `histories`): a later visit costs only its forks
-(about 0.12 s per value for two years after the branch, instead of 0.2 s more for the
-2023-2025 history). 256 replicates keep about 115 MB here.
+What a run says is read back from its files (checked against their sha256), for the runs just
+done as for those an earlier process left, so the answer does not depend on which process ran
+them. That makes a search resumable: the search is a deterministic function of its runs'
+outcomes (its bootstrap is seeded), so a resumed one (`resume=True`) replays the same rounds,
+finds their runs done and runs only those the interrupted search had not finished. It refuses a
+directory whose plan differs (the scenario files, seed, --set, parameter draws or model: the
+batch's own check and messages) or whose question does (`question`: what was asked, by option).
+
+Cost: a batch keeps no history between tasks, so a replicate visited again in a later round
+simulates its history again, and each run's files are written and read back (about 30 ms). The
+history cache this module kept before (each replicate's model at the branch, pickled and sent
+back and forth) did not pay for itself: the same search of gsf_full (108 runs, two workers
+shared with another job) took 50 s with it and 25 s this way, to the same answer.
+
+`lever_scenarios`, `pack` and `unpack` are the app's: its runner schedules the same runs in its
+own pool and keeps a search's histories between rounds.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
+import json
 import pickle
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from sim.model.scenario import Scenario
-from sim.running import batch, engine
-from sim.running.ensemble import Ensemble
-from sim.running.results import RunOutput
+from sim.running import batch
+from sim.running.batch import BatchError, Plan, Recording
+from sim.running.results import ResultsDir, RunOutput
+
+COMMAND = "target"
 
 
 class RunFailed(RuntimeError):
     """A run raised inside the model (a bug); the message holds its traceback."""
 
 
-def run_replicate(scenario: Scenario, lever: str, levels: Sequence[float], seed: int,
-                  replicate: int, reduce: Callable[[RunOutput], object],
-                  history: bytes | None = None,
-                  ensemble: Ensemble | None = None) -> tuple[list, bytes | None]:
-    """Run `scenario` once with `seed` at each value of `lever`: (`reduce` of each run, the
-    history at the branch, packed, if this call simulated it). `history` is one packed by an
-    earlier call for the same replicate, to start from instead of simulating it again. With
-    `ensemble`, every value runs under the replicate's posterior draw (as in a batch)."""
-    task = lever_scenarios(scenario, lever, levels)
-    histories: dict = {}
-    first = task[0][1] if ensemble is None else ensemble.apply(task[0][1], replicate)
-    key = engine.history_key(first, seed) if scenario.branch is not None else None
-    if history is not None and key is not None:
-        histories[key] = unpack(history)
-    outputs = engine.run(task, seed, replicate=replicate, ensemble=ensemble,
-                         histories=histories)
-    for out in outputs:
-        if not out.ok:
-            raise RunFailed(f"{out.scenario}, replicate {replicate} (seed {seed}):\n"
-                            f"{out.traceback}")
-    packed = None
-    if history is None and key in histories:
-        packed = pack(histories[key])
-    return [reduce(out) for out in outputs], packed
+@dataclass
+class LineRuns:
+    """`evaluate(levels, replicates)` for the search, writing into `results` (see the module
+    docstring). `plan_of(values, replicates)` is the plan of the scenario at those lever values;
+    `metrics` are those `reduce` reads."""
+
+    results: ResultsDir
+    plan_of: Callable[[list[float], int], Plan]
+    reduce: Callable[[RunOutput], object]
+    metrics: Sequence[str]
+    pool: tuple  # batch.backend's (executor, tasks in flight, renew)
+    question: dict
+    progress: object  # told of runs planned (`plan(runs)`) and done (`update(labels)`)
+    values: list[float] = field(default_factory=list)  # the lever's, in the plan's order
+    recording: Recording | None = None
+    ran: int = 0  # runs done by this process (the others were found on disk)
+
+    def reopen(self) -> None:
+        """Continue the search recorded in `results`: its plan again (refused if the scenario,
+        seed, --set, draws or model differ) and its question (refused if any option differs)."""
+        try:
+            manifest = self.results.read_manifest()
+        except FileNotFoundError:
+            raise BatchError(f"{self.results.path} holds no search to resume (no "
+                             "manifest.json)") from None
+        if manifest.get("command") != COMMAND:
+            raise BatchError(f"{self.results.path} holds a {manifest.get('command')}, not a "
+                             "target search; choose another --out")
+        _check_same_question(manifest.get("search", {}), self.question, self.results.path)
+        plan = manifest["plan"]
+        self.values = [float(v) for v in plan["design"]["settings"]["values"]]
+        self.recording = Recording(self.results, self.plan_of(self.values, plan["replicates"]),
+                                   COMMAND, resume=True)
+
+    def __call__(self, levels: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+        self._grow([float(level) for level in levels], int(max(replicates)) + 1)
+        label = dict(zip(self.values, (lb for lb, _ in self.recording.plan.scenarios),
+                         strict=True))
+        labels = [label[float(level)] for level in levels]
+        only = {int(r): labels for r in replicates}
+        todo = sum(len(missing) for _, missing in self.recording.pending(only))
+        self.progress.plan(todo)
+        self.ran += todo
+        executor, slots, renew = self.pool
+        batch.drain(executor, slots, self.recording.plan, self.recording, self.progress, renew,
+                    only)
+        return self._outcomes(labels, [int(r) for r in replicates])
+
+    def _grow(self, levels: list[float], replicates: int) -> None:
+        new = [level for level in dict.fromkeys(levels) if level not in self.values]
+        have = self.recording.plan.replicates if self.recording is not None else 0
+        if self.recording is not None and not new and replicates <= have:
+            return
+        self.values += new
+        plan = self.plan_of(list(self.values), max(replicates, have))
+        if self.recording is not None:
+            self.recording.extend(plan)
+            return
+        self.recording = Recording(self.results, plan, COMMAND)
+        self.recording.manifest["search"] = self.question
+        self.results.write_manifest(self.recording.manifest)
+
+    def _outcomes(self, labels: list[str], replicates: list[int]) -> np.ndarray:
+        """`reduce` of each run, read back from its files."""
+        reader = ResultsDir(self.results.path)
+        finished = reader.read_manifest()["runs"].finished
+        plan = self.recording.plan
+        out = np.empty((len(replicates), len(labels)), dtype=object)
+        for i, r in enumerate(replicates):
+            for k, label in enumerate(labels):
+                record = finished.get((label, r), {})
+                if record.get("status") != "done":
+                    raise RunFailed(f"{label}, replicate {r} (seed {plan.seed(r)}):\n"
+                                    f"{record.get('traceback') or record.get('error')}")
+                dates, values = reader.read_run(label, r, list(self.metrics))
+                out[i, k] = self.reduce(RunOutput(
+                    label, r, plan.seed(r), dates[0].item(), tuple(values),
+                    np.column_stack(list(values.values())), reader.read_map(label, r)))
+        return out
 
 
-def lever_scenarios(scenario: Scenario, lever: str,
-                    levels: Sequence[float]) -> list[tuple[str, Scenario]]:
-    """`scenario` at each value of `lever`, labelled NAME=VALUE: the scenarios of one replicate
-    (here and in the app's runner, which schedules the same runs in its own pool)."""
-    return [(f"{lever}={float(level):.10g}", scenario.with_overrides({lever: float(level)}))
-            for level in levels]
+def _check_same_question(old: dict, new: dict, out: Path) -> None:
+    """Refuse to resume a search that asked something else: its answer would not be this
+    question's. Compared as JSON, as the manifest keeps it."""
+    new = json.loads(json.dumps(new, default=str))
+    for key, value in new.items():
+        before = old.get(key)
+        if before != value:
+            def shown(v):
+                if isinstance(v, list):
+                    return ", ".join(map(str, v)) or "nothing"
+                return v.get("description", v) if isinstance(v, dict) else v
+
+            raise BatchError(f"{key} was {shown(before)} in the search in {out}, not "
+                             f"{shown(value)}; resume with the search's own options, or start "
+                             "a new search in another --out")
+
+
+@contextlib.contextmanager
+def line_runs(plan_of: Callable[[list[float], int], Plan], out: str | Path,
+              reduce: Callable[[RunOutput], object], metrics: Sequence[str], question: dict,
+              progress, *, resume: bool = False, workers: int | None = None,
+              scheduler: str | None = None):
+    """`evaluate(levels, replicates)` for the search, while `out` is locked and the workers
+    are up (`batch.backend`: local processes, `workers` at most the cores, 1 in this process;
+    or the Dask cluster at `scheduler`). With `resume`, the search recorded in `out` goes on.
+    The manifest ends complete, or interrupted if anything stops the search (Ctrl-C, a full
+    disk, a failed run): `resume` then continues it."""
+    results = ResultsDir(out)
+    with results.lock(), batch.backend(workers, scheduler) as pool:
+        runs = LineRuns(results, plan_of, reduce, metrics, pool, question, progress)
+        if resume:
+            runs.reopen()
+        try:
+            yield runs
+        except BaseException:
+            if runs.recording is not None:
+                with contextlib.suppress(OSError):  # a full disk may refuse this too
+                    runs.recording.close("interrupted")
+            raise
+        if runs.recording is not None:
+            runs.recording.close()
+
+
+def lever_scenarios(scenario: Scenario,
+                    points: Sequence[dict[str, float]]) -> list[tuple[str, Scenario]]:
+    """`scenario` at each point, labelled NAME=VALUE by its first parameter (the lever
+    searched; the others follow it): the scenarios of one replicate of the app's search,
+    which its runner schedules in its own pool."""
+    return [(f"{next(iter(point))}={next(iter(point.values())):.10g}",
+             scenario.with_overrides(point)) for point in points]
 
 
 def pack(history: tuple[bytes, list]) -> bytes:
@@ -82,58 +198,3 @@ def pack(history: tuple[bytes, list]) -> bytes:
 
 def unpack(packed: bytes) -> tuple[bytes, list]:
     return pickle.loads(zlib.decompress(packed))  # noqa: S301 - made by this program's runs
-
-
-@contextlib.contextmanager
-def lever_runs(scenario: Scenario, lever: str, reduce: Callable[[RunOutput], object],
-               base_seed: int, workers: int | None = None, progress=None,
-               ensemble: Ensemble | None = None):
-    """`evaluate(levels, replicates)` for the search, while the worker pool is open (local
-    processes, `workers` at most the cores; 1 runs in this process). `progress`, if given, is
-    told of runs planned (`plan(runs)`) and done (`done(runs)`). Replicate r runs under draw r of
-    `ensemble` (None: point mode)."""
-    with batch.backend(workers) as (pool, slots, _):  # stops its workers on any exception
-        yield _Evaluate(pool, scenario, lever, reduce, base_seed, progress, slots,
-                        ensemble=ensemble)
-
-
-@dataclass
-class _Evaluate:
-    pool: cf.Executor
-    scenario: Scenario
-    lever: str
-    reduce: Callable[[RunOutput], object]
-    base_seed: int
-    progress: object = None
-    slots: int = 1
-    ensemble: Ensemble | None = None
-    histories: dict[int, bytes] = field(default_factory=dict)  # replicate -> packed history
-
-    def __call__(self, levels: np.ndarray, replicates: np.ndarray) -> np.ndarray:
-        if self.progress is not None:
-            self.progress.plan(len(levels) * len(replicates))
-        out = np.empty((len(replicates), len(levels)), dtype=object)
-        todo = list(enumerate(replicates))[::-1]
-        running: dict[cf.Future, int] = {}
-        try:
-            # A bounded window of tasks, as a batch keeps: a pool that replaces its workers
-            # (max_tasks_per_child) can hang with many tasks queued at once.
-            while todo or running:
-                while todo and len(running) < self.slots:
-                    k, r = todo.pop()
-                    running[self.pool.submit(run_replicate, self.scenario, self.lever,
-                                             list(levels), self.base_seed + int(r), int(r),
-                                             self.reduce, self.histories.get(int(r)),
-                                             self.ensemble)] = k
-                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    k = running.pop(future)
-                    out[k], packed = future.result()
-                    if packed is not None:
-                        self.histories[int(replicates[k])] = packed
-                    if self.progress is not None:
-                        self.progress.done(len(levels))
-        except BrokenProcessPool:
-            raise RunFailed("a worker process died (killed, out of memory, or a crash)"
-                            ) from None
-        return out

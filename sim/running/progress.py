@@ -62,8 +62,9 @@ class SearchBar:
         self.bar.total += runs
         self.bar.refresh()
 
-    def done(self, runs: int) -> None:
-        self.bar.update(runs)
+    def update(self, scenarios: list[str]) -> None:
+        """Runs done (their labels, as a batch reports them)."""
+        self.bar.update(len(scenarios))
 
     def note(self, text: str) -> None:
         self.bar.set_postfix_str(text)

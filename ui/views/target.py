@@ -1,10 +1,11 @@
 """What does it take: the smallest value of a lever for which the chance of a goal reaches P.
 
 The page is `haiti-sim target` with widgets: the same checks (`search.lever`, `design.Factor`,
-`goals.Goal`), the same search and runs (`ui.target`, on the shared runner) and the same words
-(`search.summary`, `search.lever_notes`, `search.table`); it shows the command that gives the same
-answer on the command line. While the search runs, a fragment redraws its progress every second,
-and the curve fills in round by round.
+`search.line` for a lever moved with it, `goals.Goal`), the same search and runs (`ui.target`,
+on the shared runner) and the same words (`search.summary`, `search.lever_notes`,
+`search.table`); it shows the command that gives the same answer on the command line. While the
+search runs, a fragment redraws its progress every second, and the curve fills in round by
+round.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ PRECISIONS = (0.2, 0.15, 0.1, 0.05)
 MODES = {AT: "on the date", SUSTAINED: "on every day of a window up to it",
          EVER: "on some day from the branch to it"}
 REDRAW_S = 2.0
+ALONE = ""  # "move together with" nothing: the lever alone
 
 
 def metric_label(name: str) -> str:
@@ -75,6 +77,7 @@ def init() -> None:
     on_source()
     SS.setdefault("target_lever", DEFAULT_LEVER)
     on_lever()
+    SS.setdefault("target_with", ALONE)
     SS.setdefault("target_metric", DEFAULT_METRIC)
     SS.setdefault("target_side", "below")
     SS.setdefault("target_threshold", 50.0)
@@ -101,12 +104,27 @@ def overrides() -> dict[str, float]:
     return out
 
 
+def followers() -> dict[str, tuple[float, float]]:
+    """The lever moved with the one searched, and its values at the low and high ends, in the
+    model's units (none: {})."""
+    name = SS.get("target_with", ALONE)
+    if name in (ALONE, SS["target_lever"]):
+        return {}
+    d = controls.display(PARAMS[name])
+    return {name: (d.to_model(SS["target_with_low"]), d.to_model(SS["target_with_high"]))}
+
+
 def ask(src: library.Source) -> target.Question:
     """The question the widgets ask, checked as `haiti-sim target` checks its options (a
     mistake raises the error whose message the page shows)."""
     p = search.lever(SS["target_lever"])
     d = controls.display(p)
     factor = Factor.of(p.name, d.to_model(SS["target_low"]), d.to_model(SS["target_high"]))
+    line = search.line(p.name, factor.low, factor.high, followers())
+    both = [name for name in line.followers if name in overrides()]
+    if both:
+        raise search.SearchError(f"{both[0]} is moved with the lever and also set (Also set): "
+                                 "drop one")
     o = outcomes.get(SS["target_metric"])
     scale, _ = threshold_unit(o)
     mode = SS["target_mode"]
@@ -122,7 +140,7 @@ def ask(src: library.Source) -> target.Question:
     if settings.max_replicates < settings.first_replicates:
         raise search.SearchError(f"replicates per value: at least {settings.first_replicates} "
                                  "(the first round's)")
-    return target.Question(resolved, p.name, factor.low, factor.high, goal,
+    return target.Question(resolved, line, goal,
                            float(SS["target_probability"]), settings, seed)
 
 
@@ -131,7 +149,10 @@ def command(label: str, q: target.Question, point: bool) -> str:
     g = q.goal
     path = f"scenarios/{label}" if label in library.library() else "SCENARIO.yaml"
     args = ["haiti-sim", "target", path, "--lever", q.lever, "--low", f"{q.low:g}",
-            "--high", f"{q.high:g}", "--metric", g.metric,
+            "--high", f"{q.high:g}"]
+    for name, at_low, at_high in q.line.follow:
+        args += ["--with", f"{name}={at_low:.10g}:{at_high:.10g}"]
+    args += ["--metric", g.metric,
             "--below" if g.below else "--above", f"{g.threshold:g}", "--by", g.by.isoformat()]
     if g.mode == SUSTAINED:
         args += ["--sustained-days", str(g.days)]
@@ -158,6 +179,8 @@ def encode(label: str, q: target.Question, point: bool) -> dict[str, str | list[
         "precision": f"{q.settings.precision:g}", "replicates": str(q.settings.max_replicates),
         "seed": str(q.base_seed), "set": [f"{n}={v:.10g}" for n, v in overrides().items()]
         or ["none"]}
+    for name, at_low, at_high in q.line.follow:
+        out["with"] = f"{name}={at_low:.10g}:{at_high:.10g}"
     if g.mode == SUSTAINED:
         out["days"] = str(g.days)
     if label in library.library():
@@ -213,6 +236,15 @@ def init_from_url() -> list[str]:
             SS[key] = controls.display(p).to_display(check_value(p.name, value))
         return apply
 
+    def with_(text):
+        name, _, ends = text.partition("=")
+        at_low, _, at_high = ends.partition(":")
+        _one_of(search.levers())(name)
+        d = controls.display(PARAMS[name])
+        values = [d.to_display(check_value(name, float(v))) for v in (at_low, at_high)]
+        SS["target_with"] = SS["target_with_of"] = name
+        SS["target_with_low"], SS["target_with_high"] = values
+
     def threshold(value):
         scale, _ = threshold_unit(outcomes.get(SS["target_metric"]))
         SS["target_threshold"] = value / scale
@@ -232,6 +264,7 @@ def init_from_url() -> list[str]:
     take("lever", _one_of(search.levers()), lever)
     take("low", float, level("target_low"))
     take("high", float, level("target_high"))
+    take("with", str, with_)
     take("metric", _one_of(goals.outcome_names()), put("target_metric"))
     take("side", _one_of(("below", "above")), put("target_side"))
     take("threshold", _number(-1e15, 1e15), threshold)
@@ -254,8 +287,8 @@ def init_from_url() -> list[str]:
             sets(query["set"])
         except ValueError as exc:
             notes.append(f"set: {printable(str(exc), 300)}; ignored")
-    known = {"scenario", "lever", "low", "high", "metric", "side", "threshold", "by", "mode",
-             "days", "probability", "precision", "replicates", "seed", "point", "set"}
+    known = {"scenario", "lever", "low", "high", "with", "metric", "side", "threshold", "by",
+             "mode", "days", "probability", "precision", "replicates", "seed", "point", "set"}
     notes += [f"'{printable(k)}' is not a setting of this page; ignored" for k in one
               if k not in known]
     return notes
@@ -287,6 +320,26 @@ def sidebar(src: library.Source) -> None:
                       format=d.fmt, persist_state=KEEP)
     right.number_input(f"To (--high, {d.unit})", low, high, key="target_high", step=step,
                        format=d.fmt, persist_state=KEEP)
+    st.selectbox("Move together with (--with)", [ALONE, *(n for n in search.levers()
+                                                          if n != p.name)],
+                 key="target_with", persist_state=KEEP,
+                 format_func=lambda n: "nothing" if n == ALONE else
+                 f"{controls.label(PARAMS[n])} ({n})",
+                 help="Another lever set on a straight line with this one, through its values "
+                      "at the two ends: e.g. the funding that pays for the troops searched.")
+    if SS["target_with"] not in (ALONE, p.name):
+        w = PARAMS[SS["target_with"]]
+        wd = controls.display(w)
+        if SS.get("target_with_of") != w.name:  # newly chosen: the scenario's value at both ends
+            SS["target_with_low"] = SS["target_with_high"] = wd.to_display(src.lever_values[w.name])
+            SS["target_with_of"] = w.name
+        left, right = st.columns(2)
+        for column, key, end in ((left, "target_with_low", "at From"),
+                                 (right, "target_with_high", "at To")):
+            column.number_input(f"{end} ({wd.unit})", wd.to_display(w.low),
+                                wd.to_display(w.high), key=key, format=wd.fmt,
+                                step=int(wd.step) if wd.fmt == "%d" else wd.step,
+                                persist_state=KEEP)
     st.multiselect("Also set (--set)", [n for n in PARAMS if n != p.name], key="target_sets",
                    format_func=lambda n: f"{controls.label(PARAMS[n])} ({n})", persist_state=KEEP,
                    help="Parameters held at a value of your choosing during the search, e.g. "
@@ -398,7 +451,7 @@ def show(run: target.TargetRun) -> None:
     result = run.result
     points = run.points()
     if result is not None:
-        lines, answer = search.summary(result, p, q.goal, q.settings.precision)
+        lines, answer = search.summary(result, p, q.goal, q.settings.precision, q.line)
         sentence = answer.removeprefix("answer: ")
         (st.success if result.status == search.FOUND else st.warning)(sentence)
         for line in lines:
@@ -423,7 +476,7 @@ def show(run: target.TargetRun) -> None:
                    "Dashed: the chance wanted. Shaded: the answer's 90% interval (a bootstrap "
                    "over replicates).")
     if result is not None:
-        table = search.table(result, q.lever, p.integer)
+        table = search.table(result, q.lever, p.integer, q.line)
         st.markdown(f"**{table.title}**")
         st.dataframe([dict(zip(table.headers, row, strict=True)) for row in table.rows],
                       hide_index=True)
@@ -435,7 +488,7 @@ def show(run: target.TargetRun) -> None:
         data = {"command": "target (app)", "lever": {"name": q.lever, "unit": p.unit,
                                                      "low": q.low, "high": q.high},
                 "goal": q.goal.to_dict(), "overrides": overrides(), "base_seed": q.base_seed,
-                "precision": q.settings.precision, **search.to_dict(result)}
+                "precision": q.settings.precision, **search.to_dict(result, q.line)}
         st.download_button("Result (JSON, as target.json)", json.dumps(data, indent=1,
                                                                         default=str),
                            file_name=f"target_{q.lever}.json", mime="application/json",
@@ -481,7 +534,7 @@ def page() -> None:
     if error:
         session.show_error(error)
     else:
-        for note in search.lever_notes(question.scenario, question.lever, question.high):
+        for note in search.lever_notes(question.scenario, question.line):
             st.warning(note)
         write_url(encode(SS["target_source"], question, not SS.get("target_uncertainty", True)))
     session.show_refusal()
