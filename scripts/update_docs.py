@@ -218,7 +218,8 @@ def forecast(values, names, sc) -> list[str]:
                 rows.append(f"| {FAMILY_TITLES[metric]} | Q{(mid.month - 1) // 3 + 1} | "
                             f"{fmt(s.median, False)} [{fmt(s.low, False)} to "
                             f"{fmt(s.high, False)}] |")
-        year = values[:, (dt.date(2025, 1, 1) - sc.start).days:, names.index(metric)].sum(1)
+        first, last = ((d - sc.start).days for d in (dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+        year = values[:, first:last + 1, names.index(metric)].sum(1)  # 2025, not the replay's end
         s = stats.interval(year)
         rows.append(f"| {FAMILY_TITLES[metric].replace(' per quarter', '')} | year | "
                     f"{fmt(s.median, False)} [{fmt(s.low, False)} to {fmt(s.high, False)}] |")
