@@ -384,3 +384,20 @@ def test_a_dead_worker_costs_only_its_own_replicate(tmp_path, policies, monkeypa
     assert [k for k, r in status.items() if r["status"] != "done"] == [("calm", 1),
                                                                          ("interdict", 1)]
     assert "died running this replicate, twice" in status["calm", 1]["error"]
+
+
+def test_the_pool_replaces_workers_that_leave_at_their_task_limit_with_tasks_queued():
+    """CPython's own pool hangs here (gh-115634): one worker, two tasks each, ten queued."""
+    import concurrent.futures as cf
+    import multiprocessing
+    import os
+
+    pool = batch.FullPool(1, mp_context=multiprocessing.get_context("forkserver"),
+                          max_tasks_per_child=2)
+    try:
+        futures = [pool.submit(os.getpid) for _ in range(10)]
+        pids = [f.result(timeout=60) for f in futures]  # a hang fails here, not forever
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    assert len(set(pids)) == 5  # a new worker every two tasks
+    assert isinstance(pool, cf.ProcessPoolExecutor)

@@ -428,6 +428,24 @@ class _InProcess(cf.Executor):
         return future
 
 
+class FullPool(cf.ProcessPoolExecutor):
+    """A process pool that keeps all of its workers at all times.
+
+    CPython's pool starts workers on demand, guided by a count of idle workers that is really a
+    count of finished tasks: with tasks queued, a stale count survives a worker that leaves at
+    `max_tasks_per_child`, the pool believes an idle worker exists, never replaces it, and once
+    no worker is left every queued task waits forever (gh-115634, in 3.11 to 3.13.x before the
+    fixes of 2026). A batch keeps two tasks per worker in flight, so it met this: a full test
+    run hung with the pool's workers gone. Topping the pool up to `max_workers` whenever CPython
+    would adjust it (on submit, and when a worker leaves) replaces every worker that leaves;
+    the batch wants all of its workers anyway. Where CPython replaces workers by other means
+    the override is simply not called on that path."""
+
+    def _adjust_process_count(self):  # called by CPython with its shutdown lock held
+        while len(self._processes) < self._max_workers:
+            self._spawn_process()
+
+
 def worker_pool(workers: int, preload: tuple[str, ...] = (), initializer=None,
                 initargs: tuple = ()) -> cf.ProcessPoolExecutor:
     """A pool of `workers` processes that start with the model loaded (and the modules
@@ -438,9 +456,9 @@ def worker_pool(workers: int, preload: tuple[str, ...] = (), initializer=None,
     # A worker's memory creeps up by about 1 MB a replicate (allocator fragmentation, not live
     # objects); replacing each worker after a few tasks keeps a long batch's memory flat, at the
     # cost of a fork from the preloaded server.
-    return cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                  initargs=(os.getpid(), initializer, initargs),
-                                  max_tasks_per_child=TASKS_PER_WORKER)
+    return FullPool(workers, mp_context=context, initializer=_start_worker,
+                    initargs=(os.getpid(), initializer, initargs),
+                    max_tasks_per_child=TASKS_PER_WORKER)
 
 
 def _start_worker(batch_pid: int, initializer=None, initargs: tuple = ()) -> None:
