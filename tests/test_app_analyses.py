@@ -68,7 +68,7 @@ def test_what_matters_shows_the_shipped_sensitivity():
 
 
 def test_a_shipped_result_of_another_model_is_stale(monkeypatch):
-    monkeypatch.setattr(shipped, "fingerprint", lambda: "another model")
+    monkeypatch.setattr(shipped, "_running_model", lambda: "another model")
     at = page("views/discover.py")
     assert any("This shipped result is stale" in w.value for w in at.warning)
 
