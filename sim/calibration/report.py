@@ -4,7 +4,8 @@
 fit of every target by the accepted runs.
 
 The fit shown here is that of the final population's own runs (one per particle, the run that was
-accepted); `scripts/validation.py` reruns the shipped draws through 2025 for docs/VALIDATION.md.
+accepted); `scripts/update_docs.py` reruns the shipped draws through the replayed record (to
+March 2026) for docs/VALIDATION.md.
 """
 
 from __future__ import annotations
