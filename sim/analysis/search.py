@@ -658,6 +658,11 @@ def summary(result: Search, param, goal: Goal, precision: float,
         lo, hi = result.interval
         lines.append(f"Chance of the goal at {param.name} = {show(result.answer)}: {chance} "
                      "(90% interval).")
+        lines.append(f"The answer is read off the fitted curve, where it reaches "
+                     f"{result.probability:.0%}: a logistic in the lever over the values run on "
+                     "each side of the crossing, pooling their replicates, so a value run on its "
+                     "own may fall on either side of it by chance (see its interval in the "
+                     "table).")
         ends = [f"{'--low' if end == result.low else '--high'} ({show(end)})"
                 for end in (lo, hi) if end in (result.low, result.high)]
         if ends:
