@@ -128,6 +128,16 @@ def test_a_lever_moved_with_the_one_searched_goes_into_the_link_and_back():
     assert not again.warning
 
 
+
+def test_a_lever_held_in_also_set_and_then_moved_with_the_search_leaves_also_set():
+    at = target_page(target_sets=["funding_mission_others"])  # as in the page's defaults
+    held = widget(at, "target_set.funding_mission_others").value
+    widget(at, "target_with").set_value("funding_mission_others")
+    no_exception(at.run())
+    assert "funding_mission_others" not in widget(at, "target_sets").value
+    assert widget(at, "target_with_low").value == widget(at, "target_with_high").value == held
+    assert not at.error and any("taken out of Also set" in c.value for c in at.caption)
+
 @pytest.mark.parametrize(("settings", "message"), [
     ({"target_low": 0.5, "target_high": 0.2}, "must rise"),
     ({"target_mode": "sustained", "target_days": 3000}, "begins before the run does"),

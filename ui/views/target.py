@@ -31,10 +31,11 @@ KEEP = "session"
 DEFAULT_SCENARIO = "gsf_full.yaml"
 DEFAULT_LEVER = "mission_troops_target"
 DEFAULT_METRIC = "capital_gang_share_area"
-# The README's example: the troops for which gangs hold less than half of Port-au-Prince at the
-# end of 2027 in 80% of runs, with the ceiling and the money out of the way.
-# The README's example: a ceiling, money and a pace that do not cap the troops searched (money
-# for 100,000 troops after the disbursement shortfall; 5,000 a month arrive within a year).
+# The README's question: the troops for which gangs hold less than half of Port-au-Prince at the
+# end of 2027 in 80% of runs. The README moves the money and the ceiling with the troops
+# (--with); the page's defaults hold them where they cannot cap the troops instead (money for
+# 100,000 troops after the disbursement shortfall; 5,000 a month arrive within a year), and
+# "Move together with" does the README's way.
 DEFAULT_SETS = {"mission_troop_ceiling": 100000.0, "funding_mission_others": 30e9,
                 "mission_deploy_troops_per_month": 5000.0}
 PRECISIONS = (0.2, 0.15, 0.1, 0.05)
@@ -330,9 +331,17 @@ def sidebar(src: library.Source) -> None:
     if SS["target_with"] not in (ALONE, p.name):
         w = PARAMS[SS["target_with"]]
         wd = controls.display(w)
-        if SS.get("target_with_of") != w.name:  # newly chosen: the scenario's value at both ends
-            SS["target_with_low"] = SS["target_with_high"] = wd.to_display(src.lever_values[w.name])
+        if SS.get("target_with_of") != w.name:  # newly chosen: its value now at both ends
+            held = SS.get(f"target_set.{w.name}") if w.name in SS["target_sets"] else None
+            SS["target_with_low"] = SS["target_with_high"] = (
+                wd.to_display(src.lever_values[w.name]) if held is None else held)
             SS["target_with_of"] = w.name
+            if held is not None:  # it follows the line now, so it is no longer held fixed
+                SS["target_sets"] = [n for n in SS["target_sets"] if n != w.name]
+                SS["target_with_moved"] = w.name
+        if SS.get("target_with_moved") == w.name:
+            st.caption(f"{controls.label(w)} was taken out of Also set: it follows the line now, "
+                       "from its value at From to its value at To.")
         left, right = st.columns(2)
         for column, key, end in ((left, "target_with_low", "at From"),
                                  (right, "target_with_high", "at To")):
@@ -540,7 +549,8 @@ def page() -> None:
     session.show_refusal()
     if run is None:
         st.info("Set the lever, the goal and the chance wanted on the left, then press **Find "
-                "the answer**. On the defaults (the README's example) it takes under a minute.")
+                "the answer**. On the defaults (the README's question, with the money and the "
+                "ceiling held out of the way) it takes about a minute.")
         return
     if SS.get("target_asked") != (SS["target_source"], question,
                                   SS.get("target_uncertainty", True)):
