@@ -591,7 +591,8 @@ def cmd_target(args) -> int:
     seed = resolved.seed if args.seed is None else args.seed
     settings = search.Settings(max_replicates=args.replicates or search.Settings.max_replicates,
                                precision=args.precision, integer=param.integer, seed=seed)
-    for note in search.lever_notes(resolved, line):
+    caps = search.lever_notes(resolved, line)
+    for note in caps:
         print(f"note: {note}", file=sys.stderr)
     draws, note = ensemble.choose(args.point, args.posterior)
     if note:
@@ -632,6 +633,9 @@ def cmd_target(args) -> int:
         bar.close()
     seconds = time.perf_counter() - started
     lines, answer = search.summary(result, param, goal, args.precision, line)
+    if caps and result.status == search.NOT_REACHED:  # say it where the answer is read
+        lines.append(f"note: {param.name} is capped (the notes at the start): values beyond the "
+                     "cap deploy nothing more, so this is 'not reached within the cap'")
     table = search.table(result, param.name, param.integer, line)
     title = f"What does it take: {resolved.name} ({args.scenario})"
     write_json({"command": "target", "scenario": {

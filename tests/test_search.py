@@ -212,6 +212,17 @@ def test_target_moves_the_levers_of_the_line_and_records_them(tmp_path, policy, 
     assert len(line["points"]) == len(json.loads((out / "target.json").read_text())["points"])
 
 
+
+def test_a_goal_not_reached_under_a_cap_says_so_beside_the_answer(tmp_path, policy, capsys):
+    assert main(["target", policy, *TARGET, "--low", "0", "--high", "600", "--workers", "1",
+                 "-n", "12", "--set", "mission_troop_ceiling=200",
+                 "--out", str(tmp_path / "t")]) == 0
+    printed = capsys.readouterr()
+    assert "mission_troop_ceiling" in printed.err  # the cap's note, at the start
+    last = printed.out.strip().splitlines()
+    assert last[-1].startswith("answer: not reached")
+    assert any("is capped" in line and "within the cap" in line for line in last[:-1])
+
 # A search of a few rounds with a curve that is not a step: the app's tiny problem (less than 72%
 # of the capital held by gangs at the end of May 2023, with a chance of 60%, +-10 points).
 CHANCY = ["--lever", "arms_interdiction", "--metric", "capital_gang_share_area", "--below",
