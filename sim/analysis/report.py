@@ -447,7 +447,7 @@ def _curve_svg(result: Search, integer: bool, lever: str,
     def y(p):
         return top + (height - top - bottom) * (1 - p)
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [f'<svg class=chart width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              _y_grid((0, 0.25, 0.5, 0.75, 1), y, left, width - right, lambda p: f"{p:.0%}")]
     for v in x_ticks:
         parts.append(f'<text x="{x(v):.1f}" y="{height - 28}" text-anchor="middle">'
@@ -531,7 +531,7 @@ def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
     def y(v):
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [f'<svg class=chart width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              _y_grid(y_ticks, y, left, width - right, _axis_labels(y_ticks, display))]
     for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
         parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
@@ -617,7 +617,7 @@ def _bars_svg(rows: list[tuple[str, str, float, float, float | None, float | Non
         return left + (width - left - right) * (v - x0) / (x1 - x0)
 
     bottom_y = top + row_height * len(rows)
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [f'<svg class=chart width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              _x_grid(x_ticks, x, top, bottom_y, label),
              f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
              f'text-anchor="middle">{_e(axis)}</text>']
@@ -696,7 +696,7 @@ def _tradeoff_svg(steps, chosen: int) -> str:
     def y(v):
         return top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0))
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [f'<svg class=chart width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              _y_grid(y_ticks, y, left, width - right, lambda v: f"{v:.0%}"),
              _x_grid([0, 0.25, 0.5, 0.75, 1], x, top, height - bottom, lambda v: f"{v:.0%}"),
              f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
@@ -736,7 +736,7 @@ def _limits_svg(rows: list[dict], kept: dict[str, tuple], show) -> str:
         return (f'<line x1="{x(a):.1f}" x2="{x(b):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
                 f'stroke="{colour}" stroke-width="8"/>', a, b)
 
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [f'<svg class=chart width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
     for k, r in enumerate(rows):
         y = top + k * row_height + row_height / 2
         box, a, b = segment(r, r["low"], r["high"], "#f4b6b7", y)
