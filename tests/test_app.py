@@ -64,6 +64,19 @@ def no_exception(at: AppTest) -> AppTest:
     return at
 
 
+def wait(at: AppTest, key: str, timeout: float = 60):
+    """The background run in `at.session_state[key]` (a search, a recompute) once it has
+    finished, rerunning the page as a browser would poll it; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    run = at.session_state[key]
+    while run.running:
+        assert time.monotonic() < deadline, f"{key} did not finish in {timeout:g} s"
+        time.sleep(0.3)
+        no_exception(at.run())
+    no_exception(at.run())
+    return run
+
+
 def widget(at: AppTest, key: str):
     for kind in (at.slider, at.selectbox, at.select_slider, at.number_input, at.text_input,
                  at.multiselect, at.date_input, at.radio):

@@ -11,11 +11,10 @@ hypercube of 12 points over two parameters, of the status quo stopped 20 days af
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pytest
-from test_app import APP, TIMEOUT, no_exception, widget
+from test_app import APP, TIMEOUT, no_exception, wait, widget
 
 from sim.analysis import sensitivity, shipped
 from sim.cli import main as cli
@@ -35,17 +34,6 @@ def page(path: str) -> AppTest:
     return no_exception(at.run())
 
 
-
-
-def wait(at: AppTest, key: str, timeout: float = 60) -> analyses.AnalysisRun:
-    deadline = time.monotonic() + timeout
-    run = at.session_state[key]
-    while run.running:
-        assert time.monotonic() < deadline, "the recompute did not finish"
-        time.sleep(0.3)
-        no_exception(at.run())
-    no_exception(at.run())
-    return run
 
 
 def charts(at) -> list:

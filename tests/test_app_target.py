@@ -15,7 +15,7 @@ import shlex
 import time
 
 import pytest
-from test_app import APP, SHORT, TIMEOUT, no_exception, upload, widget
+from test_app import APP, SHORT, TIMEOUT, no_exception, upload, wait, widget
 
 from sim.analysis import search
 from sim.cli import main as cli
@@ -41,23 +41,12 @@ def target_page(**settings) -> AppTest:
     return at
 
 
-def wait_for_search(at: AppTest, timeout: float = 120) -> target.TargetRun:
-    deadline = time.monotonic() + timeout
-    run = at.session_state["target_run"]
-    while run.running:
-        assert time.monotonic() < deadline, "the search did not finish"
-        time.sleep(0.3)
-        no_exception(at.run())
-    no_exception(at.run())
-    return run
-
-
 def test_the_page_finds_the_command_lines_answer_and_shows_its_curve(tmp_path):
     at = target_page()
     assert not at.error and not at.button(key="target_go").disabled
     at.button(key="target_go").click()
     no_exception(at.run())
-    run = wait_for_search(at)
+    run = wait(at, "target_run", 120)
     assert run.status == target.DONE and run.result.status == search.FOUND
     assert run.result.rounds >= 2 and 0 < run.result.runs <= 100
     [sentence] = [s.value for s in at.success]
@@ -82,7 +71,7 @@ def test_the_page_finds_the_command_lines_answer_and_shows_its_curve(tmp_path):
     # the same question again: every run is in the runner's cache
     at.button(key="target_go").click()
     no_exception(at.run())
-    again = wait_for_search(at)
+    again = wait(at, "target_run", 120)
     assert again is not run and again.elapsed() < 5
     assert search.to_dict(again.result)["points"] == mine["points"]
 
