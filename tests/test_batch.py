@@ -149,8 +149,8 @@ def test_resume_after_ctrl_c_completes_only_what_is_missing(tmp_path, policies, 
 
     ran = []
     run = engine.run
-    monkeypatch.setattr(engine, "run", lambda task, seed, replicate, ensemble: ran.append(
-        replicate) or run(task, seed, replicate=replicate, ensemble=ensemble))
+    monkeypatch.setattr(engine, "run", lambda task, seed, replicate, **kw: ran.append(
+        replicate) or run(task, seed, replicate=replicate, **kw))
     manifest = batch.run_batch(plan, tmp_path / "cut", workers=1, resume=True)
     assert manifest["status"] == "complete" and sorted(ran) == [1, 2]
     assert_same_results(tmp_path / "whole", tmp_path / "cut")
@@ -365,13 +365,13 @@ def test_a_second_batch_into_the_same_directory_refuses_and_a_stale_lock_is_take
     assert batch.run_batch(plan, out, workers=1)["status"] == "complete"
 
 
-def dying_run(task, seed, replicate, ensemble=None):
+def dying_run(task, seed, replicate, **kw):
     """A task whose worker dies (as if killed, or out of memory) on replicate 1."""
     import os
 
     if replicate == 1:
         os._exit(9)
-    return engine.run(task, seed, replicate=replicate, ensemble=ensemble)
+    return engine.run(task, seed, replicate=replicate, **kw)
 
 
 def test_a_dead_worker_costs_only_its_own_replicate(tmp_path, policies, monkeypatch):

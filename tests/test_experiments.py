@@ -100,8 +100,8 @@ def test_an_experiments_runs_are_the_one_run_functions_and_resume_completes_it(
     plan = batch.Plan.experiment([policy], g, 2, base_seed=11)
     calls = []
     run = engine.run
-    monkeypatch.setattr(engine, "run", lambda task, seed, replicate, ensemble: calls.append(
-        replicate) or run(task, seed, replicate=replicate, ensemble=ensemble))
+    monkeypatch.setattr(engine, "run", lambda task, seed, replicate, **kw: calls.append(
+        replicate) or run(task, seed, replicate=replicate, **kw))
     batch.run_batch(plan, tmp_path / "out", workers=1, command="experiment")
     results = ResultsDir(tmp_path / "out")
     manifest = results.read_manifest()

@@ -17,7 +17,11 @@ reproduces replicate S - base_seed of an ensemble batch, D = S - base_seed.)
 
 Shared histories. Each task is one call of the one run function, `sim.running.engine.run`,
 which simulates every history the task's scenarios share once and forks one model per policy at
-the branch. Scenarios without a branch, or whose history differs, run from their start.
+the branch. Scenarios without a branch, or whose history differs, run from their start. A plan
+whose histories another command may ask for again (policies under levers only:
+`Plan.shares_histories`) has its workers keep them in the user's store and start from those kept
+there (`sim.running.histories`): a second search or sweep on the same record simulates only the
+years after the branch.
 
 Unit of work. One replicate (its histories and all their forks) is one task; it returns compact
 numpy arrays (`sim.running.results.RunOutput`) to this process, which writes them to disk and
@@ -57,9 +61,10 @@ import numpy as np
 import pyarrow as pa
 
 from sim.model import scenario as scenario_file
-from sim.model.scenario import Scenario
+from sim.model.scenario import Scenario, split_by_role
 from sim.running import engine, fingerprint
 from sim.running import ensemble as posterior
+from sim.running import histories as kept_histories
 from sim.running.design import ONE_POINT, Design
 from sim.running.ensemble import Ensemble
 from sim.running.progress import RunsBar
@@ -193,6 +198,15 @@ class Plan:
             columns[f.name] = pa.array(np.array([a.values[f.name] for a in self.arms],
                                                 np.float64)[arm])
         return pa.table(columns)
+
+    @property
+    def shares_histories(self) -> bool:
+        """Whether this plan's histories are worth keeping for other commands: its scenarios are
+        policies and its design varies levers only, which take effect at the branch, so a later
+        search, sweep or batch on the same record asks for the same histories. A design over the
+        world's parameters makes a history of each point, which nothing asks for again."""
+        _, world = split_by_role({f.name: 0.0 for f in self.design.factors})
+        return not world and any(s.branch is not None for _, s in self.scenarios)
 
     def seed(self, replicate: int) -> int:
         return self.base_seed + replicate
@@ -629,13 +643,16 @@ def run_batch(plan: Plan, out: str | Path, *, workers: int | None = None,
 def drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
           bar: RunsBar, renew=None, only: dict[int, list[str]] | None = None) -> None:
     """Submit the pending replicates (of `only`, {replicate: labels}, if given) and record each
-    as it finishes.
+    as it finishes. When the plan's histories are worth keeping (`Plan.shares_histories`), the
+    workers keep those they simulate in the user's store and start from those kept there
+    (`sim.running.histories`).
 
     A dead local worker breaks the pool and every task in flight with it. The pool is renewed
     and those tasks become suspects, run again one at a time: the innocent finish, and one that
     kills its worker a second time is recorded as failed, so a dead worker costs only its own
     runs, never the batch."""
     pending = recording.pending(only)
+    histories = kept_histories.store() if plan.shares_histories else None
     todo: deque[tuple[int, list[str]]] = deque()  # the rest of a replicate split into tasks
     suspects: deque[tuple[int, list[str]]] = deque()
     by_label = dict(plan.scenarios)
@@ -668,7 +685,7 @@ def drain(executor: cf.Executor, slots: int, plan: Plan, recording: Recording,
                     labels = labels[:RUNS_PER_TASK]
             task = tuple((label, by_label[label]) for label in labels)
             future = executor.submit(engine.run, task, plan.seed(replicate), replicate=replicate,
-                                     ensemble=plan.ensemble)
+                                     ensemble=plan.ensemble, histories=histories)
             running[future] = (replicate, labels, suspect)
             isolating = isolating or suspect
         if not running:

@@ -9,9 +9,11 @@ Shared histories. Policy scenarios that branch from the same history share it ex
 start, branch date, events before the branch, parameters in force at the start (which include
 the world's uncertainties, see `sim.model.scenario`) and seed (`history_key`). `run` simulates each
 history once and forks one model per policy at the branch (`HaitiModel.fork`). A caller that
-passes `histories` (a mapping) gets the model at the branch kept there, pickled, with the map
-snapshots taken before it, and later calls start from it: the app keeps a bounded cache so that
-moving a slider only simulates the years after the branch.
+passes `histories` (a mapping) gets the model at the branch kept there, pickled
+(`sim.running.histories.dumps`: the shipped geography by reference), with the map snapshots taken
+before it, and later calls start from it: the app keeps a bounded cache in memory so that moving a
+slider only simulates the years after the branch, and a target search keeps them on disk
+(`sim.running.histories.Store`) for the next search.
 
 Parameter uncertainty. With `ensemble` (`sim.running.ensemble`), each scenario runs under draw
 `replicate` of the posterior, applied before anything else: the history keys and run keys then
@@ -26,13 +28,13 @@ Errors are caught per run (or per history, which fails all its forks) and return
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.scenario import Scenario
+from sim.running import histories as kept_histories
 from sim.running.ensemble import Ensemble
 from sim.running.results import RunOutput
 
@@ -125,6 +127,20 @@ def _output(label: str, replicate: int, seed: int, model, steps: np.ndarray,
     return out
 
 
+def _kept(histories, key: Hashable, s: Scenario, observe: Observe) -> tuple[bytes, list] | None:
+    """The history kept under `key`, if there is one with every map snapshot `observe` takes up
+    to the branch (a history kept with more, the app's monthly maps, serves a run that observes
+    less: it ignores them)."""
+    if histories is None:
+        return None
+    try:
+        blob, snaps = histories[key]
+    except KeyError:
+        return None
+    before = observe.snapshot_steps(s) <= (s.branch - s.start).days
+    return (blob, snaps) if len(snaps) >= int(before.sum()) else None
+
+
 def run(scenarios: Sequence[tuple[str, Scenario]], seed: int, *, replicate: int = 0,
         ensemble: Ensemble | None = None, observe: Observe = ENDS_ONLY,
         histories: MutableMapping[Hashable, tuple[bytes, list]] | None = None,
@@ -149,18 +165,18 @@ def run(scenarios: Sequence[tuple[str, Scenario]], seed: int, *, replicate: int 
     for key, group in groups.items():
         first = scenarios[group[0]][1]
         try:
+            kept = None if first.branch is None else _kept(histories, key, first, observe)
             if first.branch is None:
                 base, snaps = HaitiModel(first, seed), []
-            elif histories is not None and key in histories:
-                blob, snaps = histories[key]
-                base = pickle.loads(blob)  # noqa: S301 - made by this program's own runs
+            elif kept is not None:
+                blob, snaps = kept
+                base = kept_histories.loads(blob)
             else:
                 base, snaps = HaitiModel(first, seed), []
                 _advance(base, first, (first.branch - first.start).days,
                          observe.snapshot_steps(first), snaps, progress)
                 if histories is not None:
-                    histories[key] = (pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL),
-                                      list(snaps))
+                    histories[key] = (kept_histories.dumps(base), list(snaps))
         except Exception as exc:
             for i in group:
                 label, s = scenarios[i]
