@@ -184,8 +184,10 @@ def test_engagement_losses_are_poisson_at_the_winners_and_losers_rates(won):
         eng.attacker_won[0] = won
         if won:
             g.overstretch[:] = 0.5
-        killed_gang, killed_state, killed_civilians = combat.resolve(
+        killed_gang, killed_state, killed_civilians, in_operations = combat.resolve(
             eng, c, g, no_deployment(), world(), r, SEED, day)
+        # a state operation: its gang and civilian dead, not the state's own, are BINUH's
+        assert in_operations == killed_gang + killed_civilians
         state_dead.append(killed_state.sum())
         gang_dead.append(killed_gang)
         civilians.append(killed_civilians)
@@ -197,11 +199,20 @@ def test_engagement_losses_are_poisson_at_the_winners_and_losers_rates(won):
         assert np.var(observed) == pytest.approx(lam, rel=0.15)
 
 
+def test_a_fight_between_gangs_kills_no_one_in_the_states_operations():
+    eng = engagement(1, 0, 1, True, attack_personnel=2_000.0, defence_personnel=2_000.0)
+    g = gang_state(members=(1e4, 1e4))
+    killed_gang, _, killed_civilians, in_operations = combat.resolve(
+        eng, cells([0, 0, 1, 1]), g, no_deployment(), world(), combat.rates(params()), SEED, 0)
+    assert killed_gang + killed_civilians > 0 and in_operations == 0
+
+
 def test_state_deaths_are_booked_to_the_forces_by_their_regional_shares():
     c, g = cells([0, 0, STATE, 1]), gang_state()
     dep = no_deployment()._replace(shares=np.tile([0.5, 0.2, 0.3], (3, 1)))
     eng = engagement(STATE, 0, 1, False, attack_personnel=1e4, defence_personnel=0.0)
-    _, by_force, _ = combat.resolve(eng, c, g, dep, world(), combat.rates(params()), SEED, 0)
+    _, by_force, _, _ = combat.resolve(eng, c, g, dep, world(), combat.rates(params()), SEED,
+                                       0)
     assert by_force.sum() > 0
     assert by_force == pytest.approx(by_force.sum() * np.array([0.5, 0.2, 0.3]))
 

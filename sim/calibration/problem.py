@@ -30,13 +30,15 @@ from sim.model.scenario import Scenario
 from sim.running import design, engine, fingerprint
 from sim.running.design import Factor
 
-FAMILIES = ("capital_gang_share_area", "displaced", "killed", "kidnappings", "police_officers",
-            "rn1")
 DATA = Path(__file__).parents[1] / "data"
 
 
 def family(t: targets.Target) -> str:
     return t.metric or "rn1"
+
+
+# The series of the record, in the order of its targets: a run's distance is split by them.
+FAMILIES = tuple(dict.fromkeys(family(t) for t in targets.TARGETS))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -436,8 +436,11 @@ def engage(cells, gangs, dep, world, rates, seed, day):
 def resolve(eng, cells, gangs, dep, world, rates, seed, day):
     """Apply outcomes: control changes, combatant and civilian deaths.
 
-    Returns today's deaths: gang members, state personnel by force (police, army, mission), and
-    civilians; fills `eng.captured`. Each gang in a fight pays
+    Returns today's deaths: gang members, state personnel by force (police, army, mission),
+    civilians, and the people killed in the state's operations (gang members and civilians killed
+    in fights with the state on one side: BINUH's "law enforcement operations", whose deaths it
+    counts apart from the gangs'; the state's own dead it books to the gangs); fills
+    `eng.captured`. Each gang in a fight pays
     `gang_ammo_usd_per_fighter_engagement` for each of its fighters. A gang the state clears out
     of a cell keeps a claim on it (`cells.claimant`, see `consolidate`). A gang whose coalition is
     at its holding capacity raids: it can win the fight, with the deaths and flight that brings,
@@ -454,7 +457,7 @@ def resolve(eng, cells, gangs, dep, world, rates, seed, day):
     n_regions = len(world.region_population)
     dead = np.zeros(len(members))
     state_dead = np.zeros(n_regions)
-    civilians = 0.0
+    civilians = in_state_operations = 0.0
     rng, key, n_cells = np.empty(4, np.uint64), jit.day_key(seed, jit.LOSSES, day), len(cells.owner)
     for k in range(len(eng.cells)):
         a, d, c, won = eng.attacker[k], eng.defender[k], eng.cells[k], eng.attacker_won[k]
@@ -486,6 +489,10 @@ def resolve(eng, cells, gangs, dep, world, rates, seed, day):
                                        * np.sqrt(residents[c] / 10000))), residents[c])
         residents[c] -= killed
         civilians += killed
+        if a == STATE:
+            in_state_operations += d_dead + killed
+        elif d == STATE:
+            in_state_operations += a_dead + killed
     for g in range(len(members)):
         if dead[g] > 0:
             armed = min(1.0, firearms[g] / max(members[g], 1e-9))
@@ -495,7 +502,7 @@ def resolve(eng, cells, gangs, dep, world, rates, seed, day):
     for r in range(n_regions):
         for f in range(3):
             by_force[f] += state_dead[r] * dep.shares[r, f]
-    return dead.sum(), by_force, civilians
+    return dead.sum(), by_force, civilians, in_state_operations
 
 
 @kernel

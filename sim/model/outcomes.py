@@ -101,6 +101,9 @@ RECORDED = (
     _flow("killed_police", "Police officers killed", "people", LOWER),
     _flow("killed_army", "Soldiers killed", "people", LOWER),
     _flow("killed_troops", "Mission troops killed", "people", LOWER),
+    # BINUH counts apart the deaths of "law enforcement operations" (gang members, bystanders)
+    _flow("killed_in_state_operations", "Killed in the state's operations (gang members and "
+          "bystanders)", "people", NEUTRAL),
     _flow("injured", "People injured", "people", LOWER),
     _flow("kidnappings", "Kidnappings", "people", LOWER),
     _flow("spent_mission_usd", "Spent on the mission", "USD", NEUTRAL, USD),

@@ -199,7 +199,7 @@ class HaitiModel(mesa.Model):
         self.police.step()
         self.army.step()
         self.mission.step()
-        kidnappings, killed_gang, killed_state, killed_civilians, engagements = _day(
+        kidnappings, killed_gang, killed_state, killed_civilians, in_operations, engagements = _day(
             self.cells, self.gang_state, self.world, self.rates, self.seed_key,
             self.police.officers, self.army.soldiers, self.mission.troops, self.day)
         police_dead, army_dead, troops_dead = killed_state
@@ -211,9 +211,11 @@ class HaitiModel(mesa.Model):
         self.capital_gang_share = capital_gang_share(self.cells.owner, self.capital_cells)
         self._record({"killed_gang": killed_gang, "killed_police": police_dead,
                       "killed_army": army_dead, "killed_troops": troops_dead,
-                      "killed_civilians": killed_civilians}, kidnappings, engagements)
+                      "killed_civilians": killed_civilians}, in_operations, kidnappings,
+                     engagements)
 
-    def _record(self, deaths: dict[str, float], kidnappings: float, engagements: int) -> None:
+    def _record(self, deaths: dict[str, float], in_operations: float, kidnappings: float,
+                engagements: int) -> None:
         """Write the day's outcomes into the recorder, by name. Reads the state, changes none."""
         row, columns = self.recorder.values[self.day], self._outcome_columns
         s = _map_summaries(self.cells, self.gang_state, self._layout, row)
@@ -233,6 +235,7 @@ class HaitiModel(mesa.Model):
             "roads_cut": s.roads_cut,
             "killed": killed,
             **deaths,
+            "killed_in_state_operations": in_operations,
             "injured": killed * self.p["injured_per_killed"],
             "kidnappings": kidnappings,
             "spent_mission_usd": self.mission.spent_usd,
@@ -269,7 +272,8 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     """Steps 2 to 8 of the day, in order, in one compiled call: the gang economy and weekly
     posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
     flight and return. Returns kidnappings, gang members killed, state personnel killed by force
-    (police, army, mission), civilians killed, and the number of engagements.
+    (police, army, mission), civilians killed, those of the gang members and civilians killed in
+    the state's operations, and the number of engagements.
 
     One call instead of one per process: handing the records to compiled code costs microseconds
     per call, which added up to a third of a run."""
@@ -279,12 +283,13 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     dep = combat.deploy(cells, world, rates.combat, police_officers, army_soldiers,
                         mission_troops)
     eng = combat.engage(cells, gang_state, dep, world, rates.combat, seed, day)
-    killed_gang, killed_state, killed_civilians = combat.resolve(
+    killed_gang, killed_state, killed_civilians, in_operations = combat.resolve(
         eng, cells, gang_state, dep, world, rates.combat, seed, day)
     killed_civilians += combat.gang_violence(cells, gang_state, rates.combat, seed, day)
     combat.consolidate(cells, gang_state, dep, world, rates.combat, seed, day)
     population.step(cells, world, rates.population, eng)
-    return kidnappings, killed_gang, killed_state, killed_civilians, len(eng.cells)
+    return (kidnappings, killed_gang, killed_state, killed_civilians, in_operations,
+            len(eng.cells))
 
 
 class _Layout(NamedTuple):
