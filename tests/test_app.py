@@ -327,6 +327,25 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
     assert all(h.interval in shown for h in heads.values())
 
 
+def test_a_count_in_a_headline_box_is_in_one_unit():
+    """A count's value, interval and difference in a box share a unit ("1.61 M" beside
+    "+0.012 M", not "+12,000"); money stays in millions, small counts in ones."""
+    dates = np.datetime64("2026-01-01", "D") + np.arange(10)
+
+    def runs(displaced: float) -> compare.ScenarioRuns:
+        quiet = {m: np.zeros(10) for o in compare.COMPARED for m in o.metrics}
+        return compare.scenario_runs("s", "s", "memory", None, 2, (
+            (i, i, dates, {**quiet, "displaced": np.full(10, displaced + i),
+                           "killed": np.full(10, 3.0)}, np.zeros(3, bool)) for i in range(2)))
+
+    heads = {h.label: h for h in analysis.headline(runs(1.612e6), runs(1.6e6),
+                                                   dt.date(2026, 1, 1))}
+    displaced, killed = heads["Displaced people"], heads["People killed"]
+    assert (displaced.value, displaced.delta) == ("1.61 M", "+0.012 M [+0.012 M to +0.012 M]")
+    assert displaced.interval == "90% interval 1.61 M to 1.61 M"
+    assert (killed.value, killed.delta) == ("30", "+0 [+0 to +0]")
+
+
 def test_money_in_a_headline_box_is_in_one_unit():
     def show(value, signed=False):
         return compare.show_value(value, outcomes.get("spent_usd"), signed, compare.MILLIONS)

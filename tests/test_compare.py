@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis import compare, report, stats
-from sim.model import geography
+from sim.analysis import compare, report, sensitivity, stats
+from sim.model import geography, outcomes
 from sim.running import batch, engine
 from sim.running.results import ResultsDir
 
@@ -253,21 +253,21 @@ def test_compare_refuses_a_damaged_file_by_name_without_reading_it(results, tmp_
         compare.compare([copy], reference="base")
 
 
-def _spending(label: str, usd_per_day: float, start: str = "2026-01-01", days: int = 100
-              ) -> compare.ScenarioRuns:
-    """Four replicates of a scenario that spends `usd_per_day` (plus the replicate's number)
-    and records nothing else: tables of known amounts."""
+def _steady(label: str, per_day: float, metric: str = "spent_mission_usd",
+            start: str = "2026-01-01", days: int = 100) -> compare.ScenarioRuns:
+    """Four replicates of a scenario whose `metric` is `per_day` (plus the replicate's number)
+    every day and that records nothing else: tables of known amounts."""
     dates = np.datetime64(start, "D") + np.arange(days)
     quiet = {m: np.zeros(days) for o in compare.COMPARED for m in o.metrics}
     return compare.scenario_runs(label, label, "memory", None, 4, (
-        (i, i, dates, {**quiet, "spent_mission_usd": np.full(days, usd_per_day + i)},
+        (i, i, dates, {**quiet, metric: np.full(days, per_day + i)},
          np.zeros(3, bool)) for i in range(4)))
 
 
 def test_money_in_a_column_of_a_table_is_in_one_unit():
     """$2.5 bn spent and a difference of -$529,679 to it: both in billions ("-$0.001 bn"),
     never "$2.50 bn" beside "-$529,679", which hides that the difference is tiny."""
-    c = compare.compare_runs([_spending("big", 25e6), _spending("less", 25e6 - 5_296.79)])
+    c = compare.compare_runs([_steady("big", 25e6), _steady("less", 25e6 - 5_296.79)])
     [money] = [t for t in compare.tables(c) if t.title.startswith("Money spent")]
     units = [{m or "$" for cell in column for m in re.findall(r"\$[\d,.]+(?: (bn|M))?", cell)}
              for column in list(zip(*money.rows, strict=True))[1:]]
@@ -275,6 +275,35 @@ def test_money_in_a_column_of_a_table_is_in_one_unit():
     assert money.rows[2][0] == "  vs big" and money.rows[2][1].startswith("-$0.001 bn [")
     assert compare.show_money(529_679, compare.money_unit([529_679])) == "$529,679"
     assert compare.money_unit([None, np.nan, -3e6, 2e5]) == compare.MILLIONS
+
+
+def test_a_count_and_its_interval_are_in_one_unit():
+    """A count reads "1.62 M [0.84 M, 1.98 M]", never "1.62 M [835,549, 1.98 M]": a cell, a
+    table's column (levels and differences) and an axis are in one unit, as money is."""
+    displaced = outcomes.get("displaced")
+    assert compare.show_interval(stats.Interval(1.62e6, 835_549, 1.98e6, 20), displaced) == (
+        "1.62 M [0.84 M, 1.98 M]")
+    assert compare.show_interval(stats.Interval(12_000, -3_500, 40_000, 20), displaced,
+                                 signed=True) == "+12,000 [-3,500, +40,000]"
+    c = compare.compare_runs([_steady("base", 1.6e6, "displaced"),
+                              _steady("more", 1.612e6, "displaced")])
+    [table] = [t for t in compare.tables(c) if t.title.startswith("Displaced")]
+    assert [row[1] for row in table.rows] == [
+        "1.60 M [1.60 M, 1.60 M]", "1.61 M [1.61 M, 1.61 M]", "+0.012 M [+0.012 M, +0.012 M]"]
+    label = report._axis_labels([0, 5e5, 1e6, 1.5e6], outcomes.COUNT)
+    assert [label(v) for v in (0, 5e5, 1.5e6)] == ["0 M", "0.50 M", "1.50 M"]
+    bars = report.sensitivity_html(_morris(), "What matters", 2)  # mu* of 1.2 M and 0.4 M
+    assert ">0.50 M</text>" in bars and ">1.50 M</text>" in bars and ">500,000<" not in bars
+
+
+def _morris() -> sensitivity.Sensitivity:
+    """Morris indices of the displaced for two parameters: mu* 1.2 M and 0.4 M (+- a quarter)."""
+    ranked = [sensitivity.Index(name, "uncertainty", {"mu_star": mu, "mu_star_conf": mu / 4,
+                                                      "sigma": mu / 2})
+              for name, mu in (("gang_cash_reserve_months", 1.2e6), ("funding_mission_us", 4e5))]
+    return sensitivity.Sensitivity(sensitivity.MORRIS, [outcomes.get("displaced")],
+                                   [i.parameter for i in ranked], 6, 1, dt.date(2026, 1, 1),
+                                   {"displaced": ranked})
 
 
 def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,
@@ -286,10 +315,10 @@ def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparis
     assert [t.when for t in shown] == [dt.date(2023, 1, 21), dt.date(2023, 5, 18)]
     assert compare.observed_name(shown) == "observed (UN)"
     assert compare.observed(comparison.scenarios, compare.COMPARED[3]) == []  # killed: a flow
-    future = _spending("future", 1.0)  # 2026 only
+    future = _steady("future", 1.0)  # 2026 only
     assert compare.observed([future], capital) == []
     # a figure after the fitted record (2024) is out of sample: never drawn as calibration data
-    later = _spending("later", 1.0, start="2023-01-01", days=3 * 365)
+    later = _steady("later", 1.0, start="2023-01-01", days=3 * 365)
     late = dataclasses.replace(targets.STOCKS[0], when=dt.date(2025, 6, 1))
     monkeypatch.setattr(targets, "STOCKS", (*targets.STOCKS, late))
     assert late not in compare.observed([later], capital)
@@ -301,5 +330,5 @@ def test_report_draws_the_observed_figures_only_where_the_runs_cover_the_record(
     first = compare.observed(comparison.scenarios, compare.CAPITAL)[0]
     assert f"<title>{first.when}: {first.shown} ({first.source})</title>" in page
     assert "observed (UN)</span>" in page
-    future = report.render(compare.compare_runs([_spending("a", 1.0), _spending("b", 2.0)]))
+    future = report.render(compare.compare_runs([_steady("a", 1.0), _steady("b", 2.0)]))
     assert "observed (" not in future

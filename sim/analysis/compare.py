@@ -11,9 +11,10 @@ the earliest branch date among the scenarios.
 
 Results are returned as plain records (for the CSV) and as `TextTable`s that the command line
 prints and `sim.analysis.report` renders as HTML, so both show the same numbers; the app draws
-the same `band`s and `paired_band`s as the report. Money read side by side (a table's column, a
-row of the yearly summary, an axis, an app's headline box) is in one unit (`money_unit`,
-`show_money`: this module holds the formatter the report and the app use).
+the same `band`s and `paired_band`s as the report. Money and counts read side by side (a cell's
+median and interval, a table's column, a row of the yearly summary, an axis, an app's headline
+box) are in one unit (`money_unit`, `show_value`: this module holds the formatter the report and
+the app use).
 """
 
 from __future__ import annotations
@@ -71,44 +72,59 @@ class TextTable:
         return "\n".join(lines + ([self.note] if self.note else []))
 
 
-# Money is shown in one unit wherever amounts are read side by side (a table's column or row,
-# a headline box, an axis): the largest unit its largest amount reaches, so "$2.50 bn" stands
-# beside "-$0.001 bn", never beside "-$529,679", which hid that the difference is tiny.
-BILLIONS, MILLIONS, DOLLARS = (1e9, "bn"), (1e6, "M"), (1.0, "")
-MoneyUnit = tuple[float, str]
+# Money and counts are shown in one unit wherever amounts are read side by side (a cell's median
+# and its interval, a table's column or row, a headline box, an axis): the largest unit its
+# largest amount reaches, so "$2.50 bn" stands beside "-$0.001 bn", never beside "-$529,679",
+# which hid that the difference is tiny, and a count reads "1.62 M [0.84 M, 1.98 M]", never
+# "1.62 M [835,549, 1.98 M]".
+BILLIONS, MILLIONS, ONES = (1e9, "bn"), (1e6, "M"), (1.0, "")
+Unit = tuple[float, str]
 
 
-def money_unit(values: Iterable[float | None]) -> MoneyUnit:
-    """The unit for amounts read together: billions if the largest magnitude reaches one,
-    else millions if it reaches one, else dollars."""
+def money_unit(values: Iterable[float | None]) -> Unit:
+    """The unit for amounts read together, of money or of a count (named for money, its first
+    use): billions if the largest magnitude reaches one, else millions if it reaches one, else
+    ones."""
     top = max((abs(v) for v in values if v is not None and np.isfinite(v)), default=0.0)
-    return next((u for u in (BILLIONS, MILLIONS) if top >= u[0]), DOLLARS)
+    return next((u for u in (BILLIONS, MILLIONS) if top >= u[0]), ONES)
 
 
-def show_money(value: float | None, unit: MoneyUnit, signed: bool = False) -> str:
-    """An amount in `unit` with the decimals its size there needs ("$2.50 bn", "$34.5 M",
-    "-$0.53 M", "$529,679"): the one money formatter of tables, headlines and axes."""
+def _scaled(value: float | None, unit: Unit, signed: bool, symbol: str) -> str:
+    """An amount in `unit` with the decimals its size there needs: the one formatter of money
+    and counts."""
     if value is None or not np.isfinite(value):
         return "-"
     scale, name = unit
     x = abs(value) / scale
     digits = 0 if not name or x == 0 or x >= 100 else 1 if x >= 10 else 2 if x >= 0.1 else 3
     sign = "-" if value < 0 else ("+" if signed else "")
-    return f"{sign}${x:,.{digits}f}" + (f" {name}" if name else "")
+    return f"{sign}{symbol}{x:,.{digits}f}" + (f" {name}" if name else "")
+
+
+def show_money(value: float | None, unit: Unit, signed: bool = False) -> str:
+    """An amount of money in `unit`: "$2.50 bn", "$34.5 M", "-$0.53 M", "$529,679"."""
+    return _scaled(value, unit, signed, "$")
+
+
+def show_count(value: float | None, unit: Unit, signed: bool = False) -> str:
+    """A count in `unit`: "1.62 M", "0.84 M", "+12.5 M", "835,549"."""
+    return _scaled(value, unit, signed, "")
 
 
 def show_value(value: float | None, outcome: Outcome, signed: bool = False,
-               unit: MoneyUnit | None = None) -> str:
-    """A value in the outcome's format; money in `unit` (default: the value's own)."""
-    if outcome.display != outcomes.USD:
+               unit: Unit | None = None) -> str:
+    """A value in the outcome's format; money and counts in `unit` (default: the value's
+    own)."""
+    if outcome.display == outcomes.PERCENT:
         return outcome.show(value, signed)
-    return show_money(value, unit or money_unit([value]), signed)
+    show = show_money if outcome.display == outcomes.USD else show_count
+    return show(value, unit or money_unit([value]), signed)
 
 
 def show_interval(level: Interval | None, outcome: Outcome, signed: bool = False,
-                  unit: MoneyUnit | None = None) -> str:
+                  unit: Unit | None = None) -> str:
     """"median [low, high]" in the outcome's format; a difference (`signed`) with its sign;
-    money in `unit`, by default the one its three amounts share."""
+    money and counts in `unit`, by default the one its three amounts share."""
     if level is None:
         return "-"
     ends = (level.median, level.low, level.high)
@@ -494,7 +510,7 @@ def tables(c: Comparison) -> list[TextTable]:
     for outcome in COMPARED:
         cells_of = {s.label: [by_key.get((outcome.name, s.label, at)) for at in columns]
                     for s in c.scenarios}
-        # a column is one outcome on one date: its levels and differences share a money unit
+        # a column is one outcome on one date: its levels and differences share a unit
         units = [money_unit(_amounts(column)) for column in zip(*cells_of.values(), strict=True)]
         rows = []
         for s in c.scenarios:
@@ -530,7 +546,7 @@ def _amounts(records) -> list[float]:
 
 
 def _interval_cell(record: dict | None, prefix: str, outcome: Outcome, signed: bool = False,
-                   unit: MoneyUnit | None = None) -> str:
+                   unit: Unit | None = None) -> str:
     if record is None or record[prefix + "median"] is None:
         return "-"
     return show_interval(Interval(record[prefix + "median"], record[prefix + "p05"],

@@ -36,7 +36,9 @@ from sim.analysis.compare import (
     observed,
     observed_name,
     paired_band,
+    show_count,
     show_money,
+    show_value,
     tables,
 )
 from sim.analysis.search import FOUND, Search, show_level
@@ -96,15 +98,15 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _axis_labels(ticks: list[float], display: str):
-    """A y axis's tick labels, `label(v)`: shares in percent, money in the one unit its
-    largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M")."""
+    """A y axis's tick labels, `label(v)`: shares in percent, money and counts in the one unit
+    its largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M"; "0.50 M" under
+    "1.00 M", not "500,000")."""
     unit = money_unit(ticks)
 
     def label(value: float) -> str:
         if display == outcomes.PERCENT:
             return f"{value * 100:g}%"
-        return show_money(value, unit) if display == outcomes.USD else outcomes.show(value,
-                                                                                     display)
+        return (show_money if display == outcomes.USD else show_count)(value, unit)
     return label
 
 
@@ -651,15 +653,18 @@ def sensitivity_html(s, title: str, top: int) -> str:
     morris = s.method == sensitivity.MORRIS
     charts = []
     for o in s.outcomes:
-        def label(v, o=o):
-            if not morris:
-                return f"{v:.2g}"
-            return f"{v * 100:g} pp" if o.display == outcomes.PERCENT else o.show(v)
-
         rows = [(i.parameter, ROLE_COLOURS[i.role],
                  *((i.values["mu_star"], i.values["mu_star_conf"], None, None) if morris else
                    (i.values["ST"], i.values["ST_conf"], i.values["S1"], i.values["S1_conf"])))
                 for i in s.ranked[o.name][:top]]
+        unit = money_unit(v + c for _, _, v, c, _, _ in rows)  # one along the axis
+
+        def label(v, o=o, unit=unit):
+            if not morris:
+                return f"{v:.2g}"
+            return (f"{v * 100:g} pp" if o.display == outcomes.PERCENT
+                    else show_value(v, o, unit=unit))
+
         since = f" since {s.origin}" if o.flow else ""
         axis = (f"mu*: mean absolute change of the outcome{since} across a parameter's range"
                 if morris else "share of the variance: ST (light), S1 (dark)")
