@@ -16,11 +16,12 @@ import pytest
 from sim.analysis import compare, report, sensitivity, stats
 from sim.model import geography, outcomes
 from sim.running import batch, engine
-from sim.running.results import ResultsDir
+from sim.running.results import ResultsDir, RunOutput
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 BRANCH, END = dt.date(2023, 3, 1), dt.date(2023, 5, 31)
 DATE = dt.date(2023, 4, 30)
+LIMITS = [f"troops_limited_by.{c}" for c in outcomes.TROOP_LIMITS]
 
 
 def write_policy(directory: Path, label: str, **parameters) -> str:
@@ -304,6 +305,51 @@ def _morris() -> sensitivity.Sensitivity:
     return sensitivity.Sensitivity(sensitivity.MORRIS, [outcomes.get("displaced")],
                                    [i.parameter for i in ranked], 6, 1, dt.date(2026, 1, 1),
                                    {"displaced": ranked})
+
+
+def _run_of(days: int, troops: np.ndarray, held: dict[str, np.ndarray]) -> RunOutput:
+    """One run from 2023-01-01 that records the yearly summary's metrics, all zero but the
+    troops and which constraint holds them."""
+    names = [m for o in compare.YEARLY for m in o.metrics] + list(LIMITS)
+    values = np.zeros((days, len(names)))
+    values[:, names.index("troops")] = troops
+    for c, series in held.items():
+        values[:, names.index(f"troops_limited_by.{c}")] = series
+    return RunOutput("history", 0, 1, dt.date(2023, 1, 1), tuple(names), values)
+
+
+def test_no_mission_is_not_a_target_holding_troops():
+    """Before a mission arrives (the record's 2023 to mid-2024) there are no troops and a target
+    of zero, which the model records as the target holding them: the summary says "no mission"
+    there and shares the constraints out over the days with a mission, so the target is not
+    read as holding a force back for 100% of a year without one."""
+    days = 731  # 2023 and 2024
+    day = np.arange(days)
+    arrival = (dt.date(2024, 7, 1) - dt.date(2023, 1, 1)).days
+    troops = np.where(day >= arrival, 100.0, 0.0)
+    pace = ((day >= arrival) & (day < arrival + 31)).astype(float)  # arriving in July
+    zero = np.zeros(days)
+    run = _run_of(days, troops, {"target": 1.0 - pace, "ceiling": zero, "money": zero,
+                                 "pace": pace})
+    rows = [row for row in compare.yearly_table(run, "history").rows
+            if row[0].startswith("Troops held by the")]
+    held = {row[0].split()[4]: row[1:] for row in rows}  # 2023, 2024, the whole run
+    assert held["target"] == ["no mission", "83%", "83%"]
+    assert held["pace"] == ["no mission", "17%", "17%"]
+    assert held["money"] == held["ceiling"] == ["no mission", "0%", "0%"]
+    assert all(row[0].endswith("(share of the days with a mission)") for row in rows)
+    # over replicates: one run with a mission its money holds, one with no mission
+    dates = np.datetime64("2023-01-01", "D") + day
+    only = {c: {n: np.ones(days) if n.endswith(c) else zero for n in LIMITS}
+            for c in ("money", "target")}
+    runs = compare.scenario_runs("two", "two", "memory", None, 2, [
+        (0, 0, dates, {"troops": np.full(days, 50.0), **only["money"]}, np.zeros(3, bool)),
+        (1, 1, dates, {"troops": zero, **only["target"]}, np.zeros(3, bool))],
+        keep=["troops", *LIMITS])
+    _, shares = compare.troop_limits(runs)
+    assert list(shares) == ["target", "ceiling", "money", "pace", compare.NO_MISSION]
+    assert np.allclose(shares["money"], 0.5) and np.allclose(shares[compare.NO_MISSION], 0.5)
+    assert np.allclose(shares["target"], 0.0)
 
 
 def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,

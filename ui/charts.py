@@ -84,12 +84,13 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     return fig
 
 
-LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b"}
+LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b",
+                 compare.NO_MISSION: "#d9d9d9"}
 
 
 def troop_limits(dates, shares: dict[str, np.ndarray], title: str) -> go.Figure:
-    """Stacked shares of runs in which each constraint holds the troops (`compare.troop_limits`):
-    they add up to one on every day."""
+    """Stacked shares of runs in which each constraint holds the troops, and of runs with no
+    mission (`compare.troop_limits`): they add up to one on every day."""
     fig = go.Figure()
     x = np.asarray(dates).astype("datetime64[D]").astype(str)
     for name, share in shares.items():

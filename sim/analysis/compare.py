@@ -45,6 +45,8 @@ YEARLY = tuple(map(outcomes.get, (
     "displaced", "killed", "kidnappings", "troops", "spent_usd", "roads_cut")))
 ROAD_PREFIX = outcomes.ROAD_CUT.prefix + "."
 LIMIT_PREFIX = outcomes.TROOPS_LIMIT.prefix + "."
+LIMITS = outcomes.TROOPS_LIMIT.names(outcomes.TROOP_LIMITS)
+NO_MISSION = "no mission"  # neither troops nor a target: nothing for a constraint to hold
 WEEK_DAYS = 7  # time series are drawn weekly: the eye cannot see daily points in a chart
 
 
@@ -143,6 +145,20 @@ def _sum_metrics(metrics: dict[str, np.ndarray], outcome: Outcome) -> np.ndarray
 
 
 # ---------------------------------------------------------------------------- one run
+def no_mission(metrics: dict[str, np.ndarray]) -> np.ndarray:
+    """Where (days, or replicates x days) there is no mission: no troops, and the target
+    recorded as what holds them. `sim.model.mission` records the target when it is the least of
+    target, ceiling and money, and troops short of it as held by the pace, so that means a
+    target of zero. Counted as the target holding a force back, such days read "held by the
+    target: 100%" in the years before a mission arrives or after it has left; a ceiling or
+    money that keeps a pledged force at zero is a mission held back, and counts as one."""
+    return (metrics["troops"] == 0) & (metrics[f"{LIMIT_PREFIX}target"] == 1)
+
+
+def _share_of_days(held: np.ndarray, days: np.ndarray) -> str:
+    return f"{held[days].mean():.0%}" if days.any() else NO_MISSION
+
+
 def yearly_table(run: RunOutput, title: str) -> TextTable:
     """`haiti-sim run`'s summary: stocks at the end of each year, flows summed over each year,
     and at the end of the run (stocks) or over the whole run (flows)."""
@@ -159,13 +175,13 @@ def yearly_table(run: RunOutput, title: str) -> TextTable:
         unit = money_unit(cells)  # a row is one measure: its amounts in one unit
         rows.append([outcome.label + (" (in the year)" if outcome.flow else "")]
                     + [show_value(v, outcome, unit=unit) for v in cells])
-    for c in outcomes.TROOP_LIMITS:  # why the troops are what they are
-        name = f"{LIMIT_PREFIX}{c}"
-        if name in metrics:
+    if all(n in metrics for n in LIMITS):  # why the troops are what they are
+        mission = ~no_mission(metrics)
+        for c, name in zip(outcomes.TROOP_LIMITS, LIMITS, strict=True):
             held = metrics[name]
-            rows.append([f"Troops held by the {c} (share of days)"]
-                        + [f"{held[years == y].mean():.0%}" for y in columns]
-                        + [f"{held.mean():.0%}"])
+            rows.append([f"Troops held by the {c} (share of the days with a mission)"]
+                        + [_share_of_days(held, mission & (years == y)) for y in columns]
+                        + [_share_of_days(held, mission)])
     last = dates[-1].astype(dt.date)
     headers = ["", *(str(y) for y in columns), "end / total"]
     if last != dt.date(last.year, 12, 31):
@@ -368,15 +384,18 @@ def observed_name(points: list) -> str:
 def troop_limits(s: ScenarioRuns) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     """(dates, {constraint: share of replicates it holds the troops in}), weekly from the
     branch (the start without one): which of the target, the ceiling, the money and the pace
-    keeps the mission's troops where they are. None for runs that did not record it."""
-    names = [f"{LIMIT_PREFIX}{c}" for c in outcomes.TROOP_LIMITS]
-    if any(n not in s.metrics for n in names):
+    keeps the mission's troops where they are, and last the share of replicates with no
+    mission (`no_mission`), so the shares add up to one on every date. None for runs that did
+    not record it."""
+    if any(n not in s.metrics for n in (*LIMITS, "troops")):
         return None
     first = s.dates[0] if s.branch is None else max(s.dates[0], np.datetime64(s.branch, "D"))
     dates = _weekly(first, s.dates[-1])
     days = (dates - s.dates[0]).astype(int)
-    return dates, {c: s.metrics[n][:, days].mean(0)
-                   for c, n in zip(outcomes.TROOP_LIMITS, names, strict=True)}
+    absent = no_mission(s.metrics)[:, days]
+    shares = {c: (s.metrics[n][:, days] * ~absent).mean(0)
+              for c, n in zip(outcomes.TROOP_LIMITS, LIMITS, strict=True)}
+    return dates, shares | {NO_MISSION: absent.mean(0)}
 
 
 def paired_band(s: ScenarioRuns, ref: ScenarioRuns, outcome: Outcome, origin: dt.date):
