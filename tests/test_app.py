@@ -525,6 +525,14 @@ def compare_two_uploads(check=None):
 def test_compare_page_runs_and_shows_the_compare_tables():
     at = compare_two_uploads()
     assert len(at.get("plotly_chart")) == 6  # the outcomes, overlaid
+    # the legends call the scenarios by name; both are "Short test policy", so each keeps its
+    # label, which the hover gives too (and the tables use)
+    for chart in at.get("plotly_chart"):
+        lines = [t for t in json.loads(chart.proto.spec)["data"]
+                 if t.get("name") and t.get("mode") == "lines"]
+        assert [t["name"] for t in lines] == ["Short test policy (short)",
+                                              "Short test policy (short_b)"]
+        assert all(t["hovertemplate"].startswith(f"{t['name']}:") for t in lines)
     at.session_state["compare_tab"] = "Tables and downloads"
     no_exception(at.run())
     text = " ".join(m.value for m in at.markdown)

@@ -352,6 +352,23 @@ def test_no_mission_is_not_a_target_holding_troops():
     assert np.allclose(shares["target"], 0.0)
 
 
+def test_charts_call_scenarios_by_name_with_the_label_as_tooltip(comparison):
+    """Legends and headings read the scenarios' names ("Test policy police"), not their labels
+    (file stems, which the tables and --reference use); two of one name keep their labels."""
+    page = report.render(comparison)
+    for s in comparison.scenarios:
+        reference = " (reference)" if s is comparison.reference else ""
+        assert re.search(rf'<span title="{s.label}"><span class=swatch [^>]*></span>'
+                         rf"{s.name}{re.escape(reference)}</span>", page)
+        assert f"<h3>{s.name}: gang-held at the end" in page
+    assert "<h2>Difference to Test policy base, paired by replicate</h2>" in page
+    assert not re.search(r"</span>(base|police)( \(reference\))?</span>", page)
+    assert compare.legend_names({"out/base": "Status quo", "again/base": "Status quo",
+                                 "gsf": "GSF", "x": ""}) == {
+        "out/base": "Status quo (out/base)", "again/base": "Status quo (again/base)",
+        "gsf": "GSF", "x": "x"}
+
+
 def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,
                                                                         monkeypatch):
     from sim.analysis import targets

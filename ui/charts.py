@@ -33,11 +33,12 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
           height: int = 300, colours: list[str] | None = None,
-          observed: tuple | list = ()) -> go.Figure:
+          observed: tuple | list = (), hover: list[str] | None = None) -> go.Figure:
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
     `colours` (default: the palette's order); `display` is the outcome's display format;
     `observed`, the record's figures over the runs (`compare.observed`), drawn as points with
-    their figure and source on hover, in the legend as "observed (UN, ...)".
+    their figure and source on hover, in the legend as "observed (UN, ...)"; `hover`, what the
+    hover calls each line (default: its name).
 
     Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
     are escaped, so a name shows as written and never becomes a link or an image."""
@@ -46,6 +47,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
     for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
         c, name = (colours[i] if colours else colour(i)), html.escape(raw_name)
+        hovered = html.escape(hover[i]) if hover else name
         median, low, high = (np.asarray(v) / scale for v in (median, low, high))
         x = np.asarray(dates).astype("datetime64[D]").astype(str)
         fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0},
@@ -55,7 +57,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
                                  legendgroup=name))
         fig.add_trace(go.Scatter(x=x, y=median, mode="lines", line={"color": c, "width": 2},
                                  name=name, legendgroup=name,
-                                 hovertemplate=name.replace("%", "%%")
+                                 hovertemplate=hovered.replace("%", "%%")
                                  + f": %{{y:{TICK_FORMAT[display]}}}"
                                                + (" M" if display == USD else "")
                                                + "<extra></extra>"))

@@ -11,10 +11,10 @@ the earliest branch date among the scenarios.
 
 Results are returned as plain records (for the CSV) and as `TextTable`s that the command line
 prints and `sim.analysis.report` renders as HTML, so both show the same numbers; the app draws
-the same `band`s and `paired_band`s as the report. Money and counts read side by side (a cell's
-median and interval, a table's column, a row of the yearly summary, an axis, an app's headline
-box) are in one unit (`money_unit`, `show_value`: this module holds the formatter the report and
-the app use).
+the same `band`s and `paired_band`s as the report, whose lines both call by the scenarios' names
+(`legend_names`). Money and counts read side by side (a cell's median and interval, a table's
+column, a row of the yearly summary, an axis, an app's headline box) are in one unit
+(`money_unit`, `show_value`: this module holds the formatter the report and the app use).
 """
 
 from __future__ import annotations
@@ -223,6 +223,17 @@ class ScenarioRuns:
         total = np.full(values.shape, np.nan)
         total[:, first:] = np.cumsum(values[:, first:], axis=1)
         return total
+
+
+def legend_names(names: dict[str, str]) -> dict[str, str]:
+    """What a chart calls each scenario, from {label: name}: its name (the file's `name:`),
+    which people read, rather than its label (a file stem, which tables and --reference use);
+    qualified with the label where two share a name (one file from two batches, two runs of one
+    file), so no two lines of a legend read alike."""
+    named = {label: name or label for label, name in names.items()}
+    shared = list(named.values())
+    return {label: name if shared.count(name) == 1 else f"{name} ({label})"
+            for label, name in named.items()}
 
 
 def _wanted(names: list[str]) -> set[str]:

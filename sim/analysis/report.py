@@ -32,6 +32,7 @@ from sim.analysis.compare import (
     TextTable,
     band,
     header,
+    legend_names,
     money_unit,
     observed,
     observed_name,
@@ -187,10 +188,17 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return "".join(parts)
 
 
+def _names(c: Comparison) -> dict[str, str]:
+    return legend_names({s.label: s.name for s in c.scenarios})
+
+
 def _legend(c: Comparison, colours: dict[str, str], skip_reference: bool = False) -> str:
+    """The scenarios by name (`legend_names`), each with its label, which the tables use, as
+    its tooltip."""
+    names = _names(c)
     return "<p class=legend>" + "".join(
-        f'<span><span class=swatch style="background:{colours[s.label]}"></span>{_e(s.label)}'
-        f"{' (reference)' if s is c.reference else ''}</span>"
+        f'<span title="{_e(s.label)}"><span class=swatch style="background:{colours[s.label]}">'
+        f"</span>{_e(names[s.label])}{' (reference)' if s is c.reference else ''}</span>"
         for s in c.scenarios if not (skip_reference and s is c.reference)) + "</p>"
 
 
@@ -381,12 +389,15 @@ def _maps(c: Comparison) -> str:
     credit = f"<figcaption class=note>{_e(boundary_attribution())}</figcaption>"
     out = [_map_legend(), '<svg width="0" height="0" style="position:absolute"><defs>'
            + _overlay(geo, country) + _overlay(geo, metro) + "</defs></svg>"]
+    names = _names(c)
     for s in c.scenarios:
         if len(s.gang_held_share) != geo.n_cells:
-            out.append(f"<p class=note>{_e(s.label)}: its maps have {len(s.gang_held_share)} "
-                       f"cells, the current geography {geo.n_cells}; not drawn.</p>")
+            out.append(f"<p class=note>{_e(names[s.label])}: its maps have "
+                       f"{len(s.gang_held_share)} cells, the current geography {geo.n_cells}; "
+                       "not drawn.</p>")
             continue
-        out.append(f"<h3>{_e(s.label)}: gang-held at the end ({s.end})</h3><div class=maps>"
+        out.append(f"<h3>{_e(names[s.label])}: gang-held at the end ({s.end})</h3>"
+                   "<div class=maps>"
                    f'<figure style="width:{country.width}px">'
                    + _cells_svg(geo, s.gang_held_share, everywhere, country, frame)
                    + f'{credit}</figure><figure style="width:{metro.width}px">'
@@ -397,6 +408,7 @@ def _maps(c: Comparison) -> str:
 
 def render(c: Comparison) -> str:
     colours = {s.label: PALETTE[i % len(PALETTE)] for i, s in enumerate(c.scenarios)}
+    reference = _names(c)[c.reference.label]
     scenarios = "".join(
         f"<tr><td>{_e(s.label)}</td><td>{_e(s.name)}</td><td>{len(s.replicates)}</td>"
         f"<td>{s.branch or '-'}</td><td>{s.end}</td><td>{_e(s.source)}</td></tr>"
@@ -407,7 +419,7 @@ def render(c: Comparison) -> str:
         + _levels(c, o, colours) for o in COMPARED)
     diffs = "".join(
         f"<h3>{_e(o.label)}{' since ' + str(c.origin) if o.flow else ''}: "
-        f"difference to {_e(c.reference.label)}</h3>" + _differences(c, o, colours)
+        f"difference to {_e(reference)}</h3>" + _differences(c, o, colours)
         for o in COMPARED)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
@@ -422,7 +434,7 @@ def render(c: Comparison) -> str:
         "interval (band); black diamonds: the observed figures of 2023-2024 the model is fitted "
         "to, where the runs cover them (hover for the figure and its source).</p>"
         + _legend(c, colours) + series
-        + f"<h2>Difference to {_e(c.reference.label)}, paired by replicate</h2>"
+        + f"<h2>Difference to {_e(reference)}, paired by replicate</h2>"
         + _legend(c, colours, skip_reference=True) + diffs
         + "<h2>Where gangs hold ground at the end</h2><p class=note>Share of replicates in "
         "which each cell is gang-held on the last day; right, the Port-au-Prince metro (the "
