@@ -369,6 +369,15 @@ def test_charts_call_scenarios_by_name_with_the_label_as_tooltip(comparison):
         "gsf": "GSF", "x": "x"}
 
 
+def test_report_charts_name_parameters_by_their_labels():
+    """The sensitivity bars (and every chart of the reports naming a parameter) read its label,
+    with the name that --set and --vary take as a tooltip."""
+    page = report.sensitivity_html(_morris(), "What matters", 2)
+    assert "<title>gang_cash_reserve_months</title>Gang cash reserve months</text>" in page
+    assert "<title>funding_mission_us</title>Funding mission US</text>" in page
+    assert not re.search(r">(gang_cash_reserve_months|funding_mission_us)</text>", page)
+
+
 def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,
                                                                         monkeypatch):
     from sim.analysis import targets

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.analysis import compare
-from sim.analysis.report import PALETTE
+from sim.analysis.report import PALETTE, parameter_label
 from sim.model.outcomes import COUNT, PERCENT, USD
 
 # plotly's (d3's) number format for each display format of the outcome catalogue
@@ -161,9 +161,11 @@ def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1
     """The parameters of `rows` (one outcome's, most influential first, as `sensitivity.records`
     gives them) as horizontal bars, the most influential on top: Morris's mu* with its 90%
     whiskers and sigma as a marker, or Sobol's ST and S1 with theirs. `scale` turns an index
-    into the axis's `unit` (100 for a share's change in percentage points)."""
+    into the axis's `unit` (100 for a share's change in percentage points). The axis names the
+    parameters by their labels; the hover adds the name the command line takes."""
     names = [r["parameter"] for r in rows][::-1]
-    escaped = [html.escape(n) for n in names]
+    escaped = [html.escape(parameter_label(n)) for n in names]
+    hover = [html.escape(f"{parameter_label(n)} ({n})") for n in names]
 
     def column(key):
         return [(r.get(key) or 0.0) * scale for r in rows][::-1]
@@ -171,18 +173,20 @@ def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1
     fig = go.Figure()
     if method == "morris":
         fig.add_trace(go.Bar(x=column("mu_star"), y=escaped, orientation="h", name="mu*",
-                             marker_color=colour(0),
+                             marker_color=colour(0), customdata=hover,
                              error_x={"type": "data", "array": column("mu_star_conf")},
-                             hovertemplate="%{y}: mu* %{x:.3~g}<extra></extra>"))
+                             hovertemplate="%{customdata}: mu* %{x:.3~g}<extra></extra>"))
         fig.add_trace(go.Scatter(x=column("sigma"), y=escaped, mode="markers", name="sigma",
                                  marker={"symbol": "diamond", "color": colour(1), "size": 8},
-                                 hovertemplate="%{y}: sigma %{x:.3~g}<extra></extra>"))
+                                 customdata=hover,
+                                 hovertemplate="%{customdata}: sigma %{x:.3~g}<extra></extra>"))
     else:
         for i, key in enumerate(("ST", "S1")):
             fig.add_trace(go.Bar(x=column(key), y=escaped, orientation="h", name=key,
-                                 marker_color=colour(i),
+                                 marker_color=colour(i), customdata=hover,
                                  error_x={"type": "data", "array": column(f"{key}_conf")},
-                                 hovertemplate=f"%{{y}}: {key} %{{x:.2f}}<extra></extra>"))
+                                 hovertemplate=f"%{{customdata}}: {key} %{{x:.2f}}"
+                                               "<extra></extra>"))
         fig.update_layout(barmode="group")
     fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}, "x": 0.0},
                       height=120 + 22 * len(names), margin={"l": 10, "r": 10, "t": 40, "b": 30},

@@ -78,6 +78,25 @@ def _e(text) -> str:
     return html.escape(str(text))
 
 
+# Words of parameter names that are written otherwise in prose.
+TOKENS = {"us": "US", "un": "UN", "usd": "USD", "pko": "PKO", "canada": "Canada",
+          "haiti": "Haiti"}
+
+
+def parameter_label(name: str) -> str:
+    """A parameter as people read it, in the report's charts and the app's widgets and charts:
+    "Gang cash reserve months" for `gang_cash_reserve_months`. Made from the name because the
+    parameter table (`sim.model.parameters`) declares no label; where the name matters (what
+    --set and --vary take), it is shown beside or in a tooltip."""
+    text = " ".join(TOKENS.get(w, w) for w in name.split("_"))
+    return text[0].upper() + text[1:]
+
+
+def _parameter(name: str) -> str:
+    """The content of an SVG text naming a parameter: its label, its name as the tooltip."""
+    return f"<title>{_e(name)}</title>{_e(parameter_label(name))}"
+
+
 def _table(t: TextTable) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in t.headers)
     body = "".join(
@@ -467,7 +486,7 @@ def _curve_svg(result: Search, integer: bool, lever: str,
         parts.append(f'<text x="{x(v):.1f}" y="{height - 28}" text-anchor="middle">'
                      f'{_e(show_level(v, integer))}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
-                 f'text-anchor="middle">{_e(lever)}</text>')
+                 f'text-anchor="middle">{_parameter(lever)}</text>')
     if result.status == FOUND:
         lo, hi = result.interval
         parts.append(f'<rect x="{x(lo):.1f}" y="{top}" width="{max(x(hi) - x(lo), 1):.1f}" '
@@ -550,7 +569,7 @@ def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
     for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
         parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
-                 f'text-anchor="middle">{_e(lever)}</text>')
+                 f'text-anchor="middle">{_parameter(lever)}</text>')
     for colour, pts in lines:
         if connect and len(pts) > 1:
             parts.append(_band(colour, [x(a) for a, _ in pts], [y(lv.median) for _, lv in pts],
@@ -637,13 +656,15 @@ def _bars_svg(rows: list[tuple[str, str, float, float, float | None, float | Non
              f'text-anchor="middle">{_e(axis)}</text>']
     for k, (name, colour, value, conf, inner, inner_conf) in enumerate(rows):
         y = top + k * row_height
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_e(name)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">'
+                     f'{_parameter(name)}</text>')
         if not np.isfinite(value):
             continue
         parts.append(f'<rect x="{min(x(0), x(value)):.1f}" y="{y + 3}" '
                      f'width="{abs(x(value) - x(0)):.1f}" height="{row_height - 6}" '
                      f'fill="{colour}" fill-opacity="{0.45 if inner is not None else 0.8}">'
-                     f'<title>{_e(name)}: {_e(label(value))} +- {_e(label(conf))}</title></rect>')
+                     f'<title>{_e(parameter_label(name))} ({_e(name)}): {_e(label(value))} '
+                     f'+- {_e(label(conf))}</title></rect>')
         whiskers = [(value, conf, y + row_height / 2 - 2)]
         if inner is not None and np.isfinite(inner):
             parts.append(f'<rect x="{min(x(0), x(inner)):.1f}" y="{y + 7}" '
@@ -762,8 +783,8 @@ def _limits_svg(rows: list[dict], kept: dict[str, tuple], show) -> str:
             drawn.append(segment(r, *kept[r["parameter"]], PALETTE[2], y)[0])
         ends = [(a, r["low"]), (b, r["high"])]
         parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(r["parameter"])}'
-            "</text>" + "".join(drawn) + "".join(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f'{_parameter(r["parameter"])}</text>' + "".join(drawn) + "".join(
                 f'<text x="{x(at):.1f}" y="{y - 6:.1f}" text-anchor="middle">'
                 f'{_e(show(r["parameter"], v))}</text>' for at, v in ends if v is not None)
             + f'<text x="{x(1) + 6:.1f}" y="{y + 4:.1f}">'
