@@ -577,6 +577,24 @@ def test_compare_page_names_what_differs_flags_identical_runs_and_keeps_colours(
             assert line["line"]["color"] == colour[line["name"]]
 
 
+def test_links_of_the_documents_shown_lead_to_pages_of_the_app():
+    """The model's documents link to each other by file ("VALIDATION.md"), which the app does
+    not serve: such a link opened "Page not found" over the Explore page. Every link they show
+    in the app is an anchor, a web address, or a page of the app's navigation."""
+    at = no_exception(app())
+    # the url paths of the pages, as the app's navigation registered them
+    served = {page["url_pathname"] for page in at._registered_pages.values()}
+    assert "" in served and "validation" in served and "explore" not in served  # "/" explores
+    links = set()
+    for page in ("views/model.py", "views/validation.py"):
+        at.switch_page(page)
+        no_exception(at.run())
+        text = "".join(m.value for m in at.markdown)
+        links |= set(re.findall(r"(?<!!)\[[^\]]*\]\(([^)\s]*)\)", text))
+    local = {link for link in links if not link.startswith(("#", "http://", "https://"))}
+    assert local and local <= served, local - served
+
+
 def test_model_and_validation_pages_render():
     at = no_exception(app())
     at.switch_page("views/model.py")
