@@ -595,6 +595,16 @@ def test_links_of_the_documents_shown_lead_to_pages_of_the_app():
     assert local and local <= served, local - served
 
 
+def test_the_validation_page_draws_every_figure_of_its_document():
+    """docs/VALIDATION.md's figures are files next to it, which the app does not serve: as
+    Markdown images they were broken (the patterns figure); the page draws each file."""
+    at = no_exception(app())
+    at.switch_page("views/validation.py")
+    no_exception(at.run())
+    assert not any(re.search(r"!\[[^\]]*\]\((?!https?:)", m.value) for m in at.markdown)
+    assert len(at.get("image")) == 2  # the history and the patterns beyond the record
+
+
 def test_model_and_validation_pages_render():
     at = no_exception(app())
     at.switch_page("views/model.py")
