@@ -283,8 +283,10 @@ def test_the_roads_and_money_tab_charts_what_holds_the_troops(short_app):
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any(t.startswith("What holds the troops") for t in titles)
     dates, shares = compare.troop_limits(analysis.runs_of(run.job, "current"))
-    assert list(shares) == ["target", "ceiling", "money", "pace"]
-    assert np.allclose(sum(shares.values()), 1.0)  # one constraint holds them on every day
+    # 2023 has no mission (no troops, a target of zero): not a target holding troops back
+    assert np.allclose(shares["target"], 0.0) and np.allclose(shares[compare.NO_MISSION], 1.0)
+    assert list(shares) == ["target", "ceiling", "money", "pace", compare.NO_MISSION]
+    assert np.allclose(sum(shares.values()), 1.0)  # one of them on every day
 
 
 def test_cached_runs_come_back_at_once(short_app):
@@ -325,6 +327,25 @@ def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):
     # each value's own interval is shown under it, not only in its tooltip
     shown = [c.value for c in at.caption]
     assert all(h.interval in shown for h in heads.values())
+
+
+def test_a_count_in_a_headline_box_is_in_one_unit():
+    """A count's value, interval and difference in a box share a unit ("1.61 M" beside
+    "+0.012 M", not "+12,000"); money stays in millions, small counts in ones."""
+    dates = np.datetime64("2026-01-01", "D") + np.arange(10)
+
+    def runs(displaced: float) -> compare.ScenarioRuns:
+        quiet = {m: np.zeros(10) for o in compare.COMPARED for m in o.metrics}
+        return compare.scenario_runs("s", "s", "memory", None, 2, (
+            (i, i, dates, {**quiet, "displaced": np.full(10, displaced + i),
+                           "killed": np.full(10, 3.0)}, np.zeros(3, bool)) for i in range(2)))
+
+    heads = {h.label: h for h in analysis.headline(runs(1.612e6), runs(1.6e6),
+                                                   dt.date(2026, 1, 1))}
+    displaced, killed = heads["Displaced people"], heads["People killed"]
+    assert (displaced.value, displaced.delta) == ("1.61 M", "+0.012 M [+0.012 M to +0.012 M]")
+    assert displaced.interval == "90% interval 1.61 M to 1.61 M"
+    assert (killed.value, killed.delta) == ("30", "+0 [+0 to +0]")
 
 
 def test_money_in_a_headline_box_is_in_one_unit():
@@ -504,6 +525,14 @@ def compare_two_uploads(check=None):
 def test_compare_page_runs_and_shows_the_compare_tables():
     at = compare_two_uploads()
     assert len(at.get("plotly_chart")) == 6  # the outcomes, overlaid
+    # the legends call the scenarios by name; both are "Short test policy", so each keeps its
+    # label, which the hover gives too (and the tables use)
+    for chart in at.get("plotly_chart"):
+        lines = [t for t in json.loads(chart.proto.spec)["data"]
+                 if t.get("name") and t.get("mode") == "lines"]
+        assert [t["name"] for t in lines] == ["Short test policy (short)",
+                                              "Short test policy (short_b)"]
+        assert all(t["hovertemplate"].startswith(f"{t['name']}:") for t in lines)
     at.session_state["compare_tab"] = "Tables and downloads"
     no_exception(at.run())
     text = " ".join(m.value for m in at.markdown)
@@ -546,6 +575,34 @@ def test_compare_page_names_what_differs_flags_identical_runs_and_keeps_colours(
     for chart in at.get("plotly_chart"):  # the reference is left out; the others keep theirs
         for line in medians(chart):
             assert line["line"]["color"] == colour[line["name"]]
+
+
+def test_links_of_the_documents_shown_lead_to_pages_of_the_app():
+    """The model's documents link to each other by file ("VALIDATION.md"), which the app does
+    not serve: such a link opened "Page not found" over the Explore page. Every link they show
+    in the app is an anchor, a web address, or a page of the app's navigation."""
+    at = no_exception(app())
+    # the url paths of the pages, as the app's navigation registered them
+    served = {page["url_pathname"] for page in at._registered_pages.values()}
+    assert "" in served and "validation" in served and "explore" not in served  # "/" explores
+    links = set()
+    for page in ("views/model.py", "views/validation.py"):
+        at.switch_page(page)
+        no_exception(at.run())
+        text = "".join(m.value for m in at.markdown)
+        links |= set(re.findall(r"(?<!!)\[[^\]]*\]\(([^)\s]*)\)", text))
+    local = {link for link in links if not link.startswith(("#", "http://", "https://"))}
+    assert local and local <= served, local - served
+
+
+def test_the_validation_page_draws_every_figure_of_its_document():
+    """docs/VALIDATION.md's figures are files next to it, which the app does not serve: as
+    Markdown images they were broken (the patterns figure); the page draws each file."""
+    at = no_exception(app())
+    at.switch_page("views/validation.py")
+    no_exception(at.run())
+    assert not any(re.search(r"!\[[^\]]*\]\((?!https?:)", m.value) for m in at.markdown)
+    assert len(at.get("image")) == 2  # the history and the patterns beyond the record
 
 
 def test_model_and_validation_pages_render():

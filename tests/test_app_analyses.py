@@ -11,6 +11,7 @@ hypercube of 12 points over two parameters, of the status quo stopped 20 days af
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -49,6 +50,11 @@ def test_what_matters_shows_the_shipped_sensitivity():
     top = sorted((r for r in shipped.load(name).tables["sensitivity.csv"]
                   if r["outcome"] == "capital_gang_share_area"), key=lambda r: r["rank"])[0]
     assert top["parameter"] in words and top["parameter"] in PARAMS
+    # the chart's axis names the parameters by their labels, not by the names of the table
+    shown = [y for chart in charts(at) for t in json.loads(chart.proto.spec)["data"]
+             for y in t["y"]]
+    assert shown and not set(shown) & set(PARAMS)
+    assert top["parameter"].replace("_", " ") in {y.lower() for y in shown}
     assert f"{meta['runs']:,} runs" in " ".join(c.value for c in at.caption)
     # on another model than the running one, the page says the result is stale
     stale = any("is stale" in w.value for w in at.warning)

@@ -35,3 +35,18 @@ def test_observed_figures_are_points_with_their_source_on_hover():
     assert all(t.source in h for t, h in zip(points, shown.hovertext, strict=True))
     alone = charts.bands([("future", band)], "Capital", "percent")
     assert not [t for t in alone.data if (t.name or "").startswith("observed")]
+
+
+def test_sensitivity_bars_name_parameters_by_their_labels():
+    """The axis reads "Gang cash reserve months", not `gang_cash_reserve_months`; the hover
+    gives both (the name is what --vary and --set take)."""
+    rows = [{"parameter": "gang_cash_reserve_months", "mu_star": 0.2, "mu_star_conf": 0.1,
+             "sigma": 0.3},
+            {"parameter": "funding_mission_us", "mu_star": 0.1, "mu_star_conf": 0.05,
+             "sigma": 0.1}]
+    fig = charts.sensitivity_bars(rows, "morris", "Capital: mu*")
+    for trace in fig.data:
+        assert list(trace.y) == ["Funding mission US", "Gang cash reserve months"]
+        assert list(trace.customdata) == ["Funding mission US (funding_mission_us)",
+                                          "Gang cash reserve months (gang_cash_reserve_months)"]
+        assert trace.hovertemplate.startswith("%{customdata}: ")

@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis import compare, report, stats
-from sim.model import geography
+from sim.analysis import compare, report, sensitivity, stats
+from sim.model import geography, outcomes
 from sim.running import batch, engine
-from sim.running.results import ResultsDir
+from sim.running.results import ResultsDir, RunOutput
 
 HISTORY = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
 BRANCH, END = dt.date(2023, 3, 1), dt.date(2023, 5, 31)
 DATE = dt.date(2023, 4, 30)
+LIMITS = [f"troops_limited_by.{c}" for c in outcomes.TROOP_LIMITS]
 
 
 def write_policy(directory: Path, label: str, **parameters) -> str:
@@ -253,21 +254,21 @@ def test_compare_refuses_a_damaged_file_by_name_without_reading_it(results, tmp_
         compare.compare([copy], reference="base")
 
 
-def _spending(label: str, usd_per_day: float, start: str = "2026-01-01", days: int = 100
-              ) -> compare.ScenarioRuns:
-    """Four replicates of a scenario that spends `usd_per_day` (plus the replicate's number)
-    and records nothing else: tables of known amounts."""
+def _steady(label: str, per_day: float, metric: str = "spent_mission_usd",
+            start: str = "2026-01-01", days: int = 100) -> compare.ScenarioRuns:
+    """Four replicates of a scenario whose `metric` is `per_day` (plus the replicate's number)
+    every day and that records nothing else: tables of known amounts."""
     dates = np.datetime64(start, "D") + np.arange(days)
     quiet = {m: np.zeros(days) for o in compare.COMPARED for m in o.metrics}
     return compare.scenario_runs(label, label, "memory", None, 4, (
-        (i, i, dates, {**quiet, "spent_mission_usd": np.full(days, usd_per_day + i)},
+        (i, i, dates, {**quiet, metric: np.full(days, per_day + i)},
          np.zeros(3, bool)) for i in range(4)))
 
 
 def test_money_in_a_column_of_a_table_is_in_one_unit():
     """$2.5 bn spent and a difference of -$529,679 to it: both in billions ("-$0.001 bn"),
     never "$2.50 bn" beside "-$529,679", which hides that the difference is tiny."""
-    c = compare.compare_runs([_spending("big", 25e6), _spending("less", 25e6 - 5_296.79)])
+    c = compare.compare_runs([_steady("big", 25e6), _steady("less", 25e6 - 5_296.79)])
     [money] = [t for t in compare.tables(c) if t.title.startswith("Money spent")]
     units = [{m or "$" for cell in column for m in re.findall(r"\$[\d,.]+(?: (bn|M))?", cell)}
              for column in list(zip(*money.rows, strict=True))[1:]]
@@ -275,6 +276,106 @@ def test_money_in_a_column_of_a_table_is_in_one_unit():
     assert money.rows[2][0] == "  vs big" and money.rows[2][1].startswith("-$0.001 bn [")
     assert compare.show_money(529_679, compare.money_unit([529_679])) == "$529,679"
     assert compare.money_unit([None, np.nan, -3e6, 2e5]) == compare.MILLIONS
+
+
+def test_a_count_and_its_interval_are_in_one_unit():
+    """A count reads "1.62 M [0.84 M, 1.98 M]", never "1.62 M [835,549, 1.98 M]": a cell, a
+    table's column (levels and differences) and an axis are in one unit, as money is."""
+    displaced = outcomes.get("displaced")
+    assert compare.show_interval(stats.Interval(1.62e6, 835_549, 1.98e6, 20), displaced) == (
+        "1.62 M [0.84 M, 1.98 M]")
+    assert compare.show_interval(stats.Interval(12_000, -3_500, 40_000, 20), displaced,
+                                 signed=True) == "+12,000 [-3,500, +40,000]"
+    c = compare.compare_runs([_steady("base", 1.6e6, "displaced"),
+                              _steady("more", 1.612e6, "displaced")])
+    [table] = [t for t in compare.tables(c) if t.title.startswith("Displaced")]
+    assert [row[1] for row in table.rows] == [
+        "1.60 M [1.60 M, 1.60 M]", "1.61 M [1.61 M, 1.61 M]", "+0.012 M [+0.012 M, +0.012 M]"]
+    label = report._axis_labels([0, 5e5, 1e6, 1.5e6], outcomes.COUNT)
+    assert [label(v) for v in (0, 5e5, 1.5e6)] == ["0 M", "0.50 M", "1.50 M"]
+    bars = report.sensitivity_html(_morris(), "What matters", 2)  # mu* of 1.2 M and 0.4 M
+    assert ">0.50 M</text>" in bars and ">1.50 M</text>" in bars and ">500,000<" not in bars
+
+
+def _morris() -> sensitivity.Sensitivity:
+    """Morris indices of the displaced for two parameters: mu* 1.2 M and 0.4 M (+- a quarter)."""
+    ranked = [sensitivity.Index(name, "uncertainty", {"mu_star": mu, "mu_star_conf": mu / 4,
+                                                      "sigma": mu / 2})
+              for name, mu in (("gang_cash_reserve_months", 1.2e6), ("funding_mission_us", 4e5))]
+    return sensitivity.Sensitivity(sensitivity.MORRIS, [outcomes.get("displaced")],
+                                   [i.parameter for i in ranked], 6, 1, dt.date(2026, 1, 1),
+                                   {"displaced": ranked})
+
+
+def _run_of(days: int, troops: np.ndarray, held: dict[str, np.ndarray]) -> RunOutput:
+    """One run from 2023-01-01 that records the yearly summary's metrics, all zero but the
+    troops and which constraint holds them."""
+    names = [m for o in compare.YEARLY for m in o.metrics] + list(LIMITS)
+    values = np.zeros((days, len(names)))
+    values[:, names.index("troops")] = troops
+    for c, series in held.items():
+        values[:, names.index(f"troops_limited_by.{c}")] = series
+    return RunOutput("history", 0, 1, dt.date(2023, 1, 1), tuple(names), values)
+
+
+def test_no_mission_is_not_a_target_holding_troops():
+    """Before a mission arrives (the record's 2023 to mid-2024) there are no troops and a target
+    of zero, which the model records as the target holding them: the summary says "no mission"
+    there and shares the constraints out over the days with a mission, so the target is not
+    read as holding a force back for 100% of a year without one."""
+    days = 731  # 2023 and 2024
+    day = np.arange(days)
+    arrival = (dt.date(2024, 7, 1) - dt.date(2023, 1, 1)).days
+    troops = np.where(day >= arrival, 100.0, 0.0)
+    pace = ((day >= arrival) & (day < arrival + 31)).astype(float)  # arriving in July
+    zero = np.zeros(days)
+    run = _run_of(days, troops, {"target": 1.0 - pace, "ceiling": zero, "money": zero,
+                                 "pace": pace})
+    rows = [row for row in compare.yearly_table(run, "history").rows
+            if row[0].startswith("Troops held by the")]
+    held = {row[0].split()[4]: row[1:] for row in rows}  # 2023, 2024, the whole run
+    assert held["target"] == ["no mission", "83%", "83%"]
+    assert held["pace"] == ["no mission", "17%", "17%"]
+    assert held["money"] == held["ceiling"] == ["no mission", "0%", "0%"]
+    assert all(row[0].endswith("(share of the days with a mission)") for row in rows)
+    # over replicates: one run with a mission its money holds, one with no mission
+    dates = np.datetime64("2023-01-01", "D") + day
+    only = {c: {n: np.ones(days) if n.endswith(c) else zero for n in LIMITS}
+            for c in ("money", "target")}
+    runs = compare.scenario_runs("two", "two", "memory", None, 2, [
+        (0, 0, dates, {"troops": np.full(days, 50.0), **only["money"]}, np.zeros(3, bool)),
+        (1, 1, dates, {"troops": zero, **only["target"]}, np.zeros(3, bool))],
+        keep=["troops", *LIMITS])
+    _, shares = compare.troop_limits(runs)
+    assert list(shares) == ["target", "ceiling", "money", "pace", compare.NO_MISSION]
+    assert np.allclose(shares["money"], 0.5) and np.allclose(shares[compare.NO_MISSION], 0.5)
+    assert np.allclose(shares["target"], 0.0)
+
+
+def test_charts_call_scenarios_by_name_with_the_label_as_tooltip(comparison):
+    """Legends and headings read the scenarios' names ("Test policy police"), not their labels
+    (file stems, which the tables and --reference use); two of one name keep their labels."""
+    page = report.render(comparison)
+    for s in comparison.scenarios:
+        reference = " (reference)" if s is comparison.reference else ""
+        assert re.search(rf'<span title="{s.label}"><span class=swatch [^>]*></span>'
+                         rf"{s.name}{re.escape(reference)}</span>", page)
+        assert f"<h3>{s.name}: gang-held at the end" in page
+    assert "<h2>Difference to Test policy base, paired by replicate</h2>" in page
+    assert not re.search(r"</span>(base|police)( \(reference\))?</span>", page)
+    assert compare.legend_names({"out/base": "Status quo", "again/base": "Status quo",
+                                 "gsf": "GSF", "x": ""}) == {
+        "out/base": "Status quo (out/base)", "again/base": "Status quo (again/base)",
+        "gsf": "GSF", "x": "x"}
+
+
+def test_report_charts_name_parameters_by_their_labels():
+    """The sensitivity bars (and every chart of the reports naming a parameter) read its label,
+    with the name that --set and --vary take as a tooltip."""
+    page = report.sensitivity_html(_morris(), "What matters", 2)
+    assert "<title>gang_cash_reserve_months</title>Gang cash reserve months</text>" in page
+    assert "<title>funding_mission_us</title>Funding mission US</text>" in page
+    assert not re.search(r">(gang_cash_reserve_months|funding_mission_us)</text>", page)
 
 
 def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparison,
@@ -286,10 +387,10 @@ def test_observed_figures_are_the_fitted_records_stocks_on_the_days_run(comparis
     assert [t.when for t in shown] == [dt.date(2023, 1, 21), dt.date(2023, 5, 18)]
     assert compare.observed_name(shown) == "observed (UN)"
     assert compare.observed(comparison.scenarios, compare.COMPARED[3]) == []  # killed: a flow
-    future = _spending("future", 1.0)  # 2026 only
+    future = _steady("future", 1.0)  # 2026 only
     assert compare.observed([future], capital) == []
     # a figure after the fitted record (2024) is out of sample: never drawn as calibration data
-    later = _spending("later", 1.0, start="2023-01-01", days=3 * 365)
+    later = _steady("later", 1.0, start="2023-01-01", days=3 * 365)
     late = dataclasses.replace(targets.STOCKS[0], when=dt.date(2025, 6, 1))
     monkeypatch.setattr(targets, "STOCKS", (*targets.STOCKS, late))
     assert late not in compare.observed([later], capital)
@@ -301,5 +402,5 @@ def test_report_draws_the_observed_figures_only_where_the_runs_cover_the_record(
     first = compare.observed(comparison.scenarios, compare.CAPITAL)[0]
     assert f"<title>{first.when}: {first.shown} ({first.source})</title>" in page
     assert "observed (UN)</span>" in page
-    future = report.render(compare.compare_runs([_spending("a", 1.0), _spending("b", 2.0)]))
+    future = report.render(compare.compare_runs([_steady("a", 1.0), _steady("b", 2.0)]))
     assert "observed (" not in future

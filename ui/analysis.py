@@ -61,13 +61,18 @@ class Headline:
 
 def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> list[Headline]:
     """Each key outcome at the end (flows summed from `origin`), and its paired difference to the
-    reference on the same date. Money is in one unit in a box, millions as the charts' axes:
-    its value, interval and difference side by side ("$2,500 M" beside "-$0.53 M")."""
+    reference on the same date. Money and counts are in one unit in a box, its value, interval
+    and difference side by side: money in millions, as the charts' axes ("$2,500 M" beside
+    "-$0.53 M"), a count in the unit its largest amount there reaches ("1.61 M" beside
+    "+0.012 M")."""
     out = []
     for o in COMPARED:
-        def show(value, signed=False, o=o):
-            return compare.show_value(value, o, signed, compare.MILLIONS)
         level, diff = compare.at_date(cur, ref, o, origin, cur.end)
+        unit = compare.MILLIONS if o.display == outcomes.USD else compare.money_unit(
+            [v for x in (level, diff) if x is not None for v in (x.median, x.low, x.high)])
+
+        def show(value, signed=False, o=o, unit=unit):
+            return compare.show_value(value, o, signed, unit)
         since = f" since {origin}" if o.flow else f" on {cur.end}"
         help_ = "" if level is None else (
             f"Median over {level.n} replicates{since}; 90% interval {show(level.low)} to "

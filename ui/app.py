@@ -24,9 +24,8 @@ VIEWS = Path(__file__).parent / "views"
 def main() -> None:
     st.set_page_config(page_title="haiti-sim", layout="wide", initial_sidebar_state="expanded")
     session.runner()  # starts the workers (and their warm-up) at the first visit, not at Run
-    pages = [
-        st.Page(VIEWS / "explore.py", title="Explore a scenario", url_path="explore",
-                default=True),
+    pages = [  # the default page is served at the root ("/"): "/explore" is no page
+        st.Page(VIEWS / "explore.py", title="Explore a scenario", default=True),
         st.Page(VIEWS / "compare.py", title="Compare scenarios", url_path="compare"),
         st.Page(VIEWS / "target.py", title="What does it take", url_path="target"),
         st.Page(VIEWS / "sensitivity.py", title="What matters", url_path="sensitivity"),

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.analysis import compare
-from sim.analysis.report import PALETTE
+from sim.analysis.report import PALETTE, parameter_label
 from sim.model.outcomes import COUNT, PERCENT, USD
 
 # plotly's (d3's) number format for each display format of the outcome catalogue
@@ -33,11 +33,12 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, zero_line: bool = False,
           height: int = 300, colours: list[str] | None = None,
-          observed: tuple | list = ()) -> go.Figure:
+          observed: tuple | list = (), hover: list[str] | None = None) -> go.Figure:
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
     `colours` (default: the palette's order); `display` is the outcome's display format;
     `observed`, the record's figures over the runs (`compare.observed`), drawn as points with
-    their figure and source on hover, in the legend as "observed (UN, ...)".
+    their figure and source on hover, in the legend as "observed (UN, ...)"; `hover`, what the
+    hover calls each line (default: its name).
 
     Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
     are escaped, so a name shows as written and never becomes a link or an image."""
@@ -46,6 +47,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
     for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
         c, name = (colours[i] if colours else colour(i)), html.escape(raw_name)
+        hovered = html.escape(hover[i]) if hover else name
         median, low, high = (np.asarray(v) / scale for v in (median, low, high))
         x = np.asarray(dates).astype("datetime64[D]").astype(str)
         fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0},
@@ -55,7 +57,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
                                  legendgroup=name))
         fig.add_trace(go.Scatter(x=x, y=median, mode="lines", line={"color": c, "width": 2},
                                  name=name, legendgroup=name,
-                                 hovertemplate=name.replace("%", "%%")
+                                 hovertemplate=hovered.replace("%", "%%")
                                  + f": %{{y:{TICK_FORMAT[display]}}}"
                                                + (" M" if display == USD else "")
                                                + "<extra></extra>"))
@@ -84,12 +86,13 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     return fig
 
 
-LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b"}
+LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b",
+                 compare.NO_MISSION: "#d9d9d9"}
 
 
 def troop_limits(dates, shares: dict[str, np.ndarray], title: str) -> go.Figure:
-    """Stacked shares of runs in which each constraint holds the troops (`compare.troop_limits`):
-    they add up to one on every day."""
+    """Stacked shares of runs in which each constraint holds the troops, and of runs with no
+    mission (`compare.troop_limits`): they add up to one on every day."""
     fig = go.Figure()
     x = np.asarray(dates).astype("datetime64[D]").astype(str)
     for name, share in shares.items():
@@ -158,9 +161,11 @@ def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1
     """The parameters of `rows` (one outcome's, most influential first, as `sensitivity.records`
     gives them) as horizontal bars, the most influential on top: Morris's mu* with its 90%
     whiskers and sigma as a marker, or Sobol's ST and S1 with theirs. `scale` turns an index
-    into the axis's `unit` (100 for a share's change in percentage points)."""
+    into the axis's `unit` (100 for a share's change in percentage points). The axis names the
+    parameters by their labels; the hover adds the name the command line takes."""
     names = [r["parameter"] for r in rows][::-1]
-    escaped = [html.escape(n) for n in names]
+    escaped = [html.escape(parameter_label(n)) for n in names]
+    hover = [html.escape(f"{parameter_label(n)} ({n})") for n in names]
 
     def column(key):
         return [(r.get(key) or 0.0) * scale for r in rows][::-1]
@@ -168,18 +173,20 @@ def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1
     fig = go.Figure()
     if method == "morris":
         fig.add_trace(go.Bar(x=column("mu_star"), y=escaped, orientation="h", name="mu*",
-                             marker_color=colour(0),
+                             marker_color=colour(0), customdata=hover,
                              error_x={"type": "data", "array": column("mu_star_conf")},
-                             hovertemplate="%{y}: mu* %{x:.3~g}<extra></extra>"))
+                             hovertemplate="%{customdata}: mu* %{x:.3~g}<extra></extra>"))
         fig.add_trace(go.Scatter(x=column("sigma"), y=escaped, mode="markers", name="sigma",
                                  marker={"symbol": "diamond", "color": colour(1), "size": 8},
-                                 hovertemplate="%{y}: sigma %{x:.3~g}<extra></extra>"))
+                                 customdata=hover,
+                                 hovertemplate="%{customdata}: sigma %{x:.3~g}<extra></extra>"))
     else:
         for i, key in enumerate(("ST", "S1")):
             fig.add_trace(go.Bar(x=column(key), y=escaped, orientation="h", name=key,
-                                 marker_color=colour(i),
+                                 marker_color=colour(i), customdata=hover,
                                  error_x={"type": "data", "array": column(f"{key}_conf")},
-                                 hovertemplate=f"%{{y}}: {key} %{{x:.2f}}<extra></extra>"))
+                                 hovertemplate=f"%{{customdata}}: {key} %{{x:.2f}}"
+                                               "<extra></extra>"))
         fig.update_layout(barmode="group")
     fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}, "x": 0.0},
                       height=120 + 22 * len(names), margin={"l": 10, "r": 10, "t": 40, "b": 30},

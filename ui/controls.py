@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from sim.analysis.report import parameter_label
 from sim.model import mission
 from sim.model.parameters import GROUPS, PARAMS, Param
 from ui.library import EventRow, Source, format_value
@@ -28,8 +29,6 @@ from ui.session import plain
 KEY = "lever."
 ENTRY = "entry."  # the number typed beside a slider (one pixel of a slider is ~1/250 of its range)
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
-TOKENS = {"us": "US", "un": "UN", "usd": "USD", "pko": "PKO", "canada": "Canada",
-          "haiti": "Haiti"}
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,6 @@ def display(p: Param) -> Display:
     step = _nice_step(p.high - p.low)
     decimals = max(0, -math.floor(math.log10(step)))
     return Display(1, p.unit, float(step), f"%.{decimals}f")
-
-
-def label(p: Param) -> str:
-    words = [TOKENS.get(w, w) for w in p.name.split("_")]
-    text = " ".join(words)
-    return text[0].upper() + text[1:]
 
 
 def help_text(p: Param, d: Display) -> str:
@@ -137,19 +130,19 @@ def _widget(p: Param) -> None:
     key = KEY + p.name
     help_ = help_text(p, d)
     if d.options:
-        st.selectbox(label(p), range(len(d.options)), key=key, help=help_,
+        st.selectbox(parameter_label(p.name), range(len(d.options)), key=key, help=help_,
                      format_func=lambda i, o=d.options: o[i],
                      persist_state="session")
         return
     low, high = d.to_display(p.low), d.to_display(p.high)
     step = int(d.step) if d.fmt == "%d" else d.step
     slider, entry = st.columns([3, 2], vertical_alignment="bottom")
-    slider.slider(f"{label(p)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
+    slider.slider(f"{parameter_label(p.name)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
                   max_value=high, step=step, format=d.fmt, key=key, help=help_,
                   persist_state="session")
     if key in st.session_state:  # the box shows the slider's value, and typing moves it
         st.session_state[ENTRY + p.name] = st.session_state[key]
-    entry.number_input(f"{label(p)}, typed", low, high, step=step, format=d.fmt,
+    entry.number_input(f"{parameter_label(p.name)}, typed", low, high, step=step, format=d.fmt,
                        key=ENTRY + p.name, on_change=_typed, args=(p.name,),
                        label_visibility="collapsed")
 
@@ -214,7 +207,7 @@ DONORS = tuple(n for n in PARAMS if n.startswith("funding_mission_"))
 def donor_name(name: str) -> str:
     """'the United States' from the doc "Funding of the mission from the United States."."""
     doc = PARAMS[name].doc
-    return doc.split(" from ", 1)[-1].rstrip(".") if " from " in doc else label(PARAMS[name])
+    return doc.split(" from ", 1)[-1].rstrip(".") if " from " in doc else parameter_label(name)
 
 
 def _template_rows(kind: str, date: dt.date, source: Source) -> list[EventRow] | None:
@@ -245,7 +238,7 @@ def _template_rows(kind: str, date: dt.date, source: Source) -> list[EventRow] |
                 EventRow(date, p.name, "set", musd * 1e6, note)]
     changeable = [n for n, p in PARAMS.items() if not p.initial]
     name = st.selectbox("Parameter", changeable, key="event.param",
-                        format_func=lambda n: f"{label(PARAMS[n])} ({n})")
+                        format_func=lambda n: f"{parameter_label(n)} ({n})")
     p, d = PARAMS[name], display(PARAMS[name])
     op = st.radio("Change", ("set", "scale"), key="event.op", horizontal=True,
                   format_func=lambda o: "set to" if o == "set" else "multiply by",

@@ -11,9 +11,10 @@ the earliest branch date among the scenarios.
 
 Results are returned as plain records (for the CSV) and as `TextTable`s that the command line
 prints and `sim.analysis.report` renders as HTML, so both show the same numbers; the app draws
-the same `band`s and `paired_band`s as the report. Money read side by side (a table's column, a
-row of the yearly summary, an axis, an app's headline box) is in one unit (`money_unit`,
-`show_money`: this module holds the formatter the report and the app use).
+the same `band`s and `paired_band`s as the report, whose lines both call by the scenarios' names
+(`legend_names`). Money and counts read side by side (a cell's median and interval, a table's
+column, a row of the yearly summary, an axis, an app's headline box) are in one unit
+(`money_unit`, `show_value`: this module holds the formatter the report and the app use).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ YEARLY = tuple(map(outcomes.get, (
     "displaced", "killed", "kidnappings", "troops", "spent_usd", "roads_cut")))
 ROAD_PREFIX = outcomes.ROAD_CUT.prefix + "."
 LIMIT_PREFIX = outcomes.TROOPS_LIMIT.prefix + "."
+LIMITS = outcomes.TROOPS_LIMIT.names(outcomes.TROOP_LIMITS)
+NO_MISSION = "no mission"  # neither troops nor a target: nothing for a constraint to hold
 WEEK_DAYS = 7  # time series are drawn weekly: the eye cannot see daily points in a chart
 
 
@@ -71,44 +74,59 @@ class TextTable:
         return "\n".join(lines + ([self.note] if self.note else []))
 
 
-# Money is shown in one unit wherever amounts are read side by side (a table's column or row,
-# a headline box, an axis): the largest unit its largest amount reaches, so "$2.50 bn" stands
-# beside "-$0.001 bn", never beside "-$529,679", which hid that the difference is tiny.
-BILLIONS, MILLIONS, DOLLARS = (1e9, "bn"), (1e6, "M"), (1.0, "")
-MoneyUnit = tuple[float, str]
+# Money and counts are shown in one unit wherever amounts are read side by side (a cell's median
+# and its interval, a table's column or row, a headline box, an axis): the largest unit its
+# largest amount reaches, so "$2.50 bn" stands beside "-$0.001 bn", never beside "-$529,679",
+# which hid that the difference is tiny, and a count reads "1.62 M [0.84 M, 1.98 M]", never
+# "1.62 M [835,549, 1.98 M]".
+BILLIONS, MILLIONS, ONES = (1e9, "bn"), (1e6, "M"), (1.0, "")
+Unit = tuple[float, str]
 
 
-def money_unit(values: Iterable[float | None]) -> MoneyUnit:
-    """The unit for amounts read together: billions if the largest magnitude reaches one,
-    else millions if it reaches one, else dollars."""
+def money_unit(values: Iterable[float | None]) -> Unit:
+    """The unit for amounts read together, of money or of a count (named for money, its first
+    use): billions if the largest magnitude reaches one, else millions if it reaches one, else
+    ones."""
     top = max((abs(v) for v in values if v is not None and np.isfinite(v)), default=0.0)
-    return next((u for u in (BILLIONS, MILLIONS) if top >= u[0]), DOLLARS)
+    return next((u for u in (BILLIONS, MILLIONS) if top >= u[0]), ONES)
 
 
-def show_money(value: float | None, unit: MoneyUnit, signed: bool = False) -> str:
-    """An amount in `unit` with the decimals its size there needs ("$2.50 bn", "$34.5 M",
-    "-$0.53 M", "$529,679"): the one money formatter of tables, headlines and axes."""
+def _scaled(value: float | None, unit: Unit, signed: bool, symbol: str) -> str:
+    """An amount in `unit` with the decimals its size there needs: the one formatter of money
+    and counts."""
     if value is None or not np.isfinite(value):
         return "-"
     scale, name = unit
     x = abs(value) / scale
     digits = 0 if not name or x == 0 or x >= 100 else 1 if x >= 10 else 2 if x >= 0.1 else 3
     sign = "-" if value < 0 else ("+" if signed else "")
-    return f"{sign}${x:,.{digits}f}" + (f" {name}" if name else "")
+    return f"{sign}{symbol}{x:,.{digits}f}" + (f" {name}" if name else "")
+
+
+def show_money(value: float | None, unit: Unit, signed: bool = False) -> str:
+    """An amount of money in `unit`: "$2.50 bn", "$34.5 M", "-$0.53 M", "$529,679"."""
+    return _scaled(value, unit, signed, "$")
+
+
+def show_count(value: float | None, unit: Unit, signed: bool = False) -> str:
+    """A count in `unit`: "1.62 M", "0.84 M", "+12.5 M", "835,549"."""
+    return _scaled(value, unit, signed, "")
 
 
 def show_value(value: float | None, outcome: Outcome, signed: bool = False,
-               unit: MoneyUnit | None = None) -> str:
-    """A value in the outcome's format; money in `unit` (default: the value's own)."""
-    if outcome.display != outcomes.USD:
+               unit: Unit | None = None) -> str:
+    """A value in the outcome's format; money and counts in `unit` (default: the value's
+    own)."""
+    if outcome.display == outcomes.PERCENT:
         return outcome.show(value, signed)
-    return show_money(value, unit or money_unit([value]), signed)
+    show = show_money if outcome.display == outcomes.USD else show_count
+    return show(value, unit or money_unit([value]), signed)
 
 
 def show_interval(level: Interval | None, outcome: Outcome, signed: bool = False,
-                  unit: MoneyUnit | None = None) -> str:
+                  unit: Unit | None = None) -> str:
     """"median [low, high]" in the outcome's format; a difference (`signed`) with its sign;
-    money in `unit`, by default the one its three amounts share."""
+    money and counts in `unit`, by default the one its three amounts share."""
     if level is None:
         return "-"
     ends = (level.median, level.low, level.high)
@@ -127,6 +145,20 @@ def _sum_metrics(metrics: dict[str, np.ndarray], outcome: Outcome) -> np.ndarray
 
 
 # ---------------------------------------------------------------------------- one run
+def no_mission(metrics: dict[str, np.ndarray]) -> np.ndarray:
+    """Where (days, or replicates x days) there is no mission: no troops, and the target
+    recorded as what holds them. `sim.model.mission` records the target when it is the least of
+    target, ceiling and money, and troops short of it as held by the pace, so that means a
+    target of zero. Counted as the target holding a force back, such days read "held by the
+    target: 100%" in the years before a mission arrives or after it has left; a ceiling or
+    money that keeps a pledged force at zero is a mission held back, and counts as one."""
+    return (metrics["troops"] == 0) & (metrics[f"{LIMIT_PREFIX}target"] == 1)
+
+
+def _share_of_days(held: np.ndarray, days: np.ndarray) -> str:
+    return f"{held[days].mean():.0%}" if days.any() else NO_MISSION
+
+
 def yearly_table(run: RunOutput, title: str) -> TextTable:
     """`haiti-sim run`'s summary: stocks at the end of each year, flows summed over each year,
     and at the end of the run (stocks) or over the whole run (flows)."""
@@ -143,13 +175,13 @@ def yearly_table(run: RunOutput, title: str) -> TextTable:
         unit = money_unit(cells)  # a row is one measure: its amounts in one unit
         rows.append([outcome.label + (" (in the year)" if outcome.flow else "")]
                     + [show_value(v, outcome, unit=unit) for v in cells])
-    for c in outcomes.TROOP_LIMITS:  # why the troops are what they are
-        name = f"{LIMIT_PREFIX}{c}"
-        if name in metrics:
+    if all(n in metrics for n in LIMITS):  # why the troops are what they are
+        mission = ~no_mission(metrics)
+        for c, name in zip(outcomes.TROOP_LIMITS, LIMITS, strict=True):
             held = metrics[name]
-            rows.append([f"Troops held by the {c} (share of days)"]
-                        + [f"{held[years == y].mean():.0%}" for y in columns]
-                        + [f"{held.mean():.0%}"])
+            rows.append([f"Troops held by the {c} (share of the days with a mission)"]
+                        + [_share_of_days(held, mission & (years == y)) for y in columns]
+                        + [_share_of_days(held, mission)])
     last = dates[-1].astype(dt.date)
     headers = ["", *(str(y) for y in columns), "end / total"]
     if last != dt.date(last.year, 12, 31):
@@ -191,6 +223,17 @@ class ScenarioRuns:
         total = np.full(values.shape, np.nan)
         total[:, first:] = np.cumsum(values[:, first:], axis=1)
         return total
+
+
+def legend_names(names: dict[str, str]) -> dict[str, str]:
+    """What a chart calls each scenario, from {label: name}: its name (the file's `name:`),
+    which people read, rather than its label (a file stem, which tables and --reference use);
+    qualified with the label where two share a name (one file from two batches, two runs of one
+    file), so no two lines of a legend read alike."""
+    named = {label: name or label for label, name in names.items()}
+    shared = list(named.values())
+    return {label: name if shared.count(name) == 1 else f"{name} ({label})"
+            for label, name in named.items()}
 
 
 def _wanted(names: list[str]) -> set[str]:
@@ -352,15 +395,18 @@ def observed_name(points: list) -> str:
 def troop_limits(s: ScenarioRuns) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     """(dates, {constraint: share of replicates it holds the troops in}), weekly from the
     branch (the start without one): which of the target, the ceiling, the money and the pace
-    keeps the mission's troops where they are. None for runs that did not record it."""
-    names = [f"{LIMIT_PREFIX}{c}" for c in outcomes.TROOP_LIMITS]
-    if any(n not in s.metrics for n in names):
+    keeps the mission's troops where they are, and last the share of replicates with no
+    mission (`no_mission`), so the shares add up to one on every date. None for runs that did
+    not record it."""
+    if any(n not in s.metrics for n in (*LIMITS, "troops")):
         return None
     first = s.dates[0] if s.branch is None else max(s.dates[0], np.datetime64(s.branch, "D"))
     dates = _weekly(first, s.dates[-1])
     days = (dates - s.dates[0]).astype(int)
-    return dates, {c: s.metrics[n][:, days].mean(0)
-                   for c, n in zip(outcomes.TROOP_LIMITS, names, strict=True)}
+    absent = no_mission(s.metrics)[:, days]
+    shares = {c: (s.metrics[n][:, days] * ~absent).mean(0)
+              for c, n in zip(outcomes.TROOP_LIMITS, LIMITS, strict=True)}
+    return dates, shares | {NO_MISSION: absent.mean(0)}
 
 
 def paired_band(s: ScenarioRuns, ref: ScenarioRuns, outcome: Outcome, origin: dt.date):
@@ -494,7 +540,7 @@ def tables(c: Comparison) -> list[TextTable]:
     for outcome in COMPARED:
         cells_of = {s.label: [by_key.get((outcome.name, s.label, at)) for at in columns]
                     for s in c.scenarios}
-        # a column is one outcome on one date: its levels and differences share a money unit
+        # a column is one outcome on one date: its levels and differences share a unit
         units = [money_unit(_amounts(column)) for column in zip(*cells_of.values(), strict=True)]
         rows = []
         for s in c.scenarios:
@@ -530,7 +576,7 @@ def _amounts(records) -> list[float]:
 
 
 def _interval_cell(record: dict | None, prefix: str, outcome: Outcome, signed: bool = False,
-                   unit: MoneyUnit | None = None) -> str:
+                   unit: Unit | None = None) -> str:
     if record is None or record[prefix + "median"] is None:
         return "-"
     return show_interval(Interval(record[prefix + "median"], record[prefix + "p05"],

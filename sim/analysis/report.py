@@ -32,11 +32,14 @@ from sim.analysis.compare import (
     TextTable,
     band,
     header,
+    legend_names,
     money_unit,
     observed,
     observed_name,
     paired_band,
+    show_count,
     show_money,
+    show_value,
     tables,
 )
 from sim.analysis.search import FOUND, Search, show_level
@@ -75,6 +78,25 @@ def _e(text) -> str:
     return html.escape(str(text))
 
 
+# Words of parameter names that are written otherwise in prose.
+TOKENS = {"us": "US", "un": "UN", "usd": "USD", "pko": "PKO", "canada": "Canada",
+          "haiti": "Haiti"}
+
+
+def parameter_label(name: str) -> str:
+    """A parameter as people read it, in the report's charts and the app's widgets and charts:
+    "Gang cash reserve months" for `gang_cash_reserve_months`. Made from the name because the
+    parameter table (`sim.model.parameters`) declares no label; where the name matters (what
+    --set and --vary take), it is shown beside or in a tooltip."""
+    text = " ".join(TOKENS.get(w, w) for w in name.split("_"))
+    return text[0].upper() + text[1:]
+
+
+def _parameter(name: str) -> str:
+    """The content of an SVG text naming a parameter: its label, its name as the tooltip."""
+    return f"<title>{_e(name)}</title>{_e(parameter_label(name))}"
+
+
 def _table(t: TextTable) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in t.headers)
     body = "".join(
@@ -96,15 +118,15 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _axis_labels(ticks: list[float], display: str):
-    """A y axis's tick labels, `label(v)`: shares in percent, money in the one unit its
-    largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M")."""
+    """A y axis's tick labels, `label(v)`: shares in percent, money and counts in the one unit
+    its largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M"; "0.50 M" under
+    "1.00 M", not "500,000")."""
     unit = money_unit(ticks)
 
     def label(value: float) -> str:
         if display == outcomes.PERCENT:
             return f"{value * 100:g}%"
-        return show_money(value, unit) if display == outcomes.USD else outcomes.show(value,
-                                                                                     display)
+        return (show_money if display == outcomes.USD else show_count)(value, unit)
     return label
 
 
@@ -185,10 +207,17 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return "".join(parts)
 
 
+def _names(c: Comparison) -> dict[str, str]:
+    return legend_names({s.label: s.name for s in c.scenarios})
+
+
 def _legend(c: Comparison, colours: dict[str, str], skip_reference: bool = False) -> str:
+    """The scenarios by name (`legend_names`), each with its label, which the tables use, as
+    its tooltip."""
+    names = _names(c)
     return "<p class=legend>" + "".join(
-        f'<span><span class=swatch style="background:{colours[s.label]}"></span>{_e(s.label)}'
-        f"{' (reference)' if s is c.reference else ''}</span>"
+        f'<span title="{_e(s.label)}"><span class=swatch style="background:{colours[s.label]}">'
+        f"</span>{_e(names[s.label])}{' (reference)' if s is c.reference else ''}</span>"
         for s in c.scenarios if not (skip_reference and s is c.reference)) + "</p>"
 
 
@@ -379,12 +408,15 @@ def _maps(c: Comparison) -> str:
     credit = f"<figcaption class=note>{_e(boundary_attribution())}</figcaption>"
     out = [_map_legend(), '<svg width="0" height="0" style="position:absolute"><defs>'
            + _overlay(geo, country) + _overlay(geo, metro) + "</defs></svg>"]
+    names = _names(c)
     for s in c.scenarios:
         if len(s.gang_held_share) != geo.n_cells:
-            out.append(f"<p class=note>{_e(s.label)}: its maps have {len(s.gang_held_share)} "
-                       f"cells, the current geography {geo.n_cells}; not drawn.</p>")
+            out.append(f"<p class=note>{_e(names[s.label])}: its maps have "
+                       f"{len(s.gang_held_share)} cells, the current geography {geo.n_cells}; "
+                       "not drawn.</p>")
             continue
-        out.append(f"<h3>{_e(s.label)}: gang-held at the end ({s.end})</h3><div class=maps>"
+        out.append(f"<h3>{_e(names[s.label])}: gang-held at the end ({s.end})</h3>"
+                   "<div class=maps>"
                    f'<figure style="width:{country.width}px">'
                    + _cells_svg(geo, s.gang_held_share, everywhere, country, frame)
                    + f'{credit}</figure><figure style="width:{metro.width}px">'
@@ -395,6 +427,7 @@ def _maps(c: Comparison) -> str:
 
 def render(c: Comparison) -> str:
     colours = {s.label: PALETTE[i % len(PALETTE)] for i, s in enumerate(c.scenarios)}
+    reference = _names(c)[c.reference.label]
     scenarios = "".join(
         f"<tr><td>{_e(s.label)}</td><td>{_e(s.name)}</td><td>{len(s.replicates)}</td>"
         f"<td>{s.branch or '-'}</td><td>{s.end}</td><td>{_e(s.source)}</td></tr>"
@@ -405,7 +438,7 @@ def render(c: Comparison) -> str:
         + _levels(c, o, colours) for o in COMPARED)
     diffs = "".join(
         f"<h3>{_e(o.label)}{' since ' + str(c.origin) if o.flow else ''}: "
-        f"difference to {_e(c.reference.label)}</h3>" + _differences(c, o, colours)
+        f"difference to {_e(reference)}</h3>" + _differences(c, o, colours)
         for o in COMPARED)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
@@ -420,7 +453,7 @@ def render(c: Comparison) -> str:
         "interval (band); black diamonds: the observed figures of 2023-2024 the model is fitted "
         "to, where the runs cover them (hover for the figure and its source).</p>"
         + _legend(c, colours) + series
-        + f"<h2>Difference to {_e(c.reference.label)}, paired by replicate</h2>"
+        + f"<h2>Difference to {_e(reference)}, paired by replicate</h2>"
         + _legend(c, colours, skip_reference=True) + diffs
         + "<h2>Where gangs hold ground at the end</h2><p class=note>Share of replicates in "
         "which each cell is gang-held on the last day; right, the Port-au-Prince metro (the "
@@ -453,7 +486,7 @@ def _curve_svg(result: Search, integer: bool, lever: str,
         parts.append(f'<text x="{x(v):.1f}" y="{height - 28}" text-anchor="middle">'
                      f'{_e(show_level(v, integer))}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
-                 f'text-anchor="middle">{_e(lever)}</text>')
+                 f'text-anchor="middle">{_parameter(lever)}</text>')
     if result.status == FOUND:
         lo, hi = result.interval
         parts.append(f'<rect x="{x(lo):.1f}" y="{top}" width="{max(x(hi) - x(lo), 1):.1f}" '
@@ -536,7 +569,7 @@ def _dose_svg(lines, display: str, lever: str, connect: bool) -> str:
     for v in (t for t in _ticks(x0, x1) if x0 <= t <= x1):
         parts.append(f'<text x="{x(v):.1f}" y="{height - 26}" text-anchor="middle">{v:g}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" '
-                 f'text-anchor="middle">{_e(lever)}</text>')
+                 f'text-anchor="middle">{_parameter(lever)}</text>')
     for colour, pts in lines:
         if connect and len(pts) > 1:
             parts.append(_band(colour, [x(a) for a, _ in pts], [y(lv.median) for _, lv in pts],
@@ -623,13 +656,15 @@ def _bars_svg(rows: list[tuple[str, str, float, float, float | None, float | Non
              f'text-anchor="middle">{_e(axis)}</text>']
     for k, (name, colour, value, conf, inner, inner_conf) in enumerate(rows):
         y = top + k * row_height
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_e(name)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">'
+                     f'{_parameter(name)}</text>')
         if not np.isfinite(value):
             continue
         parts.append(f'<rect x="{min(x(0), x(value)):.1f}" y="{y + 3}" '
                      f'width="{abs(x(value) - x(0)):.1f}" height="{row_height - 6}" '
                      f'fill="{colour}" fill-opacity="{0.45 if inner is not None else 0.8}">'
-                     f'<title>{_e(name)}: {_e(label(value))} +- {_e(label(conf))}</title></rect>')
+                     f'<title>{_e(parameter_label(name))} ({_e(name)}): {_e(label(value))} '
+                     f'+- {_e(label(conf))}</title></rect>')
         whiskers = [(value, conf, y + row_height / 2 - 2)]
         if inner is not None and np.isfinite(inner):
             parts.append(f'<rect x="{min(x(0), x(inner)):.1f}" y="{y + 7}" '
@@ -651,15 +686,18 @@ def sensitivity_html(s, title: str, top: int) -> str:
     morris = s.method == sensitivity.MORRIS
     charts = []
     for o in s.outcomes:
-        def label(v, o=o):
-            if not morris:
-                return f"{v:.2g}"
-            return f"{v * 100:g} pp" if o.display == outcomes.PERCENT else o.show(v)
-
         rows = [(i.parameter, ROLE_COLOURS[i.role],
                  *((i.values["mu_star"], i.values["mu_star_conf"], None, None) if morris else
                    (i.values["ST"], i.values["ST_conf"], i.values["S1"], i.values["S1_conf"])))
                 for i in s.ranked[o.name][:top]]
+        unit = money_unit(v + c for _, _, v, c, _, _ in rows)  # one along the axis
+
+        def label(v, o=o, unit=unit):
+            if not morris:
+                return f"{v:.2g}"
+            return (f"{v * 100:g} pp" if o.display == outcomes.PERCENT
+                    else show_value(v, o, unit=unit))
+
         since = f" since {s.origin}" if o.flow else ""
         axis = (f"mu*: mean absolute change of the outcome{since} across a parameter's range"
                 if morris else "share of the variance: ST (light), S1 (dark)")
@@ -745,8 +783,8 @@ def _limits_svg(rows: list[dict], kept: dict[str, tuple], show) -> str:
             drawn.append(segment(r, *kept[r["parameter"]], PALETTE[2], y)[0])
         ends = [(a, r["low"]), (b, r["high"])]
         parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(r["parameter"])}'
-            "</text>" + "".join(drawn) + "".join(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f'{_parameter(r["parameter"])}</text>' + "".join(drawn) + "".join(
                 f'<text x="{x(at):.1f}" y="{y - 6:.1f}" text-anchor="middle">'
                 f'{_e(show(r["parameter"], v))}</text>' for at, v in ends if v is not None)
             + f'<text x="{x(1) + 6:.1f}" y="{y + 4:.1f}">'

@@ -225,6 +225,9 @@ for same in identical(job):
                "seeds): their lines and bands lie on each other, so only the last drawn shows.")
 # one colour per scenario, whichever tab and whichever scenarios a chart leaves out
 COLOUR = {label: charts.colour(i) for i, label in enumerate(job.labels)}
+# legends call scenarios by name; the hover adds the label, which the tables use
+NAME = compare.legend_names({label: s.name for label, s in job.scenarios.items()})
+HOVER = {label: f"{s.name} ({label})" for label, s in job.scenarios.items()}
 
 tab_levels, tab_diff, tab_tables = st.tabs(
     ["Outcomes", f"Difference to {ref.label}", "Tables and downloads"], key="compare_tab",
@@ -235,9 +238,10 @@ def levels() -> None:
     cols = st.columns(2)
     for k, o in enumerate(COMPARED):
         fig = run.cached(f"levels.{o.name}", lambda o=o: charts.bands(
-            [(r.label, compare.band(r, o, origin)) for r in runs],
+            [(NAME[r.label], compare.band(r, o, origin)) for r in runs],
             o.label + (f" since {origin}" if o.flow else ""), o.display, origin,
-            colours=[COLOUR[r.label] for r in runs], observed=compare.observed(runs, o)))
+            colours=[COLOUR[r.label] for r in runs], observed=compare.observed(runs, o),
+            hover=[HOVER[r.label] for r in runs]))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"lv.{o.name}")
 
 
@@ -248,13 +252,15 @@ def differences() -> None:
         return
     cols = st.columns(2)
     for k, o in enumerate(COMPARED):
-        lines = [(r.label, band) for r in others
+        shown = [(r.label, band) for r in others
                  if (band := compare.paired_band(r, ref, o, origin)) is not None]
-        if not lines:
+        if not shown:
             continue
-        fig = run.cached(f"diff.{o.name}", lambda o=o, lines=lines: charts.bands(
-            lines, f"{o.label}: difference to {ref.label}", o.display, origin, zero_line=True,
-            colours=[COLOUR[label] for label, _ in lines]))
+        fig = run.cached(f"diff.{o.name}", lambda o=o, shown=shown: charts.bands(
+            [(NAME[label], band) for label, band in shown],
+            f"{o.label}: difference to {NAME[ref.label]}", o.display, origin, zero_line=True,
+            colours=[COLOUR[label] for label, _ in shown],
+            hover=[HOVER[label] for label, _ in shown]))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"df.{o.name}")
 
 

@@ -13,13 +13,14 @@ import streamlit as st
 
 from sim.analysis import discover, goals, shipped
 from sim.analysis.goals import Goal
+from sim.analysis.report import parameter_label
 from sim.model import outcomes
 from sim.model.outcomes import PERCENT
 from sim.model.parameters import PARAMS
 from sim.model.scenario import SEED_MAX, SEED_MIN
 from sim.running import design
 from sim.running.design import Factor
-from ui import analyses, analysis_view, charts, controls, library
+from ui import analyses, analysis_view, charts, library
 from ui.analysis import threshold_unit
 
 SS = st.session_state
@@ -53,7 +54,7 @@ def draw(summary: list[str], steps: list[dict], boxes: list[dict], key: str) -> 
                "fail. The ringed step is the box of most coverage at the density asked.")
     kept = {r["parameter"] for r in boxes if r["box"] == "significant"}
     rows = [{"parameter": r["parameter"],
-             "label": controls.label(PARAMS[r["parameter"]]),
+             "label": parameter_label(r["parameter"]),
              "unit": PARAMS[r["parameter"]].unit,
              "above": _limit(r, "low"), "below": _limit(r, "high"),
              "range run": f"{discover.show_value(r['parameter'], r['range_low'])} to "
@@ -119,7 +120,7 @@ def settings() -> None:
     right.number_input("Seed (--seed)", SEED_MIN, SEED_MAX, key="disc_seed")
     st.multiselect("Parameters (--vary; empty: every uncertainty)",
                    [f.name for f in design.uncertainties()], key="disc_vary",
-                   format_func=lambda n: f"{controls.label(PARAMS[n])} ({n})")
+                   format_func=lambda n: f"{parameter_label(n)} ({n})")
 
 
 def page() -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 import streamlit as st
 
 from sim.analysis import sensitivity, shipped
+from sim.analysis.report import parameter_label
 from sim.analysis.sensitivity import MORRIS, SOBOL
 from sim.model import outcomes
 from sim.model.outcomes import PERCENT
@@ -20,7 +21,7 @@ from sim.model.parameters import PARAMS
 from sim.model.scenario import SEED_MAX, SEED_MIN
 from sim.running import design
 from sim.running.design import Factor
-from ui import analyses, analysis_view, charts, controls, library
+from ui import analyses, analysis_view, charts, library
 
 SS = st.session_state
 PREFIX = "sens"
@@ -32,8 +33,8 @@ TRAJECTORIES = 3
 
 def parameter_words(name: str) -> str:
     p = PARAMS[name]
-    return f"{controls.label(p).lower()} ({name}, {p.unit})" if p.unit else \
-        f"{controls.label(p).lower()} ({name})"
+    return f"{parameter_label(p.name).lower()} ({name}, {p.unit})" if p.unit else \
+        f"{parameter_label(p.name).lower()} ({name})"
 
 
 def sentence(rows: list[dict], o: outcomes.Outcome, method: str, scenario: str) -> str:
@@ -116,7 +117,7 @@ def settings() -> None:
     right.number_input("Seed (--seed)", SEED_MIN, SEED_MAX, key="sens_seed")
     st.multiselect("Parameters (--vary; empty: every uncertainty)",
                    [f.name for f in design.uncertainties()], key="sens_vary",
-                   format_func=lambda n: f"{controls.label(PARAMS[n])} ({n})")
+                   format_func=lambda n: f"{parameter_label(n)} ({n})")
     st.date_input("Runs end on (--until)", key="sens_until", min_value=dt.date(2023, 1, 1),
                   help="An earlier end is faster; not before the policy's branch.")
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from sim.analysis import goals, search
 from sim.analysis.goals import AT, EVER, SUSTAINED, Goal, GoalError
+from sim.analysis.report import parameter_label
 from sim.model import outcomes
 from sim.model.outcomes import PERCENT
 from sim.model.parameters import PARAMS, check_value
@@ -310,7 +311,7 @@ def sidebar(src: library.Source) -> None:
                       "on the Explore page to search from its settings).")
     st.subheader("The lever")
     st.selectbox("Lever", search.levers(), key="target_lever", on_change=on_lever,
-                 format_func=lambda n: f"{controls.label(PARAMS[n])} ({n})", persist_state=KEEP,
+                 format_func=lambda n: f"{parameter_label(n)} ({n})", persist_state=KEEP,
                  help="The policy choice whose smallest sufficient value is sought.")
     p = PARAMS[SS["target_lever"]]
     d = controls.display(p)
@@ -325,7 +326,7 @@ def sidebar(src: library.Source) -> None:
                                                           if n != p.name)],
                  key="target_with", persist_state=KEEP,
                  format_func=lambda n: "nothing" if n == ALONE else
-                 f"{controls.label(PARAMS[n])} ({n})",
+                 f"{parameter_label(n)} ({n})",
                  help="Another lever set on a straight line with this one, through its values "
                       "at the two ends: e.g. the funding that pays for the troops searched.")
     if SS["target_with"] not in (ALONE, p.name):
@@ -340,8 +341,8 @@ def sidebar(src: library.Source) -> None:
                 SS["target_sets"] = [n for n in SS["target_sets"] if n != w.name]
                 SS["target_with_moved"] = w.name
         if SS.get("target_with_moved") == w.name:
-            st.caption(f"{controls.label(w)} was taken out of Also set: it follows the line now, "
-                       "from its value at From to its value at To.")
+            st.caption(f"{parameter_label(w.name)} was taken out of Also set: it follows the "
+                       "line now, from its value at From to its value at To.")
         left, right = st.columns(2)
         for column, key, end in ((left, "target_with_low", "at From"),
                                  (right, "target_with_high", "at To")):
@@ -350,7 +351,7 @@ def sidebar(src: library.Source) -> None:
                                 step=int(wd.step) if wd.fmt == "%d" else wd.step,
                                 persist_state=KEEP)
     st.multiselect("Also set (--set)", [n for n in PARAMS if n != p.name], key="target_sets",
-                   format_func=lambda n: f"{controls.label(PARAMS[n])} ({n})", persist_state=KEEP,
+                   format_func=lambda n: f"{parameter_label(n)} ({n})", persist_state=KEEP,
                    help="Parameters held at a value of your choosing during the search, e.g. "
                         "the troop ceiling and the money that would otherwise cap the troops.")
     for name in SS["target_sets"]:
@@ -360,10 +361,10 @@ def sidebar(src: library.Source) -> None:
         if key not in SS:
             SS[key] = qd.to_display(src.lever_values[name])
         if qd.options:
-            st.selectbox(controls.label(q), range(len(qd.options)), key=key,
+            st.selectbox(parameter_label(q.name), range(len(qd.options)), key=key,
                          format_func=lambda i, o=qd.options: o[i])
         else:
-            st.number_input(f"{controls.label(q)} ({qd.unit})", qd.to_display(q.low),
+            st.number_input(f"{parameter_label(q.name)} ({qd.unit})", qd.to_display(q.low),
                             qd.to_display(q.high), key=key, format=qd.fmt,
                             step=int(qd.step) if qd.fmt == "%d" else qd.step,
                             help=controls.help_text(q, qd))
@@ -478,7 +479,7 @@ def show(run: target.TargetRun) -> None:
                        f"{search.show_level(curve.answer, p.integer)} so far.")
     if points:
         fig = charts.target_curve(points, curve, q.probability, answer_at, interval,
-                                  f"{controls.label(p)} ({d.unit})", d.scale)
+                                  f"{parameter_label(p.name)} ({d.unit})", d.scale)
         st.plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key="target_chart")
         st.caption("Dots: the share of runs meeting the goal at each value run (larger: more "
                    "runs), with its 90% Wilson interval. Line: the search's monotone fit. "

@@ -30,15 +30,16 @@ st.title("Validation against the observed record")
 st.markdown(validation_section())
 if docs.VALIDATION.exists():
     # The shipped ensemble's full validation (coverage, misses, the 2025 forecast), made by
-    # scripts/update_docs.py; its figure is the same history under the posterior draws.
+    # scripts/update_docs.py; its figures are the same history under the posterior draws and
+    # the patterns beyond the record.
     with st.expander("Coverage, patterns missed, the 2025 forecast and what policy answers "
                      "rest on (docs/VALIDATION.md)", expanded=False):
-        text = docs.VALIDATION.read_text(encoding="utf-8")
-        figure = docs.VALIDATION.parent / "figures" / "validation_history.png"
-        text = text.replace("![history](figures/validation_history.png)", "")
-        if figure.exists():
-            st.image(str(figure))
-        st.markdown(text)
+        for part in docs.with_figures(docs.VALIDATION.read_text(encoding="utf-8"),
+                                      docs.VALIDATION.parent):
+            if isinstance(part, str):
+                st.markdown(docs.clean(part))
+            elif part.exists():
+                st.image(str(part))
 
 st.subheader("Run the historical record here")
 st.caption("`scenarios/history.yaml` from 2023-01-01, with the observed figures as black "
