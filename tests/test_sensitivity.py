@@ -132,3 +132,14 @@ def test_sensitivity_user_errors_are_one_message(tmp_path, capsys, extra, messag
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_count_index_and_its_interval_are_in_one_unit():
+    from sim.model import outcomes
+
+    displaced = outcomes.get("displaced")
+    unit = compare.money_unit([1.2e6, 3e5])
+    shown = [sensitivity.show_index(v, displaced, sensitivity.MORRIS, unit) for v in (1.2e6, 3e5)]
+    assert shown == ["1.20 M", "0.30 M"]
+    assert sensitivity.show_index(0.052, outcomes.get("capital_gang_share_area"),
+                                  sensitivity.MORRIS) == "5.2 pp"

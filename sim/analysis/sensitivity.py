@@ -229,14 +229,18 @@ def csv_text(s: Sensitivity) -> str:
     return compare.records_csv(records(s))
 
 
-def show_index(value: float, o: Outcome, method: str) -> str:
-    """A Morris index in the outcome's units (a change of a share in percentage points); a
-    Sobol index as a share of the variance."""
+def show_index(value: float, o: Outcome, method: str,
+               unit: compare.Unit | None = None) -> str:
+    """A Morris index in the outcome's units (a change of a share in percentage points; a count
+    or money in `unit`, which an index and its +- share: `compare.money_unit`); a Sobol index
+    as a share of the variance."""
     if not np.isfinite(value):
         return "-"
     if method == SOBOL:
         return f"{value:.2f}"
-    return f"{value * 100:.1f} pp" if o.display == outcomes.PERCENT else o.show(value)
+    if o.display == outcomes.PERCENT:
+        return f"{value * 100:.1f} pp"
+    return compare.show_value(value, o, unit=unit)
 
 
 def tables(s: Sensitivity, top: int = TOP) -> list[TextTable]:
@@ -249,9 +253,10 @@ def tables(s: Sensitivity, top: int = TOP) -> list[TextTable]:
         for k, i in enumerate(s.ranked[o.name][:top]):
             v = i.values
             if s.method == MORRIS:
-                cells = [f"{show_index(v['mu_star'], o, MORRIS)} +- "
-                         f"{show_index(v['mu_star_conf'], o, MORRIS)}",
-                         show_index(v["sigma"], o, MORRIS)]
+                unit = compare.money_unit([v["mu_star"], v["mu_star_conf"], v["sigma"]])
+                cells = [f"{show_index(v['mu_star'], o, MORRIS, unit)} +- "
+                         f"{show_index(v['mu_star_conf'], o, MORRIS, unit)}",
+                         show_index(v["sigma"], o, MORRIS, unit)]
             else:
                 cells = [f"{show_index(v['ST'], o, SOBOL)} +- {show_index(v['ST_conf'], o, SOBOL)}",
                          f"{show_index(v['S1'], o, SOBOL)} +- {show_index(v['S1_conf'], o, SOBOL)}"]

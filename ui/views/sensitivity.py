@@ -12,7 +12,7 @@ import datetime as dt
 
 import streamlit as st
 
-from sim.analysis import sensitivity, shipped
+from sim.analysis import compare, sensitivity, shipped
 from sim.analysis.report import parameter_label
 from sim.analysis.sensitivity import MORRIS, SOBOL
 from sim.model import outcomes
@@ -42,8 +42,9 @@ def sentence(rows: list[dict], o: outcomes.Outcome, method: str, scenario: str) 
     key = sensitivity.RANKED_BY[method]
     parts = []
     for r in rows[:TOP_SENTENCE]:
-        value = sensitivity.show_index(r[key], o, method)
-        conf = sensitivity.show_index(r[f"{key}_conf"], o, method)
+        unit = compare.money_unit([r[key], r[f"{key}_conf"]])  # "1.20 M ± 0.30 M"
+        value = sensitivity.show_index(r[key], o, method, unit)
+        conf = sensitivity.show_index(r[f"{key}_conf"], o, method, unit)
         parts.append(f"{parameter_words(r['parameter'])}: {key.replace('_star', '*')} "
                      f"{value} ± {conf}")
     what = "the mean change across a parameter's range" if method == MORRIS else \
