@@ -207,6 +207,29 @@ def test_a_fight_between_gangs_kills_no_one_in_the_states_operations():
     assert killed_gang + killed_civilians > 0 and in_operations == 0
 
 
+def test_self_defence_brigades_kill_on_the_frontier_at_their_rate_mostly_gang_members():
+    # cells 0-1 gang 0, 2-3 state: cell 2 (5,000 residents) is the frontier
+    rate = 3650.0  # per 1,000 frontier residents a year: 10 per 1,000 a day
+    r = combat.rates(params(self_defence_killings_per_1000_frontier_residents_per_year=rate,
+                            lynched_gang_member_share=0.8))
+    gang_dead = civilians = 0.0
+    for day in range(DAYS):
+        c, g = cells([0, 0, STATE, STATE]), gang_state(members=(1e6, 50.0))
+        killed_gang, killed_civilians = combat.self_defence(c, g, world(), r, SEED, day)
+        assert g.members[0] == 1e6 - killed_gang and g.members[1] == 50.0
+        assert c.residents[3] == 1_000.0 and c.residents[2] == 5_000.0 - killed_civilians
+        gang_dead, civilians = gang_dead + killed_gang, civilians + killed_civilians
+    lam = 5_000 * 10 / 1000  # the frontier's 5,000 residents at 10 per 1,000 a day
+    within((gang_dead + civilians) / DAYS, lam, np.sqrt(lam), DAYS)
+    assert gang_dead / (gang_dead + civilians) == pytest.approx(0.8, abs=0.03)
+
+
+def test_no_frontier_no_lynchings():
+    r = combat.rates(params(self_defence_killings_per_1000_frontier_residents_per_year=3650.0))
+    for owner in ([0, 0, 0, 0], [STATE, STATE, STATE, STATE]):
+        assert combat.self_defence(cells(owner), gang_state(), world(), r, SEED, 0) == (0.0, 0.0)
+
+
 def test_state_deaths_are_booked_to_the_forces_by_their_regional_shares():
     c, g = cells([0, 0, STATE, 1]), gang_state()
     dep = no_deployment()._replace(shares=np.tile([0.5, 0.2, 0.3], (3, 1)))

@@ -46,10 +46,11 @@ def test_one_definition_per_quantity():
 def test_stocks_are_read_on_their_date_and_flows_summed_over_their_period():
     days = np.arange(731, dtype=float)
     names = ["displaced", "killed", "kidnappings", "police_officers", "capital_gang_share_area",
-             "killed_in_state_operations"]
-    # replicate r: stocks equal the day number plus r, flows r+1, 2(r+1) or 3(r+1) a day
+             "killed_in_state_operations", "killed_by_self_defence"]
+    # replicate r: stocks equal the day number plus r, flows 1 to 4 times r+1 a day
     values = np.stack([np.stack([days + r, np.full(731, r + 1.0), np.full(731, 2 * (r + 1.0)),
-                                 days + r, days / 1000, np.full(731, 3 * (r + 1.0))], axis=1)
+                                 days + r, days / 1000, np.full(731, 3 * (r + 1.0)),
+                                 np.full(731, 4 * (r + 1.0))], axis=1)
                        for r in range(3)])
     sim = targets.simulate(values, names, START)
     for i, t in enumerate(targets.TARGETS):
@@ -62,7 +63,8 @@ def test_stocks_are_read_on_their_date_and_flows_summed_over_their_period():
             assert np.array_equal(sim[i], t.simulated(values, names, START))
         else:
             n = (t.until - t.when).days + 1
-            rate = {"killed": 1, "kidnappings": 2, "killed_in_state_operations": 3}[t.metric]
+            rate = {"killed": 1, "kidnappings": 2, "killed_in_state_operations": 3,
+                    "killed_by_self_defence": 4}[t.metric]
             per_day = rate * (np.arange(3) + 1)
             assert sim[i].tolist() == (n * per_day).tolist(), t.period
     q1_2024 = next(t for t in targets.FLOWS if t.metric == "killed" and t.period == "2024-Q1")
@@ -113,7 +115,7 @@ def test_evaluate_totals_are_weighted_sums_and_zero_at_the_observations():
     assert fit.total_distance.tolist() == [0.0]
     # evaluate on exact values: build a run whose every stock and flow equals its observation
     names = ["capital_gang_share_area", "displaced", "police_officers", "killed", "kidnappings",
-             "killed_in_state_operations"]
+             "killed_in_state_operations", "killed_by_self_defence"]
     values = np.zeros((1, 731, len(names)))
     for t, v in zip(targets.TARGETS, perfect[:, 0], strict=True):
         if t.flow:

@@ -98,6 +98,9 @@ class Rates(NamedTuple):
     civilians_killed_per_engagement: float
     # one-sided violence (7.8)
     killings_per_member: float
+    # self-defence brigades (7.9)
+    lynchings_per_frontier_resident: float
+    lynched_gang_share: float
     # consolidation (7.9)
     release_per_day: float
     hold_personnel_per_resident: float
@@ -133,6 +136,10 @@ def rates(p: dict[str, float]) -> Rates:
         state_casualty_ratio=p["state_casualty_ratio"],
         civilians_killed_per_engagement=p["civilians_killed_per_engagement"],
         killings_per_member=p["gang_killings_per_member_per_year"] / 365,
+        lynchings_per_frontier_resident=(
+            p["self_defence_killings_per_1000_frontier_residents_per_year"] / 1000 / 365
+            * p["self_defence_movement"]),
+        lynched_gang_share=p["lynched_gang_member_share"],
         release_per_day=p["overstretch_release_per_day"],
         hold_personnel_per_resident=p["hold_personnel_per_1000_residents"] / 1000,
         reversion_per_day=p["reversion_per_day"],
@@ -547,6 +554,53 @@ def gang_violence(cells, gangs, rates, seed, day) -> float:
         cells.killed_by_gangs[c] = killed
         total += killed
     return total
+
+
+@kernel
+def self_defence(cells, gangs, world, rates, seed, day):
+    """Killings by self-defence brigades (Bwa Kale: lynchings); returns (gang members killed,
+    civilians killed).
+
+    Brigades form where people live free next to gang-held ground: the residents of state-held
+    cells with a gang-held neighbour (the frontier). They kill at
+    `self_defence_killings_per_1000_frontier_residents_per_year` per 1,000 of them: the day's
+    count is one Poisson draw, and each killing falls in a frontier cell chosen in proportion
+    to its residents. A victim is a member of a group holding a neighbour of that cell with
+    chance `lynched_gang_member_share` (a suspected gang member caught on the state's side), else
+    a resident accused of a common crime. None while `self_defence_movement` is 0. A lynched
+    member's gun stays with the group. The draws come from one generator of the day
+    (`jit.LYNCHINGS`).
+    """
+    owner, border, residents, members = cells.owner, cells.border, cells.residents, gangs.members
+    edge_ptr, edge_dst = world.edge_ptr, world.edge_dst
+    n = len(owner)
+    frontier = np.zeros(n)
+    total = 0.0
+    for c in range(n):
+        if owner[c] == STATE and border[c] > 0:  # a neighbour held by a gang
+            frontier[c] = residents[c]
+            total += residents[c]
+    if total <= 0:
+        return 0.0, 0.0
+    rng = np.empty(4, np.uint64)
+    jit.reseed(rng, jit.day_key(seed, jit.LYNCHINGS, day), 0)
+    gang_dead = civilians = 0.0
+    for _ in range(poisson(rng, rates.lynchings_per_frontier_resident * total)):
+        u, c = uniform(rng) * total, 0
+        while c < n - 1 and (frontier[c] == 0 or u >= frontier[c]):
+            u -= frontier[c]
+            c += 1
+        if uniform(rng) < rates.lynched_gang_share:
+            for e in range(edge_ptr[c], edge_ptr[c + 1]):
+                g = owner[edge_dst[e]]
+                if g >= 0 and members[g] >= 1:
+                    members[g] -= 1
+                    gang_dead += 1
+                    break
+        elif residents[c] >= 1:
+            residents[c] -= 1
+            civilians += 1
+    return gang_dead, civilians
 
 
 @kernel

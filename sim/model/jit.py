@@ -151,6 +151,7 @@ LOSSES = 5  # per target cell (+ n_cells for a state operation): combatant and c
 GANG_KILLINGS = 6  # per group: one-sided killings (Poisson) and the cells they fall in
 REVERSION = 7  # per cell: cleared ground falling back to a gang
 RELEASE = 8  # per cell: an overstretched coalition letting the cell go
+LYNCHINGS = 9  # one a day: the self-defence brigades' killings and where they fall
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 

@@ -104,6 +104,8 @@ RECORDED = (
     # BINUH counts apart the deaths of "law enforcement operations" (gang members, bystanders)
     _flow("killed_in_state_operations", "Killed in the state's operations (gang members and "
           "bystanders)", "people", NEUTRAL),
+    _flow("killed_by_self_defence", "Killed by self-defence brigades (lynchings)", "people",
+          LOWER),
     _flow("injured", "People injured", "people", LOWER),
     _flow("kidnappings", "Kidnappings", "people", LOWER),
     _flow("spent_mission_usd", "Spent on the mission", "USD", NEUTRAL, USD),

@@ -539,6 +539,22 @@ _DECLARED: tuple[Param, ...] = (
        "Civilians killed by gangs outside engagements (massacres, executions) per member.",
        "assumption: tuned to the 2023-24 totals; 83% of 2023 killings were by gangs (BINUH)",
        plausible=(0.14, 0.56), why="half to twice the tuned value", prior="log-uniform"),
+    _p("self_defence_killings_per_1000_frontier_residents_per_year", 0.5, 0, 10,
+       "killed/1,000 frontier residents/year", "combat",
+       "Killings by self-defence brigades (Bwa Kale: lynchings) per 1,000 residents of state-held "
+       "cells next to gang-held ground.",
+       "assumption: BINUH counts ~680 a year in 2024 (141 in Q1, at least 122 in Q3, 268 lynched "
+       "in Q4) among the ~1.3 M residents of the model's frontier in 2024",
+       plausible=(0.2, 1.5), why="the 2024 quarters span half to one and a half times the mean",
+       prior="log-uniform"),
+    _p("self_defence_movement", 1, 0, 1, "0 = none, 1 = active", "combat",
+       "Whether the self-defence movement (Bwa Kale) lynches on the frontier at all.",
+       "OHCHR: the movement began with lynchings in Canape-Vert on 24 Apr 2023 (history.yaml "
+       "starts it then)", integer=True, role="constant"),
+    _p("lynched_gang_member_share", 0.89, 0, 1, "share", "combat",
+       "Share of the people lynched by self-defence brigades who are (alleged) gang members.",
+       "OHCHR, 18 Aug 2023: of more than 350 people lynched from 24 Apr to 15 Aug 2023, 310 "
+       "were alleged gang members", role="constant"),
     _p("injured_per_killed", 0.39, 0, 5, "injured per killed", "combat",
        "Injured people per person killed.", "OHCHR 2024: 2,212 injured / 5,601 killed",
        role="constant"),

@@ -7,7 +7,7 @@ One step is one day. The schedule of a day, in order:
 3. gang economy: income, upkeep, firearms, recruitment (vectorised over groups); once a week each
    group decides its posture (`gangs.plan`);
 4. deployment of the state's forces on the map, then engagements (gang attacks, state operations)
-   and their outcomes; one-sided gang violence;
+   and their outcomes; one-sided violence (gangs' massacres, self-defence brigades' lynchings);
 5. consolidation: unheld cleared ground reverts, overstretched gangs let go;
 6. people flee engagements and gang rule, or return to cells secure long enough;
 7. outcomes are recorded.
@@ -199,7 +199,8 @@ class HaitiModel(mesa.Model):
         self.police.step()
         self.army.step()
         self.mission.step()
-        kidnappings, killed_gang, killed_state, killed_civilians, in_operations, engagements = _day(
+        (kidnappings, killed_gang, killed_state, killed_civilians, in_operations, lynched,
+         engagements) = _day(
             self.cells, self.gang_state, self.world, self.rates, self.seed_key,
             self.police.officers, self.army.soldiers, self.mission.troops, self.day)
         police_dead, army_dead, troops_dead = killed_state
@@ -211,11 +212,11 @@ class HaitiModel(mesa.Model):
         self.capital_gang_share = capital_gang_share(self.cells.owner, self.capital_cells)
         self._record({"killed_gang": killed_gang, "killed_police": police_dead,
                       "killed_army": army_dead, "killed_troops": troops_dead,
-                      "killed_civilians": killed_civilians}, in_operations, kidnappings,
-                     engagements)
+                      "killed_civilians": killed_civilians}, in_operations, lynched,
+                     kidnappings, engagements)
 
-    def _record(self, deaths: dict[str, float], in_operations: float, kidnappings: float,
-                engagements: int) -> None:
+    def _record(self, deaths: dict[str, float], in_operations: float, lynched: float,
+                kidnappings: float, engagements: int) -> None:
         """Write the day's outcomes into the recorder, by name. Reads the state, changes none."""
         row, columns = self.recorder.values[self.day], self._outcome_columns
         s = _map_summaries(self.cells, self.gang_state, self._layout, row)
@@ -236,6 +237,7 @@ class HaitiModel(mesa.Model):
             "killed": killed,
             **deaths,
             "killed_in_state_operations": in_operations,
+            "killed_by_self_defence": lynched,
             "injured": killed * self.p["injured_per_killed"],
             "kidnappings": kidnappings,
             "spent_mission_usd": self.mission.spent_usd,
@@ -273,7 +275,8 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
     flight and return. Returns kidnappings, gang members killed, state personnel killed by force
     (police, army, mission), civilians killed, those of the gang members and civilians killed in
-    the state's operations, and the number of engagements.
+    the state's operations, those killed by self-defence brigades (in the gang members' and the
+    civilians' counts too), and the number of engagements.
 
     One call instead of one per process: handing the records to compiled code costs microseconds
     per call, which added up to a third of a run."""
@@ -286,10 +289,14 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     killed_gang, killed_state, killed_civilians, in_operations = combat.resolve(
         eng, cells, gang_state, dep, world, rates.combat, seed, day)
     killed_civilians += combat.gang_violence(cells, gang_state, rates.combat, seed, day)
+    lynched_gang, lynched_civilians = combat.self_defence(cells, gang_state, world, rates.combat,
+                                                          seed, day)
+    killed_gang += lynched_gang
+    killed_civilians += lynched_civilians
     combat.consolidate(cells, gang_state, dep, world, rates.combat, seed, day)
     population.step(cells, world, rates.population, eng)
     return (kidnappings, killed_gang, killed_state, killed_civilians, in_operations,
-            len(eng.cells))
+            lynched_gang + lynched_civilians, len(eng.cells))
 
 
 class _Layout(NamedTuple):
