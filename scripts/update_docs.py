@@ -429,10 +429,9 @@ MISSED_NOTE = (
     "the end of 2024; kidnappings scale with gang membership, not with the people worth "
     "kidnapping who are left or with state presence, so they do not fall in 2024; gangs in "
     "the model spread along RN1 in Lower Artibonite far less than the ~80 km BINUH reported "
-    "in November 2023; the deaths in the state's operations fall within BINUH's bands, but "
-    "their median puts about two thirds of the dead of 2024-Q3 and 2024-Q4 there, against "
-    "BINUH's 36-45%: the model's state operations kill more, and its gangs fewer, than "
-    "BINUH counts, and it has no self-defence groups (about 8% of the killings). Read "
+    "in November 2023; who kills (the state's operations, the self-defence brigades) falls "
+    "within BINUH's bands, but the brigades lynch at a constant rate on the frontier, so their "
+    "surge of mid-2023 and the rise of 2024-Q4 are not reproduced. Read "
     "displacement and kidnapping levels from policy runs as indicative, and compare them "
     "between scenarios rather than taking them as levels.")
 POLICY_NOTE = (
