@@ -38,10 +38,14 @@ def test_the_force_response_rises_gradually_and_stays_uncertain(result):
     # more force never does worse on average (a replicate's noise aside)
     assert np.all(np.diff(medians) <= 0.05), medians
     assert p[-1] >= p[0] + 0.5, p
-    # a mission of ~1,000 troops does not roll the gangs back (the 2024-25 record)
-    assert p[0] <= 0.1 and medians[0] > 0.5, (p, medians)
-    # no cliff: from at most 10% to at least 90% the force at least triples
-    below = troops[p <= 0.1].max()
+    # a mission of ~1,000 troops does not roll the gangs back (the 2024-25 record): the gangs
+    # keep most of the capital, and only a minority of runs get below half (at most 3 of 16;
+    # 64 replicates put it at 0.14 [0.08-0.23] since the self-defence brigades' lynchings, 0.05
+    # before: docs/VALIDATION.md)
+    assert p[0] <= 0.2 and medians[0] > 0.5, (p, medians)
+    # no cliff: from at most 10% to at least 90% the force at least triples (if no force
+    # tried is at 10% or less, 10% lies below the smallest, which the check then uses)
+    below = troops[p <= 0.1].max() if (p <= 0.1).any() else troops[0]
     above = troops[p >= 0.9].min() if (p >= 0.9).any() else np.inf
     assert above >= 3 * below, (troops, p)
     # outcomes at a given force are partial and uncertain somewhere along the curve
