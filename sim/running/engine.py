@@ -12,8 +12,8 @@ history once and forks one model per policy at the branch (`HaitiModel.fork`). A
 passes `histories` (a mapping) gets the model at the branch kept there, pickled
 (`sim.running.histories.dumps`: the shipped geography by reference), with the map snapshots taken
 before it, and later calls start from it: the app keeps a bounded cache in memory so that moving a
-slider only simulates the years after the branch, and a target search keeps them on disk
-(`sim.running.histories.Store`) for the next search.
+slider only simulates the years after the branch, and batches, sweeps and target searches of
+policies keep them on disk (`sim.running.histories.Store`) for the next command.
 
 Parameter uncertainty. With `ensemble` (`sim.running.ensemble`), each scenario runs under draw
 `replicate` of the posterior, applied before anything else: the history keys and run keys then
@@ -165,10 +165,9 @@ def run(scenarios: Sequence[tuple[str, Scenario]], seed: int, *, replicate: int 
     for key, group in groups.items():
         first = scenarios[group[0]][1]
         try:
-            kept = None if first.branch is None else _kept(histories, key, first, observe)
             if first.branch is None:
                 base, snaps = HaitiModel(first, seed), []
-            elif kept is not None:
+            elif (kept := _kept(histories, key, first, observe)) is not None:
                 blob, snaps = kept
                 base = kept_histories.loads(blob)
             else:

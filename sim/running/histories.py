@@ -9,19 +9,21 @@ same replays: same start, branch, events before the branch, parameters at the st
 replicate's posterior draw) and seed (`engine.history_key`). Kept here, they are simulated once.
 
 What is kept. `engine.run`'s history value, (the model at the branch, pickled; the map snapshots
-taken before it), compressed, one file per key. The file's name is the sha256 of the key, of the
-map snapshots the caller observes (they are part of the value) and of the model's fingerprint
-(`sim.running.fingerprint.model`: its code and data), so a history made by another version of the
-model is never found. The shipped geography is pickled by reference, not copied into every file
-(0.2 MB a history instead of 0.45 MB).
+taken before it), compressed, one file per key. The file's name is the sha256 of the key and of
+the model's fingerprint (`sim.running.fingerprint.model`: its code and data), so a history made by
+another version of the model is never found; a kept history with fewer map snapshots than a run
+observes is not used by it (`engine.run` checks). The shipped geography is pickled by reference,
+not copied into every file (0.26 MB a history instead of 0.45 MB).
 
 Where. `$HAITI_SIM_CACHE/histories` if that is set (`off`: keep nothing), else
 `$XDG_CACHE_HOME/haiti-sim/histories`, else `~/.cache/haiti-sim/histories`. At most `LIMIT_BYTES`:
-past it, the histories used longest ago go. Files are written whole (a temporary file renamed),
-and a file that cannot be read (damaged, truncated, from another Python) counts as missing and is
-removed, so the store can only cost time, never change a result: a run from a kept history is
-identical to a run that simulates it (tested). The files are pickles this program wrote into the
-user's own cache; like the results directories, they are to be trusted no more than that folder.
+past it, the histories used longest ago go (checked every `TRIM_EVERY` writes of a process: a
+scan of the folder costs as much as a write). Files are written whole, as the results are
+(`results.write_atomically`), and a file that cannot be read (damaged, truncated, from another
+Python) counts as missing and is removed, so the store can only cost time, never change a
+result: a run from a kept history is identical to a run that simulates it (tested). The files are
+pickles this program wrote into the user's own cache; like the results directories, they are to
+be trusted no more than that folder.
 """
 
 from __future__ import annotations
@@ -30,18 +32,21 @@ import contextlib
 import functools
 import hashlib
 import io
+import itertools
 import os
 import pickle
-import tempfile
 import zlib
 from collections.abc import Hashable
 from pathlib import Path
 
 from sim.running import fingerprint
+from sim.running.results import write_atomically
 
 ENV = "HAITI_SIM_CACHE"
 LIMIT_BYTES = 2 * 1024 ** 3
 SUFFIX = ".history"
+TRIM_EVERY = 16  # writes of a process between two checks of the store's size
+_WRITES = itertools.count()  # this process's writes
 
 
 def _geography():
@@ -106,9 +111,9 @@ def _model_sha() -> str:
 
 
 class Store:
-    """Histories on disk, as `engine.run`'s `histories`: `key in store`, `store[key]`,
-    `store[key] = value`, keyed as the module docstring says. Picklable (it holds only its
-    folder), so a batch's workers each open the same folder."""
+    """Histories on disk, as `engine.run`'s `histories`: `store[key]` (KeyError when missing or
+    unreadable) and `store[key] = value`, keyed as the module docstring says. Picklable (it holds
+    only its folder), so a batch's workers each open the same folder."""
 
     def __init__(self, folder: Path, limit_bytes: int = LIMIT_BYTES):
         self.folder, self.limit_bytes = Path(folder), limit_bytes
@@ -116,9 +121,6 @@ class Store:
     def _path(self, key: Hashable) -> Path:
         digest = hashlib.sha256(repr(key).encode() + b"\0" + _model_sha().encode())
         return self.folder / (digest.hexdigest() + SUFFIX)
-
-    def __contains__(self, key: Hashable) -> bool:
-        return self._path(key).is_file()
 
     def __getitem__(self, key: Hashable) -> tuple[bytes, list]:
         path = self._path(key)
@@ -136,16 +138,11 @@ class Store:
 
     def __setitem__(self, key: Hashable, value: tuple[bytes, list]) -> None:
         packed = zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".tmp",
-                                             delete=False) as fh:
-                fh.write(packed)
-            os.replace(fh.name, self._path(key))
-            self._trim()
-        except OSError:  # a full disk or a read-only home costs the cache, never the run
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(fh.name)
+        # a full disk or a read-only home costs the cache, never the run
+        with contextlib.suppress(OSError):
+            write_atomically(self._path(key), lambda fh: fh.write(packed))
+            if next(_WRITES) % TRIM_EVERY == 0:
+                self._trim()
 
     def _trim(self) -> None:
         """Remove the histories used longest ago while the folder holds more than its limit."""

@@ -180,7 +180,7 @@ def _naming(path: Path):
         raise
 
 
-def _write_atomically(path: Path, write) -> None:
+def write_atomically(path: Path, write) -> None:
     """Write via a temporary file in the same directory, fsync it, then rename it over `path`:
     readers see the old file or the new one, never a partial one, even after a power cut."""
     with _naming(path):
@@ -207,14 +207,14 @@ def write_parquet(table: pa.Table, path: Path) -> dict:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", use_dictionary=dictionaries)
     data = sink.getvalue().to_pybytes()
-    _write_atomically(Path(path), lambda fh: fh.write(data))
+    write_atomically(Path(path), lambda fh: fh.write(data))
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
             "rows": table.num_rows}
 
 
 def write_json(obj, path: Path) -> None:
     text = json.dumps(obj, indent=1, default=str).encode()
-    _write_atomically(Path(path), lambda fh: fh.write(text))
+    write_atomically(Path(path), lambda fh: fh.write(text))
 
 
 def file_problem(path: Path, recorded: dict) -> str | None:
@@ -372,7 +372,7 @@ class ResultsDir:
     def write_journal(self, records: list[dict]) -> None:
         """Replace the journal with `records` (a new batch, or a resumed one's kept runs)."""
         text = b"".join(json.dumps(r).encode() + b"\n" for r in records)
-        _write_atomically(self.journal_path, lambda fh: fh.write(text))
+        write_atomically(self.journal_path, lambda fh: fh.write(text))
 
     def append_journal(self, records: list[dict]) -> None:
         """Append finished runs' records, fsynced, so a run is recorded once its files are."""
