@@ -230,6 +230,37 @@ def test_no_frontier_no_lynchings():
         assert combat.self_defence(cells(owner), gang_state(), world(), r, SEED, 0) == (0.0, 0.0)
 
 
+def test_drone_operations_strike_gang_held_metro_cells_by_their_residents():
+    # cells 0 (10,000 residents) and 1 (20,000) of the metro held by gangs 0 and 1; cell 3, held
+    # by gang 1 too, is outside the metro and never struck
+    ops, per_op, bystanders = 3.0, 4.0, 0.5  # operations a day, killed per operation
+    r = combat.rates(params(drone_operations_per_month=ops * 365 / 12,
+                            drone_gang_members_killed_per_operation=per_op,
+                            drone_bystanders_killed_per_operation=bystanders))
+    dead, civilians = np.zeros(2), 0.0
+    for day in range(DAYS):
+        c, g = cells([0, 1, STATE, 1]), gang_state(members=(1e6, 1e6))
+        killed_gang, killed_civilians = combat.drone_strikes(c, g, world(), r, SEED, day)
+        assert killed_gang == (1e6 - g.members).sum()
+        assert c.residents[2] == 5_000.0 and c.residents[3] == 1_000.0
+        assert c.residents[0] + c.residents[1] == 30_000.0 - killed_civilians
+        dead, civilians = dead + (1e6 - g.members), civilians + killed_civilians
+    # a Poisson number of operations, each killing a Poisson number: variance lam * mu * (1 + mu)
+    within(dead.sum() / DAYS, ops * per_op, np.sqrt(ops * per_op * (1 + per_op)), DAYS)
+    within(civilians / DAYS, ops * bystanders, np.sqrt(ops * bystanders * (1 + bystanders)),
+           DAYS)
+    assert dead[1] / dead.sum() == pytest.approx(2 / 3, abs=0.03)  # twice the residents
+
+
+def test_no_drone_operations_without_gang_held_metro_or_at_a_rate_of_zero():
+    busy = combat.rates(params(drone_operations_per_month=3000.0))
+    idle = combat.rates(params(drone_operations_per_month=0.0))
+    for owner, r in (([STATE, STATE, 0, 1], busy), ([0, 1, 0, 1], idle)):
+        c, g = cells(owner), gang_state()
+        assert combat.drone_strikes(c, g, world(), r, SEED, 0) == (0.0, 0.0)
+        assert list(g.members) == [100.0, 50.0]
+
+
 def test_state_deaths_are_booked_to_the_forces_by_their_regional_shares():
     c, g = cells([0, 0, STATE, 1]), gang_state()
     dep = no_deployment()._replace(shares=np.tile([0.5, 0.2, 0.3], (3, 1)))

@@ -98,9 +98,13 @@ class Rates(NamedTuple):
     civilians_killed_per_engagement: float
     # one-sided violence (7.8)
     killings_per_member: float
-    # self-defence brigades (7.9)
+    # self-defence brigades (7.8)
     lynchings_per_frontier_resident: float
     lynched_gang_share: float
+    # drone strikes (7.8)
+    drone_operations_per_day: float
+    drone_gang_killed_per_operation: float
+    drone_bystanders_killed_per_operation: float
     # consolidation (7.9)
     release_per_day: float
     hold_personnel_per_resident: float
@@ -140,6 +144,9 @@ def rates(p: dict[str, float]) -> Rates:
             p["self_defence_killings_per_1000_frontier_residents_per_year"] / 1000 / 365
             * p["self_defence_movement"]),
         lynched_gang_share=p["lynched_gang_member_share"],
+        drone_operations_per_day=p["drone_operations_per_month"] * 12 / 365,
+        drone_gang_killed_per_operation=p["drone_gang_members_killed_per_operation"],
+        drone_bystanders_killed_per_operation=p["drone_bystanders_killed_per_operation"],
         release_per_day=p["overstretch_release_per_day"],
         hold_personnel_per_resident=p["hold_personnel_per_1000_residents"] / 1000,
         reversion_per_day=p["reversion_per_day"],
@@ -557,6 +564,16 @@ def gang_violence(cells, gangs, rates, seed, day) -> float:
 
 
 @kernel
+def _pick(rng, weight, total):
+    """A cell drawn with chance weight[c] / total (`total` = the sum of `weight`)."""
+    u, c = uniform(rng) * total, 0
+    while c < len(weight) - 1 and (weight[c] == 0 or u >= weight[c]):
+        u -= weight[c]
+        c += 1
+    return c
+
+
+@kernel
 def self_defence(cells, gangs, world, rates, seed, day):
     """Killings by self-defence brigades (Bwa Kale: lynchings); returns (gang members killed,
     civilians killed).
@@ -586,10 +603,7 @@ def self_defence(cells, gangs, world, rates, seed, day):
     jit.reseed(rng, jit.day_key(seed, jit.LYNCHINGS, day), 0)
     gang_dead = civilians = 0.0
     for _ in range(poisson(rng, rates.lynchings_per_frontier_resident * total)):
-        u, c = uniform(rng) * total, 0
-        while c < n - 1 and (frontier[c] == 0 or u >= frontier[c]):
-            u -= frontier[c]
-            c += 1
+        c = _pick(rng, frontier, total)
         if uniform(rng) < rates.lynched_gang_share:
             for e in range(edge_ptr[c], edge_ptr[c + 1]):
                 g = owner[edge_dst[e]]
@@ -600,6 +614,44 @@ def self_defence(cells, gangs, world, rates, seed, day):
         elif residents[c] >= 1:
             residents[c] -= 1
             civilians += 1
+    return gang_dead, civilians
+
+
+@kernel
+def drone_strikes(cells, gangs, world, rates, seed, day):
+    """Drone operations by the state's task force on gang-held ground in the capital; returns
+    (gang members killed, bystanders killed).
+
+    The task force (the Prime Minister's, with Vectus Global's contractors, from March 2025)
+    strikes with explosive-armed quadcopters: it takes no ground and meets no defence, so an
+    operation is not an engagement. The day's operations are one Poisson draw at
+    `drone_operations_per_month`; each falls on a gang-held cell of the metro chosen in
+    proportion to its residents (groups base among the people of the dense neighbourhoods they
+    hold), and kills Poisson(`drone_gang_members_killed_per_operation`) members of the group
+    holding it (at most all of them) and Poisson(`drone_bystanders_killed_per_operation`) of its
+    residents: HRW's mean per operation. A killed member's gun stays with the group: nobody is
+    there to pick it up. The draws come from one generator of the day (`jit.DRONES`).
+    """
+    if rates.drone_operations_per_day <= 0:
+        return 0.0, 0.0
+    owner, residents, members = cells.owner, cells.residents, gangs.members
+    weight = np.where((owner >= 0) & world.is_metro, residents, 0.0)  # gang-held metro cells
+    total = weight.sum()
+    if total <= 0:
+        return 0.0, 0.0
+    rng = np.empty(4, np.uint64)
+    jit.reseed(rng, jit.day_key(seed, jit.DRONES, day), 0)
+    gang_dead = civilians = 0.0
+    for _ in range(poisson(rng, rates.drone_operations_per_day)):
+        c = _pick(rng, weight, total)
+        if weight[c] == 0:  # rounding ran past the last cell that can be struck
+            continue
+        k = min(float(poisson(rng, rates.drone_gang_killed_per_operation)), members[owner[c]])
+        members[owner[c]] -= k
+        gang_dead += k
+        k = min(float(poisson(rng, rates.drone_bystanders_killed_per_operation)), residents[c])
+        residents[c] -= k
+        civilians += k
     return gang_dead, civilians
 
 

@@ -152,6 +152,7 @@ GANG_KILLINGS = 6  # per group: one-sided killings (Poisson) and the cells they 
 REVERSION = 7  # per cell: cleared ground falling back to a gang
 RELEASE = 8  # per cell: an overstretched coalition letting the cell go
 LYNCHINGS = 9  # one a day: the self-defence brigades' killings and where they fall
+DRONES = 10  # one a day: the task force's drone operations, where they fall and whom they kill
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 

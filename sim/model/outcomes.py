@@ -106,6 +106,8 @@ RECORDED = (
           "bystanders)", "people", NEUTRAL),
     _flow("killed_by_self_defence", "Killed by self-defence brigades (lynchings)", "people",
           LOWER),
+    _flow("killed_in_drone_strikes", "Killed in the task force's drone strikes (gang members "
+          "and bystanders)", "people", NEUTRAL),
     _flow("injured", "People injured", "people", LOWER),
     _flow("kidnappings", "Kidnappings", "people", LOWER),
     _flow("spent_mission_usd", "Spent on the mission", "USD", NEUTRAL, USD),

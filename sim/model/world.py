@@ -200,7 +200,7 @@ class HaitiModel(mesa.Model):
         self.army.step()
         self.mission.step()
         (kidnappings, killed_gang, killed_state, killed_civilians, in_operations, lynched,
-         engagements) = _day(
+         struck, engagements) = _day(
             self.cells, self.gang_state, self.world, self.rates, self.seed_key,
             self.police.officers, self.army.soldiers, self.mission.troops, self.day)
         police_dead, army_dead, troops_dead = killed_state
@@ -213,10 +213,10 @@ class HaitiModel(mesa.Model):
         self._record({"killed_gang": killed_gang, "killed_police": police_dead,
                       "killed_army": army_dead, "killed_troops": troops_dead,
                       "killed_civilians": killed_civilians}, in_operations, lynched,
-                     kidnappings, engagements)
+                     struck, kidnappings, engagements)
 
     def _record(self, deaths: dict[str, float], in_operations: float, lynched: float,
-                kidnappings: float, engagements: int) -> None:
+                struck: float, kidnappings: float, engagements: int) -> None:
         """Write the day's outcomes into the recorder, by name. Reads the state, changes none."""
         row, columns = self.recorder.values[self.day], self._outcome_columns
         s = _map_summaries(self.cells, self.gang_state, self._layout, row)
@@ -238,6 +238,7 @@ class HaitiModel(mesa.Model):
             **deaths,
             "killed_in_state_operations": in_operations,
             "killed_by_self_defence": lynched,
+            "killed_in_drone_strikes": struck,
             "injured": killed * self.p["injured_per_killed"],
             "kidnappings": kidnappings,
             "spent_mission_usd": self.mission.spent_usd,
@@ -275,8 +276,9 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
     flight and return. Returns kidnappings, gang members killed, state personnel killed by force
     (police, army, mission), civilians killed, those of the gang members and civilians killed in
-    the state's operations, those killed by self-defence brigades (in the gang members' and the
-    civilians' counts too), and the number of engagements.
+    the state's operations (drone strikes included), those killed by self-defence brigades and
+    those killed in drone strikes (both in the gang members' and the civilians' counts too), and
+    the number of engagements.
 
     One call instead of one per process: handing the records to compiled code costs microseconds
     per call, which added up to a third of a run."""
@@ -293,10 +295,15 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
                                                           seed, day)
     killed_gang += lynched_gang
     killed_civilians += lynched_civilians
+    drone_gang, drone_civilians = combat.drone_strikes(cells, gang_state, world, rates.combat,
+                                                       seed, day)
+    killed_gang += drone_gang
+    killed_civilians += drone_civilians
+    in_operations += drone_gang + drone_civilians
     combat.consolidate(cells, gang_state, dep, world, rates.combat, seed, day)
     population.step(cells, world, rates.population, eng)
     return (kidnappings, killed_gang, killed_state, killed_civilians, in_operations,
-            lynched_gang + lynched_civilians, len(eng.cells))
+            lynched_gang + lynched_civilians, drone_gang + drone_civilians, len(eng.cells))
 
 
 class _Layout(NamedTuple):
