@@ -201,7 +201,8 @@ def coverage(simulated) -> tuple[list[str], int, int]:
 
 
 def forecast(values, names, sc) -> list[str]:
-    """The 2025 projection, which no 2025 outcome figure informed."""
+    """The 2025 projection, which no 2025 outcome figure informed but the deaths per drone
+    operation (a parameter: docs/odd.md 7.8), whose part of the deaths is shown apart."""
     rows = ["| figure | 2025 | projected median [90% band] |", "|---|---|---|"]
     for metric in ("capital_gang_share_area", "displaced"):
         col = values[:, :, names.index(metric)]
@@ -223,6 +224,12 @@ def forecast(values, names, sc) -> list[str]:
         s = stats.interval(year)
         rows.append(f"| {FAMILY_TITLES[metric].replace(' per quarter', '')} | year | "
                     f"{fmt(s.median, False)} [{fmt(s.low, False)} to {fmt(s.high, False)}] |")
+        if metric == "killed":  # the part that is not out of sample
+            s = stats.interval(values[:, first:last + 1,
+                                      names.index("killed_in_drone_strikes")].sum(1))
+            rows.append(f"| of whom in drone operations (deaths per operation from HRW's "
+                        f"2025-26 tally: not out of sample) | year | {fmt(s.median, False)} "
+                        f"[{fmt(s.low, False)} to {fmt(s.high, False)}] |")
     return rows
 
 
