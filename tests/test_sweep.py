@@ -43,7 +43,9 @@ def test_sweep_runs_a_grid_and_shows_each_outcome_against_the_levers(tmp_path, p
     ends = [results.read_run("short.s0003", k)[1]["troops"][-1] for k in range(2)]
     assert float(point["median"]) == pytest.approx(stats.interval(np.array(ends)).median)
     html = (out / "sweep.html").read_text()
-    assert html.count("<svg") == len(compare.COMPARED) and "arms_interdiction = 0.9" in html
+    assert html.count("<svg") == len(compare.COMPARED)
+    # a curve per value of the second lever, named by its label with its name as the tooltip
+    assert 'title="arms_interdiction = 0.9"' in html and "Arms interdiction = 0.9</span>" in html
     # complete: resuming runs nothing more and gives the same table
     assert main([*argv, "--resume"]) == 0
     assert "8 of 8 runs done" in capsys.readouterr().out

@@ -591,13 +591,15 @@ def sweep_html(s: sweep.Sweep, title: str) -> str:
     charts = []
     for outcome in COMPARED:
         curves = sweep.curves(s, outcome)
-        colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(curves)}
+        colours = {c: PALETTE[i % len(PALETTE)] for i, (c, _) in enumerate(curves)}
         legend = "" if len(curves) < 2 else "<p class=legend>" + "".join(
-            f'<span><span class=swatch style="background:{colours[name]}"></span>{_e(name)}'
-            "</span>" for name, _ in curves) + "</p>"
+            f'<span title="{_e(", ".join(f"{f} = {v:g}" for f, v in c))}"><span class=swatch '
+            f'style="background:{colours[c]}"></span>'
+            f'{_e(", ".join(f"{parameter_label(f)} = {v:g}" for f, v in c))}</span>'
+            for c, _ in curves) + "</p>"
         since = f" since {s.origin}" if outcome.flow else ""
         charts.append(f"<h3>{_e(outcome.label)}{since}</h3>{legend}" + _dose_svg(
-            [(colours[name], pts) for name, pts in curves], outcome.display, s.factors[0],
+            [(colours[c], pts) for c, pts in curves], outcome.display, s.factors[0],
             connect=s.method == "grid"))
     when = f"on {s.at}" if s.at else "on each run's last day"
     return (

@@ -89,20 +89,21 @@ def records(sweep: Sweep) -> list[dict]:
     return rows
 
 
-def curves(sweep: Sweep, outcome: Outcome) -> list[tuple[str, list[tuple[float, Interval]]]]:
+def curves(sweep: Sweep, outcome: Outcome
+           ) -> list[tuple[tuple[tuple[str, float], ...], list[tuple[float, Interval]]]]:
     """The outcome against the first lever: one curve per combination of the other levers'
-    values (a grid), as (its name, [(value of the first lever, interval)] rising)."""
+    values (a grid), as (that combination as (lever, value) pairs, [(value of the first lever,
+    interval)] rising). A Latin hypercube has one curve, with no combination."""
     first, others = sweep.factors[0], sweep.factors[1:]
-    groups: dict[str, list[tuple[float, Interval]]] = {}
+    groups: dict[tuple[tuple[str, float], ...], list[tuple[float, Interval]]] = {}
     for label in sweep.ordered():
         level = sweep.levels[outcome.name][label]
         if level is None:
             continue
         point = sweep.points[label]
-        name = ", ".join(f"{f} = {point[f]:g}" for f in others) if sweep.method == "grid" \
-            else ""
-        groups.setdefault(name, []).append((point[first], level))
-    return [(name, sorted(values, key=lambda v: v[0])) for name, values in groups.items()]
+        combination = tuple((f, point[f]) for f in others) if sweep.method == "grid" else ()
+        groups.setdefault(combination, []).append((point[first], level))
+    return [(c, sorted(values, key=lambda v: v[0])) for c, values in groups.items()]
 
 
 def csv_text(sweep: Sweep) -> str:
