@@ -326,8 +326,10 @@ def patterns_figure(p: patterns.Patterns, path: Path) -> None:
 
 EXPECT_COLOURS = {patterns.DOWN: "tab:blue", patterns.DOWN_OR_NONE: "tab:cyan",
                   patterns.UP: "tab:red", None: "tab:gray"}
-LEVER_AXES = {"capital": ("gang share of the capital, points", 100),
-              "killed": ("deaths, branch to end 2027", 1), "displaced": ("displaced, end 2027", 1)}
+# Each outcome of a lever step as drawn and tabulated: label, scale (a share in points), digits
+LEVER_AXES = {"capital": ("gang share of the capital, points", 100, 1),
+              "killed": ("deaths, branch to end 2027", 1, 0),
+              "displaced": ("displaced, end 2027", 1, 0)}
 
 
 def levers_figure(p: patterns.Patterns, path: Path) -> None:
@@ -343,7 +345,7 @@ def levers_figure(p: patterns.Patterns, path: Path) -> None:
     y = np.arange(len(effects))[::-1]
     fig, axes = plt.subplots(1, len(LEVER_AXES), figsize=(14, 1.5 + 0.45 * len(effects)),
                              sharey=True)
-    for ax, (outcome, (label, scale)) in zip(axes, LEVER_AXES.items(), strict=True):
+    for ax, (outcome, (label, scale, _)) in zip(axes, LEVER_AXES.items(), strict=True):
         for yi, e in zip(y, effects, strict=True):
             s = e.effect[outcome]
             ax.errorbar(scale * s.median, yi, xerr=[[scale * (s.median - s.low)],
@@ -367,14 +369,12 @@ def levers_figure(p: patterns.Patterns, path: Path) -> None:
 
 def levers_md(p: patterns.Patterns) -> list[str]:
     """The table of every lever step's paired effects."""
-    rows = ["| step | why this size | gang share of the capital, points | deaths | displaced "
-            "| in the expected direction |", "|---|---|---|---|---|---|"]
+    rows = [f"| step | why this size | {' | '.join(a[0] for a in LEVER_AXES.values())} "
+            "| in the expected direction |", "|---" * (3 + len(LEVER_AXES)) + "|"]
     for e in patterns.lever_effects(p):
         cells = [f"{scale * s.median:+,.{digits}f} [{scale * s.low:+,.{digits}f} to "
                  f"{scale * s.high:+,.{digits}f}]"
-                 for s, scale, digits in ((e.effect["capital"], 100, 1),
-                                          (e.effect["killed"], 1, 0),
-                                          (e.effect["displaced"], 1, 0))]
+                 for s, (_, scale, digits) in ((e.effect[k], a) for k, a in LEVER_AXES.items())]
         a = e.as_expected
         direction = ("reported only" if a is None else
                      f"{e.step.expect}: {a.p:.0%} [{a.low:.0%} to {a.high:.0%}]")
@@ -426,9 +426,9 @@ def patterns_md(p: patterns.Patterns) -> list[str]:
         "against the status quo with the same troops paid for under both mandates): the effect "
         f"on {patterns.FORCE_BY} (deaths from the branch to then), median [90%]. The "
         "mission's troops, ceiling, pace and money are the force response and money patterns "
-        "above. A lever the evidence expects to bite moves the capital the expected way (down, "
-        "up for a cut); a weak one down or not at all; none the wrong way "
-        "(`tests/test_patterns.py`).", "",
+        "above. The evidence expects a lever that bites to move the capital (down, up for a "
+        "cut), a weak one down or not at all, and none the wrong way: `tests/test_patterns.py` "
+        "checks it, and names as expected failures the steps the model does not meet.", "",
         "![levers](figures/levers.png)", "",
         *levers_md(p), ""]
 
