@@ -331,6 +331,64 @@ def patterns_figure(p: patterns.Patterns, path: Path) -> None:
     plt.close(fig)
 
 
+EXPECT_COLOURS = {patterns.DOWN: "tab:blue", patterns.DOWN_OR_NONE: "tab:cyan",
+                  patterns.UP: "tab:red", None: "tab:gray"}
+# Each outcome of a lever step as drawn and tabulated: label, scale (a share in points), digits
+LEVER_AXES = {"capital": ("gang share of the capital, points", 100, 1),
+              "killed": ("deaths, branch to end 2027", 1, 0),
+              "displaced": ("displaced, end 2027", 1, 0)}
+
+
+def levers_figure(p: patterns.Patterns, path: Path) -> None:
+    """Each lever step's paired effect (median, 90% whisker) beside zero, one panel an outcome:
+    a perverse or missing response shows as a dot on the wrong side of the line or on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import StrMethodFormatter
+
+    effects = patterns.lever_effects(p)
+    y = np.arange(len(effects))[::-1]
+    fig, axes = plt.subplots(1, len(LEVER_AXES), figsize=(14, 1.5 + 0.45 * len(effects)),
+                             sharey=True)
+    for ax, (outcome, (label, scale, _)) in zip(axes, LEVER_AXES.items(), strict=True):
+        for yi, e in zip(y, effects, strict=True):
+            s = e.effect[outcome]
+            ax.errorbar(scale * s.median, yi, xerr=[[scale * (s.median - s.low)],
+                                                    [scale * (s.high - s.median)]],
+                        fmt="o", color=EXPECT_COLOURS[e.step.expect], capsize=4)
+        ax.axvline(0, color="black", lw=1)
+        ax.set_xlabel(f"effect on {label} (median, 90%)", fontsize=8)
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+    axes[0].set_yticks(y, [e.step.label for e in effects])
+    for expect, colour in EXPECT_COLOURS.items():
+        axes[0].plot([], [], "o", color=colour, label=f"expected: {expect or 'reported only'}")
+    fig.legend(fontsize=8, loc="lower center", ncol=len(EXPECT_COLOURS))
+    fig.suptitle(f"Every lever against the status quo, paired by replicate, {len(p.rows)} "
+                 f"replicates {_where()}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def levers_md(p: patterns.Patterns) -> list[str]:
+    """The table of every lever step's paired effects."""
+    rows = [f"| step | why this size | {' | '.join(a[0] for a in LEVER_AXES.values())} "
+            "| in the expected direction |", "|---" * (3 + len(LEVER_AXES)) + "|"]
+    for e in patterns.lever_effects(p):
+        cells = [f"{scale * s.median:+,.{digits}f} [{scale * s.low:+,.{digits}f} to "
+                 f"{scale * s.high:+,.{digits}f}]"
+                 for s, (_, scale, digits) in ((e.effect[k], a) for k, a in LEVER_AXES.items())]
+        a = e.as_expected
+        direction = ("reported only" if a is None else
+                     f"{e.step.expect}: {a.p:.0%} [{a.low:.0%} to {a.high:.0%}]")
+        rows.append(f"| {e.step.label} | {e.step.why} | {' | '.join(cells)} | {direction} |")
+    return rows
+
+
 def patterns_md(p: patterns.Patterns) -> list[str]:
     success = p.force_success()
     n = len(success)
@@ -369,7 +427,17 @@ def patterns_md(p: patterns.Patterns) -> list[str]:
         f"leaving on 2026-07-01 ({patterns.donor_share_lost():.0%} of the pledges): on "
         f"{patterns.DONOR_READ} the force is {ratio[0]:.0%} [{ratio[1]:.0%} to {ratio[2]:.0%}] "
         f"of the funded one (median troops {np.median(full):,.0f} against "
-        f"{np.median(cut):,.0f}).", ""]
+        f"{np.median(cut):,.0f}).", "",
+        "**Every lever.** Each lever moved from `status_quo` on 2026-04-01 as far as a real "
+        "policy plausibly would, against the status quo in the same replicate (the mandate "
+        "against the status quo with the same troops paid for under both mandates): the effect "
+        f"on {patterns.FORCE_BY} (deaths from the branch to then), median [90%]. The "
+        "mission's troops, ceiling, pace and money are the force response and money patterns "
+        "above. The evidence expects a lever that bites to move the capital (down, up for a "
+        "cut), a weak one down or not at all, and none the wrong way: `tests/test_patterns.py` "
+        "checks it, and names as expected failures the steps the model does not meet.", "",
+        "![levers](figures/levers.png)", "",
+        *levers_md(p), ""]
 
 
 def validation_md(outputs, values, names, rn1, sc, n: int) -> str:
@@ -390,6 +458,7 @@ def validation_md(outputs, values, names, rn1, sc, n: int) -> str:
     policy_rows, policy_head = policy_dependence(min(n, POLICY_REPLICATES))
     found = run_patterns(min(n, PATTERN_REPLICATES))
     patterns_figure(found, FIGURES / "patterns.png")
+    levers_figure(found, FIGURES / "levers.png")
     misses = [f"{t.label} {t.period} (observed {t.shown}; simulated "
               f"{fmt(np.median(x), t.share)})" for t, x in zip(targets.TARGETS, simulated,
                                                                strict=True)

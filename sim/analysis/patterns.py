@@ -9,14 +9,16 @@ section 7.12, argues each against its sources):
 - resurgence: when a force that cleared ground leaves, gangs regain ground unless the state
   holds it;
 - money binds: a year after the largest donor leaves, the force is smaller in about the
-  proportion of the money lost.
+  proportion of the money lost;
+- every lever bites: each lever moved from the status quo as far as a real policy (or a
+  plausible shock) would (`LEVER_STEPS`) has a non-trivial effect, and none a perverse one.
 
 Each pattern is a set of policies branching from the historical record (`scenarios/history.yaml`) on
-the day after its sourced inputs end (2026-04-01), built from `gsf_full.yaml` and `donor_cut.yaml`
-by changing their levers; every replicate runs all of them in one call of the one run function
-(`sim.running.engine.run`), sharing one history (common random numbers), in the batch's worker pool,
-under the replicate's posterior draw. `scripts/update_docs.py` draws the curves with their bands in
-docs/VALIDATION.md, and tests/test_patterns.py checks the directions over replicates.
+the day after its sourced inputs end (2026-04-01), built from `gsf_full.yaml`, `donor_cut.yaml` and
+`status_quo.yaml` by changing their levers; every replicate runs all of them in one call of the one
+run function (`sim.running.engine.run`), sharing one history (common random numbers), in the batch's
+worker pool, under the replicate's posterior draw. `scripts/update_docs.py` draws the curves with
+their bands in docs/VALIDATION.md, and tests/test_patterns.py checks the directions over replicates.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import stats
 from sim.model import scenario
+from sim.model.parameters import PARAMS
 from sim.model.scenario import Event, Scenario
 from sim.running import batch, engine
 from sim.running.ensemble import Ensemble
@@ -49,6 +53,83 @@ DONOR_TROOPS = 5550  # the GSF's ceiling (Res 2793)
 DONOR_READ = dt.date(2027, 7, 1)  # a year after donor_cut's US withdrawal (2026-07-01)
 COST_MARGIN = 1.25  # funding of a force-response point: its troops' cost, with a quarter spare
 DEPLOY_MONTHS = 9  # a force-response point arrives within about nine months
+BRANCH = dt.date(2026, 4, 1)  # where every policy leaves the record (history.yaml's end + 1)
+
+
+def pays_for(troops: float) -> float:
+    """Mission money a year that pays for `troops` at the dearest plausible troop and fixed costs
+    and the lowest plausible disbursement, so that under every draw the troops, not the money,
+    hold the force."""
+    cost, fixed, disbursed = (PARAMS[n].plausible for n in (
+        "mission_cost_usd_per_troop_year", "mission_fixed_cost_usd_per_year",
+        "mission_disbursement_share"))
+    return (troops * cost[1] + fixed[1]) / disbursed[0]
+
+
+# What the evidence expects of the capital's gang share after a step
+DOWN, DOWN_OR_NONE, UP = "down", "down or none", "up"
+POLICE_BUDGET = PARAMS["funding_police_haiti"].default  # USD a year, the status quo's
+
+
+@dataclass(frozen=True)
+class LeverStep:
+    """One policy step from `status_quo` at the branch: `levers` moved to these values, `why` this
+    size (what a real policy, or a plausible shock, would do), and what the evidence expects of
+    the capital's gang share: `DOWN` (`UP` for a cut), `DOWN_OR_NONE` for a lever expected to be
+    weak, None to report only. `held` are levers set alike in the step and in its reference, for
+    a step that is only meaningful against the status quo with them (the mandate at equal
+    troops)."""
+
+    label: str
+    levers: Mapping[str, float]
+    why: str
+    expect: str | None
+    held: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def sign(self) -> int:
+        """+1 where the evidence expects the capital's gang share to rise, -1 where to fall."""
+        return 1 if self.expect == UP else -1
+
+    @property
+    def reference(self) -> str:
+        """The label of the policy the step is measured against."""
+        return f"{self.label}, reference" if self.held else STATUS_QUO
+
+
+STATUS_QUO = "status quo"
+MANDATE_TROOPS = 2500  # status_quo's pledged target, paid in full under both mandates
+# Every lever of the schema but the mission's troops, ceiling, pace and money, which the force
+# response and the donor cut above move (UN assessed money is one more donor's, flowing only
+# to a UN peacekeeping operation). A new lever is one more line here.
+LEVER_STEPS = (
+    LeverStep("police intake 4,000 a year", {"police_intake_per_year": 4000},
+              "the P4000 plan's 4,000 cadets (announced Jan 2026 over 18 months) as the yearly "
+              "intake: about twice the 2026 pace of ~2,050", DOWN),
+    LeverStep("army intake 1,500 a year", {"army_intake_per_year": 1500},
+              "the 1,500 the Aug 2024 recruitment drive sought, all reaching units each year: ten "
+              "times the assumed pace", DOWN_OR_NONE),
+    LeverStep("half the trafficked arms seized", {"arms_interdiction": 0.5},
+              "from a tenth seized (assumption) to half: a sustained customs and coast-guard "
+              "effort on the routes UNODC documents", DOWN),
+    LeverStep("arms embargo relaxed for the state", {"arms_embargo_relaxed": 1},
+              "rifles and armour for the police and army, as Defence Minister Moïse asked (seed "
+              "article)", DOWN),
+    LeverStep("donors pay police salaries", {"funding_police_donors": POLICE_BUDGET},
+              "donor money for police pay equal to the Haitian personnel budget ($137 M, 2024-25):"
+              " it bites only once the police outgrow the budget (~14,300 officers)",
+              DOWN_OR_NONE),
+    LeverStep("Haitian police budget cut by a third",
+              {"funding_police_haiti": POLICE_BUDGET * 2 / 3},
+              "a third of police pay going unpaid (assumption: a revenue shock, customs and taxes "
+              "lost to gang blockades): officers desert when unpaid", UP),
+    LeverStep("UN peacekeeping mandate", {"mission_mandate": 2},
+              f"the force made a UN peacekeeping operation, both mandates paying for the "
+              f"{MANDATE_TROOPS:,} troops pledged: cheaper troops that arrive slower and fight "
+              "less often (MINUSTAH's episodic offensives)", None,
+              held={"funding_mission_others": pays_for(MANDATE_TROOPS)}),
+)
+LEVER_OUTCOMES = ("capital", "killed", "displaced")  # what `reduce` reads of each lever policy
 
 
 def force_point(base: Scenario, troops: float, margin: float = COST_MARGIN) -> Scenario:
@@ -105,6 +186,18 @@ def _library() -> tuple[Scenario, Scenario]:
             scenario.load(SCENARIOS / "donor_cut.yaml"))
 
 
+def lever_policies() -> dict[str, Scenario]:
+    """The status quo to `FORCE_BY`, each lever step, and the reference of a step that holds
+    other levers, by label."""
+    sq = dataclasses.replace(scenario.load(SCENARIOS / "status_quo.yaml"), end=FORCE_BY)
+    out = {STATUS_QUO: sq}
+    for step in LEVER_STEPS:
+        reference = sq.with_overrides(step.held) if step.held else sq
+        out[step.reference] = reference
+        out[step.label] = reference.with_overrides(step.levers)
+    return out
+
+
 def policies() -> list[tuple[str, Scenario]]:
     """Every policy the patterns run, labelled; all branch from the same history."""
     gsf, cut = _library()
@@ -116,7 +209,7 @@ def policies() -> list[tuple[str, Scenario]]:
     full, without = donor_pair(gsf, cut)
     out.append(("gsf_full", dataclasses.replace(full, end=DONOR_READ)))
     out.append(("donor_cut", dataclasses.replace(without, end=DONOR_READ)))
-    return out
+    return out + list(lever_policies().items())
 
 
 def _series(out, name: str) -> np.ndarray:
@@ -141,6 +234,12 @@ def reduce(outputs) -> dict[str, float]:
     for label in ("gsf_full", "donor_cut"):
         row[f"troops.{label}"] = _on(by[label], "troops", DONOR_READ)
         row[f"funding.{label}"] = float(_series(by[label], "spent_mission_usd")[-365:].sum())
+    for label in lever_policies():
+        o = by[label]
+        row[f"capital.{label}"] = _on(o, "capital_gang_share_area", FORCE_BY)
+        since, until = ((d - o.start).days for d in (BRANCH, FORCE_BY))
+        row[f"killed.{label}"] = float(_series(o, "killed")[since:until + 1].sum())
+        row[f"displaced.{label}"] = _on(o, "displaced", FORCE_BY)
     return row
 
 
@@ -164,6 +263,12 @@ class Patterns:
     def force_success(self) -> np.ndarray:
         """Replicates x force levels: capital below half at `FORCE_BY`."""
         return np.stack([self.column(f"force={t}") < CONTROL_BELOW for t in FORCE_TROOPS], 1)
+
+    def lever_effect(self, step: LeverStep, outcome: str) -> np.ndarray:
+        """Per replicate, the step's `outcome` (of `LEVER_OUTCOMES`) minus its reference's in the
+        same replicate: paired, so the policy's effect, not the dice."""
+        return (self.column(f"{outcome}.{step.label}")
+                - self.column(f"{outcome}.{step.reference}"))
 
 
 def run(replicates: int, seed: int = 1, ensemble: Ensemble | None = None,
@@ -199,3 +304,30 @@ def summary(p: Patterns, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> dict
         "donor": {k: float(np.median(p.column(k))) for k in p.rows[0]
                   if k.startswith(("troops.", "funding."))},
     }
+
+
+@dataclass(frozen=True)
+class LeverEffect:
+    """A lever step's paired effect: median and 90% interval per outcome of `LEVER_OUTCOMES`,
+    and the share of replicates in which the capital moved as the evidence expects (None where
+    it expects nothing)."""
+
+    step: LeverStep
+    effect: dict[str, stats.Interval]
+    as_expected: stats.Probability | None
+
+
+def as_expected(step: LeverStep, capital: np.ndarray) -> np.ndarray:
+    """Per replicate, whether the effect on the capital's share goes the way `step` expects, for
+    `DOWN_OR_NONE` down or not at all (with common random numbers a lever that does nothing
+    leaves the run exactly as it was)."""
+    moved = step.sign * capital > 0
+    return moved | (capital == 0) if step.expect == DOWN_OR_NONE else moved
+
+
+def lever_effects(p: Patterns) -> list[LeverEffect]:
+    """Every lever step's paired effect against its reference, in `LEVER_STEPS` order."""
+    return [LeverEffect(step, {k: stats.interval(p.lever_effect(step, k)) for k in LEVER_OUTCOMES},
+                        None if step.expect is None
+                        else stats.probability(as_expected(step, p.lever_effect(step, "capital"))))
+            for step in LEVER_STEPS]
