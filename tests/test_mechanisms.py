@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.model import combat, gangs, jit, mission, population
+from sim.model import combat, gangs, jit, mission, population, security_forces
 from sim.model.combat import STATE
 from sim.model.geography import World
 from sim.model.parameters import PARAMS
@@ -565,6 +565,39 @@ def test_the_day_s_engagements_use_the_mobile_force_up():
         ops = eng.attacker == STATE
         assert ops.sum() == launched
         assert eng.attack_personnel[ops].sum() <= mobile
+
+
+# --------------------------------------------------------------------- 7.10 police
+def police_day(officers=10_000.0, gang_share=0.5, **overrides):
+    """One day of a police force alone: (attrition of the day as a yearly rate, pay spent)."""
+    p = params(**{"police_intake_per_year": 0.0, "police_attrition_per_year": 0.03,
+                  "police_stress_attrition_per_year": 0.12, "police_pay_attrition_per_year": 0.2,
+                  "police_cost_usd_per_officer_year": 10_000.0, "police_hazard_pay_max": 1.0,
+                  "police_pay_retention": 0.5, "funding_police_donors": 0.0, **overrides})
+    model = mesa.Model(rng=1)
+    model.rates = types.SimpleNamespace(forces=security_forces.rates(p))
+    model.capital_gang_share = gang_share
+    police = security_forces.Police(model, officers)
+    police.step()
+    return (officers - police.officers) / officers * 365, police.spent_usd * 365
+
+
+@pytest.mark.parametrize("budget, rate, spent", [
+    (100e6, 0.03 + 0.06, 100e6),  # the bill exactly paid: no hazard pay
+    (50e6, 0.03 + 0.06 + 0.2 * 0.5, 50e6),  # half unpaid: desertion
+    (150e6, 0.03 + 0.06 * (1 - 0.5 * 0.5), 150e6),  # half again as hazard pay
+    (300e6, 0.03 + 0.06 * (1 - 0.5), 200e6),  # hazard pay stops at doubling; the rest unspent
+])
+def test_police_attrition_and_pay_follow_the_budget(budget, rate, spent):
+    got_rate, got_spent = police_day(funding_police_haiti=budget)
+    assert got_rate == pytest.approx(rate) and got_spent == pytest.approx(spent)
+
+
+def test_donor_money_beyond_the_pay_bill_keeps_officers():
+    base, _ = police_day(funding_police_haiti=100e6)
+    helped, _ = police_day(funding_police_haiti=100e6, funding_police_donors=50e6)
+    calm, _ = police_day(funding_police_haiti=100e6, funding_police_donors=50e6, gang_share=0.0)
+    assert helped < base and calm == pytest.approx(0.03)  # it keeps those gang pressure drives out
 
 
 # --------------------------------------------------------------------- 7.11 the mission

@@ -358,6 +358,16 @@ _DECLARED: tuple[Param, ...] = (
        "Extra attrition in proportion to the shortfall of police funding against its cost.",
        "assumption: unpaid officers leave; strength of the effect unknown",
        plausible=(0.05, 0.5), why="unpaid officers leave, at an unknown rate"),
+    _p("police_hazard_pay_max", 1.0, 0, 3, "share of basic pay", "police",
+       "Most hazard pay that money beyond the police pay bill buys, as a share of basic pay.",
+       "assumption: money beyond the pay bill goes to hazard pay up to doubling an officer's "
+       "pay; beyond that, pay is no longer what makes officers leave", role="constant"),
+    _p("police_pay_retention", 0.4, 0, 1, "share of stress attrition avoided", "police",
+       "Share of the departures under gang pressure that the most hazard pay prevents.",
+       "assumption: officers leave for danger and for pay (1,663 left in 2023 against ~400 a "
+       "year before: security_forces.csv); military retention studies find retention rises "
+       "with pay (Goldberg, CNA 2001 survey), but no estimate for the PNH was found",
+       plausible=(0.1, 0.7), why="from a small effect to most of the pressure-driven departures"),
     _p("police_cost_usd_per_officer_year", 9600, 1000, 100000, "USD/officer/year", "police",
        "What one officer costs a year (pay and benefits).",
        "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD",

@@ -27,6 +27,8 @@ class Rates(NamedTuple):
     police_attrition_per_year: float
     police_stress_attrition_per_year: float
     police_pay_attrition_per_year: float
+    police_hazard_pay_max: float
+    police_pay_retention: float
     police_cost_usd_per_officer_year: float
     police_funds_usd_per_day: float
     army_intake_per_year: float
@@ -39,6 +41,8 @@ def rates(p: dict[str, float]) -> Rates:
         police_attrition_per_year=p["police_attrition_per_year"],
         police_stress_attrition_per_year=p["police_stress_attrition_per_year"],
         police_pay_attrition_per_year=p["police_pay_attrition_per_year"],
+        police_hazard_pay_max=p["police_hazard_pay_max"],
+        police_pay_retention=p["police_pay_retention"],
         police_cost_usd_per_officer_year=p["police_cost_usd_per_officer_year"],
         police_funds_usd_per_day=(p["funding_police_haiti"] + p["funding_police_donors"]) / 365,
         army_intake_per_year=p["army_intake_per_year"],
@@ -60,14 +64,23 @@ class Police(mesa.Agent):
 
         Attrition rose from ~3% to ~11% a year in 2023 as gangs took the capital (SG reports); the
         model makes the extra part proportional to gang control of the capital (as the previous
-        day left it), and adds desertion when the budget does not cover salaries.
+        day left it), and adds desertion when the budget does not cover salaries. Money beyond
+        the pay bill is paid as hazard pay, up to `police_hazard_pay_max` of the basic pay, and
+        keeps officers who would leave under gang pressure: at the most hazard pay,
+        `police_pay_retention` of that part of attrition. Without it, money for police pay
+        beyond the bill bought nothing, and donors' support to salaries had no effect.
         """
         r = self.model.rates.forces
         cost_day = self.officers * r.police_cost_usd_per_officer_year / 365
-        self.spent_usd = min(cost_day, r.police_funds_usd_per_day)
-        paid = self.spent_usd / cost_day if cost_day > 0 else 1.0
+        funds = r.police_funds_usd_per_day
+        paid = min(funds / cost_day, 1.0) if cost_day > 0 else 1.0
+        premium = (min(max(funds / cost_day - 1.0, 0.0), r.police_hazard_pay_max)
+                   if cost_day > 0 else 0.0)
+        self.spent_usd = cost_day * (paid + premium)
+        kept = r.police_pay_retention * premium / r.police_hazard_pay_max \
+            if r.police_hazard_pay_max > 0 else 0.0
         rate = (r.police_attrition_per_year
-                + r.police_stress_attrition_per_year * self.model.capital_gang_share
+                + r.police_stress_attrition_per_year * self.model.capital_gang_share * (1 - kept)
                 + r.police_pay_attrition_per_year * (1 - paid))
         self.officers += r.police_intake_per_year / 365 - self.officers * rate / 365
         self.officers = max(self.officers - self.killed, 0.0)
