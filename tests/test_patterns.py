@@ -32,15 +32,6 @@ MISSION_LEVERS = {"mission_troops_target", "mission_troop_ceiling",
 PERVERSE_POINTS = 1.5
 BITE_POINTS = 1.0
 # Steps the model fails, with what was measured: findings it owes an answer to, not tolerances.
-NO_EFFECT = {
-    "donors pay police salaries": (
-        "funding_police_donors changes nothing: in 0 of 64 replicates do the capital, deaths or "
-        "displaced differ. The Haitian budget ($137 M at $9,600 an officer) pays ~14,300 "
-        "officers, about as many as the status quo has by the end of 2027 (10,800-14,700 in 16 "
-        "replicates), and pay acts only through desertion when salaries go unpaid; even with "
-        "the intake at 4,000 a year (15,400 officers) the money moves the capital -0.1 points "
-        "(16 replicates)"),
-}
 NO_BITE = {
     "Haitian police budget cut by a third": (
         "a third of police pay unpaid costs ~1,070 of ~12,600 officers by the end of 2027 (12 "
@@ -133,6 +124,6 @@ def test_the_levers_the_evidence_expects_to_bite_do(result, step):
     assert step.sign * effect >= BITE_POINTS, f"{step.label}: {effect:+.1f} points"
 
 
-@pytest.mark.parametrize("step", _steps(failing=NO_EFFECT))
+@pytest.mark.parametrize("step", _steps())
 def test_every_lever_changes_the_runs(result, step):
     assert any(np.any(result.lever_effect(step, k) != 0) for k in patterns.LEVER_OUTCOMES)

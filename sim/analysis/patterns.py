@@ -123,6 +123,12 @@ LEVER_STEPS = (
               {"funding_police_haiti": POLICE_BUDGET * 2 / 3},
               "a third of police pay going unpaid (assumption: a revenue shock, customs and taxes "
               "lost to gang blockades): officers desert when unpaid", UP),
+    LeverStep("drone operations halted", {"drone_operations_per_month": 0},
+              "the task force stops, as HRW urged its partners to make it (10 Mar 2026), from "
+              "the ~21 operations a month of Nov 2025 to Jan 2026", UP),
+    LeverStep("drone operations doubled", {"drone_operations_per_month": 42.4},
+              "twice the pace of Nov 2025 to Jan 2026, as the pace itself had doubled over the "
+              "three months before (HRW)", DOWN),
     LeverStep("UN peacekeeping mandate", {"mission_mandate": 2},
               f"the force made a UN peacekeeping operation, both mandates paying for the "
               f"{MANDATE_TROOPS:,} troops pledged: cheaper troops that arrive slower and fight "
