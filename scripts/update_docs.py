@@ -408,7 +408,7 @@ def patterns_md(p: patterns.Patterns) -> list[str]:
     return [
         "## Patterns beyond the record", "",
         "What the evidence on interventions demands of the model (docs/odd.md, section 1, "
-        "patterns 7-9; `sim/analysis/patterns.py`; `tests/test_patterns.py` checks the "
+        "patterns 7-10; `sim/analysis/patterns.py`; `tests/test_patterns.py` checks the "
         f"directions). {n} replicates from the record's branch on 2026-04-01, {_where()}.", "",
         "![patterns](figures/patterns.png)", "",
         "**Force response.** `gsf_full` at each troop level (target and ceiling at that level, "

@@ -2,7 +2,7 @@
 
 The 2023-2024 record is what the calibration fits; these are the other patterns the evidence
 demands of a model that answers "what force, for how long, with what money" (docs/odd.md,
-section 7.12, argues each against its sources):
+section 1, argues each against its sources):
 
 - force response: the chance of pushing gang control of the capital below half by the end of
   2027 rises gradually with the force, not as a cliff, and at any force the outcome is uncertain;
