@@ -27,8 +27,9 @@ MISSION_LEVERS = {"mission_troops_target", "mission_troop_ceiling",
 # blocks of 16 replicates (seed 11, 64 in all), the levers with no effect on the capital (army
 # intake, the mandate) gave means from -0.9 to +1.1 points: more than 1.5 points the wrong way
 # is a response, not noise. A lever that bites moves the capital at least a point (2.7 of its
-# 265 cells) on average: police intake -2.2, interdiction -2.9, embargo -1.0 over the 64 (the
-# embargo at the edge: a change of the random stream may tip it), -3.6, -3.2 and -1.8 here.
+# 265 cells) on average: police intake -2.2 and interdiction -2.9 over the 64, -3.6 and -3.2 here
+# (before the drones were modelled). The embargo's relaxation is expected down or not at all:
+# its effect size is unknown and its prior starts at none (-1.0 on average over the 64).
 PERVERSE_POINTS = 1.5
 BITE_POINTS = 1.0
 # Steps the model fails, with what was measured: findings it owes an answer to, not tolerances.
@@ -63,11 +64,15 @@ def test_the_force_response_rises_gradually_and_stays_uncertain(result):
     # more force never does worse on average (a replicate's noise aside)
     assert np.all(np.diff(medians) <= 0.05), medians
     assert p[-1] >= p[0] + 0.5, p
-    # a mission of ~1,000 troops does not roll the gangs back (the 2024-25 record): the gangs
-    # keep most of the capital, and only a minority of runs get below half (at most 3 of 16;
-    # 64 replicates put it at 0.14 [0.08-0.23] since the self-defence brigades' lynchings, 0.05
-    # before: docs/VALIDATION.md)
-    assert p[0] <= 0.2 and medians[0] > 0.5, (p, medians)
+    # the gangs keep most of the capital against ~1,000 troops, even with the drone operations
+    assert medians[0] > 0.5, medians
+    # a mission of ~1,000 troops alone does not roll the gangs back (the 2024 record, before any
+    # drone operation): only a minority of runs get below half (at most 3 of 16; 64 replicates
+    # put it at 0.14 [0.08-0.23] before the drones were modelled). With the task force's drones
+    # at their 2025-26 pace the chance is 0.33 [0.24-0.43] (docs/VALIDATION.md): the drones', not
+    # the troops' doing
+    alone = result.column(patterns.SMALL_FORCE_ALONE)
+    assert np.mean(alone < patterns.CONTROL_BELOW) <= 0.2 and np.median(alone) > 0.5, alone
     # no cliff: from at most 10% to at least 90% the force at least triples (if no force
     # tried is at 10% or less, 10% lies below the smallest, which the check then uses)
     below = troops[p <= 0.1].max() if (p <= 0.1).any() else troops[0]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,10 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 # Troops of the force-response curve, up to the densities of the literature: ~20 per 1,000
 # residents of the capital (RAND/Quinlivan) is ~64,000 personnel with the police.
 FORCE_TROOPS = (1000, 2500, 5550, 10000, 20000, 40000, 80000)
+# The record's small mission (400-1,000 troops in 2024, before any drone operation), from 2026
+# with the task force's drones halted: the force alone, as the 2024 record saw it.
+SMALL_FORCE = 1000
+SMALL_FORCE_ALONE = f"force={SMALL_FORCE}, no drones"
 FORCE_BY = dt.date(2027, 12, 31)  # 21 months after the branch, the users' "by end 2027"
 CONTROL_BELOW = 0.5  # "gang control of the capital below half"
 EXIT = dt.date(2028, 1, 1)  # the force of the resurgence pattern leaves here...
@@ -114,7 +118,7 @@ LEVER_STEPS = (
               "effort on the routes UNODC documents", DOWN),
     LeverStep("arms embargo relaxed for the state", {"arms_embargo_relaxed": 1},
               "rifles and armour for the police and army, as Defence Minister Moïse asked (seed "
-              "article)", DOWN),
+              "article); its effect size is unknown, and its prior starts at none", DOWN_OR_NONE),
     LeverStep("donors pay police salaries", {"funding_police_donors": POLICE_BUDGET},
               "donor money for police pay equal to the Haitian personnel budget ($137 M, 2024-25):"
               " it bites only once the police outgrow the budget (~14,300 officers)",
@@ -209,6 +213,9 @@ def policies() -> list[tuple[str, Scenario]]:
     gsf, cut = _library()
     out = [(f"force={t}", dataclasses.replace(force_point(gsf, t), end=FORCE_BY))
            for t in FORCE_TROOPS]
+    out.append((SMALL_FORCE_ALONE, dataclasses.replace(
+        force_point(gsf, SMALL_FORCE).with_overrides({"drone_operations_per_month": 0}),
+        end=FORCE_BY)))
     out.append(("stay", dataclasses.replace(force_point(gsf, RESURGENCE_TROOPS),
                                             end=RESURGENCE_END)))
     out.append(("exit", withdrawal(gsf, RESURGENCE_TROOPS, EXIT, RESURGENCE_END)))
@@ -234,6 +241,7 @@ def reduce(outputs) -> dict[str, float]:
         o = by[f"force={t}"]
         row[f"force={t}"] = _on(o, "capital_gang_share_area", FORCE_BY)
         row[f"force_troops={t}"] = float(_series(o, "troops")[-180:].mean())
+    row[SMALL_FORCE_ALONE] = _on(by[SMALL_FORCE_ALONE], "capital_gang_share_area", FORCE_BY)
     for label in ("stay", "exit"):
         for date in (EXIT_READ, RESURGENCE_END):
             row[f"{label}@{date}"] = _on(by[label], "capital_gang_share_area", date)
@@ -295,21 +303,6 @@ def run(replicates: int, seed: int = 1, ensemble: Ensemble | None = None,
                 if progress is not None:
                     progress()
     return Patterns([rows[r] for r in sorted(rows)])
-
-
-def summary(p: Patterns, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> dict:
-    """The patterns in numbers: success per force level, shares and troops as quantiles."""
-    success = p.force_success()
-    return {
-        "force": {t: {"p": float(success[:, i].mean()),
-                      "share": np.quantile(p.column(f"force={t}"), quantiles).tolist(),
-                      "troops": float(np.median(p.column(f"force_troops={t}")))}
-                  for i, t in enumerate(FORCE_TROOPS)},
-        "resurgence": {k: np.quantile(p.column(k), quantiles).tolist() for k in p.rows[0]
-                       if k.startswith(("stay@", "exit@"))},
-        "donor": {k: float(np.median(p.column(k))) for k in p.rows[0]
-                  if k.startswith(("troops.", "funding."))},
-    }
 
 
 @dataclass(frozen=True)
