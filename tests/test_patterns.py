@@ -68,7 +68,7 @@ def test_the_force_response_rises_gradually_and_stays_uncertain(result):
     assert medians[0] > 0.5, medians
     # a mission of ~1,000 troops alone does not roll the gangs back (the 2024 record, before any
     # drone operation): only a minority of runs get below half (at most 3 of 16; 64 replicates
-    # put it at 0.14 [0.08-0.23] before the drones were modelled). With the task force's drones
+    # put it at 0.19 [0.12-0.28], 0.14 before the hazard pay and the refit). With the drones
     # at their 2025-26 pace the chance is 0.33 [0.24-0.43] (docs/VALIDATION.md): the drones', not
     # the troops' doing
     alone = result.column(patterns.SMALL_FORCE_ALONE)
