@@ -1,4 +1,4 @@
-"""The patterns beyond the record (docs/odd.md section 1, patterns 7-10), on average over replicates.
+"""The patterns beyond the record (docs/odd.md section 1, patterns 7-10), averaged over replicates.
 
 `sim.analysis.patterns` runs every pattern's policies from the 2026 branch of the historical
 record, one call of the run function per replicate, under the shipped posterior ensemble (the
