@@ -456,7 +456,8 @@ class FullPool(cf.ProcessPoolExecutor):
     the override is simply not called on that path."""
 
     def _adjust_process_count(self):  # called by CPython with its shutdown lock held
-        while len(self._processes) < self._max_workers:
+        # once the pool is shut down its process table is gone (None): nothing to replace
+        while self._processes is not None and len(self._processes) < self._max_workers:
             self._spawn_process()
 
 
