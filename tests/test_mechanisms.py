@@ -235,8 +235,8 @@ def test_drone_operations_strike_gang_held_metro_cells_by_their_residents():
     # by gang 1 too, is outside the metro and never struck
     ops, per_op, bystanders = 3.0, 4.0, 0.5  # operations a day, killed per operation
     r = combat.rates(params(drone_operations_per_month=ops * 365 / 12,
-                            drone_gang_members_killed_per_operation=per_op,
-                            drone_bystanders_killed_per_operation=bystanders))
+                            drone_killed_per_operation=per_op + bystanders,
+                            drone_gang_member_share=per_op / (per_op + bystanders)))
     dead, civilians = np.zeros(2), 0.0
     for day in range(DAYS):
         c, g = cells([0, 1, STATE, 1]), gang_state(members=(1e6, 1e6))

@@ -145,8 +145,10 @@ def rates(p: dict[str, float]) -> Rates:
             * p["self_defence_movement"]),
         lynched_gang_share=p["lynched_gang_member_share"],
         drone_operations_per_day=p["drone_operations_per_month"] * 12 / 365,
-        drone_gang_killed_per_operation=p["drone_gang_members_killed_per_operation"],
-        drone_bystanders_killed_per_operation=p["drone_bystanders_killed_per_operation"],
+        drone_gang_killed_per_operation=(p["drone_killed_per_operation"]
+                                         * p["drone_gang_member_share"]),
+        drone_bystanders_killed_per_operation=(p["drone_killed_per_operation"]
+                                               * (1 - p["drone_gang_member_share"])),
         release_per_day=p["overstretch_release_per_day"],
         hold_personnel_per_resident=p["hold_personnel_per_1000_residents"] / 1000,
         reversion_per_day=p["reversion_per_day"],
@@ -627,9 +629,9 @@ def drone_strikes(cells, gangs, world, rates, seed, day):
     operation is not an engagement. The day's operations are one Poisson draw at
     `drone_operations_per_month`; each falls on a gang-held cell of the metro chosen in
     proportion to its residents (groups base among the people of the dense neighbourhoods they
-    hold), and kills Poisson(`drone_gang_members_killed_per_operation`) members of the group
-    holding it (at most all of them) and Poisson(`drone_bystanders_killed_per_operation`) of its
-    residents: HRW's mean per operation. A killed member's gun stays with the group: nobody is
+    hold). It kills HRW's mean of `drone_killed_per_operation` people: Poisson(its
+    `drone_gang_member_share`) members of the group holding the cell (at most all of them) and
+    Poisson(the rest) of its residents. A killed member's gun stays with the group: nobody is
     there to pick it up. The draws come from one generator of the day (`jit.DRONES`).
     """
     if rates.drone_operations_per_day <= 0:
