@@ -32,15 +32,6 @@ MISSION_LEVERS = {"mission_troops_target", "mission_troop_ceiling",
 # its effect size is unknown and its prior starts at none (-1.0 on average over the 64).
 PERVERSE_POINTS = 1.5
 BITE_POINTS = 1.0
-# Steps the model fails, with what was measured: findings it owes an answer to, not tolerances.
-NO_BITE = {
-    "Haitian police budget cut by a third": (
-        "a third of police pay unpaid costs ~1,070 of ~12,600 officers by the end of 2027 (12 "
-        "replicates) but moves the capital only +0.4 points (standard error 0.25, 64 "
-        "replicates; -0.1 in the 16 here): desertion of the unpaid is slow and the police's "
-        "numbers move the capital ~0.7 points a 1,000 officers (police intake: ~3,000 more, "
-        "-2.2 points)"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +59,8 @@ def test_the_force_response_rises_gradually_and_stays_uncertain(result):
     assert medians[0] > 0.5, medians
     # a mission of ~1,000 troops alone does not roll the gangs back (the 2024 record, before any
     # drone operation): only a minority of runs get below half (at most 3 of 16; 64 replicates
-    # put it at 0.19 [0.12-0.28], 0.14 before the hazard pay and the refit). With the drones
-    # at their 2025-26 pace the chance is 0.33 [0.24-0.43] (docs/VALIDATION.md): the drones', not
+    # put it at 0.12 [0.07-0.21] after the last refit, 0.19 and 0.14 before). With the drones
+    # at their 2025-26 pace the chance is 0.23 [0.16-0.33] (docs/VALIDATION.md): the drones', not
     # the troops' doing
     alone = result.column(patterns.SMALL_FORCE_ALONE)
     assert np.mean(alone < patterns.CONTROL_BELOW) <= 0.2 and np.median(alone) > 0.5, alone
@@ -107,14 +98,10 @@ def test_every_lever_has_a_step_or_is_moved_by_another_pattern():
     assert scenario.load(patterns.SCENARIOS / "status_quo.yaml").branch == patterns.BRANCH
 
 
-def _steps(*expected, failing=None):
-    """The lever steps expecting one of `expected` (all without) as test cases; those the model
-    fails (label: what was measured) as strict expected failures, so that a fix shows."""
-    failing = failing or {}
-    return [pytest.param(s, id=s.label, marks=[pytest.mark.xfail(strict=True,
-                                                                 reason=failing[s.label])]
-                         if s.label in failing else [])
-            for s in patterns.LEVER_STEPS if not expected or s.expect in expected]
+def _steps(*expected):
+    """The lever steps expecting one of `expected` (all without) as test cases."""
+    return [pytest.param(s, id=s.label) for s in patterns.LEVER_STEPS
+            if not expected or s.expect in expected]
 
 
 @pytest.mark.parametrize("step", _steps(patterns.DOWN, patterns.DOWN_OR_NONE, patterns.UP))
@@ -123,7 +110,7 @@ def test_no_lever_moves_the_capital_the_wrong_way(result, step):
     assert step.sign * effect >= -PERVERSE_POINTS, f"{step.label}: {effect:+.1f} points"
 
 
-@pytest.mark.parametrize("step", _steps(patterns.DOWN, patterns.UP, failing=NO_BITE))
+@pytest.mark.parametrize("step", _steps(patterns.DOWN, patterns.UP))
 def test_the_levers_the_evidence_expects_to_bite_do(result, step):
     effect = 100 * result.lever_effect(step, "capital").mean()
     assert step.sign * effect >= BITE_POINTS, f"{step.label}: {effect:+.1f} points"
