@@ -48,7 +48,9 @@ def test_the_page_finds_the_command_lines_answer_and_shows_its_curve(tmp_path):
     no_exception(at.run())
     run = wait(at, "target_run", 120)
     assert run.status == target.DONE and run.result.status == search.FOUND
-    assert run.result.rounds >= 2 and 0 < run.result.runs <= 100
+    # a small search (a cost bound, not a result): 132 runs in 4 rounds on the final posterior
+    # of session 8, whose tiny problem has a flatter curve (interval 0 to 0.95), 100 before
+    assert run.result.rounds >= 2 and 0 < run.result.runs <= 160
     [sentence] = [s.value for s in at.success]
     lo, hi = run.result.interval
     assert sentence == (f"arms_interdiction = {search.show_level(run.result.answer, False)} "
