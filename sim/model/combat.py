@@ -567,12 +567,13 @@ def gang_violence(cells, gangs, rates, seed, day) -> float:
 
 @kernel
 def _pick(rng, weight, total):
-    """A cell drawn with chance weight[c] / total (`total` = the sum of `weight`)."""
+    """A cell drawn with chance weight[c] / total (`total` = the sum of `weight`), or -1 when
+    rounding runs past the last cell of positive weight (the caller skips that draw)."""
     u, c = uniform(rng) * total, 0
     while c < len(weight) - 1 and (weight[c] == 0 or u >= weight[c]):
         u -= weight[c]
         c += 1
-    return c
+    return c if weight[c] > 0 else -1
 
 
 @kernel
@@ -606,6 +607,8 @@ def self_defence(cells, gangs, world, rates, seed, day):
     gang_dead = civilians = 0.0
     for _ in range(poisson(rng, rates.lynchings_per_frontier_resident * total)):
         c = _pick(rng, frontier, total)
+        if c < 0:
+            continue
         if uniform(rng) < rates.lynched_gang_share:
             for e in range(edge_ptr[c], edge_ptr[c + 1]):
                 g = owner[edge_dst[e]]
@@ -646,7 +649,7 @@ def drone_strikes(cells, gangs, world, rates, seed, day):
     gang_dead = civilians = 0.0
     for _ in range(poisson(rng, rates.drone_operations_per_day)):
         c = _pick(rng, weight, total)
-        if weight[c] == 0:  # rounding ran past the last cell that can be struck
+        if c < 0:
             continue
         k = min(float(poisson(rng, rates.drone_gang_killed_per_operation)), members[owner[c]])
         members[owner[c]] -= k
