@@ -226,7 +226,7 @@ def forecast(values, names, sc) -> list[str]:
                     f"{fmt(s.median, False)} [{fmt(s.low, False)} to {fmt(s.high, False)}] |")
         if metric == "killed":  # the part that is not out of sample
             s = stats.interval(values[:, first:last + 1,
-                                      names.index("killed_in_drone_strikes")].sum(1))
+                                      names.index("killed_in_drone_operations")].sum(1))
             rows.append(f"| of whom in drone operations (deaths per operation from HRW's "
                         f"2025-26 tally: not out of sample) | year | {fmt(s.median, False)} "
                         f"[{fmt(s.low, False)} to {fmt(s.high, False)}] |")

@@ -399,6 +399,21 @@ def test_the_displaced_split_between_provinces_and_metro():
     assert c.hosted[2] + c.hosted[3] == pytest.approx(0.7 * out)
 
 
+def test_the_hosted_flee_fighting_with_their_hosts_and_all_leave_gang_held_ground():
+    p = params(flee_share_per_engagement=0.1, flee_neighbour_share=0.5,
+               flee_rate_gang_control_per_year=0.0, flee_per_civilian_killed=0.0)
+    # 4,000 displaced from cell 3, hosted 1,000 in each cell; a gang holds cell 0 and attacks 1
+    c = cells([0, STATE, STATE, STATE], displaced=(0.0, 0.0, 0.0, 4_000.0))
+    again = population.step(c, world(), population.rates(p), engagement(0, STATE, 1, False))
+    # all of cell 0's, a tenth of cell 1's (its fight), half that of its neighbour cell 2's
+    assert again == pytest.approx(1_000.0 + 100.0 + 50.0)
+    assert c.hosted[0] == 0.0
+    assert c.hosted.sum() == pytest.approx(c.displaced_from.sum())  # hosted again, not lost
+    assert c.displaced_from[3] == 4_000.0  # still displaced from home: they were counted once
+    # the quiet province cell 3 takes its share of them and of the day's new flight
+    assert c.hosted[3] > 1_000.0
+
+
 def test_the_displaced_return_once_their_cell_has_been_secure_long_enough():
     p = params(return_after_days_secure=3.0, return_rate_per_year=36.5)
     r = population.rates(p)

@@ -12,19 +12,20 @@ from sim.model.geography import ROAD_NAMES, load
 def test_stocks_and_flows_keep_the_order_the_model_writes_them_in():
     assert outcomes.STOCKS == (
         "capital_gang_share_area", "capital_gang_share_population", "gang_controlled_population",
-        "gang_controlled_share_national", "displaced", "troops", "police_officers",
+        "gang_controlled_share_national", "displaced", "displaced_in_provinces_share", "troops",
+        "police_officers",
         "army_soldiers", "gang_members", "gang_firearms", "mission_cash_usd", "roads_cut")
     assert outcomes.FLOWS == (
         "killed", "killed_civilians", "killed_gang", "killed_police", "killed_army",
         "killed_troops", "killed_in_state_operations", "killed_by_self_defence",
-        "killed_in_drone_strikes", "injured", "kidnappings",
-        "spent_mission_usd", "spent_police_usd", "engagements")
+        "killed_in_drone_operations", "injured", "kidnappings",
+        "spent_mission_usd", "spent_police_usd", "engagements", "displaced_again")
 
 
 def test_every_recorded_name_is_declared_with_a_direction_and_a_format():
     departments = load().department_name
     names = outcomes.metric_names(departments)
-    assert len(names) == len(set(names)) == (26 + len(departments) + 2 * len(ROAD_NAMES)
+    assert len(names) == len(set(names)) == (28 + len(departments) + 2 * len(ROAD_NAMES)
                                              + len(mission.CONSTRAINTS))
     for name in names:
         o = outcomes.get(name)

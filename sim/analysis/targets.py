@@ -21,6 +21,12 @@ The series, one definition each
   (a rounded UN press-briefing figure, not an IOM round). Caveats: DTM rounds widened their
   coverage (Dec 2023 covered 7 of 10 departments; the Dec 2024 round's jump to 1,041,000 is partly
   coverage, so it weighs half); the round dates are reference months, not days.
+- **Where the displaced live** (`displaced_in_provinces_share`): the share of them hosted outside
+  the capital's metropolitan area, from the two 2024 rounds that split it: 68% in June (IOM DTM
+  round 7: 32% in the metro) and "~75%" in September (round 8, as OCHA and ACAPS report it:
+  ">173,000", about a quarter, in the metro). Read as intervals of +-5 points, the precision of
+  key informants' estimates and of a share quoted as "~75%". The share grows as people hosted in
+  the metro flee again (secondary displacement) to the provinces.
 - **Killed per quarter** (`killed`): BINUH's quarterly human-rights counts (OHCHR's, the same
   office's, for the year) of people killed in gang violence, police operations against gangs and
   self-defence actions (lynchings) - the one definition the record gives for both 2023 and 2024,
@@ -80,8 +86,9 @@ period, both ends included. Each target has one likelihood, evaluated per replic
   impossible.
 - `Interval` for ranges and bounds: log-likelihood 0 inside [low, high] and -d^2/2 outside, d the
   distance to the nearer end in units of `scale` (on the log scale for counts), so it grows
-  quadratically: a flat-topped likelihood. Scale 0.05 for the capital's share, 0.1 for RN1,
-  0.15 (log) for the displacement lower bound, 0.2 (log) for the killed-or-injured bounds.
+  quadratically: a flat-topped likelihood. Scale 0.05 for the shares (the capital's, the
+  displaced's), 0.1 for RN1, 0.15 (log) for the displacement lower bound, 0.2 (log) for the
+  killed-or-injured bounds.
 - `LogNormal` for stocks known as one figure: -z^2/2 with z = log(simulated / observed) / sigma
   (relative error). sigma = 0.15 for displacement (rounds are estimates from key informants;
   a release revised Dec 2023 from 313,901 to 315,000), 0.05 for the police headcount (a payroll
@@ -197,6 +204,11 @@ def _displaced(when, shown, value, source, likelihood=LogNormal(0.15), weight=1.
     return Target("Displaced people", "displaced", when, shown, value, source, likelihood, weight)
 
 
+def _provinces(when, shown, low, high, source) -> Target:
+    return Target("Displaced living outside the capital (share)", "displaced_in_provinces_share",
+                  when, shown, (low + high) / 2, source, Interval(low, high, 0.05), share=True)
+
+
 def _count(label, metric, year, q, shown, value, source, likelihood, weight=1.0) -> Target:
     first, last = _quarter(year, q)
     return Target(label, metric, first, shown, value, source, likelihood, weight, until=last)
@@ -242,6 +254,9 @@ TARGETS = (
     _displaced(D(2024, 9, 30), "702,973", 702_973, "IOM DTM round 8 (Sep 2024)"),
     _displaced(D(2024, 12, 31), "1,041,000", 1_041_000, "IOM DTM round 9, 14 Jan 2025",
                weight=0.5),
+    _provinces(D(2024, 6, 30), "68%", 0.63, 0.73, "IOM DTM round 7 (Jun 2024)"),
+    _provinces(D(2024, 9, 30), "~75%", 0.70, 0.80,
+               "IOM DTM round 8 (Sep 2024), OCHA bulletin and ACAPS, Oct 2024"),
     Target("Police officers", "police_officers", D(2023, 12, 31), "13,196", 13_196,
            "BINUH/SG report, Jan 2024", LogNormal(0.05)),
     _killed(2023, 1, "846", 846, "OHCHR/BINUH Q1 2023 (Jurist May 2023)"),

@@ -88,6 +88,8 @@ RECORDED = (
     _stock("gang_controlled_share_national", "Share of Haitians living under gang control",
            "share of residents", LOWER, PERCENT),
     _stock("displaced", "Displaced people", "people", LOWER),
+    _stock("displaced_in_provinces_share", "Share of the displaced living outside the capital",
+           "share of the displaced", NEUTRAL, PERCENT),
     _stock("troops", "Troops of the international mission", "troops", NEUTRAL),
     _stock("police_officers", "Police officers", "officers", HIGHER),
     _stock("army_soldiers", "Army soldiers", "soldiers", HIGHER),
@@ -106,13 +108,15 @@ RECORDED = (
           "bystanders)", "people", NEUTRAL),
     _flow("killed_by_self_defence", "Killed by self-defence brigades (lynchings)", "people",
           LOWER),
-    _flow("killed_in_drone_strikes", "Killed in the task force's drone strikes (gang members "
-          "and bystanders)", "people", NEUTRAL),
+    _flow("killed_in_drone_operations", "Killed in the task force's drone operations (gang "
+          "members and bystanders)", "people", NEUTRAL),
     _flow("injured", "People injured", "people", LOWER),
     _flow("kidnappings", "Kidnappings", "people", LOWER),
     _flow("spent_mission_usd", "Spent on the mission", "USD", NEUTRAL, USD),
     _flow("spent_police_usd", "Spent on police pay", "USD", NEUTRAL, USD),
     _flow("engagements", "Cells fought over", "cells", NEUTRAL),
+    _flow("displaced_again", "Displaced people who fled again (from where they had found "
+          "refuge)", "people", LOWER),
 )
 DEPARTMENT_SHARE = Family("gang_population_share", "Share of {}'s residents under gang control",
                           "share of residents", LOWER, PERCENT)

@@ -653,10 +653,14 @@ _DECLARED: tuple[Param, ...] = (
        plausible=(0.01, 0.08),
        why="a third to about three times the tuned value",
        prior="log-uniform"),
-    _p("flee_to_provinces_share", 0.7, 0, 1, "share", "population",
+    _p("flee_to_provinces_share", 0.6, 0, 1, "share", "population",
        "Share of people fleeing the capital who go to the provinces.",
-       "IOM DTM R7-R8 2024: 68-75% of IDPs in the provinces",
-       plausible=(0.68, 0.75), why="IOM DTM rounds 7-8: 68-75%"),
+       "calibrated: the record gives the stock's share (IOM DTM R7-R8 2024: 68% and ~75% of "
+       "IDPs in the provinces), which exceeds each flight's split as people hosted in the metro "
+       "flee again",
+       plausible=(0.4, 0.75), why="at 0.4 most first flights stay in the metro's sites and "
+       "host families (IOM 2023: about half of the capital's IDPs in sites); at 0.75 as many "
+       "go to the provinces as the stock's latest share"),
     _p("return_after_days_secure", 120, 7, 1000, "days", "population",
        "Days of security in a cell before its displaced start to return.",
        "assumption: IOM recorded few returns where security did not last several months",

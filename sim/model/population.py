@@ -100,7 +100,7 @@ def rates(p: dict[str, float]) -> Rates:
 
 
 @kernel
-def step(cells, world, rates, eng) -> None:
+def step(cells, world, rates, eng) -> float:
     """One day of flight (after engagements and under gang rule) and of return to secure cells.
 
     An engagement drives out `flee_share_per_engagement` of its cell's residents and
@@ -113,6 +113,12 @@ def step(cells, world, rates, eng) -> None:
     People under gang rule leave at `flee_rate_gang_control_per_year`. The displaced go home at
     `return_rate_per_year` once their cell has been state-held without fighting for
     `return_after_days_secure` days, and leave their host cells in proportion.
+
+    Secondary displacement: the displaced a cell hosts flee its fighting and killings in the same
+    share as its residents, and all of them leave a cell a gang holds (they fled gangs once, and
+    own nothing there to stay for; IOM: "many displaced multiple times", sites emptied by
+    attacks). They are hosted again like new flight, so they stay displaced from their home
+    cells; returns the number displaced again today.
     """
     owner, residents, displaced_from, hosted = (cells.owner, cells.residents,
                                                 cells.displaced_from, cells.hosted)
@@ -134,9 +140,12 @@ def step(cells, world, rates, eng) -> None:
             flee[c] += rates.flee_per_killed * cells.killed_by_gangs[c] / residents[c]
     # One pass for flight, one for hosting and return (`_host`, inlined, and the return rule):
     # the hosting of cell c reads only cell c's residents, before its own returns.
-    out_total = safe_metro = safe_provinces = 0.0
+    out_total = safe_metro = safe_provinces = again = 0.0
     for c in range(n):
         f = min(flee[c], 1.0)
+        moved = hosted[c] * (1.0 if owner[c] >= 0 else f)
+        hosted[c] -= moved
+        again += moved
         if owner[c] >= 0:
             f += (1 - f) * gang_rule_rate
         out = residents[c] * f
@@ -150,6 +159,7 @@ def step(cells, world, rates, eng) -> None:
                 safe_provinces += residents[c]
     # People from the metro split between the provinces and metro sites; elsewhere they go to
     # the nearest safety, which at this resolution is the same split.
+    out_total += again
     per_metro = per_provinces = 0.0
     if out_total > 0 and safe_metro + safe_provinces > 0:
         if safe_provinces <= 0:
@@ -174,3 +184,4 @@ def step(cells, world, rates, eng) -> None:
             back_total += back
     if back_total > 0 and hosted_total > 0:
         hosted *= 1 - back_total / hosted_total
+    return again

@@ -127,7 +127,7 @@ class HaitiModel(mesa.Model):
         roads = list(geo.roads.values())
         lengths = np.array([len(r) for r in roads], dtype=float)
         self._layout = _Layout(
-            department=geo.department, capital_cells=self.capital_cells,
+            department=geo.department, capital_cells=self.capital_cells, is_metro=geo.is_metro,
             road_cells=np.concatenate(roads),
             road_id=np.repeat(np.arange(len(roads)), lengths.astype(int)), road_lengths=lengths,
             department_columns=np.array([index[f"gang_population_share.{d}"]
@@ -200,7 +200,7 @@ class HaitiModel(mesa.Model):
         self.army.step()
         self.mission.step()
         (kidnappings, killed_gang, killed_state, killed_civilians, in_operations, lynched,
-         struck, engagements) = _day(
+         struck, engagements, displaced_again) = _day(
             self.cells, self.gang_state, self.world, self.rates, self.seed_key,
             self.police.officers, self.army.soldiers, self.mission.troops, self.day)
         police_dead, army_dead, troops_dead = killed_state
@@ -213,10 +213,11 @@ class HaitiModel(mesa.Model):
         self._record({"killed_gang": killed_gang, "killed_police": police_dead,
                       "killed_army": army_dead, "killed_troops": troops_dead,
                       "killed_civilians": killed_civilians}, in_operations, lynched,
-                     struck, kidnappings, engagements)
+                     struck, kidnappings, engagements, displaced_again)
 
     def _record(self, deaths: dict[str, float], in_operations: float, lynched: float,
-                struck: float, kidnappings: float, engagements: int) -> None:
+                struck: float, kidnappings: float, engagements: int,
+                displaced_again: float) -> None:
         """Write the day's outcomes into the recorder, by name. Reads the state, changes none."""
         row, columns = self.recorder.values[self.day], self._outcome_columns
         s = _map_summaries(self.cells, self.gang_state, self._layout, row)
@@ -227,6 +228,7 @@ class HaitiModel(mesa.Model):
             "gang_controlled_population": s.held,
             "gang_controlled_share_national": s.held / s.residents,
             "displaced": s.displaced,
+            "displaced_in_provinces_share": s.hosted_in_provinces,
             "troops": self.mission.troops,
             "police_officers": self.police.officers,
             "army_soldiers": self.army.soldiers,
@@ -238,12 +240,13 @@ class HaitiModel(mesa.Model):
             **deaths,
             "killed_in_state_operations": in_operations,
             "killed_by_self_defence": lynched,
-            "killed_in_drone_strikes": struck,
+            "killed_in_drone_operations": struck,
             "injured": killed * self.p["injured_per_killed"],
             "kidnappings": kidnappings,
             "spent_mission_usd": self.mission.spent_usd,
             "spent_police_usd": self.police.spent_usd,
             "engagements": engagements,
+            "displaced_again": displaced_again,
         }
         for name, value in outcomes.items():
             row[columns[name]] = value
@@ -277,8 +280,8 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     flight and return. Returns kidnappings, gang members killed, state personnel killed by force
     (police, army, mission), civilians killed, those of the gang members and civilians killed in
     the state's operations (drone strikes included), those killed by self-defence brigades and
-    those killed in drone strikes (both in the gang members' and the civilians' counts too), and
-    the number of engagements.
+    those killed in drone operations (both in the gang members' and the civilians' counts too),
+    the number of engagements and the number of displaced people who fled again.
 
     One call instead of one per process: handing the records to compiled code costs microseconds
     per call, which added up to a third of a run."""
@@ -301,9 +304,10 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     killed_civilians += drone_civilians
     in_operations += drone_gang + drone_civilians
     combat.consolidate(cells, gang_state, dep, world, rates.combat, seed, day)
-    population.step(cells, world, rates.population, eng)
+    displaced_again = population.step(cells, world, rates.population, eng)
     return (kidnappings, killed_gang, killed_state, killed_civilians, in_operations,
-            lynched_gang + lynched_civilians, drone_gang + drone_civilians, len(eng.cells))
+            lynched_gang + lynched_civilians, drone_gang + drone_civilians, len(eng.cells),
+            displaced_again)
 
 
 class _Layout(NamedTuple):
@@ -311,6 +315,7 @@ class _Layout(NamedTuple):
 
     department: np.ndarray
     capital_cells: np.ndarray
+    is_metro: np.ndarray
     road_cells: np.ndarray  # the cells of every road, road after road
     road_id: np.ndarray  # the road of each entry of `road_cells`
     road_lengths: np.ndarray  # cells per road
@@ -325,6 +330,7 @@ class _Summaries(NamedTuple):
     held: float  # residents of gang-held cells
     residents: float
     displaced: float
+    hosted_in_provinces: float  # share of the displaced living outside the metro
     roads_cut: int
     gang_members: float
     gang_firearms: float
@@ -345,7 +351,7 @@ def _map_summaries(cells, gang_state, layout, row):
     road's cut and gang share into `row` (at `layout`'s columns); returns the rest
     (`_Summaries`)."""
     owner, residents = cells.owner, cells.residents
-    held = displaced = residents_total = 0.0
+    held = displaced = residents_total = hosted = hosted_provinces = 0.0
     department, n_departments = layout.department, len(layout.department_columns)
     dept_held, dept_residents = np.zeros(n_departments), np.zeros(n_departments)
     for c in range(len(owner)):
@@ -353,6 +359,9 @@ def _map_summaries(cells, gang_state, layout, row):
         dept_residents[d] += residents[c]
         residents_total += residents[c]
         displaced += cells.displaced_from[c]
+        hosted += cells.hosted[c]
+        if not layout.is_metro[c]:
+            hosted_provinces += cells.hosted[c]
         if owner[c] >= 0:
             dept_held[d] += residents[c]
             held += residents[c]
@@ -372,4 +381,5 @@ def _map_summaries(cells, gang_state, layout, row):
         row[layout.road_share_columns[r]] = road_held[r] / layout.road_lengths[r]
         roads_cut += road_held[r] > 0
     return _Summaries(capital_held / max(capital_residents, 1.0), held, residents_total,
-                      displaced, roads_cut, gang_state.members.sum(), gang_state.firearms.sum())
+                      displaced, hosted_provinces / hosted if hosted > 0 else 0.0, roads_cut,
+                      gang_state.members.sum(), gang_state.firearms.sum())
