@@ -593,9 +593,10 @@ def self_defence(cells, gangs, world, rates, seed, day, eng):
     today's `Engagements`) and fades with a time constant of `self_defence_alarm_days` (Bwa Kale
     began in Canape-Vert the night after gangs tried to take new neighbourhoods, 24 Apr 2023,
     and its first wave waned within months). The day's count is one Poisson draw, and each
-    killing falls in a frontier cell chosen in proportion to its residents times that factor. A victim is a member of a group holding a neighbour of that cell with
-    chance `lynched_gang_member_share` (a suspected gang member caught on the state's side), else
-    a resident accused of a common crime. None while `self_defence_movement` is 0. A lynched
+    killing falls in a frontier cell chosen in proportion to its residents times that factor.
+    A victim is a member of a group holding a neighbour of that cell with chance
+    `lynched_gang_member_share` (a suspected gang member caught on the state's side), else a
+    resident accused of a common crime. None while `self_defence_movement` is 0. A lynched
     member's gun stays with the group. The draws come from one generator of the day
     (`jit.LYNCHINGS`).
     """
