@@ -64,7 +64,8 @@ def cells(owner, residents=(10_000.0, 20_000.0, 5_000.0, 1_000.0), displaced=(0,
                      displaced_from=displaced, hosted=np.zeros(4) + displaced.sum() / 4,
                      days_secure=np.zeros(4, np.int32),
                      claimant=np.array(claimant, dtype=np.int32),
-                     killed_by_gangs=np.zeros(4), held_days=np.zeros(4, np.int64))
+                     killed_by_gangs=np.zeros(4), held_days=np.zeros(4, np.int64),
+                     alarm=np.zeros(4))
 
 
 def gang_state(members=(100.0, 50.0), firearms=None, cash=(1e6, 1e6), alliance=(3, 4),
@@ -93,6 +94,11 @@ def no_deployment(garrison=(0.0, 0.0, 0.0, 0.0), reserve_power=(0.0, 0.0, 0.0),
                              else np.array(mobile_personnel),
                              operations=np.array(operations),
                              shares=np.tile([1.0, 0.0, 0.0], (3, 1)))
+
+
+def no_engagements() -> combat.Engagements:
+    return combat.Engagements(*(np.zeros(0, t) for t in (np.int64, np.int64, np.int64, np.bool_,
+                                                         float, float, np.bool_)))
 
 
 def within(observed_mean, expected_mean, sd, n):
@@ -215,7 +221,8 @@ def test_self_defence_brigades_kill_on_the_frontier_at_their_rate_mostly_gang_me
     gang_dead = civilians = 0.0
     for day in range(DAYS):
         c, g = cells([0, 0, STATE, STATE]), gang_state(members=(1e6, 50.0))
-        killed_gang, killed_civilians = combat.self_defence(c, g, world(), r, SEED, day)
+        killed_gang, killed_civilians = combat.self_defence(c, g, world(), r, SEED, day,
+                                                            no_engagements())
         assert g.members[0] == 1e6 - killed_gang and g.members[1] == 50.0
         assert c.residents[3] == 1_000.0 and c.residents[2] == 5_000.0 - killed_civilians
         gang_dead, civilians = gang_dead + killed_gang, civilians + killed_civilians
@@ -227,7 +234,30 @@ def test_self_defence_brigades_kill_on_the_frontier_at_their_rate_mostly_gang_me
 def test_no_frontier_no_lynchings():
     r = combat.rates(params(self_defence_killings_per_1000_frontier_residents_per_year=3650.0))
     for owner in ([0, 0, 0, 0], [STATE, STATE, STATE, STATE]):
-        assert combat.self_defence(cells(owner), gang_state(), world(), r, SEED, 0) == (0.0, 0.0)
+        assert combat.self_defence(cells(owner), gang_state(), world(), r, SEED, 0,
+                                   no_engagements()) == (0.0, 0.0)
+
+
+def test_brigades_lynch_more_next_to_ground_gangs_have_just_taken_and_the_alarm_fades():
+    rate = 3650.0  # 10 per 1,000 frontier residents a day
+    r = combat.rates(params(self_defence_killings_per_1000_frontier_residents_per_year=rate,
+                            self_defence_alarm_boost=2.0, self_defence_alarm_days=10.0))
+    taken = engagement(0, STATE, 1, True)  # gang 0 took cell 1 from the state today
+    taken.captured[0] = True
+    total = 0.0
+    for day in range(DAYS):
+        c = cells([0, 0, STATE, STATE])
+        total += sum(combat.self_defence(c, gang_state(members=(1e6, 50.0)), world(), r, SEED,
+                                         day, taken))
+        assert c.alarm.tolist() == [1.0, 0.0, 1.0, 0.0]  # the neighbours of the cell taken
+    lam = 5_000 * 10 / 1000 * (1 + 2.0)  # the frontier cell 2, alarmed: three times the rate
+    within(total / DAYS, lam, np.sqrt(lam), DAYS)
+    combat.self_defence(c, gang_state(), world(), r, SEED, DAYS, no_engagements())
+    assert c.alarm[2] == pytest.approx(np.exp(-1 / 10.0))  # a quiet day later it has faded
+    fought = engagement(0, STATE, 1, False)  # an attack repelled raises no alarm
+    c = cells([0, 0, STATE, STATE])
+    combat.self_defence(c, gang_state(), world(), r, SEED, 0, fought)
+    assert c.alarm.sum() == 0.0
 
 
 def test_drone_operations_strike_gang_held_metro_cells_by_their_residents():
@@ -418,8 +448,7 @@ def test_the_displaced_return_once_their_cell_has_been_secure_long_enough():
     p = params(return_after_days_secure=3.0, return_rate_per_year=36.5)
     r = population.rates(p)
     c = cells([STATE, STATE, STATE, STATE], displaced=(0.0, 1_000.0, 0.0, 0.0))
-    empty = combat.Engagements(*(np.zeros(0, t) for t in (np.int64, np.int64, np.int64,
-                                                          np.bool_, float, float, np.bool_)))
+    empty = no_engagements()
     for day in range(3):
         population.step(c, world(), r, empty)
         assert c.displaced_from[1] == (1_000.0 if day < 2 else pytest.approx(900.0))

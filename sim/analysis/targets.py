@@ -55,10 +55,12 @@ The series, one definition each
   shares of deaths by perpetrator (about 36-45% in the state's operations, ~8% by self-defence
   groups, the rest by gangs), which the model had no way to be checked against before.
 - **Killed by self-defence groups per quarter** (`killed_by_self_defence`): BINUH's counts of
-  people killed by self-defence groups and the population (Bwa Kale: lynchings), 2024-Q1 141,
+  people killed by self-defence groups and the population (Bwa Kale: lynchings), 2023-Q2 "at
+  least 238" from the movement's start on 24 April to 30 June (a floor, half weight: the surge
+  that the brigades' alarm after gang advances must reproduce, 7.8), 2024-Q1 141,
   2024-Q3 "at least 122" (about 8% of the killings; half weight: a floor, and the share and the
   count do not quite agree), 2024-Q4 268 lynched. Left out: OHCHR's "more than 350" lynched from
-  24 April to 15 August 2023, a period that is not a quarter, at the movement's peak.
+  24 April to 15 August 2023, a period that is not a quarter (it contains Q2's 238).
 - **Injured** is not a target: the model does not simulate it (`injured = killed x a fixed
   ratio`), so fitting it would count the killed twice.
 - **Police officers** (`police_officers`): headcount on 31 Dec 2023, 13,196 (BINUH/SG). Left out:
@@ -88,7 +90,7 @@ period, both ends included. Each target has one likelihood, evaluated per replic
   distance to the nearer end in units of `scale` (on the log scale for counts), so it grows
   quadratically: a flat-topped likelihood. Scale 0.05 for the shares (the capital's, the
   displaced's), 0.1 for RN1, 0.15 (log) for the displacement lower bound, 0.2 (log) for the
-  killed-or-injured bounds.
+  killed-or-injured bounds and the lynched's 2023 floor.
 - `LogNormal` for stocks known as one figure: -z^2/2 with z = log(simulated / observed) / sigma
   (relative error). sigma = 0.15 for displacement (rounds are estimates from key informants;
   a release revised Dec 2023 from 313,901 to 315,000), 0.05 for the police headcount (a payroll
@@ -97,9 +99,10 @@ period, both ends included. Each target has one likelihood, evaluated per replic
 Weights: 1 for each figure, except restatements and figures of weaker definition, at 0.5: the
 capital's "80%" restated in Sep 2023 and Jan 2024, the Dec 2024 displacement round (coverage
 changed), the two killed-or-injured bounds, of the killed in the state's operations the
-derived 2024-Q3 figure and the 2024-Q4 bound, and of the lynched the 2024-Q3 floor. `evaluate`
-returns per target and replicate the simulated value, the log-likelihood and the distance (best
-attainable log-likelihood minus the log-likelihood: 0 for a perfect fit), and the weighted
+derived 2024-Q3 figure and the 2024-Q4 bound, and of the lynched the two floors (2023-Q2,
+2024-Q3). `evaluate` returns per target and replicate the simulated value, the log-likelihood
+and the distance (best attainable log-likelihood minus the log-likelihood: 0 for a perfect fit),
+and the weighted
 totals. Log-likelihoods are up to constants
 that do not depend on the run (the log-normal's normalising term is dropped). The map target
 counts only when the RN1 share is given.
@@ -230,9 +233,9 @@ def _in_operations(year, q, shown, value, source, likelihood=KILLED, weight=1.0)
                   likelihood, weight)
 
 
-def _lynched(year, q, shown, value, source, weight=1.0) -> Target:
+def _lynched(year, q, shown, value, source, likelihood=KILLED, weight=1.0) -> Target:
     return _count("Killed by self-defence groups in the quarter (BINUH: lynchings)",
-                  "killed_by_self_defence", year, q, shown, value, source, KILLED, weight)
+                  "killed_by_self_defence", year, q, shown, value, source, likelihood, weight)
 
 
 def _kidnapped(year, q, value, source) -> Target:
@@ -273,6 +276,8 @@ TARGETS = (
                    "BINUH Q3 2024 (29 Oct 2024), as UN News reported it", weight=0.5),
     _in_operations(2024, 4, f"771 ({KILLED_BOUND})", 771, "BINUH Q4 2024 (4 Feb 2025)",
                    Interval(0, 771, 0.2, log=True), weight=0.5),
+    _lynched(2023, 2, "at least 238 (24 Apr-30 Jun: Bwa Kale's first weeks)", 238,
+             "BINUH Q2 2023 report", Interval(238, np.inf, 0.2, log=True), weight=0.5),
     _lynched(2024, 1, "141", 141, "BINUH Q1 2024 (19 Apr 2024)"),
     _lynched(2024, 3, "at least 122 (~8% of the killings)", 122,
              "BINUH Q3 2024 (29 Oct 2024), as UN News reported it", weight=0.5),

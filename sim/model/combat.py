@@ -101,6 +101,8 @@ class Rates(NamedTuple):
     # self-defence brigades (7.8)
     lynchings_per_frontier_resident: float
     lynched_gang_share: float
+    lynching_alarm_boost: float
+    lynching_alarm_decay: float  # the alarm's factor per day
     # drone strikes (7.8)
     drone_operations_per_day: float
     drone_gang_killed_per_operation: float
@@ -144,6 +146,8 @@ def rates(p: dict[str, float]) -> Rates:
             p["self_defence_killings_per_1000_frontier_residents_per_year"] / 1000 / 365
             * p["self_defence_movement"]),
         lynched_gang_share=p["lynched_gang_member_share"],
+        lynching_alarm_boost=p["self_defence_alarm_boost"],
+        lynching_alarm_decay=float(np.exp(-1.0 / p["self_defence_alarm_days"])),
         drone_operations_per_day=p["drone_operations_per_month"] * 12 / 365,
         drone_gang_killed_per_operation=(p["drone_killed_per_operation"]
                                          * p["drone_gang_member_share"]),
@@ -577,29 +581,40 @@ def _pick(rng, weight, total):
 
 
 @kernel
-def self_defence(cells, gangs, world, rates, seed, day):
+def self_defence(cells, gangs, world, rates, seed, day, eng):
     """Killings by self-defence brigades (Bwa Kale: lynchings); returns (gang members killed,
     civilians killed).
 
     Brigades form where people live free next to gang-held ground: the residents of state-held
     cells with a gang-held neighbour (the frontier). They kill at
-    `self_defence_killings_per_1000_frontier_residents_per_year` per 1,000 of them: the day's
-    count is one Poisson draw, and each killing falls in a frontier cell chosen in proportion
-    to its residents. A victim is a member of a group holding a neighbour of that cell with
-    chance `lynched_gang_member_share` (a suspected gang member caught on the state's side), else
-    a resident accused of a common crime. None while `self_defence_movement` is 0. A lynched
+    `self_defence_killings_per_1000_frontier_residents_per_year` per 1,000 of them, and more
+    where gangs have just advanced: a cell's rate is multiplied by 1 + `self_defence_alarm_boost`
+    x its alarm, which is 1 on the day a gang takes a neighbouring cell from the state (in `eng`,
+    today's `Engagements`) and fades with a time constant of `self_defence_alarm_days` (Bwa Kale
+    began in Canape-Vert the night after gangs tried to take new neighbourhoods, 24 Apr 2023,
+    and its first wave waned within months). The day's count is one Poisson draw, and each
+    killing falls in a frontier cell chosen in proportion to its residents times that factor.
+    A victim is a member of a group holding a neighbour of that cell with chance
+    `lynched_gang_member_share` (a suspected gang member caught on the state's side), else a
+    resident accused of a common crime. None while `self_defence_movement` is 0. A lynched
     member's gun stays with the group. The draws come from one generator of the day
     (`jit.LYNCHINGS`).
     """
     owner, border, residents, members = cells.owner, cells.border, cells.residents, gangs.members
-    edge_ptr, edge_dst = world.edge_ptr, world.edge_dst
+    edge_ptr, edge_dst, alarm = world.edge_ptr, world.edge_dst, cells.alarm
+    alarm *= rates.lynching_alarm_decay
+    for k in range(len(eng.cells)):
+        if eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE:
+            c = eng.cells[k]
+            for e in range(edge_ptr[c], edge_ptr[c + 1]):
+                alarm[edge_dst[e]] = 1.0
     n = len(owner)
     frontier = np.zeros(n)
     total = 0.0
     for c in range(n):
         if owner[c] == STATE and border[c] > 0:  # a neighbour held by a gang
-            frontier[c] = residents[c]
-            total += residents[c]
+            frontier[c] = residents[c] * (1.0 + rates.lynching_alarm_boost * alarm[c])
+            total += frontier[c]
     if total <= 0:
         return 0.0, 0.0
     rng = np.empty(4, np.uint64)

@@ -572,6 +572,19 @@ _DECLARED: tuple[Param, ...] = (
        "in Q4) among the ~1.3 M residents of the model's frontier in 2024",
        plausible=(0.2, 1.5), why="the 2024 quarters span half to one and a half times the mean",
        prior="log-uniform"),
+    _p("self_defence_alarm_boost", 3.0, 0, 20, "multiplier", "combat",
+       "How much more brigades lynch next to ground gangs have just taken: a frontier cell's "
+       "rate is x(1 + boost x its alarm), the alarm 1 on the day a neighbour falls.",
+       "assumption: Bwa Kale began the night after gangs tried to take new neighbourhoods "
+       "(Canape-Vert, 24 Apr 2023) and killed at least 238 by 30 Jun (BINUH Q2 2023), about "
+       "three times 2024's pace of ~170 a quarter",
+       plausible=(0, 8), why="from no effect of the gangs' advances to a first wave several "
+       "times the 2024 pace"),
+    _p("self_defence_alarm_days", 60, 1, 720, "days", "combat",
+       "Time constant over which a frontier cell's alarm fades after gangs take a neighbour.",
+       "assumption: Bwa Kale's first wave waned within months (238 by 30 Jun 2023, about 110 "
+       "more from July to mid-August: OHCHR's 350 by 15 Aug)",
+       plausible=(20, 120), why="three weeks to four months", prior="log-uniform"),
     _p("self_defence_movement", 1, 0, 1, "0 = none, 1 = active", "combat",
        "Whether the self-defence movement (Bwa Kale) lynches on the frontier at all.",
        "OHCHR: the movement began with lynchings in Canape-Vert on 24 Apr 2023 (history.yaml "

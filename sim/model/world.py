@@ -101,7 +101,7 @@ class HaitiModel(mesa.Model):
                                days_secure=np.zeros(n, np.int32),
                                claimant=np.full(n, -1, np.int32),
                                killed_by_gangs=np.zeros(n),
-                               held_days=np.zeros(n, np.int64))
+                               held_days=np.zeros(n, np.int64), alarm=np.zeros(n))
         population.place_initial_displaced(self.cells, geo, self.p["initial_displaced"],
                                            self.p["flee_to_provinces_share"])
         self.initial_population = float(geo.population.sum())
@@ -295,7 +295,7 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
         eng, cells, gang_state, dep, world, rates.combat, seed, day)
     killed_civilians += combat.gang_violence(cells, gang_state, rates.combat, seed, day)
     lynched_gang, lynched_civilians = combat.self_defence(cells, gang_state, world, rates.combat,
-                                                          seed, day)
+                                                          seed, day, eng)
     killed_gang += lynched_gang
     killed_civilians += lynched_civilians
     drone_gang, drone_civilians = combat.drone_strikes(cells, gang_state, world, rates.combat,
