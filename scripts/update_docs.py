@@ -516,8 +516,10 @@ MISSED_NOTE = (
     "kidnapping who are left or with state presence, so they do not fall in 2024; gangs in "
     "the model spread along RN1 in Lower Artibonite far less than the ~80 km BINUH reported "
     "in November 2023; who kills (the state's operations, the self-defence brigades) falls "
-    "within BINUH's bands, but the brigades lynch at a constant rate on the frontier, so their "
-    "surge of mid-2023 and the rise of 2024-Q4 are not reproduced. Read "
+    "within BINUH's bands, and the brigades lynch more where gangs have just advanced, but "
+    "gangs keep taking cells through 2024 as the frontier churns, so the surge of mid-2023 "
+    "is only in part reproduced (its floor of 238 is met by the band, not the median) and the "
+    "rise of 2024-Q4 not at all. Read "
     "displacement and kidnapping levels from policy runs as indicative, and compare them "
     "between scenarios rather than taking them as levels.")
 POLICY_NOTE = (
