@@ -118,10 +118,13 @@ def test_a_killed_worker_costs_nothing_its_runs_are_retried(monkeypatch):
         while sum(d > 0 for d in job.days_done.values()) < 2:  # both workers are in a run
             assert time.monotonic() < deadline, "the job did not start"
             time.sleep(0.05)
+        first_queue = r.progress_queue
         os.kill(next(iter(r.pool._processes)), signal.SIGKILL)
         runner.wait(job, timeout=180)
         assert job.errors == [] and job.runs_done == 4 and len(job.replicates("medium")) == 4
         assert r.generation == 1 and not r.tasks and not r.retries and not r.inflight
+        # the killed worker may have held the progress queue's lock: the new pool has its own
+        assert r.progress_queue is not first_queue
     finally:
         runner.shutdown(r)
 

@@ -102,6 +102,11 @@ class Cancelled(BaseException):
 def _init_worker(progress, cancelled=None) -> None:
     global _progress, _cancelled
     _progress, _cancelled = progress, cancelled
+    # Progress is expendable, and a worker must never wait on it to exit: a sibling killed
+    # while it was writing (SIGKILL, out of memory) leaves the queue's write lock held, and a
+    # feeder thread waiting for that lock would hold this worker's exit, and the server's (or a
+    # test run's) exit with it, forever. The runner gives each new pool a new queue (`_renew`).
+    progress.cancel_join_thread()
 
 
 def _check_cancelled(task_id: int) -> None:
@@ -332,10 +337,11 @@ class Runner:
     # -------------------------------------------------------------- pool
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
-            if self.progress_queue is None:  # kept by every pool: a new pool reuses them
-                context = multiprocessing.get_context("forkserver")
-                self.progress_queue = context.Queue()
+            context = multiprocessing.get_context("forkserver")
+            if self.cancelled is None:  # kept by every pool: a retried task reads its flag
                 self.cancelled = context.RawArray("q", CANCEL_SLOTS)
+            if self.progress_queue is None:  # a new one after a dead worker (`_renew`)
+                self.progress_queue = context.Queue()
                 threading.Thread(target=self._read_progress, args=(self.progress_queue,),
                                  daemon=True, name="haiti-sim-progress").start()
             self.pool = worker_pool(self.workers, ("ui.runner",), _init_worker,
@@ -349,6 +355,10 @@ class Runner:
         if generation == self.generation:
             self.pool = None
             self.generation += 1
+            # The dead worker may have held the progress queue's write lock: the next pool gets
+            # a new queue. The old queue's reader waits on it for good: a daemon thread per
+            # dead worker.
+            self.progress_queue = None
 
     def warm_up(self) -> None:
         """Start the workers now (loading the model takes a few seconds, and compiling it some
