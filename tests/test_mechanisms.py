@@ -260,6 +260,37 @@ def test_brigades_lynch_more_next_to_ground_gangs_have_just_taken_and_the_alarm_
     assert c.alarm.sum() == 0.0
 
 
+def test_the_alarm_stands_at_one_until_the_movement_starts_then_fades():
+    # brigades that form at once along the frontier start on alert (Bwa Kale, 24 Apr 2023)
+    days = 30.0
+    before = combat.rates(params(self_defence_movement=0, self_defence_alarm_days=days,
+                                 self_defence_killings_per_1000_frontier_residents_per_year=3650.0))
+    c = cells([0, 0, STATE, STATE])
+    assert combat.self_defence(c, gang_state(members=(1e6, 50.0)), world(), before, SEED, 0,
+                               no_engagements()) == (0.0, 0.0)
+    assert c.alarm.tolist() == [1.0] * 4
+    started = combat.rates(params(self_defence_alarm_days=days))
+    for day in range(1, 11):
+        combat.self_defence(c, gang_state(), world(), started, SEED, day, no_engagements())
+    assert c.alarm == pytest.approx(np.full(4, np.exp(-10 / days)))
+
+
+def test_brigades_on_alert_deter_kidnapping_along_the_frontier_they_guard():
+    # gang 0 holds cell 0, gang 1 cell 3; the state holds 1 (next to gang 0) and 2 (next to 1)
+    base = dict(kidnappings_per_member_per_year=36.5, self_defence_kidnap_deterrence=0.6)
+    owner = [0, STATE, STATE, 1]
+    for movement, expected in ((1, 20 * 0.1 * (1 - 0.6) + 10 * 0.1 * (1 - 0.6 * 0.5)),
+                               (0, 30 * 0.1)):  # no brigades, no deterrence
+        r = gangs.rates(params(self_defence_movement=movement, **base))
+        counts = []
+        for day in range(DAYS):
+            c = cells(owner)
+            c.alarm[:] = [0.0, 1.0, 0.5, 0.0]
+            counts.append(gangs.economy(gang_state(members=(20.0, 10.0)), c, world(), r, SEED,
+                                        day))
+        within(np.mean(counts), expected, np.sqrt(expected), DAYS)
+
+
 def test_drone_operations_strike_gang_held_metro_cells_by_their_residents():
     # cells 0 (10,000 residents) and 1 (20,000) of the metro held by gangs 0 and 1; cell 3, held
     # by gang 1 too, is outside the metro and never struck

@@ -34,6 +34,13 @@ METRO, ARTIBONITE, REST = 0, 1, 2
 
 
 @kernel
+def taken_from_state(eng, k: int) -> bool:
+    """Whether engagement `k` of the day's `Engagements` is a gang taking a cell from the state:
+    the event that drives people out (7.12) and raises the brigades' alarm (7.8)."""
+    return eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE
+
+
+@kernel
 def win_probability(attack: float, defence: float, advantage: float, steepness: float) -> float:
     """P(attacker wins), logistic in the log force ratio (see module docstring)."""
     ratio = advantage * defence / max(attack, 1e-9)
@@ -103,6 +110,7 @@ class Rates(NamedTuple):
     lynched_gang_share: float
     lynching_alarm_boost: float
     lynching_alarm_decay: float  # the alarm's factor per day
+    self_defence_active: float  # 1 while the movement exists (`self_defence_movement`), else 0
     # drone strikes (7.8)
     drone_operations_per_day: float
     drone_gang_killed_per_operation: float
@@ -148,6 +156,7 @@ def rates(p: dict[str, float]) -> Rates:
         lynched_gang_share=p["lynched_gang_member_share"],
         lynching_alarm_boost=p["self_defence_alarm_boost"],
         lynching_alarm_decay=float(np.exp(-1.0 / p["self_defence_alarm_days"])),
+        self_defence_active=float(p["self_defence_movement"] > 0),
         drone_operations_per_day=p["drone_operations_per_month"] * 12 / 365,
         drone_gang_killed_per_operation=(p["drone_killed_per_operation"]
                                          * p["drone_gang_member_share"]),
@@ -596,15 +605,21 @@ def self_defence(cells, gangs, world, rates, seed, day, eng):
     killing falls in a frontier cell chosen in proportion to its residents times that factor.
     A victim is a member of a group holding a neighbour of that cell with chance
     `lynched_gang_member_share` (a suspected gang member caught on the state's side), else a
-    resident accused of a common crime. None while `self_defence_movement` is 0. A lynched
-    member's gun stays with the group. The draws come from one generator of the day
+    resident accused of a common crime. None while `self_defence_movement` is 0, and the alarm
+    stands at 1 everywhere until the movement starts: brigades that form at once across the
+    capital (Bwa Kale spread from Canape-Vert within days) start on alert and wane from there.
+    The alarm also deters kidnapping (`gangs.economy`). A lynched member's gun stays with the
+    group. The draws come from one generator of the day
     (`jit.LYNCHINGS`).
     """
     owner, border, residents, members = cells.owner, cells.border, cells.residents, gangs.members
     edge_ptr, edge_dst, alarm = world.edge_ptr, world.edge_dst, cells.alarm
+    if rates.self_defence_active == 0:
+        alarm[:] = 1.0  # no brigades yet: the day they form, they form along the whole frontier
+        return 0.0, 0.0
     alarm *= rates.lynching_alarm_decay
     for k in range(len(eng.cells)):
-        if eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE:
+        if taken_from_state(eng, k):
             c = eng.cells[k]
             for e in range(edge_ptr[c], edge_ptr[c + 1]):
                 alarm[edge_dst[e]] = 1.0

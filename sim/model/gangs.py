@@ -94,6 +94,7 @@ class Rates(NamedTuple):
     rural_weight: float  # a rural resident's weight in `control_load`
     residents_per_member: float
     kidnappings_per_member: float
+    kidnap_deterrence: float  # by brigades on full alert; 0 while there are none
     extortion_usd_per_resident: float
     checkpoint_usd_per_road_cell: float
     cargo_usd: float
@@ -125,6 +126,7 @@ def rates(p: dict[str, float]) -> Rates:
         rural_weight=rural_weight(p),
         residents_per_member=p["gang_residents_per_member"],
         kidnappings_per_member=p["kidnappings_per_member_per_year"] / 365,
+        kidnap_deterrence=p["self_defence_kidnap_deterrence"] * (p["self_defence_movement"] > 0),
         extortion_usd_per_resident=p["extortion_usd_per_resident_per_year"] / 365,
         checkpoint_usd_per_road_cell=p["checkpoint_usd_per_day"],
         cargo_usd=p["cargo_extortion_usd_per_year"] / 365,
@@ -318,7 +320,11 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     group cannot pay or arm its recruits (so interdiction slows growth). Ground a group lost to
     the state but still claims (`cells.claimant`) keeps `gang_remnant_share` of its worth to the
     group: its remnants there still extort and recruit among the residents and the displaced, so
-    a group cleared out of its ground is weakened, not erased. It also assesses this
+    a group cleared out of its ground is weakened, not erased. Kidnappers leave their ground to
+    take victims, and self-defence brigades on alert stop them: a group's kidnappings fall by
+    `self_defence_kidnap_deterrence` times its vigilance, the alarm (`combat.self_defence`) of
+    the state-held cells along its frontier weighted by their residents (CARDH: almost no
+    kidnapping in the month after Bwa Kale began, 24 Apr 2023). It also assesses this
     morning's overstretch: the `control_load` a coalition holds over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
     independent group is a coalition of one).
@@ -364,12 +370,24 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
         if owner[c] >= 0:
             cargo_share[owner[c]] += 1 / len(cargo_cells)
 
+    # vigilance along each group's frontier with the state, from yesterday's alarm
+    exposure, alert = np.zeros(n), np.zeros(n)
+    if rates.kidnap_deterrence > 0:
+        for c in range(len(owner)):
+            if owner[c] < 0 and cells.border[c] > 0:
+                for e in range(world.edge_ptr[c], world.edge_ptr[c + 1]):
+                    g = owner[world.edge_dst[e]]
+                    if g >= 0:
+                        exposure[g] += residents[c]
+                        alert[g] += residents[c] * cells.alarm[c]
     kidnappings = 0.0
     want = np.zeros(n)
     rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.KIDNAPPINGS, day)
     for g in range(n):
         jit.reseed(rng, key, g)
-        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member)
+        vigilance = alert[g] / exposure[g] if exposure[g] > 0 else 0.0
+        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member
+                            * (1.0 - rates.kidnap_deterrence * vigilance))
         kidnappings += kidnapped
         cash[g] += (residents_held[g] * rates.extortion_usd_per_resident
                     + roads_held[g] * rates.checkpoint_usd_per_road_cell

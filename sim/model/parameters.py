@@ -585,6 +585,14 @@ _DECLARED: tuple[Param, ...] = (
        "assumption: Bwa Kale's first wave waned within months (238 by 30 Jun 2023, about 110 "
        "more from July to mid-August: OHCHR's 350 by 15 Aug)",
        plausible=(20, 120), why="three weeks to four months", prior="log-uniform"),
+    _p("self_defence_kidnap_deterrence", 0.7, 0, 1, "share", "combat",
+       "How much self-defence brigades on full alert cut the kidnappings of the groups whose "
+       "frontier they guard (scaled by the alarm of the state-held cells along it).",
+       "assumption: CARDH (26 May 2023, Reuters) recorded almost no kidnappings from 24 Apr to "
+       "24 May 2023, Bwa Kale's first month, and BINUH's quarter fell from 395 to 298 before "
+       "rebounding to 585 as the movement waned",
+       plausible=(0, 1), why="from brigades that only lynch to brigades that stop every "
+                              "kidnapping while on alert"),
     _p("self_defence_movement", 1, 0, 1, "0 = none, 1 = active", "combat",
        "Whether the self-defence movement (Bwa Kale) lynches on the frontier at all.",
        "OHCHR: the movement began with lynchings in Canape-Vert on 24 Apr 2023 (history.yaml "

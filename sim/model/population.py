@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.combat import STATE
+from sim.model.combat import STATE, taken_from_state
 from sim.model.jit import kernel
 
 
@@ -134,7 +134,7 @@ def step(cells, world, rates, eng) -> float:
         for e in range(edge_ptr[c], edge_ptr[c + 1]):
             flee[edge_dst[e]] += neighbour_share * share
     for k in range(len(engaged)):
-        if eng.captured[k] and eng.attacker[k] != STATE and eng.defender[k] == STATE:
+        if taken_from_state(eng, k):
             flee[engaged[k]] += rates.flee_share_on_capture
     for c in range(n):
         if cells.killed_by_gangs[c] > 0 and residents[c] > 0:
