@@ -513,10 +513,22 @@ def test_economy_income_upkeep_arms_and_recruitment():
     # group 1 (cell 3: 1,000 residents' extortion is less than 10 members' upkeep) is broke
     assert g.members[1] == pytest.approx(10 * (1 - p["gang_unpaid_desertion_per_day"]))
     assert g.cash_usd[1] == 0.0
-    # overstretch: load over capacity, rural residents weighted
+    # overstretch: load over capacity, rural residents weighted, less on a rural road (cell 2)
     rural = p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
-    assert g.overstretch[0] == pytest.approx(
-        (30_000 + 5_000 * rural) / (100 * p["gang_residents_per_member"]))
+    load = 30_000 + 5_000 * rural * p["gang_road_hold_share"]
+    assert g.overstretch[0] == pytest.approx(load / (100 * p["gang_residents_per_member"]))
+
+
+def test_a_rural_road_is_held_by_checkpoints_at_a_share_of_its_residents_weight():
+    p = params(gang_residents_per_member=1000.0, gang_rural_residents_per_member=200.0,
+               gang_road_hold_share=0.2)
+    w = world()  # cells 0-1 metro, 2-3 not; road cells 1 (metro) and 2 (Artibonite)
+    weights = gangs.hold_weights(w.is_metro, w.road_cells, gangs.rural_weight(p),
+                                 p["gang_road_hold_share"])
+    assert weights.tolist() == pytest.approx([1.0, 1.0, 5.0 * 0.2, 5.0])
+    residents = np.array([10.0, 20.0, 30.0, 40.0])
+    assert gangs.control_load(residents, w.is_metro, w.road_cells, gangs.rural_weight(p),
+                              p["gang_road_hold_share"]) == pytest.approx(residents * weights)
 
 
 def test_a_group_keeps_at_most_its_reserve_and_spends_the_rest_outside_the_fight():

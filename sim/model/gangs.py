@@ -92,6 +92,7 @@ class Rates(NamedTuple):
     parameters."""
 
     rural_weight: float  # a rural resident's weight in `control_load`
+    road_hold_share: float  # of it, on a national road's cells outside the metro
     residents_per_member: float
     kidnappings_per_member: float
     kidnap_deterrence: float  # by brigades on full alert; 0 while there are none
@@ -124,6 +125,7 @@ def rates(p: dict[str, float]) -> Rates:
     """Yearly parameters as daily rates, and the products the kernels use (7.1-7.3 in the ODD)."""
     return Rates(
         rural_weight=rural_weight(p),
+        road_hold_share=p["gang_road_hold_share"],
         residents_per_member=p["gang_residents_per_member"],
         kidnappings_per_member=p["kidnappings_per_member_per_year"] / 365,
         kidnap_deterrence=p["self_defence_kidnap_deterrence"] * (p["self_defence_movement"] > 0),
@@ -262,14 +264,25 @@ def rural_weight(p: dict[str, float]) -> float:
 
 
 @kernel
-def control_load(residents, is_metro, rural):
-    """What holding each cell takes, in metro-resident equivalents: rural residents weigh
-    `rural_weight` more, since the same people are spread over more ground."""
-    load = residents.copy()
-    for c in range(len(load)):
+def hold_weights(is_metro, road_cells, rural, road_share):
+    """What holding a resident of each cell takes, in metro residents: `rural_weight` outside the
+    metro, since the same people are spread over more ground, and `gang_road_hold_share` of that
+    on a national road's cells there, held by checkpoints on the road rather than street by
+    street."""
+    weight = np.ones(len(is_metro))
+    for c in range(len(weight)):
         if not is_metro[c]:
-            load[c] *= rural
-    return load
+            weight[c] = rural
+    for c in road_cells:
+        if not is_metro[c]:
+            weight[c] = rural * road_share
+    return weight
+
+
+@kernel
+def control_load(residents, is_metro, road_cells, rural, road_share):
+    """What holding each cell takes, in metro-resident equivalents (`hold_weights`)."""
+    return residents * hold_weights(is_metro, road_cells, rural, road_share)
 
 
 def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
@@ -283,7 +296,8 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
     capacity = p["gang_initial_fill"] * members * p["gang_residents_per_member"]
-    load = control_load(geo.population, geo.is_metro, rural_weight(p))
+    load = control_load(geo.population, geo.is_metro, np.flatnonzero(geo.road_mask > 0),
+                        rural_weight(p), p["gang_road_hold_share"])
     held = np.zeros(len(gangs))
     capital_target = int(round(p["initial_capital_gang_share"] * geo.is_capital.sum()))
     capital_held = 0
@@ -339,7 +353,7 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
                                               cells.displaced_from)
     road_cells, cargo_cells = world.road_cells, world.cargo_cells
     residents_per_member, upkeep = rates.residents_per_member, rates.upkeep_usd_per_member
-    rural = rates.rural_weight
+    weight = hold_weights(world.is_metro, road_cells, rates.rural_weight, rates.road_hold_share)
     n, n_coalitions = len(members), coalition.max() + 1
     residents_held, displaced_held = np.zeros(n), np.zeros(n)
     load_held, capacity = np.zeros(n_coalitions), np.zeros(n_coalitions)
@@ -352,8 +366,7 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
         if g >= 0:
             residents_held[g] += residents[c]
             displaced_held[g] += displaced[c]
-            # `control_load`, inlined
-            load_held[coalition[g]] += residents[c] * (1.0 if world.is_metro[c] else rural)
+            load_held[coalition[g]] += residents[c] * weight[c]  # `control_load`
     for g in range(n):
         capacity[coalition[g]] += members[g] * residents_per_member
     for g in range(n):

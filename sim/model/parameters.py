@@ -135,6 +135,14 @@ _DECLARED: tuple[Param, ...] = (
        plausible=(75, 300),
        why="a few hundred thousand people along RN1 over ~1,000-1,500 members (BINUH, Nov 2023)",
        prior="log-uniform"),
+    _p("gang_road_hold_share", 0.3, 0.01, 1, "share", "gangs",
+       "Share of what holding a rural cell's residents takes that a national road's cell needs: "
+       "a road is held by checkpoints on it, not household by household.",
+       "assumption: BINUH (Nov 2023) finds at least 20 groups holding RN1 and the main "
+       "settlements along ~80 km of Lower Artibonite; a checkpoint is a handful of armed men "
+       "taxing all the traffic",
+       plausible=(0.1, 1), why="from a road held by a tenth of the fighters its residents "
+                               "would need to as many", prior="log-uniform"),
     _p("extortion_usd_per_resident_per_year", 25, 0, 200, "USD/resident/year", "gangs",
        "Extortion revenue per resident under a gang's control.",
        "derived: Viv Ansanm extortion $60-75 M/yr (Crisis Group Dec 2025) over ~2.5-3 M residents",
