@@ -531,6 +531,23 @@ def test_a_rural_road_is_held_by_checkpoints_at_a_share_of_its_residents_weight(
                               p["gang_road_hold_share"]) == pytest.approx(residents * weights)
 
 
+@pytest.mark.parametrize("road_share, held", [(0.2, [0, 0, 0, -1]), (1.0, [0, 0, -1, -1])])
+def test_the_initial_territory_takes_a_rural_road_at_its_checkpoint_weight(road_share, held):
+    # a line 0 - 1 - 2 - 3 of 1,000 residents each: 0-1 metro, 2 a rural road cell, 3 rural;
+    # one group of 3 members based in cell 1 can hold 3,000 metro residents
+    geo = types.SimpleNamespace(
+        n_cells=4, population=np.full(4, 1_000.0), is_metro=np.array([True, True, False, False]),
+        road_mask=np.array([0, 0, 1, 0]), is_capital=np.zeros(4, bool),
+        edge_src=np.array([0, 1, 1, 2, 2, 3]), edge_dst=np.array([1, 0, 2, 1, 3, 2]))
+    p = params(gang_residents_per_member=1000.0, gang_rural_residents_per_member=200.0,
+               gang_road_hold_share=road_share, gang_initial_fill=1.0,
+               initial_capital_gang_share=0.0)
+    group = types.SimpleNamespace(index=0, home_cell=1)
+    owner = gangs.initial_territory(geo, [group], np.array([3.0]), p)
+    # the road cell weighs 1,000 x 5 x 0.2 = 1,000 (room for it) or 5,000 (none)
+    assert owner.tolist() == held
+
+
 def test_a_group_keeps_at_most_its_reserve_and_spends_the_rest_outside_the_fight():
     p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=0.0,
                gang_cash_reserve_months=6.0, gang_upkeep_usd_per_member_per_year=1200.0)

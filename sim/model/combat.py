@@ -606,11 +606,11 @@ def self_defence(cells, gangs, world, rates, seed, day, eng):
     A victim is a member of a group holding a neighbour of that cell with chance
     `lynched_gang_member_share` (a suspected gang member caught on the state's side), else a
     resident accused of a common crime. None while `self_defence_movement` is 0, and the alarm
-    stands at 1 everywhere until the movement starts: brigades that form at once across the
-    capital (Bwa Kale spread from Canape-Vert within days) start on alert and wane from there.
-    The alarm also deters kidnapping (`gangs.economy`). A lynched member's gun stays with the
-    group. The draws come from one generator of the day
-    (`jit.LYNCHINGS`).
+    stands at 1 everywhere until an event starts the movement: brigades that form at once across
+    the capital (Bwa Kale spread from Canape-Vert within days) start on alert and wane from there.
+    A run that starts with the movement already active starts with no alarm: only the gangs'
+    captures raise it. The alarm also deters kidnapping (`gangs.economy`). A lynched member's gun
+    stays with the group. The draws come from one generator of the day (`jit.LYNCHINGS`).
     """
     owner, border, residents, members = cells.owner, cells.border, cells.residents, gangs.members
     edge_ptr, edge_dst, alarm = world.edge_ptr, world.edge_dst, cells.alarm

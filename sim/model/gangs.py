@@ -337,8 +337,10 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     a group cleared out of its ground is weakened, not erased. Kidnappers leave their ground to
     take victims, and self-defence brigades on alert stop them: a group's kidnappings fall by
     `self_defence_kidnap_deterrence` times its vigilance, the alarm (`combat.self_defence`) of
-    the state-held cells along its frontier weighted by their residents (CARDH: almost no
-    kidnapping in the month after Bwa Kale began, 24 Apr 2023). It also assesses this
+    the state-held cells along its frontier weighted by their residents, edge by edge (a cell it
+    borders on several sides weighs as many times: more of its frontier runs there). CARDH
+    recorded almost no kidnapping in the month after Bwa Kale began (24 Apr 2023). It also
+    assesses this
     morning's overstretch: the `control_load` a coalition holds over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
     independent group is a coalition of one).

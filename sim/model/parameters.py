@@ -130,10 +130,11 @@ _DECLARED: tuple[Param, ...] = (
        "Residents one member can keep under control outside the metro, where people are spread "
        "over more ground.",
        "assumption: BINUH counts >=20 armed groups controlling RN1 and the settlements along "
-       "~80 km "
-       "of Lower Artibonite (Nov 2023), a few hundred thousand people, with ~1,000-1,500 members",
+       "~80 km of Lower Artibonite (Nov 2023), a few hundred thousand people; ~1,000-1,500 "
+       "members is assumed (BINUH gives no count); the road's own cells count less "
+       "(gang_road_hold_share)",
        plausible=(75, 300),
-       why="a few hundred thousand people along RN1 over ~1,000-1,500 members (BINUH, Nov 2023)",
+       why="a few hundred thousand people along RN1 over ~1,000-1,500 members (assumed)",
        prior="log-uniform"),
     _p("gang_road_hold_share", 0.3, 0.01, 1, "share", "gangs",
        "Share of what holding a rural cell's residents takes that a national road's cell needs: "
@@ -602,7 +603,8 @@ _DECLARED: tuple[Param, ...] = (
        plausible=(0, 1), why="from brigades that only lynch to brigades that stop every "
                               "kidnapping while on alert"),
     _p("self_defence_movement", 1, 0, 1, "0 = none, 1 = active", "combat",
-       "Whether the self-defence movement (Bwa Kale) lynches on the frontier at all.",
+       "Whether the self-defence movement (Bwa Kale) exists: it lynches on the frontier and "
+       "deters kidnapping; when an event starts it, its brigades start on alert.",
        "OHCHR: the movement began with lynchings in Canape-Vert on 24 Apr 2023 (history.yaml "
        "starts it then)", integer=True, role="constant"),
     _p("lynched_gang_member_share", 0.89, 0, 1, "share", "combat",

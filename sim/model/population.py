@@ -36,7 +36,8 @@ class CellState(NamedTuple):
     claimant: np.ndarray  # the gang the state took the cell from, or -1 (`combat.consolidate`)
     killed_by_gangs: np.ndarray  # civilians gangs killed there today (`combat.gang_violence`)
     held_days: np.ndarray  # days in a row the state's own garrison has held it fully
-    alarm: np.ndarray  # 1 the day gangs take a neighbour from the state, fading (`self_defence`)
+    alarm: np.ndarray  # 1 the day gangs take a neighbour from the state (and before the
+    # self-defence movement starts), fading (`combat.self_defence`)
 
 
 def place_initial_displaced(cells: CellState, geo, total: float, to_provinces: float) -> None:
