@@ -41,17 +41,21 @@ def params(**overrides) -> dict[str, float]:
     return p
 
 
-def world(cell_value=(1.0, 1.0, 1.0, 1.0)) -> World:
+def world(cell_value=(1.0, 1.0, 1.0, 1.0), p: dict[str, float] | None = None) -> World:
+    """Four cells in a line: 0-1 metro, 2 Artibonite, 3 elsewhere; road cells 1 and 2; what
+    holding them takes under `p` (the defaults if None)."""
     src = np.array([0, 1, 1, 2, 2, 3])
     dst = np.array([1, 0, 2, 1, 3, 2], dtype=np.int32)
+    is_metro = np.array([True, True, False, False])
     return World(edge_ptr=np.searchsorted(src, np.arange(5)).astype(np.int64), edge_dst=dst,
-                 is_metro=np.array([True, True, False, False]),
+                 is_metro=is_metro,
                  region=np.array([combat.METRO, combat.METRO, combat.ARTIBONITE, combat.REST],
                                  dtype=np.int32),
                  region_population=np.array([100_000.0, 300_000.0, 100_000.0]),
                  key_sites=np.array([1], dtype=np.int32), road_cells=np.array([1, 2]),
                  cargo_cells=np.array([1, 2], dtype=np.int32),
-                 cell_value=np.array(cell_value))
+                 cell_value=np.array(cell_value),
+                 hold_weight=gangs.hold_weights(is_metro, np.array([1, 2]), p or params()))
 
 
 def cells(owner, residents=(10_000.0, 20_000.0, 5_000.0, 1_000.0), displaced=(0, 0, 0, 0),
@@ -523,12 +527,8 @@ def test_a_rural_road_is_held_by_checkpoints_at_a_share_of_its_residents_weight(
     p = params(gang_residents_per_member=1000.0, gang_rural_residents_per_member=200.0,
                gang_road_hold_share=0.2)
     w = world()  # cells 0-1 metro, 2-3 not; road cells 1 (metro) and 2 (Artibonite)
-    weights = gangs.hold_weights(w.is_metro, w.road_cells, gangs.rural_weight(p),
-                                 p["gang_road_hold_share"])
+    weights = gangs.hold_weights(w.is_metro, w.road_cells, p)
     assert weights.tolist() == pytest.approx([1.0, 1.0, 5.0 * 0.2, 5.0])
-    residents = np.array([10.0, 20.0, 30.0, 40.0])
-    assert gangs.control_load(residents, w.is_metro, w.road_cells, gangs.rural_weight(p),
-                              p["gang_road_hold_share"]) == pytest.approx(residents * weights)
 
 
 @pytest.mark.parametrize("road_share, held", [(0.2, [0, 0, 0, -1]), (1.0, [0, 0, -1, -1])])
@@ -793,6 +793,57 @@ def test_the_mission_keeps_only_the_troops_the_day_s_money_pays_for():
     assert mission.CONSTRAINTS[m.constraint] == "money"
     m, _ = mission_after(1, troops=1_000.0, cash=0.0, mission_troops_target=1_000.0)
     assert m.troops == 0.0 and m.cash_usd == 0.0  # no money at all: nobody stays unpaid
+
+
+def test_freed_inmates_join_the_capitals_groups_unarmed_and_only_once():
+    from sim.model import scenario
+    from sim.model.world import HaitiModel
+    h = scenario.load(ROOT / "scenarios" / "history.yaml")
+    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=9), events=())
+    m = HaitiModel(sc, seed=2)
+    g, share = m.gang_state, m.p["freed_inmates_joining_share"]
+    in_capital = m.geo.is_metro[g.home]
+    assert 0 < share < 1 and in_capital.any() and not in_capital.all()
+    members, firearms = g.members.copy(), g.firearms.copy()
+    m.p["inmates_freed"] = 4_000.0
+    m.derive()
+    joined = g.members - members
+    assert joined.sum() == pytest.approx(4_000 * share)
+    assert np.all(joined[~in_capital] == 0) and np.all(joined[in_capital] >= 0)
+    # in proportion to the members of each group in the capital, with no guns
+    np.testing.assert_allclose(joined[in_capital],
+                               4_000 * share * members[in_capital] / members[in_capital].sum())
+    assert np.array_equal(g.firearms, firearms)
+    after = g.members.copy()
+    m.derive()  # another parameter changes: nobody is freed twice
+    m.p["inmates_freed"] = 1_000.0  # lowered: nobody is recaptured
+    m.derive()
+    assert np.array_equal(g.members, after)
+    m.p["inmates_freed"] = 5_000.0  # the count rises again: only the newly freed
+    m.derive()
+    assert (g.members - after).sum() == pytest.approx(1_000 * share)
+
+
+def test_the_records_prison_breaks_reinforce_the_gangs_on_their_day():
+    from sim.model import scenario
+    from sim.model.world import HaitiModel
+    h = scenario.load(ROOT / "scenarios" / "history.yaml")
+    (freed,) = [e for e in h.events if e.name == "inmates_freed"]
+    assert freed.date == dt.date(2024, 3, 2) and freed.value == 4_733
+    day = h.start + dt.timedelta(days=2)
+    with_break = dataclasses.replace(h, end=day + dt.timedelta(days=1),
+                                     events=(dataclasses.replace(freed, date=day),))
+    without = dataclasses.replace(with_break, events=())
+    a, b = HaitiModel(with_break, seed=2), HaitiModel(without, seed=2)
+    for _ in range(2):
+        a.step()
+        b.step()
+    assert np.array_equal(a.gang_state.members, b.gang_state.members)  # before the day
+    a.step()
+    b.step()
+    gained = a.gang_state.members.sum() - b.gang_state.members.sum()
+    joiners = 4_733 * a.p["freed_inmates_joining_share"]
+    assert 0.9 * joiners < gained <= joiners  # the day's economy may lose a few of them
 
 
 # --------------------------------------------------------------------- compiled = Python

@@ -122,6 +122,12 @@ class Rates(NamedTuple):
     claim_lapse_days: float
 
 
+def self_defence_active(p: dict[str, float]) -> float:
+    """1 while the self-defence movement exists (`self_defence_movement`), else 0: what both
+    its lynchings and its deterrence of kidnappers (`gangs.rates`) are gated by."""
+    return float(p["self_defence_movement"] > 0)
+
+
 def rates(p: dict[str, float]) -> Rates:
     """Yearly or per-1,000 parameters as the daily numbers the kernels use (7.4-7.9 in the ODD)."""
     return Rates(
@@ -152,11 +158,11 @@ def rates(p: dict[str, float]) -> Rates:
         killings_per_member=p["gang_killings_per_member_per_year"] / 365,
         lynchings_per_frontier_resident=(
             p["self_defence_killings_per_1000_frontier_residents_per_year"] / 1000 / 365
-            * p["self_defence_movement"]),
+            * self_defence_active(p)),
         lynched_gang_share=p["lynched_gang_member_share"],
         lynching_alarm_boost=p["self_defence_alarm_boost"],
         lynching_alarm_decay=float(np.exp(-1.0 / p["self_defence_alarm_days"])),
-        self_defence_active=float(p["self_defence_movement"] > 0),
+        self_defence_active=self_defence_active(p),
         drone_operations_per_day=p["drone_operations_per_month"] * 12 / 365,
         drone_gang_killed_per_operation=(p["drone_killed_per_operation"]
                                          * p["drone_gang_member_share"]),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 
-from sim.model import jit
+from sim.model import combat, jit
 from sim.model.jit import kernel, poisson
 
 if TYPE_CHECKING:
@@ -91,8 +91,6 @@ class Rates(NamedTuple):
     (once, and again whenever a parameter changes), so the daily kernels do no arithmetic on
     parameters."""
 
-    rural_weight: float  # a rural resident's weight in `control_load`
-    road_hold_share: float  # of it, on a national road's cells outside the metro
     residents_per_member: float
     kidnappings_per_member: float
     kidnap_deterrence: float  # by brigades on full alert; 0 while there are none
@@ -124,11 +122,9 @@ class Rates(NamedTuple):
 def rates(p: dict[str, float]) -> Rates:
     """Yearly parameters as daily rates, and the products the kernels use (7.1-7.3 in the ODD)."""
     return Rates(
-        rural_weight=rural_weight(p),
-        road_hold_share=p["gang_road_hold_share"],
         residents_per_member=p["gang_residents_per_member"],
         kidnappings_per_member=p["kidnappings_per_member_per_year"] / 365,
-        kidnap_deterrence=p["self_defence_kidnap_deterrence"] * (p["self_defence_movement"] > 0),
+        kidnap_deterrence=p["self_defence_kidnap_deterrence"] * combat.self_defence_active(p),
         extortion_usd_per_resident=p["extortion_usd_per_resident_per_year"] / 365,
         checkpoint_usd_per_road_cell=p["checkpoint_usd_per_day"],
         cargo_usd=p["cargo_extortion_usd_per_year"] / 365,
@@ -258,31 +254,34 @@ def _generic_bases(geo: Geography, n: int, road_weight: float, rng: np.random.Ge
     return labels, bases, alliance
 
 
-def rural_weight(p: dict[str, float]) -> float:
-    """A rural resident's weight in `control_load`."""
-    return p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
+def hold_weights(is_metro: np.ndarray, road_cells: np.ndarray,
+                 p: dict[str, float]) -> np.ndarray:
+    """What holding a resident of each cell takes, in metro residents.
+
+    Outside the metro a resident weighs `gang_residents_per_member` over
+    `gang_rural_residents_per_member`, since the same people are spread over more ground, and
+    `gang_road_hold_share` of that on a national road's cells there, held by checkpoints on the
+    road rather than street by street.
+    It follows the parameters, so the model keeps it in `World.hold_weight` (`HaitiModel.derive`).
+    """
+    rural = p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
+    on_road = np.zeros(len(is_metro), dtype=bool)
+    on_road[road_cells] = True
+    return np.where(is_metro, 1.0, np.where(on_road, rural * p["gang_road_hold_share"], rural))
 
 
-@kernel
-def hold_weights(is_metro, road_cells, rural, road_share):
-    """What holding a resident of each cell takes, in metro residents: `rural_weight` outside the
-    metro, since the same people are spread over more ground, and `gang_road_hold_share` of that
-    on a national road's cells there, held by checkpoints on the road rather than street by
-    street."""
-    weight = np.ones(len(is_metro))
-    for c in range(len(weight)):
-        if not is_metro[c]:
-            weight[c] = rural
-    for c in road_cells:
-        if not is_metro[c]:
-            weight[c] = rural * road_share
-    return weight
+def take_in_freed(state: GangState, is_metro: np.ndarray, joiners: float) -> None:
+    """`joiners` inmates freed by gangs join the groups based in the capital, in proportion to
+    their members.
 
-
-@kernel
-def control_load(residents, is_metro, road_cells, rural, road_share):
-    """What holding each cell takes, in metro-resident equivalents (`hold_weights`)."""
-    return residents * hold_weights(is_metro, road_cells, rural, road_share)
+    The prisons gangs stormed (the National Penitentiary and Croix-des-Bouquets, Mar 2024) are
+    in the capital, and its groups stormed them. The joiners come without firearms and with no
+    cash: a group must pay and arm them from its income, and the ones it cannot pay drift away
+    (`economy`).
+    """
+    based = np.where(is_metro[state.home], state.members, 0.0)
+    if joiners > 0 and based.sum() > 0:
+        state.members[:] += joiners * based / based.sum()
 
 
 def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
@@ -296,8 +295,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
     capacity = p["gang_initial_fill"] * members * p["gang_residents_per_member"]
-    load = control_load(geo.population, geo.is_metro, np.flatnonzero(geo.road_mask > 0),
-                        rural_weight(p), p["gang_road_hold_share"])
+    load = geo.population * hold_weights(geo.is_metro, np.flatnonzero(geo.road_mask > 0), p)
     held = np.zeros(len(gangs))
     capital_target = int(round(p["initial_capital_gang_share"] * geo.is_capital.sum()))
     capital_held = 0
@@ -340,8 +338,8 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     the state-held cells along its frontier weighted by their residents, edge by edge (a cell it
     borders on several sides weighs as many times: more of its frontier runs there). CARDH
     recorded almost no kidnapping in the month after Bwa Kale began (24 Apr 2023). It also
-    assesses this
-    morning's overstretch: the `control_load` a coalition holds over what its members can hold.
+    assesses this morning's overstretch: the load a coalition holds (residents times
+    `World.hold_weight`) over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
     independent group is a coalition of one).
 
@@ -355,7 +353,7 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
                                               cells.displaced_from)
     road_cells, cargo_cells = world.road_cells, world.cargo_cells
     residents_per_member, upkeep = rates.residents_per_member, rates.upkeep_usd_per_member
-    weight = hold_weights(world.is_metro, road_cells, rates.rural_weight, rates.road_hold_share)
+    weight = world.hold_weight
     n, n_coalitions = len(members), coalition.max() + 1
     residents_held, displaced_held = np.zeros(n), np.zeros(n)
     load_held, capacity = np.zeros(n_coalitions), np.zeros(n_coalitions)
@@ -368,7 +366,7 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
         if g >= 0:
             residents_held[g] += residents[c]
             displaced_held[g] += displaced[c]
-            load_held[coalition[g]] += residents[c] * weight[c]  # `control_load`
+            load_held[coalition[g]] += residents[c] * weight[c]
     for g in range(n):
         capacity[coalition[g]] += members[g] * residents_per_member
     for g in range(n):

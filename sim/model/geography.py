@@ -80,7 +80,8 @@ class Geography:
 class World(NamedTuple):
     """The map as the compiled kernels read it: the cell graph, and what the model derives from
     the map (regions, key sites, the cells that pay tolls and cargo, each cell's value to an
-    attacker). Built by the model; `cell_value` follows the parameters (`HaitiModel.derive`)."""
+    attacker and what holding it takes). Built by the model; `cell_value` and `hold_weight`
+    follow the parameters (`HaitiModel.derive`)."""
 
     edge_ptr: np.ndarray  # edges of cell c are edge_ptr[c]:edge_ptr[c + 1]
     edge_dst: np.ndarray
@@ -91,6 +92,7 @@ class World(NamedTuple):
     road_cells: np.ndarray  # cells on a national road (tolls)
     cargo_cells: np.ndarray  # the seaport and RN8 to Malpasse (cargo extortion)
     cell_value: np.ndarray  # multiplier of a cell's residents in its value to an attacker
+    hold_weight: np.ndarray  # a resident's weight in holding the cell (`gangs.hold_weights`)
 
 
 @functools.cache

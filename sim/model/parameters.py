@@ -225,6 +225,20 @@ _DECLARED: tuple[Param, ...] = (
        "Whether the G9 and G-Pep coalitions are allied (Viv Ansanm) and stop fighting each other.",
        "Viv Ansanm announced 22 Sep 2023, joint offensive from 29 Feb 2024 (GI-TOC; AP)",
        integer=True, role="constant"),
+    _p("inmates_freed", 0, 0, 50000, "inmates since the start", "gangs",
+       "Inmates freed by gangs storming prisons, counted from the start of the run: an event "
+       "that raises it frees the difference, and freed_inmates_joining_share of them join the "
+       "capital's groups.",
+       "4,733 on 2-3 Mar 2024: 3,700 of the National Penitentiary's 3,798 and 1,033 at "
+       "Croix-des-Bouquets (Office of Citizen Protection; gang_economy_and_arms.csv)",
+       integer=True, role="constant"),
+    _p("freed_inmates_joining_share", 0.25, 0, 1, "share of the freed", "gangs",
+       "Share of the inmates gangs free who join the capital's groups (unarmed, to be paid).",
+       "assumption: the freed included gang leaders and members held for kidnapping and murder, "
+       "most of the rest pre-trial detainees from the capital's poor neighbourhoods; no count of "
+       "how many joined was found",
+       plausible=(0.05, 0.5), why="from a few hardened members to half of the freed going back "
+       "to the groups that freed them"),
     _p("gang_unarmed_member_power", 0.2, 0, 1, "relative to an armed member", "gangs",
        "Combat power of a member without a firearm.",
        "assumption: machetes, lookouts and messengers count for little in a firefight",

@@ -88,7 +88,7 @@ class HaitiModel(mesa.Model):
             road_cells=np.flatnonzero(geo.road_mask > 0),
             cargo_cells=np.unique(np.concatenate([geo.cells_of_kind("seaport"),
                                                   geo.roads["RN8"]])),
-            cell_value=np.ones(geo.n_cells))
+            cell_value=np.ones(geo.n_cells), hold_weight=np.ones(geo.n_cells))
 
         self.gang_state = gangs.create(self, geo, self.p, setup_rng)
         self.gangs = self.agents_by_type[Gang]
@@ -112,6 +112,7 @@ class HaitiModel(mesa.Model):
         self.mission = Mission(self)
         self.capital_cells = np.flatnonzero(geo.is_capital)
         self.capital_gang_share = capital_gang_share(self.cells.owner, self.capital_cells)
+        self.inmates_freed = self.p["inmates_freed"]  # those freed before the start are members
         self.derive()
 
         self._scheduled = []
@@ -174,14 +175,22 @@ class HaitiModel(mesa.Model):
         The per-day rates of every process (`rates`); the coalitions in force; the cell value
         seen by attackers: residents plus a floor (empty land on the way still counts), with
         multipliers for national roads (checkpoint revenue, cutting the capital off) and key
-        sites.
+        sites; what holding each cell takes (`gangs.hold_weights`). A rise of `inmates_freed`
+        (cumulative, so replaying an event frees no one twice and lowering it recaptures no one)
+        sends `freed_inmates_joining_share` of the newly freed to the capital's groups.
         """
         p, geo = self.p, self.geo
         self.rates = rates(p)
         gangs.set_coalitions(self.gang_state, bool(p["viv_ansanm_alliance"]))
+        if p["inmates_freed"] > self.inmates_freed:
+            gangs.take_in_freed(self.gang_state, geo.is_metro, p["freed_inmates_joining_share"]
+                                * (p["inmates_freed"] - self.inmates_freed))
+            self.inmates_freed = p["inmates_freed"]
         cell_value = 1.0 + p["target_road_value"] * (geo.road_mask > 0)
         cell_value[self.world.key_sites] += p["target_site_value"]
-        self.world = self.world._replace(cell_value=cell_value)
+        self.world = self.world._replace(
+            cell_value=cell_value,
+            hold_weight=gangs.hold_weights(geo.is_metro, self.world.road_cells, p))
 
     # ------------------------------------------------------------------ helpers
     @property
