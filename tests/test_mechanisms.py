@@ -704,6 +704,24 @@ def test_donor_money_beyond_the_pay_bill_keeps_officers():
     assert helped < base and calm == pytest.approx(0.03)  # it keeps those gang pressure drives out
 
 
+@pytest.mark.parametrize("budget, on_duty", [
+    (100e6, 1.0),  # the bill paid: all on duty
+    (150e6, 1.0),  # hazard pay changes who leaves, not who turns out
+    (60e6, 1.0 - 0.5 * 0.4),  # 40% unpaid: half of them off duty
+    (0.0, 0.5),
+])
+def test_unpaid_officers_who_stay_are_partly_off_duty(budget, on_duty):
+    p = params(police_intake_per_year=0.0, police_cost_usd_per_officer_year=10_000.0,
+               funding_police_haiti=budget, funding_police_donors=0.0, police_unpaid_absence=0.5)
+    model = mesa.Model(rng=1)
+    model.rates = types.SimpleNamespace(forces=security_forces.rates(p))
+    model.capital_gang_share = 0.5
+    police = security_forces.Police(model, 10_000.0)
+    assert police.on_duty == 10_000.0
+    police.step()
+    assert police.on_duty == pytest.approx(police.officers * on_duty)
+
+
 # --------------------------------------------------------------------- 7.11 the mission
 def mission_after(days, troops=0.0, cash=0.0, pipeline=0.0, start=dt.date(2026, 3, 1),
                   **overrides):

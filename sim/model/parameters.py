@@ -391,6 +391,13 @@ _DECLARED: tuple[Param, ...] = (
        "year before: security_forces.csv); military retention studies find retention rises "
        "with pay (Goldberg, CNA 2001 survey), but no estimate for the PNH was found",
        plausible=(0.1, 0.7), why="from a small effect to most of the pressure-driven departures"),
+    _p("police_unpaid_absence", 0.5, 0, 1, "share of the unpaid", "police",
+       "Share of the officers whose pay the police budget does not cover who do not report for "
+       "duty (they keep their post but work elsewhere to live).",
+       "assumption: an unpaid officer who has not yet left still has to feed a family; no "
+       "measure for the PNH was found (its absenteeism in normal pay is in "
+       "police_operational_share)",
+       plausible=(0.2, 0.9), why="from most unpaid officers still reporting to most of them away"),
     _p("police_cost_usd_per_officer_year", 9600, 1000, 100000, "USD/officer/year", "police",
        "What one officer costs a year (pay and benefits).",
        "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD",

@@ -29,6 +29,7 @@ class Rates(NamedTuple):
     police_pay_attrition_per_year: float
     police_hazard_pay_max: float
     police_pay_retention: float
+    police_unpaid_absence: float
     police_cost_usd_per_officer_year: float
     police_funds_usd_per_day: float
     army_intake_per_year: float
@@ -43,6 +44,7 @@ def rates(p: dict[str, float]) -> Rates:
         police_pay_attrition_per_year=p["police_pay_attrition_per_year"],
         police_hazard_pay_max=p["police_hazard_pay_max"],
         police_pay_retention=p["police_pay_retention"],
+        police_unpaid_absence=p["police_unpaid_absence"],
         police_cost_usd_per_officer_year=p["police_cost_usd_per_officer_year"],
         police_funds_usd_per_day=(p["funding_police_haiti"] + p["funding_police_donors"]) / 365,
         army_intake_per_year=p["army_intake_per_year"],
@@ -51,11 +53,13 @@ def rates(p: dict[str, float]) -> Rates:
 
 
 class Police(mesa.Agent):
-    """The PNH: headcount, intake, attrition (its share for operations is in `combat.deploy`)."""
+    """The PNH: headcount, intake, attrition, and the officers on duty (its share of them for
+    operations is in `combat.deploy`)."""
 
     def __init__(self, model: mesa.Model, officers: float):
         super().__init__(model)
         self.officers = officers
+        self.on_duty = officers  # today's, after pay (`step`)
         self.killed = 0.0  # today's deaths, set by combat
         self.spent_usd = 0.0  # today's pay
 
@@ -68,7 +72,9 @@ class Police(mesa.Agent):
         the pay bill is paid as hazard pay, up to `police_hazard_pay_max` of the basic pay, and
         keeps officers who would leave under gang pressure: at the most hazard pay,
         `police_pay_retention` of that part of attrition. Without it, money for police pay
-        beyond the bill bought nothing, and donors' support to salaries had no effect.
+        beyond the bill bought nothing, and donors' support to salaries had no effect. Unpaid
+        officers who stay do not all work: `police_unpaid_absence` of the unpaid share is off
+        duty, so a budget cut weakens the police at once, before desertion thins them.
         """
         r = self.model.rates.forces
         cost_day = self.officers * r.police_cost_usd_per_officer_year / 365
@@ -85,6 +91,7 @@ class Police(mesa.Agent):
         self.officers += r.police_intake_per_year / 365 - self.officers * rate / 365
         self.officers = max(self.officers - self.killed, 0.0)
         self.killed = 0.0
+        self.on_duty = self.officers * (1.0 - r.police_unpaid_absence * (1.0 - paid))
 
 
 class Army(mesa.Agent):

@@ -211,7 +211,7 @@ class HaitiModel(mesa.Model):
         (kidnappings, killed_gang, killed_state, killed_civilians, in_operations, lynched,
          struck, engagements, displaced_again) = _day(
             self.cells, self.gang_state, self.world, self.rates, self.seed_key,
-            self.police.officers, self.army.soldiers, self.mission.troops, self.day)
+            self.police.on_duty, self.army.soldiers, self.mission.troops, self.day)
         police_dead, army_dead, troops_dead = killed_state
         self.police.killed += police_dead
         self.army.killed += army_dead
@@ -282,7 +282,7 @@ class HaitiModel(mesa.Model):
 
 
 @jit.kernel
-def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
+def _day(cells, gang_state, world, rates, seed, police_on_duty, army_soldiers,
          mission_troops, day):
     """Steps 2 to 8 of the day, in order, in one compiled call: the gang economy and weekly
     posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
@@ -297,7 +297,7 @@ def _day(cells, gang_state, world, rates, seed, police_officers, army_soldiers,
     kidnappings = gangs.economy(gang_state, cells, world, rates.gangs, seed, day)
     if day % 7 == 0:
         gangs.plan(gang_state, rates.gangs)
-    dep = combat.deploy(cells, world, rates.combat, police_officers, army_soldiers,
+    dep = combat.deploy(cells, world, rates.combat, police_on_duty, army_soldiers,
                         mission_troops)
     eng = combat.engage(cells, gang_state, dep, world, rates.combat, seed, day)
     killed_gang, killed_state, killed_civilians, in_operations = combat.resolve(
