@@ -126,7 +126,7 @@ LEVER_STEPS = (
     LeverStep("Haitian police budget cut by a third",
               {"funding_police_haiti": POLICE_BUDGET * 2 / 3},
               "a third of police pay going unpaid (assumption: a revenue shock, customs and taxes "
-              "lost to gang blockades): officers desert when unpaid", UP),
+              "lost to gang blockades): unpaid officers are partly off duty, and desert", UP),
     LeverStep("drone operations halted", {"drone_operations_per_month": 0},
               "the task force stops, as HRW urged its partners to make it (10 Mar 2026), from "
               "the ~21 operations a month of Nov 2025 to Jan 2026", UP),

@@ -199,7 +199,7 @@ class Deployment(NamedTuple):
 
 
 @kernel
-def deploy(cells, world, rates, police_officers, army_soldiers, mission_troops):
+def deploy(cells, world, rates, police_on_duty, army_soldiers, mission_troops):
     """Place police, army and mission troops for today; returns the `Deployment`.
 
     Police not in offensive units garrison state-held cells in proportion to their residents (the
@@ -216,7 +216,7 @@ def deploy(cells, world, rates, police_officers, army_soldiers, mission_troops):
     """
     owner, residents, region = cells.owner, cells.residents, world.region
     region_population = world.region_population
-    police_operational = police_officers * rates.police_operational_share
+    police_operational = police_on_duty * rates.police_operational_share
     police_share_capital = rates.police_share_capital
     n, n_regions = len(owner), len(region_population)
     outside = region_population.sum() - region_population[METRO]

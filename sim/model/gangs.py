@@ -271,11 +271,11 @@ def hold_weights(is_metro: np.ndarray, road_cells: np.ndarray,
 
 
 def take_in_freed(state: GangState, is_metro: np.ndarray, joiners: float) -> None:
-    """`joiners` inmates freed by gangs join the groups based in the capital, in proportion to
+    """`joiners` inmates freed by gangs join the groups based in the metro, in proportion to
     their members.
 
     The prisons gangs stormed (the National Penitentiary and Croix-des-Bouquets, Mar 2024) are
-    in the capital, and its groups stormed them. The joiners come without firearms and with no
+    in the metro, and its groups stormed them. The joiners come without firearms and with no
     cash: a group must pay and arm them from its income, and the ones it cannot pay drift away
     (`economy`).
     """

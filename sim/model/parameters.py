@@ -228,12 +228,12 @@ _DECLARED: tuple[Param, ...] = (
     _p("inmates_freed", 0, 0, 50000, "inmates since the start", "gangs",
        "Inmates freed by gangs storming prisons, counted from the start of the run: an event "
        "that raises it frees the difference, and freed_inmates_joining_share of them join the "
-       "capital's groups.",
-       "4,733 on 2-3 Mar 2024: 3,700 of the National Penitentiary's 3,798 and 1,033 at "
+       "metro's groups (a scenario's starting count frees them on the first day).",
+       "4,733 on 2 Mar 2024: 3,700 of the National Penitentiary's 3,798 and 1,033 at "
        "Croix-des-Bouquets (Office of Citizen Protection; gang_economy_and_arms.csv)",
        integer=True, role="constant"),
     _p("freed_inmates_joining_share", 0.25, 0, 1, "share of the freed", "gangs",
-       "Share of the inmates gangs free who join the capital's groups (unarmed, to be paid).",
+       "Share of the inmates gangs free who join the metro's groups (unarmed, to be paid).",
        "assumption: the freed included gang leaders and members held for kidnapping and murder, "
        "most of the rest pre-trial detainees from the capital's poor neighbourhoods; no count of "
        "how many joined was found",

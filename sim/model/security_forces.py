@@ -59,7 +59,7 @@ class Police(mesa.Agent):
     def __init__(self, model: mesa.Model, officers: float):
         super().__init__(model)
         self.officers = officers
-        self.on_duty = officers  # today's, after pay (`step`)
+        self.on_duty = officers  # set by `step` each morning, before the deployment reads it
         self.killed = 0.0  # today's deaths, set by combat
         self.spent_usd = 0.0  # today's pay
 

@@ -63,6 +63,7 @@ class ParameterChange:
     def __call__(self) -> None:
         self.model.p[self.event.name] = apply_event(self.model.p, self.event)
         self.model.derive()
+        self.model.take_in_freed()
 
 
 class HaitiModel(mesa.Model):
@@ -112,8 +113,9 @@ class HaitiModel(mesa.Model):
         self.mission = Mission(self)
         self.capital_cells = np.flatnonzero(geo.is_capital)
         self.capital_gang_share = capital_gang_share(self.cells.owner, self.capital_cells)
-        self.inmates_freed = self.p["inmates_freed"]  # those freed before the start are members
         self.derive()
+        self.inmates_taken_in = 0.0  # of `inmates_freed`, those whose joiners have joined
+        self.take_in_freed()
 
         self._scheduled = []
         self._schedule(scenario.events)
@@ -175,22 +177,30 @@ class HaitiModel(mesa.Model):
         The per-day rates of every process (`rates`); the coalitions in force; the cell value
         seen by attackers: residents plus a floor (empty land on the way still counts), with
         multipliers for national roads (checkpoint revenue, cutting the capital off) and key
-        sites; what holding each cell takes (`gangs.hold_weights`). A rise of `inmates_freed`
-        (cumulative, so replaying an event frees no one twice and lowering it recaptures no one)
-        sends `freed_inmates_joining_share` of the newly freed to the capital's groups.
+        sites; what holding each cell takes (`gangs.hold_weights`).
         """
         p, geo = self.p, self.geo
         self.rates = rates(p)
         gangs.set_coalitions(self.gang_state, bool(p["viv_ansanm_alliance"]))
-        if p["inmates_freed"] > self.inmates_freed:
-            gangs.take_in_freed(self.gang_state, geo.is_metro, p["freed_inmates_joining_share"]
-                                * (p["inmates_freed"] - self.inmates_freed))
-            self.inmates_freed = p["inmates_freed"]
         cell_value = 1.0 + p["target_road_value"] * (geo.road_mask > 0)
         cell_value[self.world.key_sites] += p["target_site_value"]
         self.world = self.world._replace(
             cell_value=cell_value,
             hold_weight=gangs.hold_weights(geo.is_metro, self.world.road_cells, p))
+
+    def take_in_freed(self) -> None:
+        """Inmates freed since the last call join the metro's groups (`gangs.take_in_freed`).
+
+        `inmates_freed` counts from the start of the run, so a scenario that starts with a
+        count frees them on the first day; replaying an event on a branch frees no one twice,
+        and lowering the count recaptures no one. Not part of `derive`: it changes the state,
+        once, where `derive` rebuilds what follows from the parameters.
+        """
+        freed = self.p["inmates_freed"] - self.inmates_taken_in
+        if freed > 0:
+            gangs.take_in_freed(self.gang_state, self.geo.is_metro,
+                                self.p["freed_inmates_joining_share"] * freed)
+            self.inmates_taken_in = self.p["inmates_freed"]
 
     # ------------------------------------------------------------------ helpers
     @property
