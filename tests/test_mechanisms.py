@@ -611,7 +611,8 @@ def test_posture_from_arms_pay_and_room_to_expand():
 # --------------------------------------------------------------------- 7.4 deployment
 def test_deployment_splits_police_by_region_and_garrisons_by_residents():
     p = params(police_operational_share=0.5, police_share_capital=0.6,
-               police_offensive_share=0.2, state_reaction_share=0.1, mission_capital_share=0.9)
+               police_offensive_share=0.2, state_reaction_share=0.1, mission_capital_share=0.9,
+               army_operations_share=0.25)
     r = combat.rates(p)
     c = cells([STATE, STATE, STATE, 0])
     dep = combat.deploy(c, world(), r, 10_000.0, 40.0, 1_000.0)
@@ -619,16 +620,19 @@ def test_deployment_splits_police_by_region_and_garrisons_by_residents():
     police = np.array([0.6, 0.4 * 300 / 400, 0.4 * 100 / 400]) * operational
     garrison = police * 0.8
     assert dep.garrison[0] == pytest.approx(garrison[0] * 10_000 / 30_000)
-    assert dep.garrison[1] == pytest.approx(garrison[0] * 20_000 / 30_000 + 40.0)  # key site
+    # the key site: 30 of the 40 soldiers guard it, 10 join the metro's operations
+    assert dep.garrison[1] == pytest.approx(garrison[0] * 20_000 / 30_000 + 30.0)
     assert dep.garrison[2] == pytest.approx(garrison[1])
     assert dep.garrison[3] == 0.0  # gang-held
     troops = np.array([900.0, 100.0, 0.0]) * (1 - p["mission_support_share"])  # in the field
     offensive = police * 0.2
-    assert dep.reserve_personnel == pytest.approx(0.1 * (offensive + troops))
+    soldiers = np.array([10.0, 0.0, 0.0])
+    assert dep.reserve_personnel == pytest.approx(0.1 * (offensive + soldiers + troops))
     assert dep.reserve_power == pytest.approx(0.1 * (offensive * r.police_firepower
+                                                     + soldiers * r.army_firepower
                                                      + troops * p["mission_firepower"]))
     assert dep.operations == pytest.approx(p["state_operation_rate"] / 1000 * (
-        offensive + troops * mission.tempo(p)))
+        offensive + soldiers + troops * mission.tempo(p)))
     assert dep.shares.sum(1) == pytest.approx(np.ones(3))
 
 

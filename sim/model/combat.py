@@ -82,6 +82,7 @@ class Rates(NamedTuple):
     police_offensive_share: float
     police_firepower: float
     army_firepower: float
+    army_operations_share: float
     mission_capital_share: float
     mission_firepower: float
     mission_field_share: float  # of the troops, not in support, rotation or base security
@@ -136,6 +137,7 @@ def rates(p: dict[str, float]) -> Rates:
         police_offensive_share=p["police_offensive_share"],
         police_firepower=security_forces.firepower(p, "police"),
         army_firepower=security_forces.firepower(p, "army"),
+        army_operations_share=p["army_operations_share"],
         mission_capital_share=p["mission_capital_share"],
         mission_firepower=p["mission_firepower"],
         mission_field_share=1.0 - p["mission_support_share"],
@@ -181,11 +183,11 @@ class Deployment(NamedTuple):
     garrison: personnel holding each cell; garrison_power: the same times firepower;
     own_garrison: the Haitian state's part of `garrison` (police and army), the part that makes a
     claim lapse. reserve_power/reserve_personnel: per region, the most of the mobile force (police
-    units and the mission's troops not holding ground) that one engagement can draw on, whether it
-    reinforces a defence or mounts an operation; mobile_personnel: the whole mobile force of the
-    region, which the day's engagements use up (`engage`). operations: per region, expected state
-    offensive operations today. shares: (police, army, mission) shares of state personnel per
-    region, to book state casualties to the right force.
+    units, the soldiers with them and the mission's troops not holding ground) that one engagement
+    can draw on, whether it reinforces a defence or mounts an operation; mobile_personnel: the whole
+    mobile force of the region, which the day's engagements use up (`engage`). operations: per
+    region, expected state offensive operations today. shares: (police, army, mission) shares of
+    state personnel per region, to book state casualties to the right force.
     """
 
     garrison: np.ndarray
@@ -202,17 +204,18 @@ class Deployment(NamedTuple):
 def deploy(cells, world, rates, police_on_duty, army_soldiers, mission_troops):
     """Place police, army and mission troops for today; returns the `Deployment`.
 
-    Police not in offensive units garrison state-held cells in proportion to their residents (the
-    metro gets `police_share_capital`, other regions the rest by population); the army guards
-    the airport, port and downtown (its role in 2023-25); the mission operates in the metro and
-    (its remaining share) in Artibonite. Of the mission's troops, `mission_support_share` are in
-    logistics, rotation and base security; the rest first hold contested ground, then form the
-    mobile reserve. Holding comes first (clear, hold, build): in each region the field troops
-    make up the shortfall of the police garrison against `hold_personnel_per_1000_residents` in
-    every cell a gang still claims (`cells.claimant`), all of it if they can, otherwise the same
-    share of it in every such cell. Force is finite: ground held is force not attacking.
-    Offensive operations come from police units and the mobile troops, the mission's scaled by
-    its mandate's tempo.
+    Police not in offensive units garrison state-held cells in proportion to their residents
+    (the metro gets `police_share_capital`, other regions the rest by population); the army
+    guards the airport, port and downtown with all but `army_operations_share` of its soldiers,
+    who join the metro's police units in operations (so a larger army is felt beyond its posts);
+    the mission operates in the metro and (its remaining share) in Artibonite. Of the mission's
+    troops, `mission_support_share` are in logistics, rotation and base security; the rest first
+    hold contested ground, then form the mobile reserve. Holding comes first (clear, hold,
+    build): in each region the field troops make up the shortfall of the police garrison against
+    `hold_personnel_per_1000_residents` in every cell a gang still claims (`cells.claimant`),
+    all of it if they can, otherwise the same share of it in every such cell. Force is finite:
+    ground held is force not attacking. Offensive operations come from police units, the
+    soldiers with them and the mobile troops, the mission's scaled by its mandate's tempo.
     """
     owner, residents, region = cells.owner, cells.residents, world.region
     region_population = world.region_population
@@ -229,6 +232,9 @@ def deploy(cells, world, rates, police_on_duty, army_soldiers, mission_troops):
     troops[METRO] = mission_troops * rates.mission_capital_share
     troops[ARTIBONITE] = mission_troops * (1 - rates.mission_capital_share)
     army[METRO] = army_soldiers
+    army_units = np.zeros(n_regions)  # soldiers in the police's operations
+    army_units[METRO] = army_soldiers * rates.army_operations_share
+    guard = army_soldiers - army_units[METRO]
 
     # Garrisons: police by residents of the state-held cells of each region, soldiers spread
     # evenly over the key sites the state still holds.
@@ -250,8 +256,8 @@ def deploy(cells, world, rates, police_on_duty, army_soldiers, mission_troops):
         held += owner[c] == STATE
     for c in world.key_sites:
         if owner[c] == STATE:
-            garrison[c] += army_soldiers / held
-            garrison_power[c] += army_soldiers / held * rates.army_firepower
+            garrison[c] += guard / held
+            garrison_power[c] += guard / held * rates.army_firepower
     own_garrison = garrison.copy()
 
     # The mission's field troops hold contested ground first; the rest are mobile.
@@ -275,9 +281,11 @@ def deploy(cells, world, rates, police_on_duty, army_soldiers, mission_troops):
             garrison_power[c] += hold * rates.mission_firepower
     mobile = field - holding
 
-    reserve = offensive + mobile
-    reserve_power = offensive * rates.police_firepower + mobile * rates.mission_firepower
-    operations = rates.operations_per_personnel * (offensive + mobile * rates.mission_tempo)
+    reserve = offensive + army_units + mobile
+    reserve_power = (offensive * rates.police_firepower + army_units * rates.army_firepower
+                     + mobile * rates.mission_firepower)
+    operations = rates.operations_per_personnel * (offensive + army_units
+                                                   + mobile * rates.mission_tempo)
     shares = np.zeros((n_regions, 3))
     for r in range(n_regions):
         total = police[r] + army[r] + troops[r]

@@ -417,6 +417,14 @@ _DECLARED: tuple[Param, ...] = (
     _p("army_attrition_per_year", 0.04, 0, 0.5, "share/year", "army",
        "Attrition of soldiers.", "assumption: close to police baseline",
        plausible=(0.02, 0.08), why="close to the police's calm-time to stressed rates"),
+    _p("army_operations_share", 0.2, 0, 1, "share of soldiers", "army",
+       "Share of soldiers who join the police's offensive operations in the metro; the rest guard "
+       "the key sites.",
+       "assumption: the FAd'H answer the police's calls (Gen. Lessage, Le Nouvelliste) and fight "
+       "with it (Sen. Rubio, Apr 2024; large joint operations by late 2024, PM Conille), while "
+       "about a thousand men hold its posts (Champ de Mars, Malpasse, Anacaona base)",
+       plausible=(0.05, 0.4), why="from a platoon or two in support to a good part of a small "
+       "force whose posts are few"),
     _p("army_firepower", 1.0, 0.1, 5, "relative to an armed gang member", "army",
        "Combat power of one soldier relative to one armed gang member.", "assumption: parity",
        plausible=(0.6, 1.5), why="as for the police"),
