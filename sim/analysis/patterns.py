@@ -112,7 +112,8 @@ LEVER_STEPS = (
               "intake: about twice the 2026 pace of ~2,050", DOWN),
     LeverStep("army intake 1,500 a year", {"army_intake_per_year": 1500},
               "the 1,500 the Aug 2024 recruitment drive sought, all reaching units each year: ten "
-              "times the assumed pace", DOWN_OR_NONE),
+              "times the assumed pace; a share of the soldiers joins the police's operations",
+              DOWN),
     LeverStep("half the trafficked arms seized", {"arms_interdiction": 0.5},
               "from a tenth seized (assumption) to half: a sustained customs and coast-guard "
               "effort on the routes UNODC documents", DOWN),
