@@ -266,11 +266,15 @@ def policy_dependence(n: int) -> tuple[list[str], str]:
 
 
 def identifiability() -> list[str]:
-    rows = ["| parameter | posterior median [90%] | width over the prior's |", "|---|---|---|"]
-    for name, (med, lo, hi, width) in sorted(POSTERIOR.items(), key=lambda kv: kv[1][3]):
-        if width < NOT_NARROWED:
-            rows.append(f"| `{name}` | {med:.3g} [{lo:.3g} to {hi:.3g}] | {width:.2f} |")
-    return rows
+    """The narrowed parameters as a table, or a line saying there are none (the narrowest)."""
+    ranked = sorted(POSTERIOR.items(), key=lambda kv: kv[1][3])
+    rows = [f"| `{name}` | {med:.3g} [{lo:.3g} to {hi:.3g}] | {width:.2f} |"
+            for name, (med, lo, hi, width) in ranked if width < NOT_NARROWED]
+    if not rows:
+        name, (*_, width) = ranked[0]
+        return [f"None: the narrowest is `{name}`, at {width:.2f} of its prior's width."]
+    return ["| parameter | posterior median [90%] | width over the prior's |", "|---|---|---|",
+            *rows]
 
 
 def run_patterns(n: int) -> patterns.Patterns:
