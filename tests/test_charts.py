@@ -50,3 +50,12 @@ def test_sensitivity_bars_name_parameters_by_their_labels():
         assert list(trace.customdata) == ["Funding mission US (funding_mission_us)",
                                           "Gang cash reserve months (gang_cash_reserve_months)"]
         assert trace.hovertemplate.startswith("%{customdata}: ")
+    assert fig.layout.yaxis.automargin  # long labels are not clipped
+
+
+def test_sensitivity_whiskers_stop_at_zero():
+    """mu* is a mean absolute change: its 90% whisker is cut at 0, not drawn below it."""
+    rows = [{"parameter": "gang_cash_reserve_months", "mu_star": 0.2, "mu_star_conf": 0.3,
+             "sigma": 0.3}]
+    bar = charts.sensitivity_bars(rows, "morris", "Capital: mu*").data[0]
+    assert list(bar.error_x.array) == [0.3] and list(bar.error_x.arrayminus) == [0.2]

@@ -170,11 +170,16 @@ def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1
     def column(key):
         return [(r.get(key) or 0.0) * scale for r in rows][::-1]
 
+    def whiskers(value, half):
+        """The interval's half-width each way, cut at 0 below: an index is never negative."""
+        below = [max(min(h, v), 0.0) for h, v in zip(column(half), column(value), strict=True)]
+        return {"type": "data", "symmetric": False, "array": column(half), "arrayminus": below}
+
     fig = go.Figure()
     if method == "morris":
         fig.add_trace(go.Bar(x=column("mu_star"), y=escaped, orientation="h", name="mu*",
                              marker_color=colour(0), customdata=hover,
-                             error_x={"type": "data", "array": column("mu_star_conf")},
+                             error_x=whiskers("mu_star", "mu_star_conf"),
                              hovertemplate="%{customdata}: mu* %{x:.3~g}<extra></extra>"))
         fig.add_trace(go.Scatter(x=column("sigma"), y=escaped, mode="markers", name="sigma",
                                  marker={"symbol": "diamond", "color": colour(1), "size": 8},
@@ -184,14 +189,15 @@ def sensitivity_bars(rows: list[dict], method: str, title: str, scale: float = 1
         for i, key in enumerate(("ST", "S1")):
             fig.add_trace(go.Bar(x=column(key), y=escaped, orientation="h", name=key,
                                  marker_color=colour(i), customdata=hover,
-                                 error_x={"type": "data", "array": column(f"{key}_conf")},
+                                 error_x=whiskers(key, f"{key}_conf"),
                                  hovertemplate=f"%{{customdata}}: {key} %{{x:.2f}}"
                                                "<extra></extra>"))
         fig.update_layout(barmode="group")
     fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}, "x": 0.0},
                       height=120 + 22 * len(names), margin={"l": 10, "r": 10, "t": 40, "b": 30},
                       legend={"orientation": "h", "y": -0.12},
-                      xaxis={"title": html.escape(unit), "rangemode": "tozero"})
+                      xaxis={"title": html.escape(unit), "rangemode": "tozero"},
+                      yaxis={"automargin": True})  # the labels take the room they need
     return fig
 
 

@@ -161,12 +161,15 @@ def cap_notes(values: dict[str, float]) -> list[str]:
                      "deploy. Raise the ceiling to deploy more.")
     paid = mission.funded_troops(r)
     if min(target, values["mission_troop_ceiling"]) > paid:
-        notes.append(f"The mission's yearly pledges (${r.pledged_usd_per_year / 1e6:,.0f} M, of "
-                     f"which {r.disbursement_share:.0%} is disbursed, less "
+        notes.append(f"At the calibrated medians, the mission's yearly pledges "
+                     f"(${r.pledged_usd_per_year / 1e6:,.0f} M, of which "
+                     f"{r.disbursement_share:.0%} is disbursed, less "
                      f"${r.fixed_cost_usd_per_year / 1e6:,.0f} M of fixed costs, at "
                      f"${r.cost_usd_per_troop_year:,.0f} per troop-year) pay for about "
-                     f"{paid:,.0f} troops (a reserve beyond the runway adds some for a while): "
-                     "raise the funding to deploy more.")
+                     f"{paid:,.0f} troops. A balance carried from the record beyond the runway "
+                     "keeps more for a while, and each posterior draw has its own costs and "
+                     "disbursement: the runs show the troops the money sustains. Raise the "
+                     "funding to deploy more.")
     if notes:
         notes.append(f"Troops arrive at about {r.arrivals_per_day * 365 / 12:,.0f} a month "
                      "(mission_deploy_troops_per_month).")
