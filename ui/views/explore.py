@@ -450,6 +450,12 @@ def page() -> None:
             controls.events_editor(src, rows, SS["end"])
 
     st.title("Explore a scenario")
+    st.caption("haiti-sim simulates gangs, the Haitian police and army, an international force, "
+               "their money and the population on the map of Haiti, fitted to the 2023-2024 "
+               "record. Start here: pick a scenario in the sidebar, move its levers, press "
+               "**Run**; **Compare scenarios** sets policies side by side, **What does it take** "
+               "finds the troops or money a goal needs, and **Validation** says what the model "
+               "reproduces and what it misses.")
     kind = {"library": "library file", "upload": "uploaded file", "run": "run of this session"}
     st.markdown(f"**{session.plain(src.name)}** ({kind[src.kind]} {session.plain(src.label)})")
     if src.spec.description.strip():
