@@ -75,6 +75,11 @@ def test_where_a_policy_fails_shows_the_shipped_discovery():
     assert sentence.startswith("The policy fails (goal not met) when ")
     assert "coverage" in sentence and "density" in sentence and "mass" in sentence
     assert any(p in sentence for p in shipped.load(name).meta["varied"])
+    # the parameters the sentence names by their command-line names get their units beside it
+    from sim.model.parameters import PARAMS
+    [units] = [c.value for c in at.caption if c.value.startswith("In ")]
+    named = [p for p in shipped.load(name).meta["varied"] if f"{p} " in sentence]
+    assert named and all(f"`{p}`): {PARAMS[p].unit}" in units for p in named)
 
 
 def test_a_recompute_gives_the_command_lines_indices(tmp_path):

@@ -40,9 +40,14 @@ def _qp(value) -> str:
 def draw(summary: list[str], steps: list[dict], boxes: list[dict], key: str) -> None:
     """The box in words (`discover.summary`), the trade-off (`discover.trajectory_records`) and
     the limits of PRIM's box (`discover.box_records`)."""
+    kept = {r["parameter"] for r in boxes if r["box"] == "significant"}
     for line in summary:
         if line.startswith("the policy"):
             st.success(line[0].upper() + line[1:])
+            if kept:  # the sentence names parameters as the command line does: say their units
+                st.caption("In " + "; ".join(
+                    f"{parameter_label(name)} (`{name}`): {PARAMS[name].unit}"
+                    for name in sorted(kept)) + ".")
         elif line.startswith("note:") or line.startswith("no restriction"):
             st.warning(line)
         else:
@@ -52,7 +57,6 @@ def draw(summary: list[str], steps: list[dict], boxes: list[dict], key: str) -> 
     st.caption("Each step of PRIM peels off (or pastes back) a slice of the runs: coverage is "
                "the share of all failures inside the box, density the share of its runs that "
                "fail. The ringed step is the box of most coverage at the density asked.")
-    kept = {r["parameter"] for r in boxes if r["box"] == "significant"}
     rows = [{"parameter": r["parameter"],
              "label": parameter_label(r["parameter"]),
              "unit": PARAMS[r["parameter"]].unit,
