@@ -41,6 +41,15 @@ def params(**overrides) -> dict[str, float]:
     return p
 
 
+def short_history(days: int, events=(), **parameters):
+    """The record's scenario (scenarios/history.yaml) cut to its first `days` days, with `events`
+    in place of its own and `parameters` set from the start."""
+    from sim.model import scenario
+    h = scenario.load(ROOT / "scenarios" / "history.yaml")
+    return dataclasses.replace(h, end=h.start + dt.timedelta(days=days - 1), events=tuple(events),
+                               parameters={**h.parameters, **parameters})
+
+
 def world(cell_value=(1.0, 1.0, 1.0, 1.0)) -> World:
     """Four cells in a line: 0-1 metro, 2 Artibonite, 3 elsewhere; road cells 1 and 2; what
     holding them takes under the default parameters."""
@@ -728,15 +737,11 @@ def test_unpaid_officers_who_stay_are_partly_off_duty(budget, on_duty):
 
 def test_the_deployment_takes_the_officers_on_duty():
     # unpaid officers off duty change the fighting, and nothing else reads the absence
-    from sim.model import scenario
     from sim.model.world import HaitiModel
-    h = scenario.load(ROOT / "scenarios" / "history.yaml")
-    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=29), events=())
     runs = []
     for absence in (0.0, 0.9):
-        s = dataclasses.replace(sc, parameters={**sc.parameters, "funding_police_haiti": 0.0,
-                                                "police_unpaid_absence": absence})
-        m = HaitiModel(s, seed=2)
+        m = HaitiModel(short_history(30, funding_police_haiti=0.0,
+                                     police_unpaid_absence=absence), seed=2)
         m.run()
         runs.append(m)
     assert runs[0].police.officers == pytest.approx(runs[1].police.officers, rel=0.02)
@@ -835,24 +840,21 @@ def test_the_mission_keeps_only_the_troops_the_day_s_money_pays_for():
     assert m.troops == 0.0 and m.cash_usd == 0.0  # no money at all: nobody stays unpaid
 
 
-def test_freed_inmates_join_the_capitals_groups_unarmed_and_only_once():
-    from sim.model import scenario
+def test_freed_inmates_join_the_metros_groups_unarmed_and_only_once():
     from sim.model.world import HaitiModel
-    h = scenario.load(ROOT / "scenarios" / "history.yaml")
-    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=9), events=())
-    m = HaitiModel(sc, seed=2)
+    m = HaitiModel(short_history(10), seed=2)
     g, share = m.gang_state, m.p["freed_inmates_joining_share"]
-    in_capital = m.geo.is_metro[g.home]
-    assert 0 < share < 1 and in_capital.any() and not in_capital.all()
+    in_metro = m.geo.is_metro[g.home]
+    assert 0 < share < 1 and in_metro.any() and not in_metro.all()
     members, firearms, cash = g.members.copy(), g.firearms.copy(), g.cash_usd.copy()
     m.p["inmates_freed"] = 4_000.0
     m.take_in_freed()
     joined = g.members - members
     assert joined.sum() == pytest.approx(4_000 * share)
-    assert np.all(joined[~in_capital] == 0) and np.all(joined[in_capital] >= 0)
-    # in proportion to the members of each group in the capital, with no guns
-    np.testing.assert_allclose(joined[in_capital],
-                               4_000 * share * members[in_capital] / members[in_capital].sum())
+    assert np.all(joined[~in_metro] == 0) and np.all(joined[in_metro] >= 0)
+    # in proportion to the members of each group based in the metro, with no guns
+    np.testing.assert_allclose(joined[in_metro],
+                               4_000 * share * members[in_metro] / members[in_metro].sum())
     assert np.array_equal(g.firearms, firearms) and np.array_equal(g.cash_usd, cash)
     after = g.members.copy()
     m.take_in_freed()  # another parameter changes: nobody is freed twice
@@ -865,24 +867,18 @@ def test_freed_inmates_join_the_capitals_groups_unarmed_and_only_once():
 
 
 def test_a_scenario_that_starts_with_freed_inmates_frees_them_on_the_first_day():
-    from sim.model import scenario
     from sim.model.world import HaitiModel
-    h = scenario.load(ROOT / "scenarios" / "history.yaml")
-    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=9), events=())
-    freed = dataclasses.replace(sc, parameters={**sc.parameters, "inmates_freed": 2_000.0})
-    a, b = HaitiModel(sc, seed=2), HaitiModel(freed, seed=2)
+    a = HaitiModel(short_history(10), seed=2)
+    b = HaitiModel(short_history(10, inmates_freed=2_000.0), seed=2)
     gained = b.gang_state.members.sum() - a.gang_state.members.sum()
     assert gained == pytest.approx(2_000 * b.p["freed_inmates_joining_share"])
 
 
 def test_an_event_on_the_road_share_reweighs_what_holding_a_rural_road_takes():
-    from sim.model import scenario
     from sim.model.scenario import Event
     from sim.model.world import HaitiModel
-    h = scenario.load(ROOT / "scenarios" / "history.yaml")
-    day = h.start + dt.timedelta(days=1)
-    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=3),
-                             events=(Event(day, "gang_road_hold_share", "set", 1.0),))
+    day = short_history(4).start + dt.timedelta(days=1)
+    sc = short_history(4, events=(Event(day, "gang_road_hold_share", "set", 1.0),))
     m = HaitiModel(sc, seed=2)
     road = m.world.road_cells[~m.geo.is_metro[m.world.road_cells]]
     before = m.world.hold_weight[road].copy()
@@ -948,11 +944,9 @@ def test_the_world_rates_follow_the_parameters():
 
 
 def test_history_days_record_every_outcome_and_recording_changes_no_state():
-    from sim.model import scenario
     from sim.model.outcomes import FLOWS, STOCKS
     from sim.model.world import HaitiModel
-    h = scenario.load(ROOT / "scenarios" / "history.yaml")
-    sc = dataclasses.replace(h, end=h.start + dt.timedelta(days=9), events=())
+    sc = short_history(10)
     a, b = HaitiModel(sc, seed=2), HaitiModel(sc, seed=2)
     a.recorder.values[:] = np.nan
     b._record = lambda *args: None  # an observer that records nothing

@@ -51,9 +51,9 @@ def _as_runs(done: list[tuple[int, RunOutput]]):
 # Outcomes whose level the model misses in the record it was fitted to (docs/VALIDATION.md): their
 # boxes say so, so a reader compares them between scenarios instead of reading them as forecasts.
 INDICATIVE = {
-    "displaced": "The model misses the surge of 2024 (about 680,000 displaced at its end against "
-                 "IOM's 1,041,000, docs/VALIDATION.md): read the level as indicative and compare "
-                 "it between scenarios.",
+    "displaced": "The model misses the surge of 2024 in the record it was fitted to (IOM's "
+                 "1,041,000 displaced at its end lies above the band; docs/VALIDATION.md): read "
+                 "the level as indicative and compare it between scenarios.",
 }
 
 
@@ -99,7 +99,6 @@ def headline(cur: ScenarioRuns, ref: ScenarioRuns | None, origin: dt.date) -> li
         if o.name in INDICATIVE:
             help_ += " " + INDICATIVE[o.name]
             interval += " (level indicative: see ?)" if interval else ""
-
         out.append(Headline(o.label, "-" if level is None else show(level.median), delta,
                             help_, o.better, clear, interval))
     return out

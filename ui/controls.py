@@ -161,8 +161,8 @@ def cap_notes(values: dict[str, float]) -> list[str]:
                      "deploy. Raise the ceiling to deploy more.")
     paid = mission.funded_troops(r)
     if min(target, values["mission_troop_ceiling"]) > paid:
-        notes.append(f"At the calibrated medians, the mission's yearly pledges "
-                     f"(${r.pledged_usd_per_year / 1e6:,.0f} M, of which "
+        notes.append("At these values (the calibrated medians unless set), the mission's "
+                     f"yearly pledges (${r.pledged_usd_per_year / 1e6:,.0f} M, of which "
                      f"{r.disbursement_share:.0%} is disbursed, less "
                      f"${r.fixed_cost_usd_per_year / 1e6:,.0f} M of fixed costs, at "
                      f"${r.cost_usd_per_troop_year:,.0f} per troop-year) pay for about "
