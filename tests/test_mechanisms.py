@@ -290,7 +290,8 @@ def test_the_alarm_stands_at_one_until_the_movement_starts_then_fades():
 
 def test_brigades_on_alert_deter_kidnapping_along_the_frontier_they_guard():
     # gang 0 holds cell 0, gang 1 cell 3; the state holds 1 (next to gang 0) and 2 (next to 1)
-    base = dict(kidnappings_per_member_per_year=36.5, self_defence_kidnap_deterrence=0.6)
+    base = dict(kidnappings_per_member_per_year=36.5, self_defence_kidnap_deterrence=0.6,
+                kidnap_frontier_elasticity=0.0)
     owner = [0, STATE, STATE, 1]
     for movement, expected in ((1, 20 * 0.1 * (1 - 0.6) + 10 * 0.1 * (1 - 0.6 * 0.5)),
                                (0, 30 * 0.1)):  # no brigades, no deterrence
@@ -597,10 +598,27 @@ def test_short_supply_is_rationed_in_proportion_to_what_each_group_wants():
 
 
 def test_kidnappings_are_poisson_in_members():
-    r = gangs.rates(params(kidnappings_per_member_per_year=36.5))
+    r = gangs.rates(params(kidnappings_per_member_per_year=36.5, kidnap_frontier_elasticity=0.0))
     counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(), r,
                             SEED, day) for day in range(DAYS)]
     within(np.mean(counts), 30 * 0.1, np.sqrt(3.0), DAYS)
+
+
+def test_kidnappings_follow_the_residents_along_each_groups_frontier_with_the_state():
+    # gang 0 (20 members) borders state-held cell 1 (20,000 residents), gang 1 (10 members)
+    # borders cell 2 (5,000): 1,000 and 500 frontier residents per member, against 500
+    base = dict(kidnappings_per_member_per_year=36.5, kidnap_frontier_residents_per_member=500,
+                self_defence_movement=0)
+    for elasticity in (0.0, 0.5, 1.0):
+        r = gangs.rates(params(kidnap_frontier_elasticity=elasticity, **base))
+        expected = 20 * 0.1 * 2.0 ** elasticity + 10 * 0.1 * 1.0 ** elasticity
+        counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]),
+                                world(), r, SEED, day) for day in range(DAYS)]
+        within(np.mean(counts), expected, np.sqrt(expected), DAYS)
+    # with no state-held neighbour there is nobody within reach
+    r = gangs.rates(params(kidnap_frontier_elasticity=0.5, **base))
+    assert sum(gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(), r,
+                             SEED, day) for day in range(50)) == 0
 
 
 def test_posture_from_arms_pay_and_room_to_expand():

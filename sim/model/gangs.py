@@ -94,6 +94,8 @@ class Rates(NamedTuple):
     residents_per_member: float
     kidnappings_per_member: float
     kidnap_deterrence: float  # by brigades on full alert; 0 while there are none
+    kidnap_frontier_reference: float  # frontier residents per member at which the rate holds
+    kidnap_frontier_elasticity: float
     extortion_usd_per_resident: float
     checkpoint_usd_per_road_cell: float
     cargo_usd: float
@@ -125,6 +127,8 @@ def rates(p: dict[str, float]) -> Rates:
         residents_per_member=p["gang_residents_per_member"],
         kidnappings_per_member=p["kidnappings_per_member_per_year"] / 365,
         kidnap_deterrence=p["self_defence_kidnap_deterrence"] * combat.self_defence_active(p),
+        kidnap_frontier_reference=p["kidnap_frontier_residents_per_member"],
+        kidnap_frontier_elasticity=p["kidnap_frontier_elasticity"],
         extortion_usd_per_resident=p["extortion_usd_per_resident_per_year"] / 365,
         checkpoint_usd_per_road_cell=p["checkpoint_usd_per_day"],
         cargo_usd=p["cargo_extortion_usd_per_year"] / 365,
@@ -261,8 +265,8 @@ def hold_weights(is_metro: np.ndarray, road_cells: np.ndarray,
     Outside the metro a resident weighs `gang_residents_per_member` over
     `gang_rural_residents_per_member`, since the same people are spread over more ground, and
     `gang_road_hold_share` of that on a national road's cells there, held by checkpoints on the
-    road rather than street by street.
-    It follows the parameters, so the model keeps it in `World.hold_weight` (`HaitiModel.derive`).
+    road rather than street by street. It follows the parameters, so the model keeps it in
+    `World.hold_weight` (`HaitiModel.derive`).
     """
     rural = p["gang_residents_per_member"] / p["gang_rural_residents_per_member"]
     on_road = np.zeros(len(is_metro), dtype=bool)
@@ -333,11 +337,16 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     the state but still claims (`cells.claimant`) keeps `gang_remnant_share` of its worth to the
     group: its remnants there still extort and recruit among the residents and the displaced, so
     a group cleared out of its ground is weakened, not erased. Kidnappers leave their ground to
-    take victims, and self-defence brigades on alert stop them: a group's kidnappings fall by
+    take victims in the state-held neighbourhoods along its frontier: its pool is the residents
+    of those cells, edge by edge (a cell it borders on several sides weighs as many times: more
+    of its frontier runs there). A group's kidnappings are `kidnappings_per_member_per_year` per
+    member times (pool per member / `kidnap_frontier_residents_per_member`) to the power
+    `kidnap_frontier_elasticity`: where flight has emptied the frontier, or the state's ground
+    has shrunk, there are fewer people worth taking within reach (at 0 the pool does not
+    matter). Self-defence brigades on alert stop kidnappers: a group's kidnappings fall by
     `self_defence_kidnap_deterrence` times its vigilance, the alarm (`combat.self_defence`) of
-    the state-held cells along its frontier weighted by their residents, edge by edge (a cell it
-    borders on several sides weighs as many times: more of its frontier runs there). CARDH
-    recorded almost no kidnapping in the month after Bwa Kale began (24 Apr 2023). It also
+    its pool's cells weighted as the pool is. CARDH recorded almost no kidnapping in the month
+    after Bwa Kale began (24 Apr 2023). It also
     assesses this morning's overstretch: the load a coalition holds (residents times
     `World.hold_weight`) over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
@@ -383,23 +392,27 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
         if owner[c] >= 0:
             cargo_share[owner[c]] += 1 / len(cargo_cells)
 
-    # vigilance along each group's frontier with the state, from yesterday's alarm
-    exposure, alert = np.zeros(n), np.zeros(n)
-    if rates.kidnap_deterrence > 0:
-        for c in range(len(owner)):
-            if owner[c] < 0 and cells.border[c] > 0:
-                for e in range(world.edge_ptr[c], world.edge_ptr[c + 1]):
-                    g = owner[world.edge_dst[e]]
-                    if g >= 0:
-                        exposure[g] += residents[c]
-                        alert[g] += residents[c] * cells.alarm[c]
+    # each group's pool of victims along its frontier with the state, and its vigilance from
+    # yesterday's alarm
+    pool, alert = np.zeros(n), np.zeros(n)
+    for c in range(len(owner)):
+        if owner[c] < 0 and cells.border[c] > 0:
+            for e in range(world.edge_ptr[c], world.edge_ptr[c + 1]):
+                g = owner[world.edge_dst[e]]
+                if g >= 0:
+                    pool[g] += residents[c]
+                    alert[g] += residents[c] * cells.alarm[c]
     kidnappings = 0.0
     want = np.zeros(n)
     rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.KIDNAPPINGS, day)
     for g in range(n):
         jit.reseed(rng, key, g)
-        vigilance = alert[g] / exposure[g] if exposure[g] > 0 else 0.0
-        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member
+        vigilance = alert[g] / pool[g] if pool[g] > 0 else 0.0
+        reach = 0.0
+        if members[g] > 0:
+            reach = (pool[g] / (members[g] * rates.kidnap_frontier_reference)
+                     ) ** rates.kidnap_frontier_elasticity
+        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member * reach
                             * (1.0 - rates.kidnap_deterrence * vigilance))
         kidnappings += kidnapped
         cash[g] += (residents_held[g] * rates.extortion_usd_per_resident

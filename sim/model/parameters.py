@@ -166,6 +166,24 @@ _DECLARED: tuple[Param, ...] = (
        "Kidnappings carried out per gang member.",
        "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~6,000 members",
        plausible=(0.2, 0.7), why="2,490 victims in 2023 over the 3,500-9,000 plausible members"),
+    _p("kidnap_frontier_elasticity", 0.5, 0, 2, "elasticity", "gangs",
+       "How a group's kidnappings follow its pool of victims: the residents of the state-held "
+       "cells along its frontier, per member, relative to "
+       "`kidnap_frontier_residents_per_member` (0: the pool does not matter; 1: kidnappings in "
+       "proportion to it).",
+       "assumption: kidnappers take victims in the neighbourhoods bordering their ground and on "
+       "the roads through it (BINUH quarterly reports); the record fell from 428 (2024-Q2) to "
+       "170 (2024-Q3) as the gangs' frontier emptied",
+       plausible=(0, 1), why="from kidnappers who reach victims anywhere to a fixed risk for "
+                              "each resident within their reach"),
+    _p("kidnap_frontier_residents_per_member", 580, 1, 10000, "residents/member", "gangs",
+       "Frontier residents per member at which a group kidnaps at "
+       "`kidnappings_per_member_per_year`.",
+       "reference value: the model's own residents of state-held frontier cells per gang member "
+       "at the start of the record (1 Jan 2023: mean 580 over 16 seeds at the calibrated "
+       "medians, 493-662), so that the yearly rate keeps the meaning it was derived with "
+       "(victims of 2023 over members)",
+       role="constant"),
     _p("ransom_usd_per_kidnapping", 10000, 0, 100000, "USD", "gangs",
        "Average ransom collected per kidnapping.",
        "derived: ~$25 M/yr kidnapping revenue (GI-TOC Feb 2024) over ~2,500 victims a year",

@@ -95,7 +95,8 @@ class Police(mesa.Agent):
 
 
 class Army(mesa.Agent):
-    """The FAd'H: a small force that guards key sites (airport, port, palace)."""
+    """The FAd'H: a small force; `army_operations_share` of its soldiers join the police's
+    operations in the metro (`combat.deploy`), the rest guard key sites (airport, port, palace)."""
 
     def __init__(self, model: mesa.Model, soldiers: float):
         super().__init__(model)
