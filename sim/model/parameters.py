@@ -256,7 +256,9 @@ _DECLARED: tuple[Param, ...] = (
        "most of the rest pre-trial detainees from the capital's poor neighbourhoods; no count of "
        "how many joined was found",
        plausible=(0.05, 0.5), why="from a few hardened members to half of the freed going back "
-       "to the groups that freed them"),
+       "to the groups that freed them; few are taken back (36 of ~5,100 escapees of 2010 by 30 "
+       "Jan 2010, UN; 60 of 400 at Croix-des-Bouquets in 2021, AFP), and police said some "
+       "escapees of 2024 'opted to join the gangs' without a number"),
     _p("gang_unarmed_member_power", 0.2, 0, 1, "relative to an armed member", "gangs",
        "Combat power of a member without a firearm.",
        "assumption: machetes, lookouts and messengers count for little in a firefight",
@@ -415,7 +417,10 @@ _DECLARED: tuple[Param, ...] = (
        "assumption: an unpaid officer who has not yet left still has to feed a family; no "
        "measure for the PNH was found (its absenteeism in normal pay is in "
        "police_operational_share)",
-       plausible=(0.2, 0.9), why="from most unpaid officers still reporting to most of them away"),
+       plausible=(0.2, 0.9), why="from most unpaid officers still reporting (the PNH's 30th and "
+       "32nd classes, eight months unpaid, 'still at their posts': union, RHI News 3 Aug 2023) to "
+       "most of them away (Somalia: about half of 1,000 unpaid trained soldiers deserted, and up "
+       "to 90% in a failed police reform: AP, Apr 2010)"),
     _p("police_cost_usd_per_officer_year", 9600, 1000, 100000, "USD/officer/year", "police",
        "What one officer costs a year (pay and benefits).",
        "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD",
@@ -441,8 +446,10 @@ _DECLARED: tuple[Param, ...] = (
        "assumption: the FAd'H answer the police's calls (Gen. Lessage, Le Nouvelliste) and fight "
        "with it (Sen. Rubio, Apr 2024; large joint operations by late 2024, PM Conille), while "
        "about a thousand men hold its posts (Champ de Mars, Malpasse, Anacaona base)",
-       plausible=(0.05, 0.4), why="from a platoon or two in support to a good part of a small "
-       "force whose posts are few"),
+       plausible=(0.05, 0.4), why="from a platoon or two in support (the Defence Minister in "
+       "2025: the army's part in joint operations is 'ponctuelle et insuffisante', Echo Haiti) "
+       "to a good part of a small force whose posts are few; no count of soldiers in operations "
+       "was found"),
     _p("army_firepower", 1.0, 0.1, 5, "relative to an armed gang member", "army",
        "Combat power of one soldier relative to one armed gang member.", "assumption: parity",
        plausible=(0.6, 1.5), why="as for the police"),
