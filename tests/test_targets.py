@@ -47,11 +47,11 @@ def test_stocks_are_read_on_their_date_and_flows_summed_over_their_period():
     days = np.arange(731, dtype=float)
     names = ["displaced", "killed", "kidnappings", "police_officers", "capital_gang_share_area",
              "killed_in_state_operations", "killed_by_self_defence",
-             "displaced_in_provinces_share"]
+             "displaced_in_provinces_share", "gang_controlled_population"]
     # replicate r: stocks equal the day number plus r, flows 1 to 4 times r+1 a day
     values = np.stack([np.stack([days + r, np.full(731, r + 1.0), np.full(731, 2 * (r + 1.0)),
                                  days + r, days / 1000, np.full(731, 3 * (r + 1.0)),
-                                 np.full(731, 4 * (r + 1.0)), days / 1000], axis=1)
+                                 np.full(731, 4 * (r + 1.0)), days / 1000, days + r], axis=1)
                        for r in range(3)])
     sim = targets.simulate(values, names, START)
     for i, t in enumerate(targets.TARGETS):
@@ -117,7 +117,7 @@ def test_evaluate_totals_are_weighted_sums_and_zero_at_the_observations():
     # evaluate on exact values: build a run whose every stock and flow equals its observation
     names = ["capital_gang_share_area", "displaced", "police_officers", "killed", "kidnappings",
              "killed_in_state_operations", "killed_by_self_defence",
-             "displaced_in_provinces_share"]
+             "displaced_in_provinces_share", "gang_controlled_population"]
     values = np.zeros((1, 731, len(names)))
     for t, v in zip(targets.TARGETS, perfect[:, 0], strict=True):
         if t.flow:

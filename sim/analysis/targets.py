@@ -16,6 +16,14 @@ The series, one definition each
   2023 (they set the initial state), analysts' ">90%" (NYT, not UN) and GI-TOC's "~80% or more"
   ("controlled or substantially influenced", not UN). OHCHR's Sep 2024 figure is counted once
   (it was twice before, by area and by residents: the same statement, basis not stated).
+- **People living under gang control** (`gang_controlled_population`, the residents of
+  gang-held cells, nationally): UNICEF's Executive Director to the Security Council on 22 Apr
+  2024, "an estimated 2.7 million people ... live in areas under their effective control"
+  (national, as the speech reads), and "some two million people, according to U.N. estimates"
+  (Reuters, 19 Jun 2023; the UN source and the area are not named: half weight). Log-normal,
+  sigma 0.2: estimates of who lives where in areas no one can survey. With the capital's share of
+  area they say how much of its *people* the gangs hold: the capital's area can be 80% theirs
+  while its state-held neighbourhoods keep more of the population.
 - **Displaced people** (`displaced`): IOM figures at the end of each round's reference month,
   Jun 2023 to Dec 2024. Jun 2023 is ">165,000", a lower bound. Left out: "~200,000" in Sep 2023
   (a rounded UN press-briefing figure, not an IOM round). Caveats: DTM rounds widened their
@@ -94,10 +102,11 @@ period, both ends included. Each target has one likelihood, evaluated per replic
 - `LogNormal` for stocks known as one figure: -z^2/2 with z = log(simulated / observed) / sigma
   (relative error). sigma = 0.15 for displacement (rounds are estimates from key informants;
   a release revised Dec 2023 from 313,901 to 315,000), 0.05 for the police headcount (a payroll
-  count).
+  count), 0.2 for the people under gang control.
 
 Weights: 1 for each figure, except restatements and figures of weaker definition, at 0.5: the
-capital's "80%" restated in Sep 2023 and Jan 2024, the Dec 2024 displacement round (coverage
+capital's "80%" restated in Sep 2023 and Jan 2024, the unattributed "some two million" under gang
+control of Jun 2023, the Dec 2024 displacement round (coverage
 changed), the two killed-or-injured bounds, of the killed in the state's operations the
 derived 2024-Q3 figure and the 2024-Q4 bound, and of the lynched the two floors (2023-Q2,
 2024-Q3). `evaluate` returns per target and replicate the simulated value, the log-likelihood
@@ -249,6 +258,12 @@ TARGETS = (
     _share(D(2023, 9, 15), "80%", 0.75, 0.85, "UN Panel of Experts S/2023/674", weight=0.5),
     _share(D(2024, 1, 15), "80%", 0.75, 0.85, "BINUH (SRSG Salvador), UNSC Jan 2024", weight=0.5),
     _share(D(2024, 9, 15), "80-90%", 0.80, 0.90, "OHCHR, Report on Haiti, Sep 2024"),
+    Target("People living under gang control", "gang_controlled_population", D(2023, 6, 19),
+           "some two million (UN estimates)", 2_000_000, "UN estimates, Reuters 19 Jun 2023",
+           LogNormal(0.2), weight=0.5),
+    Target("People living under gang control", "gang_controlled_population", D(2024, 4, 22),
+           "2.7 million", 2_700_000, "UNICEF Executive Director to the UNSC, 22 Apr 2024",
+           LogNormal(0.2)),
     _displaced(D(2023, 6, 30), ">165,000", 165_000, "IOM, Jun 2023",
                Interval(165_000, np.inf, 0.15, log=True)),
     _displaced(D(2023, 12, 31), "313,901", 313_901, "IOM Haiti, Jan 2024"),
