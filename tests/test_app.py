@@ -34,7 +34,7 @@ from sim.model import scenario as scenario_file  # noqa: E402
 from sim.model.parameters import PARAMS  # noqa: E402
 from sim.model.scenario import SEED_MAX, SEED_RANGE  # noqa: E402
 from sim.running import engine  # noqa: E402
-from ui import analysis, library, maps, runner, state  # noqa: E402
+from ui import analysis, controls, library, maps, runner, state  # noqa: E402
 from ui.controls import KEY  # noqa: E402
 
 APP = str(ROOT / "ui" / "app.py")
@@ -117,9 +117,9 @@ def short_app() -> AppTest:
 # ------------------------------------------------------------------------------ controls
 def test_every_parameter_has_a_control_with_its_unit_and_range():
     at = no_exception(app())
-    keys = {w.key for w in [*at.slider, *at.selectbox]}
+    keys = {w.key for w in [*at.slider, *at.select_slider, *at.selectbox]}
     assert {KEY + name for name in PARAMS} <= keys
-    levers = [w for w in at.slider if w.key.startswith(KEY)]
+    levers = [w for w in [*at.slider, *at.select_slider] if w.key.startswith(KEY)]
     for w in levers:
         p = PARAMS[w.key.removeprefix(KEY)]
         assert p.unit.split()[0] in w.label or "USD" in w.label
@@ -154,6 +154,84 @@ def test_a_number_typed_beside_a_slider_moves_it_and_a_capped_troop_target_is_fl
     no_exception(at.run())
     assert next(n for n in at.number_input if n.key == "entry.funding_mission_us").value == 0
     assert any("pay for about" in w.value for w in at.warning)
+
+
+def test_money_sliders_are_on_a_log_scale_fine_where_typical_values_lie():
+    """A donor's range is 0 to US$ 30 B a year: a linear slider moved ~US$ 120 M a pixel. The
+    log scale's stops are round values, each at most 5% above the one before, every power of ten
+    the same share of the slider, so US$ 10-600 M is reached in steps of US$ 0.5-10 M."""
+    money = [p for p in PARAMS.values() if p.unit.startswith("USD") and p.high >= 1e9]
+    assert {"funding_mission_us", "funding_police_haiti"} <= {p.name for p in money}
+    for p in money:
+        stops = np.array(controls.display(p).stops)
+        assert stops[0] == p.low / 1e6 and stops[-1] == p.high / 1e6, p.name
+        assert np.all(np.diff(stops[1:]) / stops[1:-1] <= 0.05 + 1e-9), p.name
+        near = stops[(stops >= 10) & (stops <= 600)]
+        steps = np.diff(near)
+        assert steps[near[:-1] < 200].max() <= 5 and steps.max() <= 10, p.name
+        assert {10, 25, 50, 100, 120, 150, 175, 250, 300, 600} <= set(near), p.name
+        per_decade = [np.sum((stops >= 10**k) & (stops < 10**(k + 1))) for k in range(3)]
+        assert len(set(per_decade)) == 1, (p.name, per_decade)
+
+    at = no_exception(app())
+    slider = widget(at, KEY + "funding_mission_us")
+    assert slider.type == "select_slider" and "log scale" in slider.label
+    assert "million USD/year" in slider.label and "0 to 30,000" in slider.label
+    slider.set_value(250.0)
+    no_exception(at.run())
+    saved = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")
+    assert saved.parameters["funding_mission_us"] == 250e6  # the model's unit, USD
+    assert at.query_params["funding_mission_us"] == "250000000"
+    assert next(n for n in at.number_input if n.key == "entry.funding_mission_us").value == 250
+
+
+def test_a_money_value_off_the_sliders_stops_is_kept_and_typed_exactly():
+    at = no_exception(app())
+    # the file's own value (status_quo: Haiti's police budget, US$ 137 M) lies between two stops
+    police = widget(at, KEY + "funding_police_haiti")
+    assert police.value == 137 and "137" in police.options
+    assert "funding_police_haiti" not in at.session_state["scenario_text"]  # nothing changed
+    box = next(n for n in at.number_input if n.key == "entry.funding_mission_canada")
+    box.set_value(33.3)  # typed: the slider moves to it
+    no_exception(at.run())
+    assert widget(at, KEY + "funding_mission_canada").value == 33.3
+    saved = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")
+    assert saved.parameters["funding_mission_canada"] == pytest.approx(33.3e6)
+    widget(at, KEY + "funding_mission_canada").set_value(35.0)  # back on a stop: the odd one goes
+    no_exception(at.run())
+    assert "33.3" not in widget(at, KEY + "funding_mission_canada").options
+
+
+def test_the_sidebar_shows_the_main_levers_and_folds_the_rest_by_group():
+    at = no_exception(app())
+    folded = {}
+    for expander in at.sidebar.expander:
+        keys = [w.key.removeprefix(KEY) for w in walk(expander)
+                if (getattr(w, "key", None) or "").startswith(KEY)]
+        if keys:
+            folded[expander.label] = keys
+    assert not any(e.proto.expanded for e in at.sidebar.expander)
+    open_ = [w.key.removeprefix(KEY) for w in walk(at.sidebar)
+             if (getattr(w, "key", None) or "").startswith(KEY)]
+    open_ = [n for n in open_ if not any(n in keys for keys in folded.values())]
+    assert {"mission_troops_target", "funding_mission_us", "funding_mission_others",
+            "funding_police_haiti", "police_intake_per_year", "arms_interdiction"} <= set(open_)
+    assert len(open_) <= 12 and all(PARAMS[n].lever for n in open_)
+    assert all(controls.is_main(PARAMS[n]) for n in open_)
+    assert set(controls.MAIN) <= {n for n, p in PARAMS.items() if p.lever}  # none renamed away
+    # every other parameter is in one collapsed expander: the other levers, or its group's
+    every = [n for keys in folded.values() for n in keys] + open_
+    assert sorted(every) == sorted(PARAMS)
+    [other] = [label for label in folded if label.startswith("Other levers")]
+    assert all(PARAMS[n].lever for n in folded[other])
+    for label, names in folded.items():
+        if label != other:
+            assert len({PARAMS[n].group for n in names}) == 1 and not PARAMS[names[0]].lever
+            assert label == f"{PARAMS[names[0]].group.capitalize()} ({len(names)})"
+    # a folded lever still works, and keeps its key
+    widget(at, KEY + "mission_deploy_troops_per_month").set_value(500)
+    no_exception(at.run())
+    assert at.query_params["mission_deploy_troops_per_month"] == "500"
 
 
 def test_seed_shown_is_the_scenarios_own_or_inherited():

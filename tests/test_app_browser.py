@@ -1,10 +1,11 @@
 """The app in a real browser: Debian's Chromium driven by Playwright (no browser is downloaded).
 
 Starts the app on 127.0.0.1, opens a link that carries a short uploaded scenario, moves a slider
-with the keyboard, runs, checks that the map draws every commune, saves a screenshot
-(out/app_browser.png), visits the other pages, and checks that no request left the machine.
-`.ci/run` installs Chromium where it is missing and requires this test to run
-(HAITI_SIM_REQUIRE_BROWSER=1); elsewhere it is skipped, saying why, only if no Chromium is found.
+and a money lever's log-scale slider with the keyboard, runs, checks that the map draws every
+commune, saves a screenshot (out/app_browser.png), visits the other pages, and checks that no
+request left the machine. `.ci/run` installs Chromium where it is missing and requires this test
+to run (HAITI_SIM_REQUIRE_BROWSER=1); elsewhere it is skipped, saying why, only if no Chromium is
+found.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
@@ -25,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ui import maps, state  # noqa: E402
+from sim.model.parameters import PARAMS  # noqa: E402
+from ui import controls, maps, state  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
@@ -133,6 +135,23 @@ def test_app_in_chromium(executable, app_url):
                 assert time.monotonic() < deadline, f"the link missed the slider: {page.url}"
                 page.wait_for_timeout(200)
             assert page.get_by_text("Nothing runs before that").is_visible()
+            # a money lever's slider is on a log scale of round values; the link carries USD
+            money = page.locator('[data-testid="stSlider"]').filter(
+                has_text="Funding mission US").get_by_role("slider")
+            before = money.get_attribute("aria-valuetext")
+            money.focus()
+            money.press("ArrowRight")
+            deadline = time.monotonic() + 15
+            while money.get_attribute("aria-valuetext") == before:
+                assert time.monotonic() < deadline, "the money slider did not move"
+                page.wait_for_timeout(200)
+            while "funding_mission_us=" not in page.url:
+                assert time.monotonic() < deadline, f"the link missed the money: {page.url}"
+                page.wait_for_timeout(200)
+            usd = float(parse_qs(urlparse(page.url).query)["funding_mission_us"][0])
+            shown = float(money.get_attribute("aria-valuetext").replace(",", ""))
+            assert usd == shown * 1e6
+            assert shown in controls.display(PARAMS["funding_mission_us"]).stops
 
             page.get_by_role("button", name="Run", exact=True).click()
             page.get_by_text("2 of 2 runs in").wait_for(timeout=45_000)

@@ -1,11 +1,15 @@
 """The lever widgets, generated from the parameter table (`sim.model.parameters.PARAMS`), and the
-editor
-of timed events.
+editor of timed events.
 
-Nothing here names a parameter: a parameter added to, or re-ranged in, the table shows up here with
-its unit, range, documentation and source. Levers (`lever=True`) come first; the rest sit in one
-expander per group. Amounts in US dollars of a million or more are shown in millions; categorical
-parameters (`choices`, or a unit like "0 = embargo, 1 = relaxed") as a choice of names.
+Nothing here names a parameter but `MAIN`, the short list of levers the sidebar shows open: a
+parameter added to, or re-ranged in, the table shows up here with its unit, range, documentation
+and source. The main levers come first; the other levers sit in one expander, and the parameters
+of the world in one expander per group, so the sidebar is short until the user asks for more.
+Amounts in US dollars of ten million or more are shown in millions; where their range spans
+three powers of ten or more (a donor's 0 to 30 billion a year, when the mission costs tens to
+hundreds of millions), the slider is on a log scale of round values and the box beside it takes
+any value. Categorical parameters (`choices`, or a unit like "0 = embargo, 1 = relaxed") are a
+choice of names.
 
 Widget values live in `st.session_state` under `lever.<name>`, in display units; `read_levers`
 turns them back into the model's units and keeps only what differs from the scenario file.
@@ -29,6 +33,14 @@ from ui.session import plain
 KEY = "lever."
 ENTRY = "entry."  # the number typed beside a slider (one pixel of a slider is ~1/250 of its range)
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
+MILLION = 1e6
+LOG_DECADES = 3  # a range of money this many powers of ten above US$ 1 M gets a log-scale slider
+# The levers the sidebar shows open (with every lever of the funding group): those the library's
+# policies and a new user's trial move most. The troop ceiling sits with the target because the
+# note under the target asks to raise it. Every other lever is one click away, in an expander.
+MAIN = ("arms_interdiction", "police_intake_per_year", "mission_troops_target",
+        "mission_troop_ceiling")
+MAIN_GROUPS = ("funding",)
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Display:
     step: float
     fmt: str
     options: tuple[str, ...] = ()  # names of a categorical parameter's values
+    stops: tuple[float, ...] = ()  # the values of a log-scale slider, in display units
 
     def to_display(self, value: float):
         if self.options:
@@ -60,14 +73,34 @@ def _nice_step(span: float) -> float:
     return 10 ** (exponent + 1)
 
 
+def log_stops(low: float, high: float, finest: float) -> tuple[float, ...]:
+    """The values of a log-scale slider from `low` to `high`: the two ends and the round values
+    from `finest` up, each at most 5% above the one before (100, 105, ..., 195, then two
+    significant figures: 200, 210, ..., 990), so each power of ten takes the same share of the
+    slider and a step is a like share of the value wherever the thumb is."""
+    mantissas = (*range(100, 200, 5), *range(200, 1000, 10))  # hundredths of a power of ten
+    first = max(low, finest)
+    stops = {float(low), float(high)}
+    exponent = math.floor(math.log10(first))
+    while 10.0**exponent <= high:
+        for m in mantissas:
+            value = float(m * 10**(exponent - 2) if exponent >= 2 else m / 10**(2 - exponent))
+            if first <= value <= high:
+                stops.add(value)
+        exponent += 1
+    return tuple(sorted(stops))
+
+
 def display(p: Param) -> Display:
     switch = SWITCH.fullmatch(p.unit)
     if p.choices:
         return Display(1, "", 1, "%d", tuple(p.choices))
     if p.integer and p.low == 0 and p.high == 1 and switch:
         return Display(1, "", 1, "%d", (switch.group(1), switch.group(2)))
-    if p.unit.startswith("USD") and p.high >= 1e7:
-        return Display(1e6, "million " + p.unit, 0.1, "%.1f")
+    if p.unit.startswith("USD") and p.high >= 10 * MILLION:
+        low, high = p.low / MILLION, p.high / MILLION
+        stops = log_stops(low, high, 1.0) if high >= 10**LOG_DECADES else ()
+        return Display(MILLION, "million " + p.unit, 1.0, "%.1f", stops=stops)
     if p.integer:
         return Display(1, p.unit, 1, "%d")
     step = _nice_step(p.high - p.low)
@@ -129,6 +162,9 @@ def _widget(p: Param) -> None:
     d = display(p)
     key = KEY + p.name
     help_ = help_text(p, d)
+    if d.stops:
+        help_ += ("\n\nThe slider is on a log scale, in steps of at most 5%; the box beside it "
+                  "takes any value.")
     if d.options:
         st.selectbox(parameter_label(p.name), range(len(d.options)), key=key, help=help_,
                      format_func=lambda i, o=d.options: o[i],
@@ -136,10 +172,19 @@ def _widget(p: Param) -> None:
         return
     low, high = d.to_display(p.low), d.to_display(p.high)
     step = int(d.step) if d.fmt == "%d" else d.step
-    slider, entry = st.columns([3, 2], vertical_alignment="bottom")
-    slider.slider(f"{parameter_label(p.name)} ({d.unit}; {low:,g} to {high:,g})", min_value=low,
-                  max_value=high, step=step, format=d.fmt, key=key, help=help_,
-                  persist_state="session")
+    label = (f"{parameter_label(p.name)} ({d.unit}{', log scale' if d.stops else ''}; "
+             f"{low:,g} to {high:,g})")
+    # The label spans the sidebar, above the pair: in the slider's column it wrapped to 3-4 lines.
+    st.markdown(f":small[{plain(label)}]", help=help_)
+    slider, entry = st.columns([2, 1], vertical_alignment="center")
+    if d.stops:
+        shown = st.session_state.get(key)
+        stops = d.stops if shown is None or shown in d.stops else sorted({*d.stops, shown})
+        slider.select_slider(label, stops, key=key, help=help_, format_func=lambda v: f"{v:,.10g}",
+                             persist_state="session", label_visibility="collapsed")
+    else:
+        slider.slider(label, min_value=low, max_value=high, step=step, format=d.fmt, key=key,
+                      help=help_, persist_state="session", label_visibility="collapsed")
     if key in st.session_state:  # the box shows the slider's value, and typing moves it
         st.session_state[ENTRY + p.name] = st.session_state[key]
     entry.number_input(f"{parameter_label(p.name)}, typed", low, high, step=step, format=d.fmt,
@@ -176,8 +221,28 @@ def cap_notes(values: dict[str, float]) -> list[str]:
     return notes
 
 
+def is_main(p: Param) -> bool:
+    """Shown open in the sidebar (`MAIN`, `MAIN_GROUPS`)."""
+    return p.lever and (p.name in MAIN or p.group in MAIN_GROUPS)
+
+
+def _by_group(params: list[Param], source: Source) -> None:
+    """The widgets of `params` under a heading per group, in the table's order; under the troop
+    target, what caps the troops."""
+    for group in GROUPS:
+        in_group = [p for p in params if p.group == group]
+        if in_group:
+            st.markdown(f"**{group.capitalize()}**")
+        for p in in_group:
+            _widget(p)
+            if p.name == "mission_troops_target":
+                for note in cap_notes({**source.lever_values, **read_levers(source)}):
+                    st.warning(note)
+
+
 def levers(source: Source) -> None:
-    """The main levers, then the other parameters by group (in expanders)."""
+    """The main levers, then the other levers and the parameters of the world by group, in
+    collapsed expanders."""
     if source.is_policy:
         st.caption(f"Levers take effect on the branch date, {source.policy_start}. The other "
                    "parameters describe the world: a change holds from the start, "
@@ -185,19 +250,17 @@ def levers(source: Source) -> None:
     else:
         st.caption(f"Values in effect from the start, {source.policy_start}; the file's events "
                    "still apply later.")
-    for group in GROUPS:
-        main = [p for p in PARAMS.values() if p.group == group and p.lever]
-        if main:
-            st.markdown(f"**{group.capitalize()}**")
-            for p in main:
-                _widget(p)
-                if p.name == "mission_troops_target":
-                    for note in cap_notes({**source.lever_values, **read_levers(source)}):
-                        st.warning(note)
+    _by_group([p for p in PARAMS.values() if is_main(p)], source)
+    other = [p for p in PARAMS.values() if p.lever and not is_main(p)]
+    if other:
+        groups = ", ".join(dict.fromkeys(p.group for p in other))
+        with st.expander(f"Other levers: {groups} ({len(other)})"):
+            _by_group(other, source)
+    st.markdown("**The world** (uncertainties, starting values, constants)")
     for group in GROUPS:
         rest = [p for p in PARAMS.values() if p.group == group and not p.lever]
         if rest:
-            with st.expander(f"More {group} parameters ({len(rest)})"):
+            with st.expander(f"{group.capitalize()} ({len(rest)})"):
                 for p in rest:
                     _widget(p)
 
