@@ -598,15 +598,22 @@ def test_short_supply_is_rationed_in_proportion_to_what_each_group_wants():
 
 
 def test_kidnappings_are_poisson_in_members():
-    r = gangs.rates(params(kidnappings_per_member_per_year=36.5, kidnap_frontier_elasticity=0.0))
-    counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(), r,
-                            SEED, day) for day in range(DAYS)]
+    # both groups border a state-held cell; at elasticity 0 only that matters
+    r = gangs.rates(params(kidnappings_per_member_per_year=36.5, kidnap_frontier_elasticity=0.0,
+                           self_defence_movement=0))
+    counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]),
+                            world(), r, SEED, day) for day in range(DAYS)]
     within(np.mean(counts), 30 * 0.1, np.sqrt(3.0), DAYS)
+    # a group of under one member kidnaps no one
+    counts = [gangs.economy(gang_state(members=(0.5, 10.0)), cells([0, STATE, STATE, 1]),
+                            world(), r, SEED, day) for day in range(DAYS)]
+    within(np.mean(counts), 10 * 0.1, np.sqrt(1.0), DAYS)
 
 
 def test_kidnappings_follow_the_residents_along_each_groups_frontier_with_the_state():
     # gang 0 (20 members) borders state-held cell 1 (20,000 residents), gang 1 (10 members)
-    # borders cell 2 (5,000): 1,000 and 500 frontier residents per member, against 500
+    # borders cell 2 (5,000): 1,000 and 500 frontier residents per member, against 500, when
+    # they are rivals
     base = dict(kidnappings_per_member_per_year=36.5, kidnap_frontier_residents_per_member=500,
                 self_defence_movement=0)
     for elasticity in (0.0, 0.5, 1.0):
@@ -615,10 +622,15 @@ def test_kidnappings_follow_the_residents_along_each_groups_frontier_with_the_st
         counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]),
                                 world(), r, SEED, day) for day in range(DAYS)]
         within(np.mean(counts), expected, np.sqrt(expected), DAYS)
-    # with no state-held neighbour there is nobody within reach
-    r = gangs.rates(params(kidnap_frontier_elasticity=0.5, **base))
-    assert sum(gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(), r,
-                             SEED, day) for day in range(50)) == 0
+        # allies share their pool: 25,000 over 30 members, 833 each
+        expected = 30 * 0.1 * (25_000 / 30 / 500) ** elasticity
+        counts = [gangs.economy(gang_state(members=(20.0, 10.0), alliance=(3, 3)),
+                                cells([0, STATE, STATE, 1]), world(), r, SEED, day)
+                  for day in range(DAYS)]
+        within(np.mean(counts), expected, np.sqrt(expected), DAYS)
+        # with no state-held neighbour there is nobody within reach, whatever the elasticity
+        assert sum(gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(),
+                                 r, SEED, day) for day in range(50)) == 0
 
 
 def test_posture_from_arms_pay_and_room_to_expand():

@@ -213,3 +213,11 @@ def test_markdown_table_has_one_row_per_parameter_in_order():
 
 if __name__ == "__main__":
     raise SystemExit(pytest.main([__file__, "-q"]))
+
+
+def test_only_a_lever_can_be_featured_in_the_app():
+    with pytest.raises(ValueError, match="only a lever can be featured"):
+        Param("x", 1.0, 0.0, 2.0, "share", "gangs", "doc", "assumption: test", role="constant",
+              featured=True)
+    assert {p.name for p in PARAMS.values() if p.featured} >= {"mission_troops_target",
+                                                              "funding_mission_us"}

@@ -212,6 +212,11 @@ def _share(when, shown, low, high, source, weight=1.0) -> Target:
                   (low + high) / 2, source, Interval(low, high, 0.05), weight, share=True)
 
 
+def _under_gangs(when, shown, value, source, weight=1.0) -> Target:
+    return Target("People living under gang control", "gang_controlled_population", when, shown,
+                  value, source, LogNormal(0.2), weight)
+
+
 def _displaced(when, shown, value, source, likelihood=LogNormal(0.15), weight=1.0) -> Target:
     return Target("Displaced people", "displaced", when, shown, value, source, likelihood, weight)
 
@@ -258,12 +263,10 @@ TARGETS = (
     _share(D(2023, 9, 15), "80%", 0.75, 0.85, "UN Panel of Experts S/2023/674", weight=0.5),
     _share(D(2024, 1, 15), "80%", 0.75, 0.85, "BINUH (SRSG Salvador), UNSC Jan 2024", weight=0.5),
     _share(D(2024, 9, 15), "80-90%", 0.80, 0.90, "OHCHR, Report on Haiti, Sep 2024"),
-    Target("People living under gang control", "gang_controlled_population", D(2023, 6, 19),
-           "some two million (UN estimates)", 2_000_000, "UN estimates, Reuters 19 Jun 2023",
-           LogNormal(0.2), weight=0.5),
-    Target("People living under gang control", "gang_controlled_population", D(2024, 4, 22),
-           "2.7 million", 2_700_000, "UNICEF Executive Director to the UNSC, 22 Apr 2024",
-           LogNormal(0.2)),
+    _under_gangs(D(2023, 6, 19), "some two million (UN estimates)", 2_000_000,
+                 "UN estimates, Reuters 19 Jun 2023", weight=0.5),
+    _under_gangs(D(2024, 4, 22), "2.7 million", 2_700_000,
+                 "UNICEF Executive Director to the UNSC, 22 Apr 2024"),
     _displaced(D(2023, 6, 30), ">165,000", 165_000, "IOM, Jun 2023",
                Interval(165_000, np.inf, 0.15, log=True)),
     _displaced(D(2023, 12, 31), "313,901", 313_901, "IOM Haiti, Jan 2024"),

@@ -337,18 +337,19 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     the state but still claims (`cells.claimant`) keeps `gang_remnant_share` of its worth to the
     group: its remnants there still extort and recruit among the residents and the displaced, so
     a group cleared out of its ground is weakened, not erased. Kidnappers leave their ground to
-    take victims in the state-held neighbourhoods along its frontier: its pool is the residents
-    of those cells, edge by edge (a cell it borders on several sides weighs as many times: more
+    take victims in the state-held neighbourhoods along its frontier, and allies let each
+    other's kidnappers through: a coalition's pool is the residents of the state-held cells next
+    to its ground, edge by edge (a cell it borders on several sides weighs as many times: more
     of its frontier runs there). A group's kidnappings are `kidnappings_per_member_per_year` per
-    member times (pool per member / `kidnap_frontier_residents_per_member`) to the power
-    `kidnap_frontier_elasticity`: where flight has emptied the frontier, or the state's ground
-    has shrunk, there are fewer people worth taking within reach (at 0 the pool does not
-    matter). Self-defence brigades on alert stop kidnappers: a group's kidnappings fall by
-    `self_defence_kidnap_deterrence` times its vigilance, the alarm (`combat.self_defence`) of
-    its pool's cells weighted as the pool is. CARDH recorded almost no kidnapping in the month
-    after Bwa Kale began (24 Apr 2023). It also
-    assesses this morning's overstretch: the load a coalition holds (residents times
-    `World.hold_weight`) over what its members can hold.
+    member times (its coalition's pool per member / `kidnap_frontier_residents_per_member`) to
+    the power `kidnap_frontier_elasticity`: where flight has emptied the frontier, or the
+    state's ground has shrunk, fewer people worth taking are within reach (at 0 only whether
+    anyone is). A coalition with no state-held neighbour, or a group of under one member,
+    kidnaps no one. Self-defence brigades on alert stop kidnappers: a group's kidnappings fall
+    by `self_defence_kidnap_deterrence` times its vigilance, the alarm (`combat.self_defence`)
+    of its coalition's pool, weighted as the pool is. CARDH recorded almost no kidnapping in the
+    month after Bwa Kale began (24 Apr 2023). It also assesses this morning's overstretch: the
+    load a coalition holds (residents times `World.hold_weight`) over what its members can hold.
     Allies share the burden of holding ground, so capacity is pooled within a coalition (an
     independent group is a coalition of one).
 
@@ -392,28 +393,31 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
         if owner[c] >= 0:
             cargo_share[owner[c]] += 1 / len(cargo_cells)
 
-    # each group's pool of victims along its frontier with the state, and its vigilance from
-    # yesterday's alarm
-    pool, alert = np.zeros(n), np.zeros(n)
+    # each coalition's pool of victims along its frontier with the state (allies' kidnappers
+    # cross each other's ground), and its vigilance from yesterday's alarm
+    pool, alert = np.zeros(n_coalitions), np.zeros(n_coalitions)
+    allied_members = np.zeros(n_coalitions)
+    for g in range(n):
+        allied_members[coalition[g]] += members[g]
     for c in range(len(owner)):
         if owner[c] < 0 and cells.border[c] > 0:
             for e in range(world.edge_ptr[c], world.edge_ptr[c + 1]):
                 g = owner[world.edge_dst[e]]
                 if g >= 0:
-                    pool[g] += residents[c]
-                    alert[g] += residents[c] * cells.alarm[c]
+                    pool[coalition[g]] += residents[c]
+                    alert[coalition[g]] += residents[c] * cells.alarm[c]
     kidnappings = 0.0
     want = np.zeros(n)
     rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.KIDNAPPINGS, day)
     for g in range(n):
         jit.reseed(rng, key, g)
-        vigilance = alert[g] / pool[g] if pool[g] > 0 else 0.0
-        reach = 0.0
-        if members[g] > 0:
-            reach = (pool[g] / (members[g] * rates.kidnap_frontier_reference)
+        a = coalition[g]
+        kidnapped = 0.0
+        if members[g] >= 1 and pool[a] > 0:  # nobody within reach, or no group left
+            reach = (pool[a] / (allied_members[a] * rates.kidnap_frontier_reference)
                      ) ** rates.kidnap_frontier_elasticity
-        kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member * reach
-                            * (1.0 - rates.kidnap_deterrence * vigilance))
+            kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member * reach
+                                * (1.0 - rates.kidnap_deterrence * alert[a] / pool[a]))
         kidnappings += kidnapped
         cash[g] += (residents_held[g] * rates.extortion_usd_per_resident
                     + roads_held[g] * rates.checkpoint_usd_per_road_cell

@@ -58,10 +58,13 @@ class Param:
     plausible: tuple[float, float] | None = None
     why: str = ""
     prior: str = "uniform"
+    featured: bool = False  # a lever the app shows open: the ones policies move most
 
     def __post_init__(self):
         if self.role not in ROLES or self.prior not in PRIORS:
             raise ValueError(f"{self.name}: role {self.role!r} or prior {self.prior!r} unknown")
+        if self.featured and self.role != LEVER:
+            raise ValueError(f"{self.name}: only a lever can be featured")
         if self.role == UNCERTAINTY and self.plausible is None:
             raise ValueError(f"{self.name}: an uncertainty needs a plausible range")
         if self.plausible is not None:
@@ -121,8 +124,9 @@ _DECLARED: tuple[Param, ...] = (
        why="most members armed, some with machetes only; above 1 a group would hold spare guns"),
     _p("gang_residents_per_member", 1100, 50, 5000, "residents per member", "gangs",
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
-       "assumption: tuned to the 2023-24 record; ~2.7 M people in the 80% of the capital held by "
-       "gangs (UN PoE S/2023/674) over ~2,000-4,000 members there gives the same order",
+       "assumption: tuned to the 2023-24 record; the ~2.7 M people living under gang control "
+       "(UNICEF to the UNSC, Apr 2024: territorial_control.csv) over ~2,000-4,000 members in the "
+       "capital gives the same order",
        plausible=(600, 2000),
        why="~2.7 M people over ~2,000-4,000 members in the capital gives 675-1,350; widened for "
            "the rest of the metro", prior="log-uniform"),
@@ -166,23 +170,23 @@ _DECLARED: tuple[Param, ...] = (
        "Kidnappings carried out per gang member.",
        "derived: 2,490 kidnapping victims in 2023 (S/2024/62) over ~6,000 members",
        plausible=(0.2, 0.7), why="2,490 victims in 2023 over the 3,500-9,000 plausible members"),
-    _p("kidnap_frontier_elasticity", 0.5, 0, 2, "elasticity", "gangs",
-       "How a group's kidnappings follow its pool of victims: the residents of the state-held "
-       "cells along its frontier, per member, relative to "
-       "`kidnap_frontier_residents_per_member` (0: the pool does not matter; 1: kidnappings in "
-       "proportion to it).",
-       "assumption: kidnappers take victims in the neighbourhoods bordering their ground and on "
-       "the roads through it (BINUH quarterly reports); the record fell from 428 (2024-Q2) to "
-       "170 (2024-Q3) as the gangs' frontier emptied",
+    _p("kidnap_frontier_elasticity", 0.5, 0, 1, "elasticity", "gangs",
+       "How a group's kidnappings follow its coalition's pool of victims: the residents of the "
+       "state-held cells along the coalition's frontier, per member, relative to "
+       "`kidnap_frontier_residents_per_member` (0: only whether anyone is within reach matters; "
+       "1: kidnappings in proportion to the pool).",
+       "assumption: kidnappers take victims in the neighbourhoods bordering their ground (BINUH: "
+       "'no social category was spared', Q4 2023); the pool leaves out road traffic, where BINUH "
+       "places most victims of 2023-24 (Artibonite's public transport)",
        plausible=(0, 1), why="from kidnappers who reach victims anywhere to a fixed risk for "
                               "each resident within their reach"),
-    _p("kidnap_frontier_residents_per_member", 580, 1, 10000, "residents/member", "gangs",
+    _p("kidnap_frontier_residents_per_member", 555, 1, 10000, "residents/member", "gangs",
        "Frontier residents per member at which a group kidnaps at "
        "`kidnappings_per_member_per_year`.",
        "reference value: the model's own residents of state-held frontier cells per gang member "
-       "at the start of the record (1 Jan 2023: mean 580 over 16 seeds at the calibrated "
-       "medians, 493-662), so that the yearly rate keeps the meaning it was derived with "
-       "(victims of 2023 over members)",
+       "at the start of the record (1 Jan 2023: mean 555 over 16 seeds at the medians of "
+       "session 12's first refit, 466-622), so that near the start of the record the yearly rate "
+       "keeps the meaning it was derived with (victims of 2023 over members)",
        role="constant"),
     _p("ransom_usd_per_kidnapping", 10000, 0, 100000, "USD", "gangs",
        "Average ransom collected per kidnapping.",
@@ -256,9 +260,10 @@ _DECLARED: tuple[Param, ...] = (
        "most of the rest pre-trial detainees from the capital's poor neighbourhoods; no count of "
        "how many joined was found",
        plausible=(0.05, 0.5), why="from a few hardened members to half of the freed going back "
-       "to the groups that freed them; few are taken back (36 of ~5,100 escapees of 2010 by 30 "
-       "Jan 2010, UN; 60 of 400 at Croix-des-Bouquets in 2021, AFP), and police said some "
-       "escapees of 2024 'opted to join the gangs' without a number"),
+       "to the groups that freed them; police said some escapees of 2024 'opted to join the "
+       "gangs' without a number, and few escapees are ever taken back (context, not a joining "
+       "share: 36 of ~5,100 of 2010 by 30 Jan 2010, UN; 60 of 400 at Croix-des-Bouquets in "
+       "2021, AFP)"),
     _p("gang_unarmed_member_power", 0.2, 0, 1, "relative to an armed member", "gangs",
        "Combat power of a member without a firearm.",
        "assumption: machetes, lookouts and messengers count for little in a firefight",
@@ -354,7 +359,7 @@ _DECLARED: tuple[Param, ...] = (
     _p("arms_interdiction", 0.1, 0, 0.95, "share seized", "arms",
        "Share of trafficked firearms seized before they reach gangs.",
        "assumption: seizures reported in 2023-24 are a small fraction of the flow (UNODC)",
-       role="lever"),
+       role="lever", featured=True),
     _p("firearm_price_usd", 4000, 100, 20000, "USD", "arms",
        "Price a gang pays per firearm in Haiti.",
        "UNODC Mar 2023: a $400-500 US handgun sells for up to $10,000 in Haiti (mid-range)",
@@ -386,7 +391,8 @@ _DECLARED: tuple[Param, ...] = (
        why="most units and operations are in the capital, which has a third of the population"),
     _p("police_intake_per_year", 750, 0, 10000, "graduates/year", "police",
        "New officers graduating from the police academy each year.",
-       "34th class 739 (Jan 2025), 35th class 877 (Jan 2026) (security_forces.csv)", role="lever"),
+       "34th class 739 (Jan 2025), 35th class 877 (Jan 2026) (security_forces.csv)",
+       role="lever", featured=True),
     _p("police_attrition_per_year", 0.03, 0, 0.5, "share/year", "police",
        "Baseline attrition of police in calm times.",
        "SG report Aug 2023: ~400 a year left historically (~3% of 14,000)",
@@ -419,8 +425,9 @@ _DECLARED: tuple[Param, ...] = (
        "police_operational_share)",
        plausible=(0.2, 0.9), why="from most unpaid officers still reporting (the PNH's 30th and "
        "32nd classes, eight months unpaid, 'still at their posts': union, RHI News 3 Aug 2023) to "
-       "most of them away (Somalia: about half of 1,000 unpaid trained soldiers deserted, and up "
-       "to 90% in a failed police reform: AP, Apr 2010)"),
+       "most of them away; for context, unpaid forces elsewhere leave outright (Somalia: about "
+       "half of 1,000 unpaid trained soldiers deserted: AP, Apr 2010), which is "
+       "police_pay_attrition_per_year's departure, not this absence"),
     _p("police_cost_usd_per_officer_year", 9600, 1000, 100000, "USD/officer/year", "police",
        "What one officer costs a year (pay and benefits).",
        "derived: 18 bn HTG personnel budget (rectified 2024-25) / 14,253 officers at 131 HTG/USD",
@@ -471,10 +478,12 @@ _DECLARED: tuple[Param, ...] = (
     # ------------------------------------------------------------ mission
     _p("mission_troops_target", 0, 0, 100000, "troops", "mission",
        "Troops the contributing countries are ready to deploy now (the pledged schedule; events "
-       "move it).", "mission_deployment.csv (the historical scenario replays it)", role="lever"),
+       "move it).", "mission_deployment.csv (the historical scenario replays it)",
+       role="lever", featured=True),
     _p("mission_troop_ceiling", 2500, 0, 100000, "troops", "mission",
        "Authorised ceiling of the mission.",
-       "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)", role="lever"),
+       "MSS ~2,500 planned (Res 2699); GSF 5,550 (Res 2793, 30 Sep 2025)",
+       role="lever", featured=True),
     _p("mission_deploy_troops_per_month", 250, 0, 20000, "troops/month", "mission",
        "How fast troops arrive once pledged and funded.",
        "mission_deployment.csv: contingents of 150-400 a month in 2024-25", role="lever"),
@@ -563,7 +572,7 @@ _DECLARED: tuple[Param, ...] = (
     *(
         _p(f"funding_mission_{donor}", 0, 0, 30e9, "USD/year", "funding",
            f"Funding of the mission from {label}.",
-           "mission_funding.csv (the historical scenario replays it)", role="lever")
+           "mission_funding.csv (the historical scenario replays it)", role="lever", featured=True)
         for donor, label in (
             ("us", "the United States"), ("canada", "Canada"), ("haiti", "the Haitian state"),
             ("un_assessed", "UN assessed contributions (peacekeeping only)"),
@@ -572,10 +581,11 @@ _DECLARED: tuple[Param, ...] = (
     ),
     _p("funding_police_haiti", 137e6, 0, 2e9, "USD/year", "funding",
        "Haitian state budget for police personnel.",
-       "Budget rectificatif 2024-25: 18 bn HTG personnel at 131 HTG/USD", role="lever"),
+       "Budget rectificatif 2024-25: 18 bn HTG personnel at 131 HTG/USD",
+       role="lever", featured=True),
     _p("funding_police_donors", 0, 0, 2e9, "USD/year", "funding",
        "Donor support to police pay (basket funds, bilateral).",
-       "assumption: none recorded in the observed files", role="lever"),
+       "assumption: none recorded in the observed files", role="lever", featured=True),
     # ------------------------------------------------------------ combat
     _p("combat_steepness", 2.0, 0.5, 6, "exponent", "combat",
        "k in P(attacker wins) = 1 / (1 + (defender_advantage * D / A)^k).",
