@@ -138,12 +138,13 @@ def test_app_in_chromium(executable, app_url):
             # a money lever's slider is on a log scale of round values; the link carries USD
             money = page.locator('[data-testid="stSlider"]').filter(
                 has_text="Funding mission US").get_by_role("slider")
-            before = money.get_attribute("aria-valuetext")
             money.focus()
             money.press("ArrowRight")
+            money.press("ArrowRight")  # from 0: US$ 1 M, then 1.05 M (a linear step would be 2)
             deadline = time.monotonic() + 15
-            while money.get_attribute("aria-valuetext") == before:
-                assert time.monotonic() < deadline, "the money slider did not move"
+            while money.get_attribute("aria-valuetext") != "1.05":
+                assert time.monotonic() < deadline, (
+                    f"the money slider is off its stops: {money.get_attribute('aria-valuetext')}")
                 page.wait_for_timeout(200)
             while "funding_mission_us=" not in page.url:
                 assert time.monotonic() < deadline, f"the link missed the money: {page.url}"

@@ -1,10 +1,11 @@
 """The lever widgets, generated from the parameter table (`sim.model.parameters.PARAMS`), and the
 editor of timed events.
 
-Nothing here names a parameter but `MAIN`, the short list of levers the sidebar shows open: a
-parameter added to, or re-ranged in, the table shows up here with its unit, range, documentation
-and source. The main levers come first; the other levers sit in one expander, and the parameters
-of the world in one expander per group, so the sidebar is short until the user asks for more.
+Nothing here names a parameter: a parameter added to, or re-ranged in, the table shows up here
+with its unit, range, documentation and source. The featured levers (`Param.featured`: troops,
+funding, police intake, interdiction) come first and open; the other levers sit in one expander,
+and the parameters of the world in one expander per group, so the sidebar is short until the user
+asks for more.
 Amounts in US dollars of ten million or more are shown in millions; where their range spans
 three powers of ten or more (a donor's 0 to 30 billion a year, when the mission costs tens to
 hundreds of millions), the slider is on a log scale of round values and the box beside it takes
@@ -35,12 +36,6 @@ ENTRY = "entry."  # the number typed beside a slider (one pixel of a slider is ~
 SWITCH = re.compile(r"0 = (.+), 1 = (.+)")
 MILLION = 1e6
 LOG_DECADES = 3  # a range of money this many powers of ten above US$ 1 M gets a log-scale slider
-# The levers the sidebar shows open (with every lever of the funding group): those the library's
-# policies and a new user's trial move most. The troop ceiling sits with the target because the
-# note under the target asks to raise it. Every other lever is one click away, in an expander.
-MAIN = ("arms_interdiction", "police_intake_per_year", "mission_troops_target",
-        "mission_troop_ceiling")
-MAIN_GROUPS = ("funding",)
 
 
 @dataclass(frozen=True)
@@ -221,11 +216,6 @@ def cap_notes(values: dict[str, float]) -> list[str]:
     return notes
 
 
-def is_main(p: Param) -> bool:
-    """Shown open in the sidebar (`MAIN`, `MAIN_GROUPS`)."""
-    return p.lever and (p.name in MAIN or p.group in MAIN_GROUPS)
-
-
 def _by_group(params: list[Param], source: Source) -> None:
     """The widgets of `params` under a heading per group, in the table's order; under the troop
     target, what caps the troops."""
@@ -250,8 +240,8 @@ def levers(source: Source) -> None:
     else:
         st.caption(f"Values in effect from the start, {source.policy_start}; the file's events "
                    "still apply later.")
-    _by_group([p for p in PARAMS.values() if is_main(p)], source)
-    other = [p for p in PARAMS.values() if p.lever and not is_main(p)]
+    _by_group([p for p in PARAMS.values() if p.featured], source)
+    other = [p for p in PARAMS.values() if p.lever and not p.featured]
     if other:
         groups = ", ".join(dict.fromkeys(p.group for p in other))
         with st.expander(f"Other levers: {groups} ({len(other)})"):
