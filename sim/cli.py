@@ -992,9 +992,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=_wrap(
             "Approximate Bayesian computation (sequential Monte Carlo) of every uncertain "
             "parameter against the observed record through 2024 (sim.analysis.targets: "
-            "the capital's share under gangs, displacement, killed and kidnapped per "
-            "quarter, police, RN1), from priors over the plausible ranges. Reproducible "
-            "from --seed on any number of workers, resumable, with a progress bar. Writes "
+            "the capital's share under gangs, the people under gang control, displacement, "
+            "killed and kidnapped per quarter, police, RN1), from priors over the plausible "
+            "ranges. Reproducible from --seed on any number of workers, resumable, with a "
+            "progress bar. Writes "
             "posterior.csv (equal-weight draws), posterior.json (provenance), "
             "parameters.csv and report.md into --out. 2025 is never seen: the 2025 "
             "projection stays an out-of-sample forecast."))
