@@ -231,8 +231,8 @@ def _by_group(params: list[Param], source: Source) -> None:
 
 
 def levers(source: Source) -> None:
-    """The main levers, then the other levers and the parameters of the world by group, in
-    collapsed expanders."""
+    """The featured levers (`Param.featured`) open, then the other levers and the parameters of
+    the world by group, in collapsed expanders."""
     if source.is_policy:
         st.caption(f"Levers take effect on the branch date, {source.policy_start}. The other "
                    "parameters describe the world: a change holds from the start, "
