@@ -156,6 +156,27 @@ def test_a_number_typed_beside_a_slider_moves_it_and_a_capped_troop_target_is_fl
     assert any("pay for about" in w.value for w in at.warning)
 
 
+def test_the_troop_sliders_are_on_a_log_scale_from_a_hundred_to_a_hundred_thousand():
+    """Troops reach 100,000 (the force densities the literature discusses), missions have had
+    hundreds to thousands: a linear slider moved ~400 troops a pixel. On the log scale 1,000-2,000
+    is reached in steps of 50, and 5,550 (the GSF's ceiling, off the grid) is kept as typed."""
+    for name in ("mission_troops_target", "mission_troop_ceiling"):
+        stops = np.array(controls.display(PARAMS[name]).stops)
+        assert stops[0] == 0 and stops[1] == 100 and stops[-1] == 100_000, name
+        assert np.all(np.diff(stops[1:]) / stops[1:-1] <= 0.05 + 1e-9), name
+        assert np.diff(stops[(stops >= 1000) & (stops <= 2000)]).max() == 50, name
+    at = no_exception(app(scenario="gsf_full.yaml"))
+    slider = widget(at, KEY + "mission_troop_ceiling")
+    assert slider.type == "select_slider" and "log scale" in slider.label
+    assert slider.value == 5550 and "5,550" in slider.options  # options as displayed
+    target = widget(at, KEY + "mission_troops_target")
+    target.set_value(2500)
+    no_exception(at.run())
+    assert at.query_params["mission_troops_target"] == "2500"
+    saved = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")
+    assert saved.parameters["mission_troops_target"] == 2500
+
+
 def test_money_sliders_are_on_a_log_scale_fine_where_typical_values_lie():
     """A donor's range is 0 to US$ 30 B a year: a linear slider moved ~US$ 120 M a pixel. The
     log scale's stops are round values, each at most 5% above the one before, every power of ten

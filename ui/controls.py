@@ -9,8 +9,9 @@ asks for more.
 Amounts in US dollars of ten million or more are shown in millions; where their range spans
 three powers of ten or more (a donor's 0 to 30 billion a year, when the mission costs tens to
 hundreds of millions), the slider is on a log scale of round values and the box beside it takes
-any value. Categorical parameters (`choices`, or a unit like "0 = embargo, 1 = relaxed") are a
-choice of names.
+any value. Counts from none to 10^5 or more (troops up to 100,000, when missions have had
+hundreds to thousands) are on the same log scale, from a thousandth of their top. Categorical
+parameters (`choices`, or a unit like "0 = embargo, 1 = relaxed") are a choice of names.
 
 Widget values live in `st.session_state` under `lever.<name>`, in display units; `read_levers`
 turns them back into the model's units and keeps only what differs from the scenario file.
@@ -96,6 +97,10 @@ def display(p: Param) -> Display:
         low, high = p.low / MILLION, p.high / MILLION
         stops = log_stops(low, high, 1.0) if high >= 10**LOG_DECADES else ()
         return Display(MILLION, "million " + p.unit, 1.0, "%.1f", stops=stops)
+    if p.low == 0 and p.high >= 10 ** (LOG_DECADES + 2):  # a count from none to 10^5 or more
+        finest = p.high / 10**LOG_DECADES
+        stops = tuple(int(v) for v in log_stops(0, p.high, finest))
+        return Display(1, p.unit, 1, "%d", stops=stops)
     if p.integer:
         return Display(1, p.unit, 1, "%d")
     step = _nice_step(p.high - p.low)
@@ -197,19 +202,16 @@ def cap_notes(values: dict[str, float]) -> list[str]:
     if target > values["mission_troop_ceiling"]:
         ceiling = values["mission_troop_ceiling"]
         notes.append(f"The target ({target:,.0f}) is above the authorised ceiling "
-                     f"(mission_troop_ceiling, {ceiling:,.0f}): at most {ceiling:,.0f} troops "
-                     "deploy. Raise the ceiling to deploy more.")
+                     f"(mission_troop_ceiling, {ceiling:,.0f}): raise the ceiling to deploy more.")
     paid = mission.funded_troops(r)
     if min(target, values["mission_troop_ceiling"]) > paid:
-        notes.append("At these values (the calibrated medians unless set), the mission's "
-                     f"yearly pledges (${r.pledged_usd_per_year / 1e6:,.0f} M, of which "
-                     f"{r.disbursement_share:.0%} is disbursed, less "
-                     f"${r.fixed_cost_usd_per_year / 1e6:,.0f} M of fixed costs, at "
-                     f"${r.cost_usd_per_troop_year:,.0f} per troop-year) pay for about "
-                     f"{paid:,.0f} troops. A balance carried from the record beyond the runway "
-                     "keeps more for a while, and each posterior draw has its own costs and "
-                     "disbursement: the runs show the troops the money sustains. Raise the "
-                     "funding to deploy more.")
+        notes.append(f"The yearly pledges (${r.pledged_usd_per_year / 1e6:,.0f} M, "
+                     f"{r.disbursement_share:.0%} disbursed, less "
+                     f"${r.fixed_cost_usd_per_year / 1e6:,.0f} M fixed, at "
+                     f"${r.cost_usd_per_troop_year / 1e3:,.0f}k a troop-year) pay for about "
+                     f"{paid:,.0f} troops at the calibrated medians: raise the funding to deploy "
+                     "more. (Each posterior draw has its own costs, and a balance from the record "
+                     "keeps more for a while.)")
     if notes:
         notes.append(f"Troops arrive at about {r.arrivals_per_day * 365 / 12:,.0f} a month "
                      "(mission_deploy_troops_per_month).")
@@ -226,8 +228,9 @@ def _by_group(params: list[Param], source: Source) -> None:
         for p in in_group:
             _widget(p)
             if p.name == "mission_troops_target":
-                for note in cap_notes({**source.lever_values, **read_levers(source)}):
-                    st.warning(note)
+                notes = cap_notes({**source.lever_values, **read_levers(source)})
+                if notes:  # one box, a line each: three boxes took half the sidebar
+                    st.warning("\n".join(f"- {note}" for note in notes))
 
 
 def levers(source: Source) -> None:
