@@ -81,6 +81,14 @@ def cells(owner, residents=(10_000.0, 20_000.0, 5_000.0, 1_000.0), displaced=(0,
                      alarm=np.zeros(4))
 
 
+def economy(g, c, r, day=0, garrison=None):
+    """One day of `gangs.economy` on the four-cell `world()`; by default every cell's garrison is
+    at the reference presence for kidnapping, so the state's presence weighs 1."""
+    if garrison is None:
+        garrison = c.residents * r.kidnap_presence_reference
+    return gangs.economy(g, c, world(), r, SEED, day, np.asarray(garrison, dtype=float))
+
+
 def gang_state(members=(100.0, 50.0), firearms=None, cash=(1e6, 1e6), alliance=(3, 4),
                home=(0, 3), overstretch=(0.5, 0.5), posture=(1.0, 1.0)) -> gangs.GangState:
     members = np.array(members, dtype=float)
@@ -300,8 +308,7 @@ def test_brigades_on_alert_deter_kidnapping_along_the_frontier_they_guard():
         for day in range(DAYS):
             c = cells(owner)
             c.alarm[:] = [0.0, 1.0, 0.5, 0.0]
-            counts.append(gangs.economy(gang_state(members=(20.0, 10.0)), c, world(), r, SEED,
-                                        day))
+            counts.append(economy(gang_state(members=(20.0, 10.0)), c, r, day))
         within(np.mean(counts), expected, np.sqrt(expected), DAYS)
 
 
@@ -509,7 +516,7 @@ def test_economy_income_upkeep_arms_and_recruitment():
     r = gangs.rates(p)
     c = cells([0, 0, 0, 1], displaced=(0.0, 10_000.0, 0.0, 0.0))
     g = gang_state(members=(100.0, 10.0), firearms=(80.0, 10.0), cash=(5e5, 0.0))
-    gangs.economy(g, c, world(), r, SEED, 0)
+    economy(g, c, r, 0)
     day = 1 / 365
     # group 0 holds cells 0-2: 35,000 residents, road cells 1 and 2, both cargo cells
     income = (35_000 * p["extortion_usd_per_resident_per_year"] * day
@@ -562,7 +569,7 @@ def test_a_group_keeps_at_most_its_reserve_and_spends_the_rest_outside_the_fight
     p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=0.0,
                gang_cash_reserve_months=6.0, gang_upkeep_usd_per_member_per_year=1200.0)
     g = gang_state(members=(100.0, 10.0), cash=(1e9, 0.0))
-    gangs.economy(g, cells([0, 0, 0, 1]), world(), gangs.rates(p), SEED, 0)
+    economy(g, cells([0, 0, 0, 1]), gangs.rates(p), 0)
     assert g.cash_usd[0] == pytest.approx(6 / 12 * 1200 * 100)  # of the members before recruits
 
 
@@ -576,7 +583,7 @@ def test_remnants_draw_their_share_of_claimed_ground_and_fights_cost_ammunition(
     # draws a quarter of their $1 a day each
     c = cells([0, STATE, STATE, STATE], claimant=(-1, 1, -1, -1))
     g = gang_state(cash=(0.0, 0.0))
-    gangs.economy(g, c, world(), r, SEED, 0)
+    economy(g, c, r, 0)
     assert g.cash_usd[1] == pytest.approx(0.25 * 20_000 - 50)
     # a fight: each side pays for its fighters' ammunition; the state pays nothing here
     q = params(gang_ammo_usd_per_fighter_engagement=20.0)
@@ -591,7 +598,7 @@ def test_short_supply_is_rationed_in_proportion_to_what_each_group_wants():
     p = params(kidnappings_per_member_per_year=0.0, arms_trafficked_per_year=365.0 * 3,
                arms_interdiction=0.5, firearm_loss_per_year=0.0)
     g = gang_state(members=(100.0, 100.0), firearms=(90.0, 96.0), cash=(1e7, 1e7))
-    gangs.economy(g, cells([0, 0, 1, 1]), world(), gangs.rates(p), SEED, 0)
+    economy(g, cells([0, 0, 1, 1]), gangs.rates(p), 0)
     # supply 1.5 a day, wanted 10 and 4: each gets 1.5/14 of its want
     assert g.firearms[0] - 90 == pytest.approx(10 * 1.5 / 14)
     assert g.firearms[1] - 96 == pytest.approx(4 * 1.5 / 14)
@@ -601,12 +608,12 @@ def test_kidnappings_are_poisson_in_members():
     # both groups border a state-held cell; at elasticity 0 only that matters
     r = gangs.rates(params(kidnappings_per_member_per_year=36.5, kidnap_frontier_elasticity=0.0,
                            self_defence_movement=0))
-    counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]),
-                            world(), r, SEED, day) for day in range(DAYS)]
+    counts = [economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]), r, day)
+              for day in range(DAYS)]
     within(np.mean(counts), 30 * 0.1, np.sqrt(3.0), DAYS)
     # a group of under one member kidnaps no one
-    counts = [gangs.economy(gang_state(members=(0.5, 10.0)), cells([0, STATE, STATE, 1]),
-                            world(), r, SEED, day) for day in range(DAYS)]
+    counts = [economy(gang_state(members=(0.5, 10.0)), cells([0, STATE, STATE, 1]), r, day)
+              for day in range(DAYS)]
     within(np.mean(counts), 10 * 0.1, np.sqrt(1.0), DAYS)
 
 
@@ -619,18 +626,47 @@ def test_kidnappings_follow_the_residents_along_each_groups_frontier_with_the_st
     for elasticity in (0.0, 0.5, 1.0):
         r = gangs.rates(params(kidnap_frontier_elasticity=elasticity, **base))
         expected = 20 * 0.1 * 2.0 ** elasticity + 10 * 0.1 * 1.0 ** elasticity
-        counts = [gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]),
-                                world(), r, SEED, day) for day in range(DAYS)]
+        counts = [economy(gang_state(members=(20.0, 10.0)), cells([0, STATE, STATE, 1]), r, day)
+                  for day in range(DAYS)]
         within(np.mean(counts), expected, np.sqrt(expected), DAYS)
         # allies share their pool: 25,000 over 30 members, 833 each
         expected = 30 * 0.1 * (25_000 / 30 / 500) ** elasticity
-        counts = [gangs.economy(gang_state(members=(20.0, 10.0), alliance=(3, 3)),
-                                cells([0, STATE, STATE, 1]), world(), r, SEED, day)
+        counts = [economy(gang_state(members=(20.0, 10.0), alliance=(3, 3)),
+                                cells([0, STATE, STATE, 1]), r, day)
                   for day in range(DAYS)]
         within(np.mean(counts), expected, np.sqrt(expected), DAYS)
         # with no state-held neighbour there is nobody within reach, whatever the elasticity
-        assert sum(gangs.economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), world(),
-                                 r, SEED, day) for day in range(50)) == 0
+        assert sum(economy(gang_state(members=(20.0, 10.0)), cells([0, 0, 1, 1]), r, day)
+                   for day in range(50)) == 0
+
+
+def test_the_states_presence_in_the_frontier_cells_deters_kidnapping():
+    # gang 0 (20 members) borders cell 1 (20,000 residents), gang 1 (10 members) cell 2 (5,000);
+    # the frontier pool does not matter (elasticity 0); the garrisons do
+    base = dict(kidnappings_per_member_per_year=36.5, kidnap_frontier_elasticity=0.0,
+                self_defence_movement=0, kidnap_presence_elasticity=0.5)
+    r = gangs.rates(params(**base))
+    ref = r.kidnap_presence_reference
+    c = cells([0, STATE, STATE, 1])
+
+    def mean_kidnapped(garrison, alliance=(3, 4)):
+        return np.mean([economy(gang_state(members=(20.0, 10.0), alliance=alliance), c, r, day,
+                                garrison) for day in range(DAYS)])
+
+    # four times the reference presence halves gang 0's rate (4 ** -0.5); gang 1's holds
+    garrison = np.array([0, 4 * ref * 20_000, ref * 5_000, 0])
+    within(mean_kidnapped(garrison), 20 * 0.1 / 2 + 10 * 0.1, np.sqrt(2.0), DAYS)
+    # allies weigh their pool's cells by residents: (20,000 / 2 + 5,000) / 25,000 = 0.6
+    within(mean_kidnapped(garrison, (3, 3)), 30 * 0.1 * 0.6, np.sqrt(1.8), DAYS)
+    # an empty post weighs as a tenth of the reference, not without bound: 10 ** 0.5
+    expected = 20 * 0.1 * 10**0.5 + 10 * 0.1
+    within(mean_kidnapped(np.array([0, 0, ref * 5_000, 0])), expected,
+           np.sqrt(expected), DAYS)
+    # at elasticity 0 the garrisons change nothing
+    r0 = gangs.rates(params(**{**base, "kidnap_presence_elasticity": 0.0}))
+    assert [economy(gang_state(members=(20.0, 10.0)), c, r0, day, np.zeros(4))
+            for day in range(50)] == [economy(gang_state(members=(20.0, 10.0)), c, r0, day,
+                                              garrison) for day in range(50)]
 
 
 def test_posture_from_arms_pay_and_room_to_expand():

@@ -96,6 +96,8 @@ class Rates(NamedTuple):
     kidnap_deterrence: float  # by brigades on full alert; 0 while there are none
     kidnap_frontier_reference: float  # frontier residents per member at which the rate holds
     kidnap_frontier_elasticity: float
+    kidnap_presence_reference: float  # state personnel per resident at which the rate holds
+    kidnap_presence_elasticity: float
     extortion_usd_per_resident: float
     checkpoint_usd_per_road_cell: float
     cargo_usd: float
@@ -129,6 +131,8 @@ def rates(p: dict[str, float]) -> Rates:
         kidnap_deterrence=p["self_defence_kidnap_deterrence"] * combat.self_defence_active(p),
         kidnap_frontier_reference=p["kidnap_frontier_residents_per_member"],
         kidnap_frontier_elasticity=p["kidnap_frontier_elasticity"],
+        kidnap_presence_reference=p["kidnap_presence_reference_per_1000"] / 1000,
+        kidnap_presence_elasticity=p["kidnap_presence_elasticity"],
         extortion_usd_per_resident=p["extortion_usd_per_resident_per_year"] / 365,
         checkpoint_usd_per_road_cell=p["checkpoint_usd_per_day"],
         cargo_usd=p["cargo_extortion_usd_per_year"] / 365,
@@ -324,7 +328,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
 
 
 @kernel
-def economy(gangs, cells, world, rates, seed, day) -> float:
+def economy(gangs, cells, world, rates, seed, day, garrison) -> float:
     """One day of income, upkeep, arms purchases, recruitment and attrition; returns kidnappings.
 
     Income comes from what a group controls (residents, road cells, the cargo corridor) and from
@@ -348,14 +352,19 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     kidnaps no one. Self-defence brigades on alert stop kidnappers: a group's kidnappings fall
     by `self_defence_kidnap_deterrence` times its vigilance, the alarm (`combat.self_defence`)
     of its coalition's pool, weighted as the pool is. CARDH recorded almost no kidnapping in the
-    month after Bwa Kale began (24 Apr 2023). It also assesses this morning's overstretch: the
-    load a coalition holds (residents times `World.hold_weight`) over what its members can hold.
-    Allies share the burden of holding ground, so capacity is pooled within a coalition (an
-    independent group is a coalition of one).
+    month after Bwa Kale began (24 Apr 2023). The state's presence deters them too: each pool cell's
+    residents weigh (s_ref / s_c) ** `kidnap_presence_elasticity`, s_c being today's garrison
+    (police, soldiers, troops holding ground) per resident of the cell, s_ref
+    `kidnap_presence_reference_per_1000`, and s_c no lower than a tenth of s_ref (an empty post does
+    not draw unbounded kidnappings), so a police surge or troops holding retaken ground make the
+    frontier's people harder to take, as police numbers deter violent crime elsewhere. It also
+    assesses this morning's overstretch: the load a coalition holds (residents times
+    `World.hold_weight`) over what its members can hold. Allies share the burden of holding ground,
+    so capacity is pooled within a coalition (an independent group is a coalition of one).
 
     `gangs` is a `GangState`, `cells` a `CellState`, `world` a `geography.World`, `rates` the
-    `Rates` of this module; kidnappings are drawn for each group from its own generator of
-    the day (`jit.KIDNAPPINGS`).
+    `Rates` of this module, `garrison` today's `combat.Deployment.garrison`; kidnappings are
+    drawn for each group from its own generator of the day (`jit.KIDNAPPINGS`).
     """
     members, firearms, cash, overstretch = (gangs.members, gangs.firearms, gangs.cash_usd,
                                             gangs.overstretch)
@@ -366,7 +375,7 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
     weight = world.hold_weight
     n, n_coalitions = len(members), coalition.max() + 1
     residents_held, displaced_held = np.zeros(n), np.zeros(n)
-    load_held, capacity = np.zeros(n_coalitions), np.zeros(n_coalitions)
+    load_held, allied_members = np.zeros(n_coalitions), np.zeros(n_coalitions)
     remnant, claimant = rates.remnant_share, cells.claimant
     for c in range(len(owner)):
         g = owner[c]
@@ -378,7 +387,8 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
             displaced_held[g] += displaced[c]
             load_held[coalition[g]] += residents[c] * weight[c]
     for g in range(n):
-        capacity[coalition[g]] += members[g] * residents_per_member
+        allied_members[coalition[g]] += members[g]
+    capacity = allied_members * residents_per_member
     for g in range(n):
         a = coalition[g]
         if capacity[a] > 0:
@@ -394,18 +404,22 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
             cargo_share[owner[c]] += 1 / len(cargo_cells)
 
     # each coalition's pool of victims along its frontier with the state (allies' kidnappers
-    # cross each other's ground), and its vigilance from yesterday's alarm
-    pool, alert = np.zeros(n_coalitions), np.zeros(n_coalitions)
-    allied_members = np.zeros(n_coalitions)
-    for g in range(n):
-        allied_members[coalition[g]] += members[g]
+    # cross each other's ground), its vigilance from yesterday's alarm, and the state's presence
+    pool, alert, exposed = (np.zeros(n_coalitions), np.zeros(n_coalitions),
+                            np.zeros(n_coalitions))
+    s_ref, eta = rates.kidnap_presence_reference, rates.kidnap_presence_elasticity
     for c in range(len(owner)):
-        if owner[c] < 0 and cells.border[c] > 0:
+        if owner[c] < 0 and cells.border[c] > 0 and residents[c] > 0:
+            deterred = 1.0
+            if eta > 0:
+                presence = max(garrison[c] / residents[c], 0.1 * s_ref)
+                deterred = (s_ref / presence) ** eta
             for e in range(world.edge_ptr[c], world.edge_ptr[c + 1]):
                 g = owner[world.edge_dst[e]]
                 if g >= 0:
                     pool[coalition[g]] += residents[c]
                     alert[coalition[g]] += residents[c] * cells.alarm[c]
+                    exposed[coalition[g]] += residents[c] * deterred
     kidnappings = 0.0
     want = np.zeros(n)
     rng, key = np.empty(4, np.uint64), jit.day_key(seed, jit.KIDNAPPINGS, day)
@@ -417,7 +431,8 @@ def economy(gangs, cells, world, rates, seed, day) -> float:
             reach = (pool[a] / (allied_members[a] * rates.kidnap_frontier_reference)
                      ) ** rates.kidnap_frontier_elasticity
             kidnapped = poisson(rng, members[g] * rates.kidnappings_per_member * reach
-                                * (1.0 - rates.kidnap_deterrence * alert[a] / pool[a]))
+                                * (1.0 - rates.kidnap_deterrence * alert[a] / pool[a])
+                                * exposed[a] / pool[a])
         kidnappings += kidnapped
         cash[g] += (residents_held[g] * rates.extortion_usd_per_resident
                     + roads_held[g] * rates.checkpoint_usd_per_road_cell

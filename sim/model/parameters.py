@@ -188,6 +188,27 @@ _DECLARED: tuple[Param, ...] = (
        "session 12's first refit, 466-622), so that near the start of the record the yearly rate "
        "keeps the meaning it was derived with (victims of 2023 over members)",
        role="constant"),
+    _p("kidnap_presence_elasticity", 0.35, 0, 2, "elasticity", "gangs",
+       "How kidnappings fall with the state's presence where the victims live: each pool cell's "
+       "residents weigh (reference presence / the cell's garrison per resident) to this power "
+       "(0: garrisons deter no one).",
+       "Chalfin & McCrary (2018, REStat): elasticity of violent crime to police numbers -0.35 "
+       "in US cities (murder -0.67); Evans & Owens (2007) -0.99 for violent crime; Draca, "
+       "Machin & Witt (2011) -0.3",
+       plausible=(0, 1),
+       why="from police outgunned and deterring no one to Evans & Owens' -0.99 for violent "
+           "crime in US cities; kidnapping is violent crime, but Haiti's police are outgunned"),
+    _p("kidnap_presence_reference_per_1000", 0.78, 0.01, 100, "personnel/1,000 residents",
+       "gangs",
+       "Garrison per 1,000 residents of a frontier cell at which its residents count fully in "
+       "the kidnappers' pool (below a tenth of it the weight stops rising).",
+       "reference value: the model's own garrison per 1,000 residents of the state-held frontier "
+       "cells at the start of the record (1 Jan 2023: geometric mean over the pool's residents, "
+       "median 0.78 over 16 seeds at session 12's posterior medians, 0.65-0.86): the metro's "
+       "frontier at ~2-3, the provinces' at ~0.2, so the pool's mean weight starts at 1.12 at "
+       "an elasticity of 0.35 (2.0 at 1), which `kidnappings_per_member_per_year` absorbs in "
+       "the calibration",
+       role="constant"),
     _p("ransom_usd_per_kidnapping", 10000, 0, 100000, "USD", "gangs",
        "Average ransom collected per kidnapping.",
        "derived: ~$25 M/yr kidnapping revenue (GI-TOC Feb 2024) over ~2,500 victims a year",

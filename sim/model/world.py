@@ -4,10 +4,11 @@ One step is one day. The schedule of a day, in order:
 
 1. scenario events due today change parameters (Mesa scheduled events, before the step);
 2. forces: police and army intake and attrition, the mission deploys or withdraws and spends;
-3. gang economy: income, upkeep, firearms, recruitment (vectorised over groups); once a week each
-   group decides its posture (`gangs.plan`);
-4. deployment of the state's forces on the map, then engagements (gang attacks, state operations)
-   and their outcomes; one-sided violence (gangs' massacres, self-defence brigades' lynchings);
+3. deployment of the state's forces on the map;
+4. gang economy: income, upkeep, firearms, recruitment (vectorised over groups), kidnappings
+   deterred by the day's garrisons; once a week each group decides its posture (`gangs.plan`);
+   then engagements (gang attacks, state operations) and their outcomes; one-sided violence
+   (gangs' massacres, self-defence brigades' lynchings);
 5. consolidation: unheld cleared ground reverts, overstretched gangs let go;
 6. people flee engagements and gang rule, or return to cells secure long enough;
 7. outcomes are recorded.
@@ -294,21 +295,22 @@ class HaitiModel(mesa.Model):
 @jit.kernel
 def _day(cells, gang_state, world, rates, seed, police_on_duty, army_soldiers,
          mission_troops, day):
-    """Steps 2 to 8 of the day, in order, in one compiled call: the gang economy and weekly
-    posture, deployment, engagements and their outcomes, one-sided violence, consolidation, and
-    flight and return. Returns kidnappings, gang members killed, state personnel killed by force
-    (police, army, mission), civilians killed, those of the gang members and civilians killed in
-    the state's operations (drone strikes included), those killed by self-defence brigades and
-    those killed in drone operations (both in the gang members' and the civilians' counts too),
-    the number of engagements and the number of displaced people who fled again.
+    """Steps 2 to 8 of the day (the ODD's section 3), in order, in one compiled call: deployment,
+    the gang economy and weekly posture, engagements and their outcomes, one-sided violence,
+    consolidation, and flight and return. Returns kidnappings, gang members killed, state personnel
+    killed by force (police, army, mission), civilians killed, those of the gang members and
+    civilians killed in the state's operations (drone strikes included), those killed by
+    self-defence brigades and those killed in drone operations (both in the gang members' and the
+    civilians' counts too), the number of engagements and the number of displaced people who fled
+    again.
 
     One call instead of one per process: handing the records to compiled code costs microseconds
     per call, which added up to a third of a run."""
-    kidnappings = gangs.economy(gang_state, cells, world, rates.gangs, seed, day)
-    if day % 7 == 0:
-        gangs.plan(gang_state, rates.gangs)
     dep = combat.deploy(cells, world, rates.combat, police_on_duty, army_soldiers,
                         mission_troops)
+    kidnappings = gangs.economy(gang_state, cells, world, rates.gangs, seed, day, dep.garrison)
+    if day % 7 == 0:
+        gangs.plan(gang_state, rates.gangs)
     eng = combat.engage(cells, gang_state, dep, world, rates.combat, seed, day)
     killed_gang, killed_state, killed_civilians, in_operations = combat.resolve(
         eng, cells, gang_state, dep, world, rates.combat, seed, day)
