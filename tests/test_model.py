@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import combat, scenario
+from sim.model import combat, gangs, scenario
 from sim.model.parameters import PARAMS
 from sim.model.world import HaitiModel
 from sim.running import engine
@@ -86,6 +86,31 @@ def test_initial_state_matches_the_observed_start(history):
     assert model.cells.displaced_from.sum() == pytest.approx(155_000, rel=1e-6)
     assert model.police.officers == 14_861
     assert model.mission.troops == 0
+
+
+def test_the_state_starts_with_the_neighbourhoods_it_held_in_early_2023(history):
+    model = HaitiModel(history, seed=1)
+    kept = gangs.state_held(model.geo, model.p["initial_state_held_radius_km"])
+    homes = model.gang_state.home
+    generic = homes[len(gangs.NAMED_GANGS):]
+    assert kept[model.geo.is_capital].sum() >= 40  # about a fifth of the capital's 265 cells
+    assert not kept[generic].any()  # no generic group starts there
+    others = kept.copy()
+    others[homes] = False
+    assert (model.cells.owner[others] == combat.STATE).all()
+
+
+def test_generic_metro_groups_settle_near_their_coalitions_named_groups(history):
+    def distance_to_named(spread_km):
+        model = HaitiModel(history.with_overrides({"gang_base_spread_km": spread_km}), seed=1)
+        g, geo, d = model.gang_state, model.geo, []
+        for i in range(len(gangs.NAMED_GANGS), len(g.members)):
+            if geo.is_metro[g.home[i]]:
+                a = g.alliance[i]
+                d.append(min(np.hypot(geo.lon[g.home[i]] - n.lon, geo.lat[g.home[i]] - n.lat)
+                             for n in gangs.NAMED_GANGS if n.alliance == a))
+        return np.mean(d)
+    assert distance_to_named(1.0) < 0.7 * distance_to_named(15.0)
 
 
 def test_same_seed_same_result(history):

@@ -11,8 +11,10 @@ assumptions (only G9's ">1,000 members" is reported, UN PoE S/2023/674) document
 
 from __future__ import annotations
 
+import csv
 import heapq
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
@@ -60,6 +62,34 @@ NAMED_GANGS = (
 # with G9 or G-Pep, GI-TOC).
 GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ouest": 0.07}
 GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}
+
+
+def _state_held_places() -> np.ndarray:
+    """(lon, lat) of the capital's neighbourhoods the state held in early 2023, one row each.
+
+    From observed/state_held_2023.csv, which quotes a source for each (Pétion-Ville, Canapé-Vert,
+    Turgeau, Solino, the airport); their coordinates are estimates of the neighbourhood's centre.
+    """
+    with resources.files("sim.data").joinpath("observed/state_held_2023.csv").open(
+            encoding="utf-8") as fh:
+        return np.array([(float(r["lon"]), float(r["lat"])) for r in csv.DictReader(fh)])
+
+
+STATE_HELD_PLACES = _state_held_places()
+
+
+def state_held(geo: Geography, radius_km: float) -> np.ndarray:
+    """Metro cells within `radius_km` of a neighbourhood the state held in early 2023: no group
+    starts there, and the initial territory leaves them to the state."""
+    mask = np.zeros(geo.n_cells, dtype=bool)
+    for lon, lat in STATE_HELD_PLACES:
+        mask |= _distance_km(geo, lon, lat) <= radius_km
+    return mask & geo.is_metro
+
+
+def _distance_km(geo: Geography, lon: float, lat: float) -> np.ndarray:
+    """Every cell centre's distance from a point, in km (flat Earth: the metro is ~30 km wide)."""
+    return np.hypot((geo.lon - lon) * 111.32 * np.cos(np.radians(lat)), (geo.lat - lat) * 110.57)
 
 
 class GangState(NamedTuple):
@@ -207,8 +237,7 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
     n_generic = n - len(NAMED_GANGS)
     generic_total = total - named.sum()
 
-    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p["gang_road_base_weight"],
-                                                     rng)
+    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p, rng)
     sizes = rng.lognormal(0.0, p["generic_gang_size_spread"], n_generic)
     generic = generic_total * sizes / sizes.sum() if n_generic else np.zeros(0)
 
@@ -230,35 +259,48 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
                      posture=np.ones_like(members), overstretch=np.zeros_like(members))
 
 
-def _generic_bases(geo: Geography, n: int, road_weight: float, rng: np.random.Generator):
+def _generic_bases(geo: Geography, n: int, p: dict[str, float], rng: np.random.Generator):
+    """Each generic group's region, base cell and coalition.
+
+    A metro group joins G9 or G-Pep (`GENERIC_METRO_ALLIANCE_SHARES`) and settles among its
+    coalition's named groups: a cell weighs its residents times exp(-d / `gang_base_spread_km`),
+    d the distance to the nearest named group of that coalition, since the capital's smaller
+    gangs are the bases of the coalitions' neighbourhoods (GI-TOC), and no group starts in a
+    neighbourhood the state held (`state_held`). Outside the metro, groups settle along the
+    national roads they tax (GI-TOC: checkpoints on RN1 and RN2 are a main income), so road cells
+    weigh 1 + `gang_road_base_weight`. No two groups share a base while a free cell is left.
+    """
     regions = list(GENERIC_REGION_WEIGHTS)
     weights = np.array(list(GENERIC_REGION_WEIGHTS.values()))
     picks = rng.choice(len(regions), size=n, p=weights / weights.sum())
+    free = geo.is_metro & ~state_held(geo, p["initial_state_held_radius_km"])
+    near = {}
+    for a in (G9, GPEP, -1):
+        d = np.min([_distance_km(geo, g.lon, g.lat) for g in NAMED_GANGS
+                    if a < 0 or g.alliance == a], axis=0)
+        near[a] = np.where(free, geo.population * np.exp(-d / p["gang_base_spread_km"]), 0.0)
+    on_road = 1.0 + p["gang_road_base_weight"] * (geo.road_mask > 0)
     bases, labels, alliance = [], [], []
     used = np.zeros(geo.n_cells, bool)
     for k in picks:
         region = regions[k]
         if region == "metro":
-            mask = geo.is_metro
+            r = rng.random()
+            g9, gpep = GENERIC_METRO_ALLIANCE_SHARES[G9], GENERIC_METRO_ALLIANCE_SHARES[GPEP]
+            a = G9 if r < g9 else GPEP if r < g9 + gpep else -1
+            weight = near[a]
         else:
+            a = -1
             mask = (geo.department == geo.department_index(region)) & ~geo.is_metro
-        # Outside the metro, groups settle along the national roads they tax (GI-TOC: checkpoints
-        # on RN1 and RN2 are a main income), so road cells weigh more.
-        weight = geo.population * (1.0 if region == "metro" else 1.0 + road_weight * (
-            geo.road_mask > 0))
-        w = np.where(mask & ~used, weight, 0.0)
+            weight = np.where(mask, geo.population * on_road, 0.0)
+        w = np.where(used, 0.0, weight)
         if w.sum() <= 0:  # every populated cell already has a base: allow sharing
-            w = np.where(mask, weight, 0.0)
+            w = weight
         cell = int(rng.choice(geo.n_cells, p=w / w.sum()))
         used[cell] = True
         bases.append(cell)
         labels.append(region)
-        if region == "metro":
-            r = rng.random()
-            g9, gpep = GENERIC_METRO_ALLIANCE_SHARES[G9], GENERIC_METRO_ALLIANCE_SHARES[GPEP]
-            alliance.append(G9 if r < g9 else GPEP if r < g9 + gpep else -1)
-        else:
-            alliance.append(-1)
+        alliance.append(a)
     return labels, bases, alliance
 
 
@@ -299,9 +341,12 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     A weighted Voronoi growth over the cell graph: a group's claims cost 1/sqrt(members) a step, so
     larger groups reach further; each holds its stronghold and then claims no cell that would take
     it past its capacity (members x residents per member); growth into the capital stops once
-    `initial_capital_gang_share` of its cells are held.
+    `initial_capital_gang_share` of its cells are held. The neighbourhoods the state held in early
+    2023 (`state_held`) stay the state's.
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
+    kept = state_held(geo, p["initial_state_held_radius_km"])
+    kept[[g.home_cell for g in gangs]] = False  # a stronghold stays its group's
     capacity = p["gang_initial_fill"] * members * p["gang_residents_per_member"]
     load = geo.population * hold_weights(geo.is_metro, np.flatnonzero(geo.road_mask > 0), p)
     held = np.zeros(len(gangs))
@@ -312,7 +357,7 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     heapq.heapify(heap)
     while heap:
         cost, cell, g = heapq.heappop(heap)
-        if owner[cell] >= 0 or (held[g] > 0 and held[g] + load[cell] > capacity[g]):
+        if owner[cell] >= 0 or kept[cell] or (held[g] > 0 and held[g] + load[cell] > capacity[g]):
             continue
         if geo.is_capital[cell]:
             if capital_held >= capital_target:

@@ -122,14 +122,14 @@ _DECLARED: tuple[Param, ...] = (
        "(UN HC Turk, HRC58) make arms, not guns-in-country, the bottleneck for gangs",
        role="initial", plausible=(0.6, 1),
        why="most members armed, some with machetes only; above 1 a group would hold spare guns"),
-    _p("gang_residents_per_member", 1100, 50, 5000, "residents per member", "gangs",
+    _p("gang_residents_per_member", 500, 50, 5000, "residents per member", "gangs",
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
-       "assumption: tuned to the 2023-24 record; the ~2.7 M people living under gang control "
-       "(UNICEF to the UNSC, Apr 2024: territorial_control.csv) over ~2,000-4,000 members in the "
-       "capital gives the same order",
-       plausible=(600, 2000),
-       why="~2.7 M people over ~2,000-4,000 members in the capital gives 675-1,350; widened for "
-           "the rest of the metro", prior="log-uniform"),
+       "assumption: the ~2 M (UN, Jun 2023) and ~2.7 M (UNICEF to the UNSC, Apr 2024) people "
+       "living under gang control nationwide (territorial_control.csv), of whom ~1.5-2 M in the "
+       "metro, over the ~2,600-6,800 members based there (3/4 of gang_members_total's range)",
+       plausible=(250, 1200),
+       why="1.5-2 M people over 2,600-6,800 metro members gives 220-770; widened to 1,200 for "
+           "members who hold without fighting", prior="log-uniform"),
     _p("gang_rural_residents_per_member", 150, 10, 5000, "residents per member", "gangs",
        "Residents one member can keep under control outside the metro, where people are spread "
        "over more ground.",
@@ -355,6 +355,23 @@ _DECLARED: tuple[Param, ...] = (
        "groups keep some members when the total is small.",
        "assumption: the named coalitions are most but not all of the armed members",
        role="initial"),
+    _p("gang_base_spread_km", 3.0, 0.5, 20, "km", "gangs",
+       "How far from its coalition's named groups a generic metro group may be based: a cell's "
+       "weight as a base falls as exp(-distance / this).",
+       "assumption: the capital's smaller gangs are the G9 and G-Pep coalitions' bases in the "
+       "same neighbourhoods (GI-TOC, gangs.csv); the named groups' bases span ~20 km of the metro",
+       role="initial", plausible=(1.5, 6),
+       why="from a cluster a neighbourhood wide (~1.5 km) to nearly even over the metro (~6 km)",
+       prior="log-uniform"),
+    _p("initial_state_held_radius_km", 2.0, 0, 5, "km", "gangs",
+       "Radius around each neighbourhood the state held in early 2023 (state_held_2023.csv: "
+       "Pétion-Ville, Canapé-Vert, Turgeau, Solino, the airport) that starts in the state's hands.",
+       "assumption: 2 km around the five places covers 53 of the capital's 265 cells, the ~20% "
+       "of its area the UN Panel of Experts (S/2023/674) and Prensa Latina (Apr 2024) say the "
+       "gangs did not control",
+       role="initial", plausible=(1, 2.5),
+       why="1 km keeps only the places themselves (15 cells); 2.5 km covers 68 cells, a quarter "
+           "of the capital"),
     _p("gang_road_base_weight", 4.0, 0, 20, "extra weight", "gangs",
        "Outside the metro, how much more likely a national-road cell is as a group's base "
        "(weight 1 + this).",
