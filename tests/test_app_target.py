@@ -3,12 +3,12 @@ a tiny problem (and the command it shows gives that answer), a second search reu
 runs, Stop ends a search, and bad settings are refused with a message.
 
 The tiny problem: the short uploaded policy of `test_app` (five simulated months), the lever
-`arms_interdiction`, the goal "gangs hold less than 67% of Port-au-Prince on 2023-05-31" with a
+`arms_interdiction`, the goal "gangs hold less than 69% of Port-au-Prince on 2023-05-31" with a
 chance of 60%, at most 36 replicates per value and +-10 points: a few rounds, under a hundred
 runs, a few seconds. The threshold must sit where the posterior crosses 60% within the lever's
-range, so it follows the shipped posterior: on session 13's, 68.5% is already reached with no
-interdiction and 65% is not reached at the most (the share moves in whole cells, so thresholds
-between these give the same few answers).
+range, so it follows the shipped posterior: on session 15's, 70% is reached at 0.41 and 69% at
+0.74 (the command line, 108 and 96 runs), while 67% is not reached at the most (33% [16%-57%] at
+0.95); the share moves in whole cells, so nearby thresholds give the same few answers.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def target_page(**settings) -> AppTest:
     at.switch_page("views/target.py")
     no_exception(at.run())
     values = {"target_source": "upload: short.yaml", "target_lever": "arms_interdiction",
-              "target_sets": [], "target_threshold": 67.0, "target_probability": 0.6,
+              "target_sets": [], "target_threshold": 69.0, "target_probability": 0.6,
               "target_precision": 0.1, "target_replicates": 36} | settings
     for key, value in values.items():
         widget(at, key).set_value(value)
@@ -51,7 +51,8 @@ def test_the_page_finds_the_command_lines_answer_and_shows_its_curve(tmp_path):
     no_exception(at.run())
     run = wait(at, "target_run", 120)
     assert run.status == target.DONE and run.result.status == search.FOUND
-    # a small search (a cost bound, not a result): 120 runs in 4 rounds on session 13's posterior
+    # a small search (a cost bound, not a result): 120 runs in 4 rounds on session 13's posterior,
+    # 96 in 3 rounds on the command line on session 15's
     # (interval 0 to 0.95: the interdiction curve is flat over three months); 132 on session 8's
     assert run.result.rounds >= 2 and 0 < run.result.runs <= 160
     [sentence] = [s.value for s in at.success]
