@@ -61,7 +61,7 @@ NAMED_GANGS = (
 # ~15% of 137), and which coalition metro groups join (by 2022 the capital's gangs were aligned
 # with G9 or G-Pep, GI-TOC).
 GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ouest": 0.07}
-GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}
+GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}  # they sum to 1: every metro group joins one
 
 
 def _state_held_places() -> np.ndarray:
@@ -79,11 +79,15 @@ STATE_HELD_PLACES = _state_held_places()
 
 
 def state_held(geo: Geography, radius_km: float) -> np.ndarray:
-    """Metro cells within `radius_km` of a neighbourhood the state held in early 2023: no group
-    starts there, and the initial territory leaves them to the state."""
+    """Metro cells within `radius_km` of a neighbourhood the state held in early 2023 and nearer
+    to it than to any named group's base: no group starts there, and the initial territory
+    leaves them to the state. A named group's neighbourhood stays its own where the two meet
+    (G9's base in lower Delmas is 1.7 km from Solino)."""
+    named = np.min([_distance_km(geo, g.lon, g.lat) for g in NAMED_GANGS], axis=0)
     mask = np.zeros(geo.n_cells, dtype=bool)
     for lon, lat in STATE_HELD_PLACES:
-        mask |= _distance_km(geo, lon, lat) <= radius_km
+        d = _distance_km(geo, lon, lat)
+        mask |= (d <= radius_km) & (d < named)
     return mask & geo.is_metro
 
 
@@ -237,7 +241,8 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
     n_generic = n - len(NAMED_GANGS)
     generic_total = total - named.sum()
 
-    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p, rng)
+    named_homes = [geo.nearest_cell(g.lon, g.lat, among=None) for g in NAMED_GANGS]
+    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p, named_homes, rng)
     sizes = rng.lognormal(0.0, p["generic_gang_size_spread"], n_generic)
     generic = generic_total * sizes / sizes.sum() if n_generic else np.zeros(0)
 
@@ -246,7 +251,7 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
         [g.alliance if g.alliance >= 0 else -1 for g in NAMED_GANGS], alliance]).astype(np.int32)
     independent = alliance < 0
     alliance[independent] = FIRST_INDEPENDENT + np.arange(independent.sum())
-    homes = [geo.nearest_cell(g.lon, g.lat, among=None) for g in NAMED_GANGS] + list(bases)
+    homes = named_homes + list(bases)
     names = [g.name for g in NAMED_GANGS] + [f"{region} group {i + 1}"
                                              for i, region in enumerate(region_of_base)]
     for i, (name, home) in enumerate(zip(names, homes, strict=True)):
@@ -259,35 +264,38 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
                      posture=np.ones_like(members), overstretch=np.zeros_like(members))
 
 
-def _generic_bases(geo: Geography, n: int, p: dict[str, float], rng: np.random.Generator):
+def _generic_bases(geo: Geography, n: int, p: dict[str, float], named_homes: list[int],
+                   rng: np.random.Generator):
     """Each generic group's region, base cell and coalition.
 
     A metro group joins G9 or G-Pep (`GENERIC_METRO_ALLIANCE_SHARES`) and settles among its
     coalition's named groups: a cell weighs its residents times exp(-d / `gang_base_spread_km`),
     d the distance to the nearest named group of that coalition, since the capital's smaller
-    gangs are the bases of the coalitions' neighbourhoods (GI-TOC), and no group starts in a
-    neighbourhood the state held (`state_held`). Outside the metro, groups settle along the
+    gangs are the bases of the coalitions' neighbourhoods (GI-TOC). No generic group starts in a
+    neighbourhood the state held (`state_held`), on a named group's base or next to it (its own
+    streets: a named group starts with room to grow). Outside the metro, groups settle along the
     national roads they tax (GI-TOC: checkpoints on RN1 and RN2 are a main income), so road cells
     weigh 1 + `gang_road_base_weight`. No two groups share a base while a free cell is left.
     """
     regions = list(GENERIC_REGION_WEIGHTS)
     weights = np.array(list(GENERIC_REGION_WEIGHTS.values()))
     picks = rng.choice(len(regions), size=n, p=weights / weights.sum())
+    used = np.zeros(geo.n_cells, bool)
+    for home in named_homes:
+        used[home] = True
+        used[geo.edge_dst[geo.edge_ptr[home]:geo.edge_ptr[home + 1]]] = True
     free = geo.is_metro & ~state_held(geo, p["initial_state_held_radius_km"])
     near = {}
-    for a in (G9, GPEP, -1):
-        d = np.min([_distance_km(geo, g.lon, g.lat) for g in NAMED_GANGS
-                    if a < 0 or g.alliance == a], axis=0)
+    for a in (G9, GPEP):
+        d = np.min([_distance_km(geo, g.lon, g.lat) for g in NAMED_GANGS if g.alliance == a],
+                   axis=0)
         near[a] = np.where(free, geo.population * np.exp(-d / p["gang_base_spread_km"]), 0.0)
     on_road = 1.0 + p["gang_road_base_weight"] * (geo.road_mask > 0)
     bases, labels, alliance = [], [], []
-    used = np.zeros(geo.n_cells, bool)
     for k in picks:
         region = regions[k]
         if region == "metro":
-            r = rng.random()
-            g9, gpep = GENERIC_METRO_ALLIANCE_SHARES[G9], GENERIC_METRO_ALLIANCE_SHARES[GPEP]
-            a = G9 if r < g9 else GPEP if r < g9 + gpep else -1
+            a = G9 if rng.random() < GENERIC_METRO_ALLIANCE_SHARES[G9] else GPEP
             weight = near[a]
         else:
             a = -1
@@ -346,7 +354,6 @@ def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
     kept = state_held(geo, p["initial_state_held_radius_km"])
-    kept[[g.home_cell for g in gangs]] = False  # a stronghold stays its group's
     capacity = p["gang_initial_fill"] * members * p["gang_residents_per_member"]
     load = geo.population * hold_weights(geo.is_metro, np.flatnonzero(geo.road_mask > 0), p)
     held = np.zeros(len(gangs))

@@ -126,9 +126,11 @@ _DECLARED: tuple[Param, ...] = (
        "Residents one gang member can keep under control; beyond it a gang is overstretched.",
        "assumption: the ~2 M (UN, Jun 2023) and ~2.7 M (UNICEF to the UNSC, Apr 2024) people "
        "living under gang control nationwide (territorial_control.csv), of whom ~1.5-2 M in the "
-       "metro, over the ~2,600-6,800 members based there (3/4 of gang_members_total's range)",
+       "metro (an assumed split), over the ~2,800-7,200 members based there (~80% of "
+       "gang_members_total's range: the named groups and 3/4 of the generic ones); the same "
+       "two figures are calibration targets, so the prior sets only the order",
        plausible=(250, 1200),
-       why="1.5-2 M people over 2,600-6,800 metro members gives 220-770; widened to 1,200 for "
+       why="1.5-2 M people over 2,800-7,200 metro members gives 210-710; widened to 1,200 for "
            "members who hold without fighting", prior="log-uniform"),
     _p("gang_rural_residents_per_member", 150, 10, 5000, "residents per member", "gangs",
        "Residents one member can keep under control outside the metro, where people are spread "
@@ -366,12 +368,12 @@ _DECLARED: tuple[Param, ...] = (
     _p("initial_state_held_radius_km", 2.0, 0, 5, "km", "gangs",
        "Radius around each neighbourhood the state held in early 2023 (state_held_2023.csv: "
        "Pétion-Ville, Canapé-Vert, Turgeau, Solino, the airport) that starts in the state's hands.",
-       "assumption: 2 km around the five places covers 53 of the capital's 265 cells, the ~20% "
-       "of its area the UN Panel of Experts (S/2023/674) and Prensa Latina (Apr 2024) say the "
-       "gangs did not control",
+       "assumption: 2 km around the five places (short of any named group's base) covers 47 of "
+       "the capital's 265 cells (18%), near the ~20% of its area the UN Panel of Experts "
+       "(S/2023/674) and Prensa Latina (Apr 2024) say the gangs did not control",
        role="initial", plausible=(1, 2.5),
-       why="1 km keeps only the places themselves (15 cells); 2.5 km covers 68 cells, a quarter "
-           "of the capital"),
+       why="1 km keeps only the places themselves (14 cells); 2.5 km covers 57 cells (22% of "
+           "the capital)"),
     _p("gang_road_base_weight", 4.0, 0, 20, "extra weight", "gangs",
        "Outside the metro, how much more likely a national-road cell is as a group's base "
        "(weight 1 + this).",
