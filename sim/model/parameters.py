@@ -107,8 +107,9 @@ _DECLARED: tuple[Param, ...] = (
     # ---------------------------------------------------------------- gangs
     _p("gang_count", 150, 14, 400, "armed groups", "gangs",
        "Armed groups simulated: the named gangs of gangs.csv plus generic groups up to this count.",
-       "UN Geneva Sep 2025 (>150); AP Jan 2023 and UN PoE S/2023/674 count ~200 including "
-       "groups too small to hold ground", integer=True, role="initial"),
+       "AP Jan 2023 and UN PoE S/2023/674 count ~200, including groups too small to hold "
+       "ground; 150 are simulated (assumption: the smallest ~50 are left out)",
+       integer=True, role="initial"),
     _p("gang_members_total", 5500, 500, 30000, "armed members", "gangs",
        "Armed gang members nationwide at the start of the run.",
        "assumption: tuned within the reported range: ~3,000 armed men c.2020 (SNDDR), ~5,500 "
@@ -226,11 +227,12 @@ _DECLARED: tuple[Param, ...] = (
        "gangs",
        "Recruits a gang takes in each year per 1,000 residents it controls, when it can pay and "
        "arm them.",
-       "assumption: tuned; it grows gangs from ~5,500 (2023) towards the ~12,000 reported for "
-       "2026 (AyitiIntel, low reliability) while ~2,000-3,000 members are killed a year; UNICEF "
-       "reports child recruitment +70% Q2 2023 to Q2 2024",
+       "assumption: tuned; recruitment must make up for the ~2,000-3,000 members killed a year "
+       "in 2023-24 (BINUH's counts) for the groups to grow as the record shows them growing; "
+       "UNICEF reports child recruitment +70% Q2 2023 to Q2 2024",
        plausible=(0.3, 2),
-       why="tuned value; a third to twice it spans no growth to the doubling reported by 2026",
+       why="tuned value; a third to twice it spans shrinking groups to groups that double "
+           "within three years",
        prior="log-uniform"),
     _p("gang_remnant_share", 0.25, 0, 1, "share", "gangs",
        "What a gang still draws (extortion, recruits) from ground the state cleared it from "
