@@ -282,8 +282,8 @@ def _chances(run: Run, runs: list, origin: dt.date) -> None:
     end = runs[0].end
     SS.setdefault("chance_metric", "capital_gang_share_area")
     SS.setdefault("chance_threshold", 50.0)
-    if not origin <= SS.get("chance_by", end) <= end:
-        SS["chance_by"] = end
+    if "chance_by" not in SS or not origin <= SS["chance_by"] <= end:
+        SS["chance_by"] = end  # the runs' last day, not the widget's default of today
     names = goals.outcome_names()
     left, middle, right = st.columns([3, 1, 1])
     left.selectbox("Outcome", names, key="chance_metric",
