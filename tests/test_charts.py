@@ -37,6 +37,33 @@ def test_observed_figures_are_points_with_their_source_on_hover():
     assert not [t for t in alone.data if (t.name or "").startswith("observed")]
 
 
+def test_a_difference_of_shares_reads_in_percentage_points_not_percent():
+    """A share falling from 60% to 45% is -15 points, not -15%: the axis, its ticks and the hover
+    say points, signed; a difference of counts stays a signed count."""
+    dates = np.datetime64("2026-01-01") + np.arange(3)
+    band = (dates, np.full(3, -0.15), np.full(3, -0.25), np.full(3, -0.05))
+    fig = charts.bands([("difference", band)], "Capital", "percent", difference=True)
+    median = [t for t in fig.data if t.name == "difference"][0]
+    assert list(median.y) == [-15.0] * 3
+    assert fig.layout.yaxis.title.text == "percentage points"
+    assert fig.layout.yaxis.tickformat == "+.0f" and median.hovertemplate.endswith(
+        " pp<extra></extra>")
+    assert fig.layout.shapes  # the zero line
+    level = charts.bands([("level", band)], "Capital", "percent")
+    assert level.layout.yaxis.tickformat == ".0%" and not level.layout.shapes
+    counts = charts.bands([("difference", band)], "Killed", "count", difference=True)
+    assert counts.layout.yaxis.tickformat == "+,.0f"
+    assert [t for t in counts.data if t.name == "difference"][0].y[0] == -0.15
+
+
+def test_the_report_labels_a_difference_of_shares_in_points():
+    from sim.analysis import report
+
+    assert report._axis_labels([-0.1, 0.0, 0.1], "percent", difference=True)(-0.1) == "-10 pp"
+    assert report._axis_labels([-0.1, 0.0, 0.1], "percent", difference=True)(0.0) == "0 pp"
+    assert report._axis_labels([0.0, 0.5], "percent")(0.5) == "50%"
+
+
 def test_sensitivity_bars_name_parameters_by_their_labels():
     """The axis reads "Gang cash reserve months", not `gang_cash_reserve_months`; the hover
     gives both (the name is what --vary and --set take)."""

@@ -31,20 +31,26 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
-          branch: dt.date | None = None, zero_line: bool = False,
+          branch: dt.date | None = None, difference: bool = False,
           height: int = 300, colours: list[str] | None = None,
           observed: tuple | list = (), hover: list[str] | None = None) -> go.Figure:
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
     `colours` (default: the palette's order); `display` is the outcome's display format;
     `observed`, the record's figures over the runs (`compare.observed`), drawn as points with
     their figure and source on hover, in the legend as "observed (UN, ...)"; `hover`, what the
-    hover calls each line (default: its name).
+    hover calls each line (default: its name). With `difference` the lines are paired
+    differences: signed, about a zero line, and a share's in percentage points (a difference of
+    shares is not a percentage of anything).
 
     Plotly renders HTML in titles, legends and hover text, and names come from users' files: they
     are escaped, so a name shows as written and never becomes a link or an image."""
     fig = go.Figure()
     title = html.escape(title)
-    scale = 1e6 if display == USD else 1.0  # dollars in millions: "$530" reads better than "530M"
+    points = difference and display == PERCENT
+    # dollars in millions: "$530" reads better than "530M"
+    scale = 1e6 if display == USD else 0.01 if points else 1.0
+    fmt = ("+" if difference else "") + (".0f" if points else TICK_FORMAT[display])
+    unit = " M" if display == USD else " pp" if points else ""
     for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
         c, name = (colours[i] if colours else colour(i)), html.escape(raw_name)
         hovered = html.escape(hover[i]) if hover else name
@@ -58,9 +64,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
         fig.add_trace(go.Scatter(x=x, y=median, mode="lines", line={"color": c, "width": 2},
                                  name=name, legendgroup=name,
                                  hovertemplate=hovered.replace("%", "%%")
-                                 + f": %{{y:{TICK_FORMAT[display]}}}"
-                                               + (" M" if display == USD else "")
-                                               + "<extra></extra>"))
+                                 + f": %{{y:{fmt}}}{unit}<extra></extra>"))
     if observed:
         fig.add_trace(go.Scatter(
             x=[t.when.isoformat() for t in observed], y=[t.value / scale for t in observed],
@@ -72,14 +76,14 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
         fig.add_vline(x=branch.isoformat(), line={"color": "#888", "dash": "dot", "width": 1})
         fig.add_annotation(x=branch.isoformat(), y=1, yref="paper", text="branch",
                            showarrow=False, xanchor="left", font={"size": 10, "color": "#666"})
-    if zero_line:
+    if difference:
         fig.add_hline(y=0, line={"color": "#444", "width": 1})
     fig.update_layout(
         title={"text": title, "font": {"size": 14}, "x": 0.0}, height=height,
         margin={"l": 60, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
         legend={"orientation": "h", "y": -0.15}, showlegend=len(lines) > 1 or bool(observed),
-        yaxis={"tickformat": TICK_FORMAT[display], "title": AXIS_TITLE.get(display),
-               "rangemode": "tozero" if not zero_line else "normal"},
+        yaxis={"tickformat": fmt, "rangemode": "normal" if difference else "tozero",
+               "title": "percentage points" if points else AXIS_TITLE.get(display)},
         plot_bgcolor="white", xaxis={"gridcolor": "#eee"},
     )
     fig.update_yaxes(gridcolor="#eee")

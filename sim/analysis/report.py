@@ -117,15 +117,17 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [v * step for v in range(math.floor(low / step), math.ceil(high / step) + 1)]
 
 
-def _axis_labels(ticks: list[float], display: str):
-    """A y axis's tick labels, `label(v)`: shares in percent, money and counts in the one unit
+def _axis_labels(ticks: list[float], display: str, difference: bool = False):
+    """A y axis's tick labels, `label(v)`: shares in percent (a difference of shares in
+    percentage points, which is not a percentage of anything), money and counts in the one unit
     its largest tick reaches ("$0.50 bn" under "$1.00 bn", not "$500.00 M"; "0.50 M" under
     "1.00 M", not "500,000")."""
     unit = money_unit(ticks)
 
     def label(value: float) -> str:
         if display == outcomes.PERCENT:
-            return f"{value * 100:g}%"
+            return f"{value * 100:+g} pp" if difference and value else (
+                f"{value * 100:g}" + (" pp" if difference else "%"))
         return (show_money if display == outcomes.USD else show_count)(value, unit)
     return label
 
@@ -179,8 +181,8 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 
     parts = [f'<svg class=chart width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}">',
-             _y_grid(y_ticks, y, left, width - right, _axis_labels(y_ticks, display),
-                     zero_line)]
+             _y_grid(y_ticks, y, left, width - right,
+                     _axis_labels(y_ticks, display, difference=zero_line), zero_line)]
     first_year = int(str(x0)[:4]) + 1
     for year in range(first_year, int(str(x1)[:4]) + 1):
         xv = x(np.datetime64(f"{year}-01-01"))

@@ -258,7 +258,7 @@ def differences() -> None:
             continue
         fig = run.cached(f"diff.{o.name}", lambda o=o, shown=shown: charts.bands(
             [(NAME[label], band) for label, band in shown],
-            f"{o.label}: difference to {NAME[ref.label]}", o.display, origin, zero_line=True,
+            f"{o.label}: difference to {NAME[ref.label]}", o.display, origin, difference=True,
             colours=[COLOUR[label] for label, _ in shown],
             hover=[HOVER[label] for label, _ in shown]))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG, key=f"df.{o.name}")

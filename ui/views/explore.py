@@ -342,7 +342,7 @@ def _grid_of_charts(run, cur, ref, outcomes, origin, diff) -> None:
                 continue
             fig = run.cached(f"diff.{o.name}", lambda o=o, t=title, d=paired: charts.bands(
                 [("difference", d)], f"{t}: difference to {ref.name}", o.display, cur.branch,
-                zero_line=True))
+                difference=True))
         else:
             lines = [(cur.name, compare.band(cur, o, origin))]
             if ref is not None:
