@@ -393,7 +393,10 @@ def test_cached_runs_come_back_at_once(short_app):
     wait_for_run(no_exception(at.run()))
     at.button(key="run").click()
     no_exception(at.run())
-    assert not at.session_state["explore_run"].job.running  # every run was in the cache
+    job = at.session_state["explore_run"].job
+    assert not job.running and job.from_cache == job.runs_total  # every run was in the cache
+    # and the caption says so, not "in 0.0 s"
+    assert any("runs loaded from the cache" in c.value for c in at.caption)
 
 
 def test_reference_is_run_with_the_same_seeds_and_differences_shown(short_app):

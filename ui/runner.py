@@ -241,6 +241,7 @@ class Job:
                                                                    strict=True)]
                      for label, runs in self.runs.items()}
         self.results: dict[str, dict[int, object]] = {label: {} for label in self.labels}
+        self.from_cache = 0  # runs of `results` found in the cache, not simulated for this job
         self.errors: list[str] = []
         self.pending = collections.deque(range(len(self.seeds)))
         self.waiting: set[tuple[str, int]] = set()  # runs another job is computing
@@ -286,6 +287,15 @@ class Job:
 
     def elapsed(self) -> float:
         return (self.finished or time.monotonic()) - self.started
+
+    def timing(self) -> str:
+        """How the finished runs came: "in 4.2 s", or "loaded from the cache" when none had to
+        be simulated (a cached job finishes at once, and "in 0.0 s" read as a broken clock), or
+        both."""
+        if self.from_cache and self.from_cache >= self.runs_done:
+            return "loaded from the cache"
+        cached = f" ({self.from_cache:,} loaded from the cache)" if self.from_cache else ""
+        return f"in {self.elapsed():.1f} s{cached}"
 
     def done(self, label: str) -> dict[int, RunOutput]:
         """The finished runs of `label` by replicate: a copy, taken at once (results arrive from
@@ -418,10 +428,8 @@ class Runner:
             job = Job(next(self.ids), scenarios, seeds, ensemble, replicates, reduce, histories)
             job.owner = owner
             for label in job.labels:
-                for i, key in enumerate(job.keys[label]):
-                    hit = self._cache(job).get(key)
-                    if hit is not None:
-                        job.results[label][i] = hit
+                for i in range(len(job.seeds)):
+                    self._from_cache(job, label, i)
             self.jobs.append(job)
             self._pump()
             self._check_done(job)
@@ -457,6 +465,15 @@ class Runner:
         """Where `job`'s results are cached: full outputs, or a search's reduced ones."""
         return self.cache if job.reduce is None else self.reduced
 
+    def _from_cache(self, job: Job, label: str, i: int) -> bool:
+        """Fill in run i of `label` from the cache if it is there (counted in
+        `job.from_cache`)."""
+        hit = self._cache(job).get(job.keys[label][i])
+        if hit is not None:
+            job.results[label][i] = hit
+            job.from_cache += 1
+        return hit is not None
+
     def _next_task(self) -> tuple[Job, int, list[tuple[RunKey, str, Scenario]]] | None:
         """The next replicate to run, as (run key, label, scenario) of each run, taking jobs in
         turn; runs cached or being computed for another job are not run twice."""
@@ -467,13 +484,10 @@ class Runner:
             i = job.pending.popleft()
             items = []
             for label in job.labels:
-                if i in job.results[label]:
+                if i in job.results[label] or self._from_cache(job, label, i):
                     continue
                 key = job.keys[label][i]
-                hit = self._cache(job).get(key)
-                if hit is not None:
-                    job.results[label][i] = hit
-                elif key in self.inflight:
+                if key in self.inflight:
                     self.inflight[key].append((job, label, i))
                     job.waiting.add((label, i))
                 elif key not in {k for k, _, _ in items}:

@@ -203,7 +203,7 @@ def progress() -> None:
         st.progress(job.progress(), text=f"{job.runs_done} of {job.runs_total} runs done, "
                                          f"{job.elapsed():.0f} s")
     else:
-        st.caption(f"{job.runs_done} of {job.runs_total} runs in {job.elapsed():.1f} s; seeds "
+        st.caption(f"{job.runs_done} of {job.runs_total} runs {job.timing()}; seeds "
                    f"{job.seeds[0]} to {job.seeds[-1]}; {session.parameters_caption(job)}.")
     for error in job.errors[:3]:
         session.show_error(f"A run failed inside the model (a bug; please report it): {error}")

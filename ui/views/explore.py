@@ -176,8 +176,8 @@ def progress_panel(run: Run) -> None:
                                              f"done, {job.elapsed():.0f} s")
         else:
             stopped = " (stopped)" if job.stopped else ""
-            st.caption(f"{job.runs_done} of {job.runs_total} runs{stopped} in "
-                       f"{job.elapsed():.1f} s; seeds {job.seeds[0]} to {job.seeds[-1]}; "
+            st.caption(f"{job.runs_done} of {job.runs_total} runs{stopped} {job.timing()}; "
+                       f"seeds {job.seeds[0]} to {job.seeds[-1]}; "
                        f"{session.parameters_caption(job)}.")
         for error in job.errors[:3]:
             session.show_error(f"A run failed inside the model (a bug; please report it): {error}")
