@@ -79,7 +79,7 @@ def wait(at: AppTest, key: str, timeout: float = 60):
 
 def widget(at: AppTest, key: str):
     for kind in (at.slider, at.selectbox, at.select_slider, at.number_input, at.text_input,
-                 at.multiselect, at.date_input, at.radio):
+                 at.text_area, at.multiselect, at.date_input, at.radio):
         for w in kind:
             if w.key == key:
                 return w
@@ -297,6 +297,22 @@ def test_saved_file_round_trips_and_is_what_runs(short_app):
     no_exception(at.run())
     job = at.session_state["explore_run"].job
     assert engine.run_key(job.scenarios["current"], 3) == engine.run_key(again, 3)
+
+
+def test_a_saved_file_says_what_changed_or_what_the_user_wrote(short_app):
+    """A file saved with other levers must not describe the policy it came from as its own."""
+    at = short_app
+    unchanged = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")
+    widget(at, KEY + "mission_troops_target").set_value(3000)
+    no_exception(at.run())
+    spec = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")
+    assert spec.description.startswith(unchanged.description.strip())
+    assert "Changed in the app from" in spec.description
+    assert "mission_troops_target 3,000 (was " in spec.description
+    widget(at, "save_description").set_value("My own words on this policy.")
+    no_exception(at.run())
+    spec = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")
+    assert spec.description == "My own words on this policy."
 
 
 def test_saved_file_runs_on_the_command_line(short_app, tmp_path, capsys):

@@ -194,13 +194,31 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def changes_described(source: Source, settings: Settings) -> str:
+    """The file's description, followed by what the settings change in it: a file saved with
+    other levers must not describe the policy it came from as its own (the default description
+    of Save)."""
+    changes = [f"{name} {format_value(PARAMS[name], value)} (was "
+               f"{format_value(PARAMS[name], source.lever_values[name])})"
+               for name, value in settings.parameters.items()]
+    if settings.events is not None:
+        changes.append("its timed events edited")
+    if settings.end is not None:
+        changes.append(f"the end {settings.end} (was {source.resolved.end})")
+    if not changes:
+        return source.spec.description
+    note = f"Changed in the app from {source.spec.name}: {'; '.join(changes)}."
+    return f"{source.spec.description.strip()} {note}".strip()
+
+
 def scenario_text(source: Source, settings: Settings) -> str:
     """The scenario file for `settings` on top of `source`: the source's own fields, with the
     changed parameters among its `parameters:` and its own events as edited."""
     spec = source.spec
     name = settings.name or (f"{spec.name} (modified)" if settings.changed() else spec.name)
     doc: dict = {"name": name}
-    description = spec.description if settings.description is None else settings.description
+    description = (changes_described(source, settings) if settings.description is None
+                   else settings.description)
     if description.strip():
         doc["description"] = " ".join(description.split())
     if spec.base is not None:

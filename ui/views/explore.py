@@ -48,6 +48,7 @@ def apply_source(label: str, settings: Settings | None = None, replicates: int |
     SS["end"] = settings.end or src.resolved.end
     SS["seed"] = src.resolved.seed if settings.seed is None else settings.seed
     SS["save_name"] = settings.name or ""
+    SS["save_description"] = settings.description or ""
     if replicates is not None:
         SS["replicates"] = replicates
     labels = [NO_REFERENCE, *session.all_labels()]
@@ -100,7 +101,8 @@ def current_settings(src) -> Settings:
     return Settings(parameters=controls.read_levers(src), events=SS.get("events"),
                     end=None if end == src.resolved.end else end,
                     seed=None if seed is None or seed == src.resolved.seed else int(seed),
-                    name=(SS.get("save_name") or "").strip() or None)
+                    name=(SS.get("save_name") or "").strip() or None,
+                    description=(SS.get("save_description") or "").strip() or None)
 
 
 def horizon_options(src, chosen: dt.date) -> list[dt.date]:
@@ -426,6 +428,9 @@ def page() -> None:
                      help="Back to the file's values")
         st.text_input("Name to save under", key="save_name", persist_state=KEEP,
                       placeholder=f"{src.name} (modified)" if settings.changed() else src.name)
+        st.text_area("Description to save", key="save_description", persist_state=KEEP,
+                     height=80, placeholder="Empty: the file's own description, followed by "
+                     "what you changed in it.")
 
         st.subheader("Run settings")
         ends = horizon_options(src, SS["end"])
