@@ -106,6 +106,17 @@ def test_stop_ends_a_search_at_once():
     assert not at.button(key="target_go").disabled
 
 
+def test_the_pages_defaults_ask_the_readmes_question_with_no_cap_in_the_way():
+    """On opening, the troops from 2,000 to 40,000 on gsf_full (the README's --low and --high),
+    with the ceiling, money and pace held where none of them warns that it caps the troops."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/target.py")
+    no_exception(at.run())
+    assert widget(at, "target_source").value == "gsf_full.yaml"
+    assert (widget(at, "target_low").value, widget(at, "target_high").value) == (2000, 40000)
+    assert not at.warning and not at.error
+
+
 def test_a_lever_moved_with_the_one_searched_goes_into_the_link_and_back():
     at = target_page(target_with="police_intake_per_year")
     # both ends start at the scenario's value on the branch date (no class graduated in 2023)

@@ -39,6 +39,7 @@ DEFAULT_METRIC = "capital_gang_share_area"
 # "Move together with" does the README's way.
 DEFAULT_SETS = {"mission_troop_ceiling": 100000.0, "funding_mission_others": 30e9,
                 "mission_deploy_troops_per_month": 5000.0}
+DEFAULT_RANGE = (2000.0, 40000.0)  # the README's --low and --high: 40,000 arrive in 8 months
 PRECISIONS = (0.2, 0.15, 0.1, 0.05)
 MODES = {AT: "on the date", SUSTAINED: "on every day of a window up to it",
          EVER: "on some day from the branch to it"}
@@ -79,6 +80,9 @@ def init() -> None:
     on_source()
     SS.setdefault("target_lever", DEFAULT_LEVER)
     on_lever()
+    if SS["target_lever"] == DEFAULT_LEVER:
+        d = controls.display(PARAMS[DEFAULT_LEVER])
+        SS["target_low"], SS["target_high"] = (d.to_display(v) for v in DEFAULT_RANGE)
     SS.setdefault("target_with", ALONE)
     SS.setdefault("target_metric", DEFAULT_METRIC)
     SS.setdefault("target_side", "below")
