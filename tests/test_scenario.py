@@ -260,6 +260,21 @@ def test_value_out_of_range_gives_range(tmp_path, where):
     assert "allowed 500 to 30000 armed members" in err.message
 
 
+def test_every_mistake_of_a_file_is_named_in_one_message(tmp_path):
+    """A file with four mistakes in three fields is mended in one go: the first names its field
+    path, the others follow a line each with theirs."""
+    err = bad(tmp_path, X + "parameters: {gang_members_total: 40000, gang_count: 150.5, "
+              "gang_membrs: 1}\nbranch: 2024-02-30\n")
+    assert err.field_path == "branch" and "real calendar date" in err.message
+    also = err.message.splitlines()[1:]
+    assert also[0].startswith("also parameters.gang_members_total: 40000 is out of range")
+    assert also[1].startswith("also parameters.gang_count: must be a whole number")
+    assert also[2].startswith("also parameters: unknown parameter 'gang_membrs'")
+    assert len(also) == 3
+    many = bad(tmp_path, X + "parameters: {" + ", ".join(f"x{i}: 1" for i in range(14)) + "}\n")
+    assert many.message.splitlines()[-1] == "and 3 more"
+
+
 def test_fraction_for_integer_parameter(tmp_path):
     err = bad(tmp_path, X + "parameters: {gang_count: 150.5}\n")
     assert err.field_path == "parameters.gang_count"

@@ -47,6 +47,7 @@ MAX_HORIZON_YEARS = 30  # longest run, `end` after `start`: a run's cost grows w
 SEED_MIN, SEED_MAX = 0, 2**32 - 1  # one range for files, uploads, links, the app and --seed
 SEED_RANGE = f"a whole number from {SEED_MIN} to {SEED_MAX:_}".replace("_", ",")
 MAX_MESSAGE_CHARS = 2000
+MAX_PROBLEMS_SHOWN = 10  # after the first, in one message
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -154,16 +155,28 @@ def _check_text(value: object, allow_newlines: bool) -> object:
     return value
 
 
+def _unknown(name: object) -> str:
+    return f"unknown parameter {shown(name)}{_suggest(str(name), list(PARAMS))}"
+
+
+def _refuse(problems: list[str]) -> None:
+    """Every problem of one mapping at once, a line each ("NAME: why" names the parameter, which
+    `_user_error` moves into the field path)."""
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
 def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
-    checked = {}
+    checked, problems = {}, []
     for name, value in values.items():
         if name not in PARAMS:
-            raise ValueError(f"unknown parameter {shown(name)}"
-                             f"{_suggest(str(name), list(PARAMS))}")
+            problems.append(_unknown(name))
+            continue
         try:
             checked[name] = check_value(name, value)
         except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
+            problems.append(f"{name}: {exc}")
+    _refuse(problems)
     return checked
 
 
@@ -186,16 +199,17 @@ class EventSpec(BaseModel):
     @field_validator("scale")
     @classmethod
     def _scale_known(cls, values: dict[str, Any]) -> dict[str, float]:
+        problems = []
         for name, factor in values.items():
-            if name not in PARAMS:
-                raise ValueError(f"unknown parameter {shown(name)}"
-                                 f"{_suggest(str(name), list(PARAMS))}")
-            if PARAMS[name].initial:
-                raise ValueError(f"{name}: sets the starting state; it cannot change at an event")
             number = isinstance(factor, int | float) and not isinstance(factor, bool)
-            if not number or not 0 <= factor <= 100:
-                raise ValueError(f"{name}: a scale factor must be a number from 0 to 100, "
-                                 f"got {shown(factor)}")
+            if name not in PARAMS:
+                problems.append(_unknown(name))
+            elif PARAMS[name].initial:
+                problems.append(f"{name}: sets the starting state; it cannot change at an event")
+            elif not number or not 0 <= factor <= 100:
+                problems.append(f"{name}: a scale factor must be a number from 0 to 100, "
+                                f"got {shown(factor)}")
+        _refuse(problems)
         return {k: float(v) for k, v in values.items()}
 
     @field_validator("date", mode="before")
@@ -448,27 +462,41 @@ def parse_text(text: str, source: str) -> ScenarioSpec:
 
 
 def _user_error(exc: ValidationError, source: str) -> ScenarioError:
-    """Turn pydantic's first error into one message a user can act on."""
-    errors = exc.errors()
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    """Turn pydantic's errors into one message a user can act on: the first problem (an unknown
+    field first) names the field, and every other one follows on a line of its own, so that a
+    file with several mistakes is mended in one go rather than one reload per mistake."""
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # stable
+    problems = [problem for err in errors for problem in _problems(err)]
+    (path, message), rest = problems[0], problems[1:]
+    message += "".join(f"\nalso {p}: {m}" if p else f"\nalso: {m}"
+                       for p, m in rest[:MAX_PROBLEMS_SHOWN])
+    if len(rest) > MAX_PROBLEMS_SHOWN:
+        message += f"\nand {len(rest) - MAX_PROBLEMS_SHOWN} more"
+    return ScenarioError(source, path, message)
+
+
+def _problems(err: dict) -> list[tuple[str, str]]:
+    """One pydantic error as (field path, message) pairs: a mapping of parameters can hold
+    several, one line each, each moved to its parameter's path."""
     loc = err["loc"]
     path = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
                    for i, p in enumerate(loc))
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        return ScenarioError(source, path, f"unknown field {shown(key)}{_suggest(key, _FIELDS)}; "
-                             f"allowed: {', '.join(ScenarioSpec.model_fields)}")
+        return [(path, f"unknown field {shown(key)}{_suggest(key, _FIELDS)}; "
+                       f"allowed: {', '.join(ScenarioSpec.model_fields)}")]
     if kind == "missing":
-        return ScenarioError(source, path, "is required")
+        return [(path, "is required")]
     if kind != "value_error" and loc and loc[-1] in ("date", "start", "end", "branch"):
-        return ScenarioError(source, path, f"must be a date like 2026-01-01 (a real calendar "
-                             f"date, no time), got {shown(err['input'])}")
-    msg = err["msg"].removeprefix("Value error, ")
-    name, _, rest = msg.partition(": ")
-    if name in PARAMS and rest:  # a parameter's own complaint: name it in the field path
-        path, msg = f"{path}.{name}", rest
-    return ScenarioError(source, path, msg)
+        return [(path, f"must be a date like 2026-01-01 (a real calendar date, no time), got "
+                       f"{shown(err['input'])}")]
+    out = []
+    for line in err["msg"].removeprefix("Value error, ").split("\n"):
+        name, _, rest = line.partition(": ")
+        # a parameter's own complaint: name it in the field path
+        out.append((f"{path}.{name}", rest) if name in PARAMS and rest else (path, line))
+    return out
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:
