@@ -555,13 +555,12 @@ def test_the_initial_territory_takes_a_rural_road_at_its_checkpoint_weight(road_
     geo = types.SimpleNamespace(
         n_cells=4, population=np.full(4, 1_000.0), is_metro=np.array([True, True, False, False]),
         road_mask=np.array([0, 0, 1, 0]), is_capital=np.zeros(4, bool),
-        lon=np.zeros(4), lat=np.zeros(4),  # far from the state-held neighbourhoods
         edge_src=np.array([0, 1, 1, 2, 2, 3]), edge_dst=np.array([1, 0, 2, 1, 3, 2]))
     p = params(gang_residents_per_member=1000.0, gang_rural_residents_per_member=200.0,
                gang_road_hold_share=road_share, gang_initial_fill=1.0,
                initial_capital_gang_share=0.0)
     group = types.SimpleNamespace(index=0, home_cell=1)
-    owner = gangs.initial_territory(geo, [group], np.array([3.0]), p)
+    owner = gangs.initial_territory(geo, [group], np.array([3.0]), p, np.zeros(4, bool))
     # the road cell weighs 1,000 x 5 x 0.2 = 1,000 (room for it) or 5,000 (none)
     assert owner.tolist() == held
 

@@ -61,7 +61,7 @@ NAMED_GANGS = (
 # ~15% of 137), and which coalition metro groups join (by 2022 the capital's gangs were aligned
 # with G9 or G-Pep, GI-TOC).
 GENERIC_REGION_WEIGHTS = {"metro": 0.75, "Artibonite": 0.15, "Centre": 0.03, "Ouest": 0.07}
-GENERIC_METRO_ALLIANCE_SHARES = {G9: 0.5, GPEP: 0.5}  # they sum to 1: every metro group joins one
+GENERIC_METRO_G9_SHARE = 0.5  # every metro group joins G9 or, at 1 minus this, G-Pep
 
 
 def _state_held_places() -> np.ndarray:
@@ -82,18 +82,16 @@ def state_held(geo: Geography, radius_km: float) -> np.ndarray:
     """Metro cells within `radius_km` of a neighbourhood the state held in early 2023 and nearer
     to it than to any named group's base: no group starts there, and the initial territory
     leaves them to the state. A named group's neighbourhood stays its own where the two meet
-    (G9's base in lower Delmas is 1.7 km from Solino)."""
-    named = np.min([_distance_km(geo, g.lon, g.lat) for g in NAMED_GANGS], axis=0)
+    (G9's base in lower Delmas is 1.8 km from Solino).
+
+    Computed once per model build (`HaitiModel`), which passes it to `create` and
+    `initial_territory`."""
+    named = np.min([geo.distance_km(g.lon, g.lat) for g in NAMED_GANGS], axis=0)
     mask = np.zeros(geo.n_cells, dtype=bool)
     for lon, lat in STATE_HELD_PLACES:
-        d = _distance_km(geo, lon, lat)
+        d = geo.distance_km(lon, lat)
         mask |= (d <= radius_km) & (d < named)
     return mask & geo.is_metro
-
-
-def _distance_km(geo: Geography, lon: float, lat: float) -> np.ndarray:
-    """Every cell centre's distance from a point, in km (flat Earth: the metro is ~30 km wide)."""
-    return np.hypot((geo.lon - lon) * 111.32 * np.cos(np.radians(lat)), (geo.lat - lat) * 110.57)
 
 
 class GangState(NamedTuple):
@@ -232,8 +230,11 @@ def plan(state, rates) -> None:
             0.5 + months / (2 * rates.full_posture_pay_months))) * (raid + (1 - raid) * expand)
 
 
-def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator) -> GangState:
-    """Create the armed groups at their bases with members, firearms and cash; return the state."""
+def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator,
+           kept: np.ndarray) -> GangState:
+    """Create the armed groups at their bases with members, firearms and cash; return the state.
+
+    `kept` is `state_held`'s mask: no generic group starts there."""
     n = int(p["gang_count"])
     total = p["gang_members_total"]
     named = np.array([g.members for g in NAMED_GANGS])
@@ -241,8 +242,8 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
     n_generic = n - len(NAMED_GANGS)
     generic_total = total - named.sum()
 
-    named_homes = [geo.nearest_cell(g.lon, g.lat, among=None) for g in NAMED_GANGS]
-    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p, named_homes, rng)
+    named_homes = [geo.nearest_cell(g.lon, g.lat) for g in NAMED_GANGS]
+    region_of_base, bases, alliance = _generic_bases(geo, n_generic, p, named_homes, kept, rng)
     sizes = rng.lognormal(0.0, p["generic_gang_size_spread"], n_generic)
     generic = generic_total * sizes / sizes.sum() if n_generic else np.zeros(0)
 
@@ -265,17 +266,18 @@ def create(model, geo: Geography, p: dict[str, float], rng: np.random.Generator)
 
 
 def _generic_bases(geo: Geography, n: int, p: dict[str, float], named_homes: list[int],
-                   rng: np.random.Generator):
+                   kept: np.ndarray, rng: np.random.Generator):
     """Each generic group's region, base cell and coalition.
 
-    A metro group joins G9 or G-Pep (`GENERIC_METRO_ALLIANCE_SHARES`) and settles among its
+    A metro group joins G9 or G-Pep (`GENERIC_METRO_G9_SHARE`) and settles among its
     coalition's named groups: a cell weighs its residents times exp(-d / `gang_base_spread_km`),
     d the distance to the nearest named group of that coalition, since the capital's smaller
     gangs are the bases of the coalitions' neighbourhoods (GI-TOC). No generic group starts in a
-    neighbourhood the state held (`state_held`), on a named group's base or next to it (its own
-    streets: a named group starts with room to grow). Outside the metro, groups settle along the
-    national roads they tax (GI-TOC: checkpoints on RN1 and RN2 are a main income), so road cells
-    weigh 1 + `gang_road_base_weight`. No two groups share a base while a free cell is left.
+    neighbourhood the state held (`kept`, from `state_held`), on a named group's base or next to
+    it (its own streets: a named group starts with room to grow). Outside the metro, groups
+    settle along the national roads they tax (GI-TOC: checkpoints on RN1 and RN2 are a main
+    income), so road cells weigh 1 + `gang_road_base_weight`. No two groups share a base while a
+    free cell is left.
     """
     regions = list(GENERIC_REGION_WEIGHTS)
     weights = np.array(list(GENERIC_REGION_WEIGHTS.values()))
@@ -284,10 +286,10 @@ def _generic_bases(geo: Geography, n: int, p: dict[str, float], named_homes: lis
     for home in named_homes:
         used[home] = True
         used[geo.edge_dst[geo.edge_ptr[home]:geo.edge_ptr[home + 1]]] = True
-    free = geo.is_metro & ~state_held(geo, p["initial_state_held_radius_km"])
+    free = geo.is_metro & ~kept
     near = {}
     for a in (G9, GPEP):
-        d = np.min([_distance_km(geo, g.lon, g.lat) for g in NAMED_GANGS if g.alliance == a],
+        d = np.min([geo.distance_km(g.lon, g.lat) for g in NAMED_GANGS if g.alliance == a],
                    axis=0)
         near[a] = np.where(free, geo.population * np.exp(-d / p["gang_base_spread_km"]), 0.0)
     on_road = 1.0 + p["gang_road_base_weight"] * (geo.road_mask > 0)
@@ -295,7 +297,7 @@ def _generic_bases(geo: Geography, n: int, p: dict[str, float], named_homes: lis
     for k in picks:
         region = regions[k]
         if region == "metro":
-            a = G9 if rng.random() < GENERIC_METRO_ALLIANCE_SHARES[G9] else GPEP
+            a = G9 if rng.random() < GENERIC_METRO_G9_SHARE else GPEP
             weight = near[a]
         else:
             a = -1
@@ -343,17 +345,16 @@ def take_in_freed(state: GangState, is_metro: np.ndarray, joiners: float) -> Non
 
 
 def initial_territory(geo: Geography, gangs: list[Gang], members: np.ndarray,
-                      p: dict[str, float]) -> np.ndarray:
+                      p: dict[str, float], kept: np.ndarray) -> np.ndarray:
     """Grow each group's territory from its base until the capital is held at the observed share.
 
     A weighted Voronoi growth over the cell graph: a group's claims cost 1/sqrt(members) a step, so
     larger groups reach further; each holds its stronghold and then claims no cell that would take
     it past its capacity (members x residents per member); growth into the capital stops once
     `initial_capital_gang_share` of its cells are held. The neighbourhoods the state held in early
-    2023 (`state_held`) stay the state's.
+    2023 (`kept`, from `state_held`) stay the state's.
     """
     owner = np.full(geo.n_cells, -1, dtype=np.int32)
-    kept = state_held(geo, p["initial_state_held_radius_km"])
     capacity = p["gang_initial_fill"] * members * p["gang_residents_per_member"]
     load = geo.population * hold_weights(geo.is_metro, np.flatnonzero(geo.road_mask > 0), p)
     held = np.zeros(len(gangs))

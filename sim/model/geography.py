@@ -67,11 +67,15 @@ class Geography:
     def cells_of_kind(self, kind: str) -> np.ndarray:
         return self.place_cell[self.place_kind == kind]
 
-    def nearest_cell(self, lon: float, lat: float, among: np.ndarray | None = None) -> int:
-        """The cell whose centre is nearest a point (optionally among a subset of cells)."""
-        idx = np.arange(self.n_cells) if among is None else np.flatnonzero(among)
-        d2 = ((self.lon[idx] - lon) * np.cos(np.radians(lat))) ** 2 + (self.lat[idx] - lat) ** 2
-        return int(idx[np.argmin(d2)])
+    def distance_km(self, lon: float, lat: float) -> np.ndarray:
+        """Every cell centre's distance from a point, in km (flat Earth: Haiti is ~300 km wide,
+        and the model compares distances within a few tens of km)."""
+        return np.hypot((self.lon - lon) * 111.32 * np.cos(np.radians(lat)),
+                        (self.lat - lat) * 110.57)
+
+    def nearest_cell(self, lon: float, lat: float) -> int:
+        """The cell whose centre is nearest a point."""
+        return int(np.argmin(self.distance_km(lon, lat)))
 
     def department_index(self, name: str) -> int:
         return int(np.flatnonzero(self.department_name == name)[0])

@@ -92,10 +92,11 @@ class HaitiModel(mesa.Model):
                                                   geo.roads["RN8"]])),
             cell_value=np.ones(geo.n_cells), hold_weight=np.ones(geo.n_cells))
 
-        self.gang_state = gangs.create(self, geo, self.p, setup_rng)
+        kept = gangs.state_held(geo, self.p["initial_state_held_radius_km"])
+        self.gang_state = gangs.create(self, geo, self.p, setup_rng, kept)
         self.gangs = self.agents_by_type[Gang]
         owner = gangs.initial_territory(geo, sorted(self.gangs, key=lambda g: g.index),
-                                        self.gang_state.members, self.p)
+                                        self.gang_state.members, self.p, kept)
         n = geo.n_cells
         self.cells = CellState(owner=owner, border=combat.border_counts(geo, owner),
                                residents=geo.population.copy(),
