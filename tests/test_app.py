@@ -197,7 +197,7 @@ def test_money_sliders_are_on_a_log_scale_fine_where_typical_values_lie():
     at = no_exception(app())
     slider = widget(at, KEY + "funding_mission_us")
     assert slider.type == "select_slider" and "log scale" in slider.label
-    assert "million USD/year" in slider.label and "0 to 30,000" in slider.label
+    assert "million USD/year" in slider.label and "0 to 60,000" in slider.label
     slider.set_value(250.0)
     no_exception(at.run())
     saved = scenario_file.parse_text(at.session_state["scenario_text"], "saved.yaml")

@@ -395,15 +395,15 @@ def test_lever_notes_name_every_cap_on_the_troops_searched():
     assert len(notes) == 3
     assert "mission_troop_ceiling is 5,550" in notes[0]
     assert "pledges in force pay for about" in notes[1] and "months to arrive" in notes[2]
-    # $30 bn a year of other donors' pledges (the lever's top) pays for ~100,500 troops at session
-    # 15's posterior medians (29 bn: ~97,000), just more than the line searched
+    # $60 bn a year of other donors' pledges (the lever's top) pays for about twice the line
+    # searched at the posterior medians (session 15: $30 bn paid for ~100,500)
     uncapped = gsf.with_overrides({"mission_troop_ceiling": 100_000,
-                                   "funding_mission_others": 30e9,
+                                   "funding_mission_others": 60e9,
                                    "mission_deploy_troops_per_month": 10_000})
     assert search.lever_notes(uncapped, search.line("mission_troops_target", 0, 100_000)) == []
     assert search.lever_notes(gsf, search.line("mission_troops_target", 0, 5_000)) == []
     # a line that raises the ceiling and the money with the troops leaves only the pace
     matched = search.line("mission_troops_target", 0, 100_000, {
-        "mission_troop_ceiling": (0, 100_000), "funding_mission_others": (0, 30e9)})
+        "mission_troop_ceiling": (0, 100_000), "funding_mission_others": (0, 60e9)})
     [pace] = search.lever_notes(gsf, matched)
     assert "months to arrive" in pace

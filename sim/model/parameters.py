@@ -113,7 +113,7 @@ _DECLARED: tuple[Param, ...] = (
     _p("gang_members_total", 5500, 500, 30000, "armed members", "gangs",
        "Armed gang members nationwide at the start of the run.",
        "assumption: tuned within the reported range: ~3,000 armed men c.2020 (SNDDR), ~5,500 "
-       "late 2024 (Sitadel), ~12,000 in 2026 (AyitiIntel), the last two of low reliability",
+       "late 2024 (Sitadel, of low reliability)",
        role="initial", plausible=(3500, 9000),
        why="reports for 2020-2024 span ~3,000 (SNDDR) to ~5,500 (Sitadel); early 2023 lies "
            "between, with wide error"),
@@ -612,7 +612,7 @@ _DECLARED: tuple[Param, ...] = (
        plausible=(0.3, 0.8), why="UN force generation takes months longer than a coalition's"),
     # ------------------------------------------------------------ funding (USD per year by donor)
     *(
-        _p(f"funding_mission_{donor}", 0, 0, 30e9, "USD/year", "funding",
+        _p(f"funding_mission_{donor}", 0, 0, 60e9, "USD/year", "funding",
            f"Funding of the mission from {label}.",
            "mission_funding.csv (the historical scenario replays it)", role="lever", featured=True)
         for donor, label in (

@@ -37,7 +37,7 @@ DEFAULT_METRIC = "capital_gang_share_area"
 # (--with); the page's defaults hold them where they cannot cap the troops instead (money for
 # 100,000 troops after the disbursement shortfall; 5,000 a month arrive within a year), and
 # "Move together with" does the README's way.
-DEFAULT_SETS = {"mission_troop_ceiling": 100000.0, "funding_mission_others": 30e9,
+DEFAULT_SETS = {"mission_troop_ceiling": 100000.0, "funding_mission_others": 60e9,
                 "mission_deploy_troops_per_month": 5000.0}
 DEFAULT_RANGE = (2000.0, 40000.0)  # the README's --low and --high: 40,000 arrive in 8 months
 PRECISIONS = (0.2, 0.15, 0.1, 0.05)
