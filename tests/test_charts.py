@@ -37,6 +37,28 @@ def test_observed_figures_are_points_with_their_source_on_hover():
     assert not [t for t in alone.data if (t.name or "").startswith("observed")]
 
 
+def test_an_observed_figure_outside_the_band_is_drawn_as_a_miss():
+    from sim.analysis import targets
+
+    points = [t for t in targets.STOCKS if t.metric == "gang_controlled_population"]
+    assert len(points) == 2
+    dates = np.datetime64("2023-01-01") + np.arange(700)
+    first = int((np.datetime64(points[0].when) - dates[0]).astype(int))
+    low, high = np.full(700, 2.4e6), np.full(700, 3.6e6)  # misses ~2 M, meets 2.7 M
+    fig = charts.bands([("history", (dates, np.full(700, 3e6), low, high))], "People",
+                       "count", observed=points)
+    named = {t.name: t for t in fig.data if t.name and t.name.startswith("observed")}
+    [miss] = [t for n, t in named.items() if n.endswith("outside the 90% band")]
+    assert list(miss.y) == [points[0].value] and miss.marker.symbol == "x"
+    assert "outside the simulated 90% band" in miss.hovertext[0]
+    [met] = [t for n, t in named.items() if not n.endswith("band")]
+    assert list(met.y) == [points[1].value]
+    low[first] = 1.5e6  # now the band reaches the first figure
+    fig = charts.bands([("history", (dates, np.full(700, 3e6), low, high))], "People",
+                       "count", observed=points)
+    assert not [t for t in fig.data if (t.name or "").endswith("outside the 90% band")]
+
+
 def test_a_difference_of_shares_reads_in_percentage_points_not_percent():
     """A share falling from 60% to 45% is -15 points, not -15%: the axis, its ticks and the hover
     say points, signed; a difference of counts stays a signed count."""

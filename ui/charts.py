@@ -16,6 +16,7 @@ from sim.analysis import compare
 from sim.analysis.report import PALETTE, parameter_label
 from sim.model.outcomes import COUNT, PERCENT, USD
 
+MISSED = "#d62728"  # an observed figure outside the simulated band
 # plotly's (d3's) number format for each display format of the outcome catalogue
 TICK_FORMAT = {PERCENT: ".0%", USD: "$,.0f", COUNT: ",.0f"}
 AXIS_TITLE = {USD: "million USD"}
@@ -37,7 +38,8 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
     `colours` (default: the palette's order); `display` is the outcome's display format;
     `observed`, the record's figures over the runs (`compare.observed`), drawn as points with
-    their figure and source on hover, in the legend as "observed (UN, ...)"; `hover`, what the
+    their figure and source on hover, in the legend as "observed (UN, ...)", and as red
+    crosses where the band of a single line misses them (`_missed`); `hover`, what the
     hover calls each line (default: its name). With `difference` the lines are paired
     differences: signed, about a zero line, and a share's in percentage points (a difference of
     shares is not a percentage of anything).
@@ -46,11 +48,11 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     are escaped, so a name shows as written and never becomes a link or an image."""
     fig = go.Figure()
     title = html.escape(title)
-    points = difference and display == PERCENT
+    pp = difference and display == PERCENT
     # dollars in millions: "$530" reads better than "530M"
-    scale = 1e6 if display == USD else 0.01 if points else 1.0
-    fmt = ("+" if difference else "") + (".0f" if points else TICK_FORMAT[display])
-    unit = " M" if display == USD else " pp" if points else ""
+    scale = 1e6 if display == USD else 0.01 if pp else 1.0
+    fmt = ("+" if difference else "") + (".0f" if pp else TICK_FORMAT[display])
+    unit = " M" if display == USD else " pp" if pp else ""
     for i, (raw_name, (dates, median, low, high)) in enumerate(lines):
         c, name = (colours[i] if colours else colour(i)), html.escape(raw_name)
         hovered = html.escape(hover[i]) if hover else name
@@ -65,12 +67,19 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
                                  name=name, legendgroup=name,
                                  hovertemplate=hovered.replace("%", "%%")
                                  + f": %{{y:{fmt}}}{unit}<extra></extra>"))
-    if observed:
+    missed = _missed(lines[0][1], observed) if len(lines) == 1 else [False] * len(observed)
+    for outside in (False, True):
+        shown = [t for t, m in zip(observed, missed, strict=True) if m == outside]
+        if not shown:
+            continue
         fig.add_trace(go.Scatter(
-            x=[t.when.isoformat() for t in observed], y=[t.value / scale for t in observed],
-            mode="markers", name=html.escape(compare.observed_name(observed)),
-            marker={"color": "#111", "size": 9, "symbol": "diamond"},
-            hovertext=[html.escape(f"observed {t.shown} ({t.source})") for t in observed],
+            x=[t.when.isoformat() for t in shown], y=[t.value / scale for t in shown],
+            mode="markers", name=html.escape(compare.observed_name(shown)) + (
+                ": outside the 90% band" if outside else ""),
+            marker={"color": MISSED if outside else "#111", "size": 10 if outside else 9,
+                    "symbol": "x" if outside else "diamond"},
+            hovertext=[html.escape(f"observed {t.shown} ({t.source})") + (
+                ": outside the simulated 90% band" if outside else "") for t in shown],
             hovertemplate="%{hovertext}<extra></extra>"))
     if branch is not None:
         fig.add_vline(x=branch.isoformat(), line={"color": "#888", "dash": "dot", "width": 1})
@@ -83,11 +92,27 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
         margin={"l": 60, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
         legend={"orientation": "h", "y": -0.15}, showlegend=len(lines) > 1 or bool(observed),
         yaxis={"tickformat": fmt, "rangemode": "normal" if difference else "tozero",
-               "title": "percentage points" if points else AXIS_TITLE.get(display)},
+               "title": "percentage points" if pp else AXIS_TITLE.get(display)},
         plot_bgcolor="white", xaxis={"gridcolor": "#eee"},
     )
     fig.update_yaxes(gridcolor="#eee")
     return fig
+
+
+def _missed(band: tuple, observed) -> list[bool]:
+    """For each observed figure, whether the band misses it on its date (`targets.met`, the
+    test the documentation's coverage uses): a chart must show a miss, not leave the eye to
+    find it."""
+    from sim.analysis import targets
+
+    dates, _, low, high = band
+    days = np.asarray(dates).astype("datetime64[D]")
+    out = []
+    for t in observed:
+        i = int(np.searchsorted(days, np.datetime64(t.when, "D")))
+        inside = i < len(days) and days[i] == np.datetime64(t.when, "D")
+        out.append(inside and not targets.met(t, float(low[i]), float(high[i])))
+    return out
 
 
 LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b",
