@@ -477,6 +477,18 @@ def test_money_in_a_headline_box_is_in_one_unit():
     assert show(34.49e6) == "$34.5 M" and show(None) == "-"
 
 
+def test_a_parameters_money_says_what_it_is_per_and_a_row_shares_a_unit():
+    """Compare's table of differing parameters read "$1,410.0 M", "$29.0 M" and "0" side by side,
+    with no "/year"."""
+    us, cost = PARAMS["funding_mission_us"], PARAMS["mission_cost_usd_per_troop_year"]
+    row = [1.41e9, 29e6, 0.0]
+    unit = compare.money_unit(row)
+    assert [library.format_value(us, v, unit) for v in row] == [
+        "$1.41 bn/year", "$0.029 bn/year", "$0 bn/year"]
+    assert library.format_value(cost, 240_000) == "$240,000/troop/year"
+    assert library.format_value(PARAMS["mission_mandate"], 1) == "suppression"
+
+
 # ------------------------------------------------------------------------------ uploads
 BAD = {
     "not_yaml.yaml": b"name: [unclosed\n",

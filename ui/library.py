@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from sim.analysis import compare
 from sim.model import scenario as scenario_file
 from sim.model.parameters import PARAMS
 from sim.model.scenario import Event, Scenario, ScenarioError, ScenarioSpec, apply_event
@@ -109,11 +110,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("_.") or "scenario"
 
 
-def format_value(p, value: float) -> str:
+def format_value(p, value: float, unit: compare.Unit | None = None) -> str:
+    """A parameter's value as the app shows it: a choice by its name; money with its unit and
+    what it is per ("$1.41 bn/year", "$240,000/troop/year"), in `unit` if given, so that a row
+    of values reads in one; else the number."""
     if p.choices:
         return p.choices[int(value)]
-    if p.unit.startswith("USD") and abs(value) >= 1e6:
-        return f"${value / 1e6:,.1f} M"
+    if p.unit.startswith("USD"):
+        return compare.show_money(value, unit or compare.money_unit([value])) + p.unit[3:]
     return f"{value:,.0f}" if p.integer or float(value).is_integer() else f"{value:g}"
 
 

@@ -70,7 +70,8 @@ def differing_parameters(chosen: list[str]) -> list[dict]:
     for name, p in PARAMS.items():
         values = [src.lever_values[name] for src in sources]
         if len(set(values)) > 1:
-            rows.append({"parameter": name, **{names[label]: library.format_value(p, v)
+            unit = compare.money_unit(values)  # a row's money in one unit
+            rows.append({"parameter": name, **{names[label]: library.format_value(p, v, unit)
                                                for label, v in zip(chosen, values, strict=True)}})
     later = [{(e.date, e.name, e.op, e.value) for e in src.resolved.events
               if e.date > src.policy_start} for src in sources]
