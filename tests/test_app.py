@@ -368,6 +368,8 @@ def test_chances_of_a_goal_at_a_date_sustained_or_ever_with_their_intervals(shor
     wait_for_run(no_exception(at.run()))
     at.session_state["results_tab"] = "Chances"
     no_exception(at.run())
+    # on its first draw the date is the runs' last day (the widget's own default is today)
+    assert widget(at, "chance_by").value == dt.date(2023, 5, 31)
     widget(at, "chance_threshold").set_value(90.0)
     no_exception(at.run())
     [table] = at.dataframe
