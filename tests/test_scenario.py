@@ -273,6 +273,16 @@ def test_every_mistake_of_a_file_is_named_in_one_message(tmp_path):
     assert len(also) == 3
     many = bad(tmp_path, X + "parameters: {" + ", ".join(f"x{i}: 1" for i in range(14)) + "}\n")
     assert many.message.splitlines()[-1] == "and 3 more"
+    # an event's starting-state parameters too, each named, and --set's values the same way
+    err = bad(tmp_path, X + "events: [{date: 2024-01-01, set: {gang_count: 100, "
+              "gang_members_total: 6000}}]\n")
+    assert err.field_path == "events[0].set.gang_count" and "starting state" in err.message
+    assert err.message.splitlines()[1].startswith("also events[0].set.gang_members_total: ")
+    s = from_text(X, "x.yaml", tmp_path)
+    with pytest.raises(ScenarioError) as caught:
+        s.with_overrides({"gang_count": 0.5, "police_officers": -1})
+    assert caught.value.field_path == "gang_count"
+    assert caught.value.message.splitlines()[1].startswith("also police_officers: ")
 
 
 def test_fraction_for_integer_parameter(tmp_path):

@@ -105,13 +105,6 @@ def _suggest(name: str, known: list[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
-def _refuse_initial(values: dict[str, float], why: str) -> None:
-    """Starting-state parameters are read once, when the world is built (`Param.initial`)."""
-    for name in values:
-        if PARAMS[name].initial:
-            raise ValueError(f"{name}: {why}")
-
-
 def split_by_role(values: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
     """(levers, the rest): in a policy scenario levers take effect at the branch date, the rest
     (uncertainties, starting values, constants) from the start."""
@@ -166,7 +159,12 @@ def _refuse(problems: list[str]) -> None:
         raise ValueError("\n".join(problems))
 
 
-def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
+AT_AN_EVENT = "sets the starting state; it cannot change at an event"
+
+
+def _check_param_names(values: dict[str, Any], at_event: bool = False) -> dict[str, float]:
+    """Known names and allowed values, all problems at once; at an event, no starting-state
+    parameter (`Param.initial`: read once, when the world is built)."""
     checked, problems = {}, []
     for name, value in values.items():
         if name not in PARAMS:
@@ -176,6 +174,9 @@ def _check_param_names(values: dict[str, Any]) -> dict[str, float]:
             checked[name] = check_value(name, value)
         except ValueError as exc:
             problems.append(f"{name}: {exc}")
+        else:
+            if at_event and PARAMS[name].initial:
+                problems.append(f"{name}: {AT_AN_EVENT}")
     _refuse(problems)
     return checked
 
@@ -192,9 +193,7 @@ class EventSpec(BaseModel):
     @field_validator("set")
     @classmethod
     def _set_known(cls, values: dict[str, Any]) -> dict[str, float]:
-        checked = _check_param_names(values)
-        _refuse_initial(checked, "sets the starting state; it cannot change at an event")
-        return checked
+        return _check_param_names(values, at_event=True)
 
     @field_validator("scale")
     @classmethod
@@ -205,7 +204,7 @@ class EventSpec(BaseModel):
             if name not in PARAMS:
                 problems.append(_unknown(name))
             elif PARAMS[name].initial:
-                problems.append(f"{name}: sets the starting state; it cannot change at an event")
+                problems.append(f"{name}: {AT_AN_EVENT}")
             elif not number or not 0 <= factor <= 100:
                 problems.append(f"{name}: a scale factor must be a number from 0 to 100, "
                                 f"got {shown(factor)}")
@@ -323,7 +322,7 @@ class Scenario:
         try:
             checked = _check_param_names(overrides)
         except ValueError as exc:
-            raise ScenarioError("overrides", "", str(exc)) from None
+            raise _several("overrides", _lines("", str(exc))) from None
         params, events = dict(self.parameters), list(self.events)
         if self.branch is None:
             params.update(checked)
@@ -466,13 +465,31 @@ def _user_error(exc: ValidationError, source: str) -> ScenarioError:
     field first) names the field, and every other one follows on a line of its own, so that a
     file with several mistakes is mended in one go rather than one reload per mistake."""
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # stable
-    problems = [problem for err in errors for problem in _problems(err)]
+    return _several(source, [problem for err in errors for problem in _problems(err)])
+
+
+def _several(source: str, problems: list[tuple[str, str]]) -> ScenarioError:
+    """(field path, message) problems as one error: the first names the field, the others
+    follow a line each ("also PATH: message")."""
     (path, message), rest = problems[0], problems[1:]
     message += "".join(f"\nalso {p}: {m}" if p else f"\nalso: {m}"
                        for p, m in rest[:MAX_PROBLEMS_SHOWN])
     if len(rest) > MAX_PROBLEMS_SHOWN:
         message += f"\nand {len(rest) - MAX_PROBLEMS_SHOWN} more"
     return ScenarioError(source, path, message)
+
+
+def _lines(path: str, message: str) -> list[tuple[str, str]]:
+    """`_refuse`'s lines as problems: a parameter's own complaint ("NAME: why") moves its name
+    into the field path."""
+    out = []
+    for line in message.split("\n"):
+        name, _, rest = line.partition(": ")
+        if name in PARAMS and rest:
+            out.append((f"{path}.{name}" if path else name, rest))
+        else:
+            out.append((path, line))
+    return out
 
 
 def _problems(err: dict) -> list[tuple[str, str]]:
@@ -491,12 +508,7 @@ def _problems(err: dict) -> list[tuple[str, str]]:
     if kind != "value_error" and loc and loc[-1] in ("date", "start", "end", "branch"):
         return [(path, f"must be a date like 2026-01-01 (a real calendar date, no time), got "
                        f"{shown(err['input'])}")]
-    out = []
-    for line in err["msg"].removeprefix("Value error, ").split("\n"):
-        name, _, rest = line.partition(": ")
-        # a parameter's own complaint: name it in the field path
-        out.append((f"{path}.{name}", rest) if name in PARAMS and rest else (path, line))
-    return out
+    return _lines(path, err["msg"].removeprefix("Value error, "))
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:
