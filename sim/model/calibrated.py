@@ -5,7 +5,7 @@ in sim/data/calibration/.
 
 ABC-SMC (population Monte Carlo, adaptive thresholds; sim.calibration.abc); record 2023-01-01
 to 2024-12-31 (sim.analysis.targets); seed 1; 7,488 simulations in 4 generations; 256 draws;
-created 2026-12-04T23:11:36+00:00; data sha256 7a6aed8ecc71, model sha256 e7ad7ba5c5fa.
+created 2026-12-04T23:42:32+00:00; data sha256 7a6aed8ecc71, model sha256 6a2cf00d8101.
 """
 
 # name: (posterior median, 5% quantile, 95% quantile, posterior 90% width over the prior's)
