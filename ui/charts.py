@@ -34,12 +34,14 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def bands(lines: list[tuple[str, tuple]], title: str, display: str,
           branch: dt.date | None = None, difference: bool = False,
           height: int = 300, colours: list[str] | None = None,
-          observed: tuple | list = (), hover: list[str] | None = None) -> go.Figure:
+          observed: tuple | list = (), missed: list[bool] | None = None,
+          hover: list[str] | None = None) -> go.Figure:
     """`lines`: (name, (dates, median, low, high)) as `compare.band` gives them, drawn in
     `colours` (default: the palette's order); `display` is the outcome's display format;
     `observed`, the record's figures over the runs (`compare.observed`), drawn as points with
     their figure and source on hover, in the legend as "observed (UN, ...)", and as red
-    crosses where the band of a single line misses them (`_missed`); `hover`, what the
+    crosses where `missed` (`compare.missed`, one flag per figure) says the runs miss them;
+    `hover`, what the
     hover calls each line (default: its name). With `difference` the lines are paired
     differences: signed, about a zero line, and a share's in percentage points (a difference of
     shares is not a percentage of anything).
@@ -67,7 +69,7 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
                                  name=name, legendgroup=name,
                                  hovertemplate=hovered.replace("%", "%%")
                                  + f": %{{y:{fmt}}}{unit}<extra></extra>"))
-    missed = _missed(lines[0][1], observed) if len(lines) == 1 else [False] * len(observed)
+    missed = missed or [False] * len(observed)
     for outside in (False, True):
         shown = [t for t, m in zip(observed, missed, strict=True) if m == outside]
         if not shown:
@@ -97,22 +99,6 @@ def bands(lines: list[tuple[str, tuple]], title: str, display: str,
     )
     fig.update_yaxes(gridcolor="#eee")
     return fig
-
-
-def _missed(band: tuple, observed) -> list[bool]:
-    """For each observed figure, whether the band misses it on its date (`targets.met`, the
-    test the documentation's coverage uses): a chart must show a miss, not leave the eye to
-    find it."""
-    from sim.analysis import targets
-
-    dates, _, low, high = band
-    days = np.asarray(dates).astype("datetime64[D]")
-    out = []
-    for t in observed:
-        i = int(np.searchsorted(days, np.datetime64(t.when, "D")))
-        inside = i < len(days) and days[i] == np.datetime64(t.when, "D")
-        out.append(inside and not targets.met(t, float(low[i]), float(high[i])))
-    return out
 
 
 LIMIT_COLOURS = {"target": "#4c78a8", "ceiling": "#72b7b2", "money": "#e45756", "pace": "#f2cf5b",

@@ -385,6 +385,19 @@ def observed(runs: Iterable[ScenarioRuns], outcome: Outcome) -> list:
             and t.when <= targets.LAST_DATE and any(r.day(t.when) is not None for r in runs)]
 
 
+def missed(s: ScenarioRuns, outcome: Outcome, origin: dt.date, observed: list) -> list[bool]:
+    """For each of `observed` (`observed`'s figures), whether the 90% interval of `s` on the
+    figure's own day misses it: `targets.met`, the test of the documentation's coverage (the
+    weekly band a chart draws may not hold that day)."""
+    from sim.analysis import targets
+
+    out = []
+    for t in observed:
+        level, _ = at_date(s, None, outcome, origin, t.when)
+        out.append(level is not None and not targets.met(t, level.low, level.high))
+    return out
+
+
 def observed_name(points: list) -> str:
     """The legend entry of observed figures: "observed (UN, BINUH, OHCHR)", the organisation
     each source names first (each point's full source is in its hover text)."""

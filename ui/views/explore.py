@@ -349,9 +349,12 @@ def _grid_of_charts(run, cur, ref, outcomes, origin, diff) -> None:
             lines = [(cur.name, compare.band(cur, o, origin))]
             if ref is not None:
                 lines.append((ref.name, compare.band(ref, o, origin)))
-            fig = run.cached(f"band.{o.name}", lambda lines=lines, o=o, t=title: charts.bands(
-                lines, t, o.display, cur.branch,
-                observed=compare.observed([cur] + ([ref] if ref else []), o)))
+            observed = compare.observed([cur] + ([ref] if ref else []), o)
+            # a miss is flagged against the one run shown; beside a reference it would be ambiguous
+            missed = None if ref else compare.missed(cur, o, origin, observed)
+            fig = run.cached(f"band.{o.name}", lambda lines=lines, o=o, t=title, p=observed,
+                             m=missed: charts.bands(lines, t, o.display, cur.branch, observed=p,
+                                                    missed=m))
         cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                  key=f"chart.{o.name}.{diff}")
 

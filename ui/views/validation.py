@@ -77,7 +77,8 @@ if run is not None:
             o = outcomes.get(metric)
             observed = compare.observed([runs], o)
             fig = charts.bands([("simulated", compare.band(runs, o, origin))],
-                               observed[0].label, o.display, observed=observed)
+                               observed[0].label, o.display, observed=observed,
+                               missed=compare.missed(runs, o, origin, observed))
             cols[k % 2].plotly_chart(fig, theme=None, config=charts.PLOT_CONFIG,
                                      key=f"validation.{metric}")
         rows = []
