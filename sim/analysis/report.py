@@ -126,17 +126,17 @@ def _axis_labels(ticks: list[float], display: str, difference: bool = False):
 
     def label(value: float) -> str:
         if display == outcomes.PERCENT:
-            return f"{value * 100:+g} pp" if difference and value else (
-                f"{value * 100:g}" + (" pp" if difference else "%"))
+            return (f"{value * 100:+g} pp" if value else "0 pp") if difference else (
+                f"{value * 100:g}%")
         return (show_money if display == outcomes.USD else show_count)(value, unit)
     return label
 
 
-def _y_grid(ticks, y, left: int, right_x: int, label, zero_line: bool = False) -> str:
+def _y_grid(ticks, y, left: int, right_x: int, label, difference: bool = False) -> str:
     """Horizontal gridlines at `ticks` (pixel row `y(v)`) from `left` to `right_x`, each labelled
-    `label(v)` left of the plot; with `zero_line`, the line at 0 darker. Every chart's y axis."""
+    `label(v)` left of the plot; with `difference`, the line at 0 darker. Every chart's y axis."""
     return "".join(f'<line x1="{left}" x2="{right_x}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
-                   f'stroke="{"#999" if v == 0 and zero_line else "#eee"}"/>'
+                   f'stroke="{"#999" if v == 0 and difference else "#eee"}"/>'
                    f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
                    f'{_e(label(v))}</text>' for v in ticks)
 
@@ -151,7 +151,7 @@ def _band(colour: str, xs, median, low, high) -> str:
 
 
 def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-           display: str, marker: dt.date | None, zero_line: bool = False,
+           display: str, marker: dt.date | None, difference: bool = False,
            points: tuple | list = ()) -> str:
     """Median lines with shaded 90% bands. Each line: (colour, dates, median, low, high);
     `points`, observed figures (`compare.observed`), drawn over them as black diamonds with
@@ -167,7 +167,7 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     highs = [np.nanmax(hi) for _, _, _, _, hi in lines if np.isfinite(hi).any()]
     lows += [t.value for t in points]
     highs += [t.value for t in points]
-    y_ticks = _ticks(min(min(lows), 0.0) if display != outcomes.PERCENT or zero_line
+    y_ticks = _ticks(min(min(lows), 0.0) if display != outcomes.PERCENT or difference
                      else min(lows),
                      max(highs))
     y0, y1 = y_ticks[0], y_ticks[-1]
@@ -182,7 +182,7 @@ def _chart(lines: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     parts = [f'<svg class=chart width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}">',
              _y_grid(y_ticks, y, left, width - right,
-                     _axis_labels(y_ticks, display, difference=zero_line), zero_line)]
+                     _axis_labels(y_ticks, display, difference=difference), difference)]
     first_year = int(str(x0)[:4]) + 1
     for year in range(first_year, int(str(x1)[:4]) + 1):
         xv = x(np.datetime64(f"{year}-01-01"))
@@ -232,7 +232,7 @@ def _differences(c: Comparison, outcome: Outcome, colours: dict[str, str]) -> st
     """Paired difference to the reference over the days both simulated, from the origin on."""
     lines = [(colours[s.label], *paired) for s in c.scenarios if s is not c.reference
              and (paired := paired_band(s, c.reference, outcome, c.origin)) is not None]
-    return _chart(lines, outcome.display, None, zero_line=True) if lines else ""
+    return _chart(lines, outcome.display, None, difference=True) if lines else ""
 
 
 # ---------------------------------------------------------------------------- maps
