@@ -682,7 +682,7 @@ def cmd_validate(args) -> int:
             s = scenario.load(path)
         except ScenarioError as exc:
             bad += 1
-            print(f"BAD {exc}")
+            print("BAD " + str(exc).replace("\n", "\n    "))  # one file's lines under it
             continue
         branch = f", branch {s.branch}" if s.branch else ""
         print(f"OK  {path}: {s.name} ({s.start} to {s.end}{branch}, {len(s.events)} events)")

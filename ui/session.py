@@ -189,12 +189,13 @@ def plain(text: str) -> str:
     return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
 
 
-def show_error(message: str) -> None:
+def show_error(message: str, warning: bool = False) -> None:
     """A message for the user, verbatim (a YAML parser's message points at a column with '^',
-    which Markdown would reflow)."""
+    and a file's several mistakes take a line each, which Markdown would reflow); as a warning
+    when what it refuses was replaced (a link's file)."""
     first, _, rest = message.partition("\n")
     first = first.replace("*", "\\*").replace("_", "\\_")
-    st.error(f"{first}\n```\n{rest}\n```" if rest else first)
+    (st.warning if warning else st.error)(f"{first}\n```\n{rest}\n```" if rest else first)
 
 
 def show_bug(exc: BaseException) -> None:

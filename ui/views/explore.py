@@ -473,7 +473,7 @@ def page() -> None:
             else f"The levers apply from the start, {src.resolved.start}.")
     st.caption(when + " Results are explorations under stated assumptions, not forecasts.")
     for note in SS.get("url_notes", []):
-        st.warning(f"From the link: {note}")
+        session.show_error(f"From the link: {note}", warning=True)
     if error:
         session.show_error(error)
     session.show_refusal()
