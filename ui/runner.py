@@ -210,6 +210,16 @@ class LRU:
         return len(self.data)
 
 
+def timing(seconds: float, done: int, from_cache: int) -> str:
+    """How `done` finished runs came: "in 4.2 s", or "loaded from the cache" when none had to
+    be simulated (a cached job finishes at once, and "in 0.0 s" read as a broken clock), or
+    both. A run another job finished before this one reached it counts as cached."""
+    if from_cache and from_cache >= done:
+        return "loaded from the cache"
+    cached = f" ({from_cache:,} loaded from the cache)" if from_cache else ""
+    return f"in {seconds:.1f} s{cached}"
+
+
 class Job:
     """Replicates of one or more labelled scenarios, run with seeds `seeds` and, with `ensemble`,
     under its draws (common random numbers: replicate i of every scenario uses seeds[i] and
@@ -289,13 +299,7 @@ class Job:
         return (self.finished or time.monotonic()) - self.started
 
     def timing(self) -> str:
-        """How the finished runs came: "in 4.2 s", or "loaded from the cache" when none had to
-        be simulated (a cached job finishes at once, and "in 0.0 s" read as a broken clock), or
-        both."""
-        if self.from_cache and self.from_cache >= self.runs_done:
-            return "loaded from the cache"
-        cached = f" ({self.from_cache:,} loaded from the cache)" if self.from_cache else ""
-        return f"in {self.elapsed():.1f} s{cached}"
+        return timing(self.elapsed(), self.runs_done, self.from_cache)
 
     def done(self, label: str) -> dict[int, RunOutput]:
         """The finished runs of `label` by replicate: a copy, taken at once (results arrive from

@@ -29,7 +29,7 @@ from sim.analysis.goals import Goal
 from sim.model.scenario import Scenario
 from sim.running import levels
 from sim.running.ensemble import Ensemble
-from ui.runner import Job, Runner
+from ui.runner import Job, Runner, timing
 
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
 
@@ -93,6 +93,7 @@ class TargetRun:
     rounds: int = 0
     tally: dict[float, list[int]] = field(default_factory=dict)  # level -> [met, runs]
     runs_done: int = 0  # of the rounds finished
+    from_cache: int = 0  # of those, found in the cache
     job: Job | None = None  # the round running
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
@@ -110,6 +111,9 @@ class TargetRun:
 
     def elapsed(self) -> float:
         return (self.finished or time.monotonic()) - self.started
+
+    def timing(self) -> str:
+        return timing(self.elapsed(), self.runs(), self.from_cache)
 
     def runs(self) -> int:
         """Runs done so far, the round running included."""
@@ -176,4 +180,5 @@ class TargetRun:
                 tally[0] += int(met[:, k].sum())
                 tally[1] += len(numbers)
             self.runs_done += job.runs_total
+            self.from_cache += job.from_cache
         return met

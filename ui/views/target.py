@@ -449,7 +449,7 @@ def progress_panel(run: target.TargetRun) -> None:
             what = {target.DONE: "", target.STOPPED: " (stopped)",
                     target.FAILED: " (failed)"}[run.status]
             most = max((pt.n for pt in run.points()), default=0)
-            st.caption(f"{run.runs()} runs{what} in {run.elapsed():.1f} s, {run.rounds} "
+            st.caption(f"{run.runs()} runs{what} {run.timing()}, {run.rounds} "
                        f"round{'s' if run.rounds != 1 else ''}, at most {most} replicates per "
                        f"value; {session.draws_caption(run.ensemble, most, 'intervals')}.")
 
