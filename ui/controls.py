@@ -7,7 +7,7 @@ funding, police intake, interdiction) come first and open; the other levers sit 
 and the parameters of the world in one expander per group, so the sidebar is short until the user
 asks for more.
 Amounts in US dollars of ten million or more are shown in millions; where their range spans
-three powers of ten or more (a donor's 0 to 30 billion a year, when the mission costs tens to
+three powers of ten or more (a donor's 0 to 60 billion a year, when the mission costs tens to
 hundreds of millions), the slider is on a log scale of round values and the box beside it takes
 any value. Counts from none to 10^5 or more (troops up to 100,000, when missions have had
 hundreds to thousands) are on the same log scale, from a thousandth of their top. Categorical

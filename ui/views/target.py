@@ -59,9 +59,11 @@ def on_source() -> None:
 
 
 def on_lever() -> None:
+    """The range searched: the README's for the troops, the lever's allowed one otherwise."""
     p = PARAMS[SS["target_lever"]]
     d = controls.display(p)
-    low, high = (Factor.of(p.name).low, Factor.of(p.name).high)
+    low, high = DEFAULT_RANGE if p.name == DEFAULT_LEVER else (
+        Factor.of(p.name).low, Factor.of(p.name).high)
     SS["target_low"], SS["target_high"] = d.to_display(low), d.to_display(high)
 
 
@@ -80,9 +82,6 @@ def init() -> None:
     on_source()
     SS.setdefault("target_lever", DEFAULT_LEVER)
     on_lever()
-    if SS["target_lever"] == DEFAULT_LEVER:
-        d = controls.display(PARAMS[DEFAULT_LEVER])
-        SS["target_low"], SS["target_high"] = (d.to_display(v) for v in DEFAULT_RANGE)
     SS.setdefault("target_with", ALONE)
     SS.setdefault("target_metric", DEFAULT_METRIC)
     SS.setdefault("target_side", "below")
