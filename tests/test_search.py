@@ -137,8 +137,8 @@ def test_a_line_sets_every_lever_at_each_value_and_the_answer_says_them():
 
 
 @pytest.mark.parametrize("follow, message", [
-    ({"funding_mission_others": (0, 40e9)}, "--with funding_mission_others: the line gives it "
-     "$40.0 bn at --high (12000), outside its allowed range, $0 to $30.0 bn (USD/year)"),
+    ({"funding_mission_others": (0, 70e9)}, "--with funding_mission_others: the line gives it "
+     "$70.0 bn at --high (12000), outside its allowed range, $0 to $60.0 bn (USD/year)"),
     ({"gang_attack_rate": (0.1, 0.2)}, "--with gang_attack_rate is an uncertainty, not a lever"),
     ({"mission_troops_target": (1, 2)}, "it is the lever searched"),
     ({"funding_mission_other": (1, 2)}, "did you mean 'funding_mission_others'"),
@@ -356,7 +356,7 @@ def test_the_target_agrees_with_a_brute_force_grid_of_the_same_lever(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"--lever": "mission_troop_target"}, "did you mean 'mission_troops_target'"),
-    ({"--with": "funding_mission_others=1e9:40e9"}, "the line gives it $40.0 bn at --high"),
+    ({"--with": "funding_mission_others=1e9:70e9"}, "the line gives it $70.0 bn at --high"),
     ({"--with": "funding_mission_others"}, "write NAME=A:B (A at --low, B at --high)"),
     ({"--with": "mission_troop_ceiling=1", "--set": "mission_troop_ceiling=9"},
      "--with mission_troop_ceiling and --set mission_troop_ceiling"),
